@@ -1,0 +1,123 @@
+use bytes::Bytes;
+use http::{header, Response, StatusCode};
+use serde_json::{json, Map, Value};
+
+/// An API error in PeerTube's RFC 7807 shape (`type`, `title`, `detail`, `status`, plus `code`,
+/// `error` and `invalid-params` where PeerTube has them).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Problem {
+    status: StatusCode,
+    detail: String,
+    code: Option<&'static str>,
+    invalid_params: Option<Map<String, Value>>,
+    cause: Option<String>,
+}
+
+/// The real cause of a 500, attached to the response as an extension so the platform shell can
+/// log it; the client only sees a generic message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InternalError(pub String);
+
+impl Problem {
+    /// A problem with `status` and a human-readable `detail`.
+    pub fn new(status: StatusCode, detail: impl Into<String>) -> Self {
+        Self { status, detail: detail.into(), code: None, invalid_params: None, cause: None }
+    }
+
+    /// 404 with `detail`.
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, detail)
+    }
+
+    /// 400 with `detail`.
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, detail)
+    }
+
+    /// 500 without internals: the cause goes to the log, never to the client.
+    pub fn internal() -> Self {
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error")
+    }
+
+    /// 500 caused by `cause`, which is logged by the shell and not shown to the client.
+    pub fn internal_from(cause: impl std::fmt::Display) -> Self {
+        Self { cause: Some(cause.to_string()), ..Self::internal() }
+    }
+
+    /// Adds PeerTube's machine-readable `code` (`invalid_token`, `quota_reached`, ...).
+    pub fn with_code(mut self, code: &'static str) -> Self {
+        self.code = Some(code);
+        self
+    }
+
+    /// Adds one entry of `invalid-params`, as PeerTube's validators report a refused field.
+    pub fn with_invalid_param(mut self, field: &str, value: Value, msg: &str, location: &str) -> Self {
+        self.invalid_params.get_or_insert_with(Map::new).insert(
+            field.to_owned(),
+            json!({"type": "field", "value": value, "msg": msg, "path": field, "location": location}),
+        );
+        self
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The `application/problem+json` response.
+    pub fn into_response(self) -> Response<Bytes> {
+        let mut body = Map::new();
+        let doc_type = match self.code {
+            Some(code) => format!("https://docs.joinpeertube.org/api-rest-reference.html#section/Errors/{code}"),
+            None => "about:blank".to_owned(),
+        };
+        body.insert("type".into(), doc_type.into());
+        body.insert("title".into(), self.status.canonical_reason().unwrap_or("Error").into());
+        body.insert("detail".into(), self.detail.clone().into());
+        body.insert("status".into(), self.status.as_u16().into());
+        if let Some(code) = self.code {
+            body.insert("code".into(), code.into());
+        }
+        if let Some(params) = self.invalid_params {
+            body.insert("invalid-params".into(), Value::Object(params));
+        }
+        // Kept for PeerTube clients up to 3.2, which read `error`.
+        body.insert("error".into(), self.detail.into());
+        let bytes = serde_json::to_vec(&Value::Object(body)).unwrap_or_default();
+        let mut response = Response::builder()
+            .status(self.status)
+            .header(header::CONTENT_TYPE, "application/problem+json; charset=utf-8")
+            .body(Bytes::from(bytes))
+            .unwrap_or_default();
+        if let Some(cause) = self.cause {
+            response.extensions_mut().insert(InternalError(cause));
+        }
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn problem_documents_have_peertube_fields() {
+        let response = Problem::not_found("Video not found").into_response();
+        assert_eq!(response.status(), 404);
+        assert_eq!(response.headers()[header::CONTENT_TYPE], "application/problem+json; charset=utf-8");
+        let body: Value = serde_json::from_slice(response.body()).unwrap();
+        assert_eq!(
+            body,
+            json!({"type": "about:blank", "title": "Not Found", "detail": "Video not found", "status": 404, "error": "Video not found"})
+        );
+
+        let body: Value = serde_json::from_slice(
+            Problem::bad_request("Incorrect request parameters: name")
+                .with_invalid_param("name", json!("x"), "Should have a video name between 3 and 120 characters long", "body")
+                .into_response()
+                .body(),
+        )
+        .unwrap();
+        assert_eq!(body["invalid-params"]["name"]["location"], "body");
+    }
+}

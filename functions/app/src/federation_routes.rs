@@ -1,0 +1,130 @@
+//! The ActivityPub and discovery routes: WebFinger, NodeInfo, host-meta, actors and their
+//! collections.
+
+use bytes::Bytes;
+use edgetube_api::{respond, Problem};
+use edgetube_domain::actors::{self, ActorKind, LocalActor};
+use edgetube_domain::{users, InstanceConfig};
+use edgetube_federation::{actor, collection, host_meta, negotiation, nodeinfo, webfinger, ACTIVITY_JSON};
+use edgetube_ports::Ports;
+use http::{header, Request, Response};
+
+type Answer = Result<Response<Bytes>, Problem>;
+
+fn query_param(request: &Request<Bytes>, name: &str) -> Option<String> {
+    let query = request.uri().query()?;
+    url::form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+}
+
+fn cached(mut response: Response<Bytes>, seconds: u32) -> Response<Bytes> {
+    if let Ok(value) = header::HeaderValue::from_str(&format!("max-age={seconds}")) {
+        response.headers_mut().insert(header::CACHE_CONTROL, value);
+    }
+    response
+}
+
+/// `GET /.well-known/webfinger?resource=...`
+pub async fn webfinger(ports: &Ports<'_>, config: &InstanceConfig, request: &Request<Bytes>) -> Answer {
+    let resource = query_param(request, "resource").ok_or_else(|| Problem::bad_request("resource is required"))?;
+    let username = webfinger::requested_username(&config.origin, &resource).map_err(|e| match e {
+        webfinger::ResourceError::NotLocal(_) => Problem::not_found(e.to_string()),
+        _ => Problem::bad_request(e.to_string()),
+    })?;
+    let actor = actors::find_local(ports.sql, &username)
+        .await
+        .map_err(Problem::internal_from)?
+        .ok_or_else(|| Problem::not_found(format!("No actor named {username}")))?;
+    respond::json_as(&webfinger::jrd(&config.origin, &actor.username, &actor.path()), webfinger::CONTENT_TYPE)
+}
+
+/// `GET /.well-known/nodeinfo`
+pub fn nodeinfo_discovery(config: &InstanceConfig) -> Answer {
+    respond::json(&nodeinfo::discovery(&config.origin)).map(|r| cached(r, 600))
+}
+
+/// `GET /nodeinfo/2.0.json`
+pub async fn nodeinfo(ports: &Ports<'_>, config: &InstanceConfig) -> Answer {
+    let users_total = users::count(ports.sql).await.map_err(Problem::internal_from)?;
+    // Activity is not tracked per user yet: every user counts as active.
+    let usage = nodeinfo::Usage {
+        users_total,
+        users_active_month: users_total,
+        users_active_halfyear: users_total,
+        local_posts: 0,
+        local_comments: 0,
+    };
+    respond::json_as(&nodeinfo::document(config, usage), nodeinfo::CONTENT_TYPE_2_0).map(|r| cached(r, 600))
+}
+
+/// `GET /.well-known/host-meta`
+pub fn host_meta(config: &InstanceConfig) -> Answer {
+    respond::text(host_meta::document(&config.origin), host_meta::CONTENT_TYPE)
+}
+
+/// `GET /` while there is no web front end: the instance's name and a pointer to the API.
+pub fn home(config: &InstanceConfig) -> Answer {
+    let name = config.name.replace('&', "&amp;").replace('<', "&lt;");
+    respond::text(
+        format!(
+            "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{name}</title></head>\
+             <body><h1>{name}</h1><p>An Edgetube instance. API: <a href=\"/api/v1/config\">/api/v1/config</a></p></body></html>\n"
+        ),
+        "text/html; charset=utf-8",
+    )
+}
+
+/// The local actor at `/<prefix>/<name>`, if its kind matches the prefix.
+async fn find_actor(ports: &Ports<'_>, prefix: &str, name: &str) -> Result<LocalActor, Problem> {
+    let actor = actors::find_local(ports.sql, name).await.map_err(Problem::internal_from)?;
+    let matches_prefix = |a: &LocalActor| match prefix {
+        "video-channels" | "c" => a.kind == ActorKind::Group,
+        _ => a.kind != ActorKind::Group,
+    };
+    actor.filter(matches_prefix).ok_or_else(|| match prefix {
+        "video-channels" | "c" => Problem::not_found("Video channel not found"),
+        _ => Problem::not_found("Account not found"),
+    })
+}
+
+/// `GET /accounts/<name>`, `/video-channels/<name>` (and the `/a/`, `/c/` aliases).
+pub async fn actor(
+    ports: &Ports<'_>,
+    config: &InstanceConfig,
+    request: &Request<Bytes>,
+    prefix: &str,
+    name: &str,
+) -> Answer {
+    let actor = find_actor(ports, prefix, name).await?;
+    let accept = request.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    let mut response = if negotiation::wants_activity_json(accept) {
+        respond::json_as(&actor::document(&config.origin, &actor), ACTIVITY_JSON)?
+    } else {
+        respond::text(actor::html_page(&config.origin, &actor), "text/html; charset=utf-8")?
+    };
+    response.headers_mut().insert(header::VARY, header::HeaderValue::from_static("Accept"));
+    Ok(response)
+}
+
+/// `GET /<actor>/{followers,following,outbox,playlists}[?page=N]`.
+///
+/// Following and publishing come with later features; until then every collection is empty,
+/// in PeerTube's paging shape.
+pub async fn actor_collection(
+    ports: &Ports<'_>,
+    config: &InstanceConfig,
+    request: &Request<Bytes>,
+    prefix: &str,
+    name: &str,
+    which: &str,
+) -> Answer {
+    if !matches!(which, "followers" | "following" | "outbox" | "playlists") {
+        return Err(Problem::not_found(format!("No collection {which}")));
+    }
+    let actor = find_actor(ports, prefix, name).await?;
+    let id = config.origin.join(&format!("{}/{which}", actor.path()));
+    let total = 0;
+    match collection::requested_page(request.uri().query()) {
+        None => respond::json_as(&collection::collection(&id, total), ACTIVITY_JSON),
+        Some(page) => respond::json_as(&collection::page::<String>(&id, page, Vec::new(), total), ACTIVITY_JSON),
+    }
+}

@@ -1,0 +1,50 @@
+//! Path dispatch. A hand-written match on path segments: the route table is short, and a
+//! slice pattern per route reads as the table itself.
+
+use bytes::Bytes;
+use edgetube_api::{respond, Problem};
+use edgetube_domain::InstanceConfig;
+use edgetube_ports::Ports;
+use http::{Method, Request, Response, StatusCode};
+
+use crate::{federation_routes as fed, headers};
+
+/// Routes one request; every outcome is a response.
+pub async fn route(ports: &Ports<'_>, config: &InstanceConfig, request: &Request<Bytes>) -> Response<Bytes> {
+    if request.method() == Method::OPTIONS {
+        return headers::preflight();
+    }
+    let path = request.uri().path();
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let result = match (request.method(), segments.as_slice()) {
+        (&Method::GET | &Method::HEAD, [".well-known", "webfinger"]) => fed::webfinger(ports, config, request).await,
+        (&Method::GET | &Method::HEAD, [".well-known", "nodeinfo"]) => fed::nodeinfo_discovery(config),
+        (&Method::GET | &Method::HEAD, ["nodeinfo", "2.0.json" | "2.0"]) => fed::nodeinfo(ports, config).await,
+        (&Method::GET | &Method::HEAD, [".well-known", "host-meta"]) => fed::host_meta(config),
+        (&Method::GET | &Method::HEAD, [prefix @ ("accounts" | "a" | "video-channels" | "c"), name]) => {
+            fed::actor(ports, config, request, prefix, name).await
+        }
+        (&Method::GET | &Method::HEAD, [prefix @ ("accounts" | "a" | "video-channels" | "c"), name, collection]) => {
+            fed::actor_collection(ports, config, request, prefix, name, collection).await
+        }
+        (&Method::GET | &Method::HEAD, ["api", "v1", "config"]) => respond::json(&edgetube_api::config::server_config(config)),
+        (&Method::GET | &Method::HEAD, ["api", "v1", "config", "about"]) => respond::json(&edgetube_api::config::about(config)),
+        // PeerTube answers an unknown API route with a bare 400 and an empty JSON body.
+        (_, ["api", ..]) => Ok(unknown_api_route()),
+        (&Method::GET | &Method::HEAD, [""]) => fed::home(config),
+        _ => Err(Problem::not_found(format!("No route for {} {path}", request.method()))),
+    };
+    let mut response = result.unwrap_or_else(Problem::into_response);
+    if request.method() == Method::HEAD {
+        *response.body_mut() = Bytes::new();
+    }
+    response
+}
+
+fn unknown_api_route() -> Response<Bytes> {
+    Response::builder()
+        .status(StatusCode::BAD_REQUEST)
+        .header(http::header::CONTENT_TYPE, respond::JSON)
+        .body(Bytes::new())
+        .unwrap_or_default()
+}

@@ -1,0 +1,156 @@
+//! Actors of this instance: the `Application` instance actor, `Person` accounts and `Group`
+//! channels, and the SQL that stores them.
+
+use edgetube_ports::{Sql, Statement};
+use serde::Deserialize;
+
+use crate::DomainError;
+
+/// What kind of ActivityPub actor a row is; the strings are the ActivityStreams types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum ActorKind {
+    /// The instance actor (`/accounts/peertube`).
+    Application,
+    /// An account (`/accounts/<name>`).
+    Person,
+    /// A channel (`/video-channels/<name>`).
+    Group,
+}
+
+impl ActorKind {
+    /// The ActivityStreams type name, also the stored value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Application => "Application",
+            Self::Person => "Person",
+            Self::Group => "Group",
+        }
+    }
+
+    /// The path prefix PeerTube uses for this kind of actor.
+    pub fn path_prefix(self) -> &'static str {
+        match self {
+            Self::Application | Self::Person => "/accounts/",
+            Self::Group => "/video-channels/",
+        }
+    }
+}
+
+/// A local actor as stored, without its private key.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct LocalActor {
+    /// Row id (also the channel id or account id in the REST API).
+    pub id: i64,
+    /// Application, Person or Group.
+    pub kind: ActorKind,
+    /// The preferred username; unique per instance, case-insensitively, across kinds.
+    pub username: String,
+    /// The display name.
+    pub display_name: String,
+    /// Free-text description (markdown).
+    pub summary: Option<String>,
+    /// Support text (channels).
+    pub support: Option<String>,
+    /// SPKI PEM of the actor's RSA key.
+    pub public_key_pem: String,
+    /// For a channel: the username of the account that owns it.
+    pub owner_username: Option<String>,
+    /// Creation time, milliseconds since the epoch.
+    pub created_at: i64,
+    /// Last change, milliseconds since the epoch.
+    pub updated_at: i64,
+}
+
+impl LocalActor {
+    /// The actor's id URL path, e.g. `/video-channels/root_channel`.
+    pub fn path(&self) -> String {
+        format!("{}{}", self.kind.path_prefix(), self.username)
+    }
+}
+
+const SELECT_LOCAL: &str = "SELECT a.id, a.kind, a.username, a.display_name, a.summary, a.support, \
+     a.public_key_pem, o.username AS owner_username, a.created_at, a.updated_at \
+     FROM actors a LEFT JOIN actors o ON o.id = a.owner_id WHERE a.host IS NULL";
+
+/// The local actor named `username` (any kind, case-insensitive); `Ok(None)` when there is none.
+pub async fn find_local(sql: &dyn Sql, username: &str) -> Result<Option<LocalActor>, DomainError> {
+    Ok(sql.fetch_optional(Statement::new(format!("{SELECT_LOCAL} AND a.username = ?1")).bind(username)).await?)
+}
+
+/// The local actor named `username` if it is of `kind`.
+pub async fn find_local_of_kind(
+    sql: &dyn Sql,
+    kind: ActorKind,
+    username: &str,
+) -> Result<Option<LocalActor>, DomainError> {
+    Ok(find_local(sql, username).await?.filter(|actor| actor.kind == kind))
+}
+
+/// The channels owned by the account `account_id`, oldest first.
+pub async fn channels_of(sql: &dyn Sql, account_id: i64) -> Result<Vec<LocalActor>, DomainError> {
+    Ok(sql
+        .fetch_all(Statement::new(format!("{SELECT_LOCAL} AND a.owner_id = ?1 ORDER BY a.id")).bind(account_id))
+        .await?)
+}
+
+/// The sealed private key of a local actor; `Ok(None)` for an unknown actor.
+pub async fn sealed_private_key(sql: &dyn Sql, username: &str) -> Result<Option<String>, DomainError> {
+    #[derive(Deserialize)]
+    struct Sealed {
+        private_key_sealed: String,
+    }
+    let row: Option<Sealed> = sql
+        .fetch_optional(
+            Statement::new("SELECT private_key_sealed FROM actors WHERE host IS NULL AND username = ?1").bind(username),
+        )
+        .await?;
+    Ok(row.map(|r| r.private_key_sealed))
+}
+
+/// How many local actors of `kind` exist.
+pub async fn count_local(sql: &dyn Sql, kind: ActorKind) -> Result<i64, DomainError> {
+    #[derive(Deserialize)]
+    struct Count {
+        n: i64,
+    }
+    let rows: Vec<Count> = sql
+        .fetch_all(Statement::new("SELECT COUNT(*) AS n FROM actors WHERE host IS NULL AND kind = ?1").bind(kind.as_str()))
+        .await?;
+    Ok(rows.first().map_or(0, |c| c.n))
+}
+
+/// A local actor to insert.
+pub struct NewLocalActor<'a> {
+    /// Application, Person or Group.
+    pub kind: ActorKind,
+    /// The unique username.
+    pub username: &'a str,
+    /// The display name.
+    pub display_name: &'a str,
+    /// For a channel, the owning account's username.
+    pub owner_username: Option<&'a str>,
+    /// SPKI PEM.
+    pub public_key_pem: &'a str,
+    /// The sealed private key.
+    pub private_key_sealed: &'a str,
+    /// Creation time (ms).
+    pub now: i64,
+}
+
+/// `INSERT OR IGNORE` of a local actor: a no-op when the username is taken, so concurrent
+/// first starts converge on whichever insert landed first.
+pub fn insert_local_if_absent(actor: &NewLocalActor<'_>) -> Statement {
+    Statement::new(
+        "INSERT OR IGNORE INTO actors (kind, username, host, display_name, public_key_pem, private_key_sealed, \
+         owner_id, created_at, updated_at) \
+         VALUES (?1, ?2, NULL, ?3, ?4, ?5, \
+         (SELECT id FROM actors WHERE host IS NULL AND username = ?6), ?7, ?7)",
+    )
+    .bind(actor.kind.as_str())
+    .bind(actor.username)
+    .bind(actor.display_name)
+    .bind(actor.public_key_pem)
+    .bind(actor.private_key_sealed)
+    .bind(actor.owner_username)
+    .bind(actor.now)
+}

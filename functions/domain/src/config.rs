@@ -1,0 +1,195 @@
+use std::collections::BTreeMap;
+
+use thiserror::Error;
+use url::Url;
+
+/// The instance's public origin, `scheme://host[:port]`, with no path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    url: Url,
+}
+
+impl Origin {
+    /// Parses an origin; plain `http` only when `allow_http` (local development).
+    pub fn parse(raw: &str, allow_http: bool) -> Result<Self, ConfigError> {
+        let url = Url::parse(raw.trim_end_matches('/'))
+            .map_err(|e| ConfigError::Invalid { name: "PUBLIC_ORIGIN", reason: e.to_string() })?;
+        let invalid = |reason: &str| ConfigError::Invalid { name: "PUBLIC_ORIGIN", reason: reason.to_owned() };
+        match url.scheme() {
+            "https" => {}
+            "http" if allow_http => {}
+            "http" => return Err(invalid("plain http needs ALLOW_HTTP=true (local use only)")),
+            _ => return Err(invalid("the scheme must be https")),
+        }
+        if url.host_str().is_none() {
+            return Err(invalid("no host"));
+        }
+        if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
+            return Err(invalid("an origin has no path, query or fragment"));
+        }
+        Ok(Self { url })
+    }
+
+    /// `https://host[:port]`, without a trailing slash.
+    pub fn as_str(&self) -> &str {
+        self.url.as_str().trim_end_matches('/')
+    }
+
+    /// `host[:port]`, as it appears in `acct:` handles and in the `Host` header.
+    pub fn authority(&self) -> String {
+        match self.url.port() {
+            Some(port) => format!("{}:{port}", self.host()),
+            None => self.host().to_owned(),
+        }
+    }
+
+    /// The host name alone.
+    pub fn host(&self) -> &str {
+        self.url.host_str().unwrap_or_default()
+    }
+
+    /// `http` or `https`.
+    pub fn scheme(&self) -> &str {
+        self.url.scheme()
+    }
+
+    /// The absolute URL of `path` (which starts with `/`).
+    pub fn join(&self, path: &str) -> String {
+        format!("{}{path}", self.as_str())
+    }
+}
+
+/// Everything an instance is configured with. Built once per isolate from the environment.
+///
+/// No `Default`: an instance without an origin or secrets must not start.
+#[derive(Clone)]
+pub struct InstanceConfig {
+    /// The public origin every URL is built from.
+    pub origin: Origin,
+    /// Shown as the instance name (`instance.name` in `/api/v1/config`).
+    pub name: String,
+    /// One sentence about the instance.
+    pub short_description: String,
+    /// The long description (markdown).
+    pub description: String,
+    /// Password of the bootstrapped `root` administrator; used only when `root` is first created.
+    pub admin_password: String,
+    /// E-mail of the bootstrapped administrator.
+    pub admin_email: String,
+    /// Secret from which the key sealing actor private keys is derived.
+    pub key_encryption_secret: String,
+    /// Whether anyone may create an account (`signup.allowed`).
+    pub signup_open: bool,
+}
+
+impl std::fmt::Debug for InstanceConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InstanceConfig")
+            .field("origin", &self.origin)
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A setting that is missing or malformed.
+#[derive(Debug, Error, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A required variable or secret is not set.
+    #[error("{0} is not set")]
+    Missing(&'static str),
+    /// A variable is set to something unusable.
+    #[error("{name} is invalid: {reason}")]
+    Invalid {
+        /// The variable's name.
+        name: &'static str,
+        /// Why it was refused.
+        reason: String,
+    },
+}
+
+/// The shortest key-encryption secret accepted (characters): 256 bits of hex.
+const MIN_SECRET_LEN: usize = 32;
+
+impl InstanceConfig {
+    /// Builds the configuration from variables and secrets named as in `wrangler.toml`.
+    pub fn from_vars(vars: &BTreeMap<String, String>) -> Result<Self, ConfigError> {
+        let get = |name: &'static str| vars.get(name).map(String::as_str).filter(|v| !v.is_empty());
+        let require = |name: &'static str| get(name).ok_or(ConfigError::Missing(name));
+        let flag = |name: &'static str| -> Result<bool, ConfigError> {
+            match get(name) {
+                None | Some("false") | Some("0") => Ok(false),
+                Some("true") | Some("1") => Ok(true),
+                Some(other) => {
+                    Err(ConfigError::Invalid { name, reason: format!("expected true or false, got {other:?}") })
+                }
+            }
+        };
+
+        let origin = Origin::parse(require("PUBLIC_ORIGIN")?, flag("ALLOW_HTTP")?)?;
+        let key_encryption_secret = require("KEY_ENCRYPTION_SECRET")?.to_owned();
+        if key_encryption_secret.len() < MIN_SECRET_LEN {
+            return Err(ConfigError::Invalid {
+                name: "KEY_ENCRYPTION_SECRET",
+                reason: format!("at least {MIN_SECRET_LEN} characters are needed"),
+            });
+        }
+        let admin_password = require("ADMIN_PASSWORD")?.to_owned();
+        if admin_password.len() < 6 {
+            return Err(ConfigError::Invalid { name: "ADMIN_PASSWORD", reason: "at least 6 characters".into() });
+        }
+        Ok(Self {
+            name: get("INSTANCE_NAME").unwrap_or("Edgetube").to_owned(),
+            short_description: get("INSTANCE_SHORT_DESCRIPTION")
+                .unwrap_or("A PeerTube-compatible video platform running at the edge.")
+                .to_owned(),
+            description: get("INSTANCE_DESCRIPTION").unwrap_or("Welcome to this Edgetube instance!").to_owned(),
+            admin_email: get("ADMIN_EMAIL").map_or_else(|| format!("admin@{}", origin.host()), str::to_owned),
+            signup_open: flag("SIGNUP_OPEN")?,
+            origin,
+            admin_password,
+            key_encryption_secret,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    const SECRET: &str = "0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn plain_http_needs_the_local_flag() {
+        let base = [("PUBLIC_ORIGIN", "http://127.0.0.1:8787"), ("KEY_ENCRYPTION_SECRET", SECRET), ("ADMIN_PASSWORD", "secret1")];
+        let err = InstanceConfig::from_vars(&vars(&base)).unwrap_err();
+        assert!(matches!(err, ConfigError::Invalid { name: "PUBLIC_ORIGIN", .. }), "{err}");
+
+        let mut allowed = base.to_vec();
+        allowed.push(("ALLOW_HTTP", "true"));
+        let config = InstanceConfig::from_vars(&vars(&allowed)).unwrap();
+        assert_eq!(config.origin.as_str(), "http://127.0.0.1:8787");
+        assert_eq!(config.origin.authority(), "127.0.0.1:8787");
+    }
+
+    #[test]
+    fn https_origin_drops_the_default_port_and_trailing_slash() {
+        let origin = Origin::parse("https://tube.example:443/", false).unwrap();
+        assert_eq!(origin.as_str(), "https://tube.example");
+        assert_eq!(origin.authority(), "tube.example");
+        assert_eq!(origin.join("/accounts/root"), "https://tube.example/accounts/root");
+    }
+
+    #[test]
+    fn refuses_paths_missing_secrets_and_short_secrets() {
+        assert!(Origin::parse("https://tube.example/sub", false).is_err());
+        let no_secret = vars(&[("PUBLIC_ORIGIN", "https://tube.example"), ("ADMIN_PASSWORD", "secret1")]);
+        assert_eq!(InstanceConfig::from_vars(&no_secret).unwrap_err(), ConfigError::Missing("KEY_ENCRYPTION_SECRET"));
+        let short = vars(&[("PUBLIC_ORIGIN", "https://tube.example"), ("KEY_ENCRYPTION_SECRET", "short"), ("ADMIN_PASSWORD", "secret1")]);
+        assert!(matches!(InstanceConfig::from_vars(&short).unwrap_err(), ConfigError::Invalid { name: "KEY_ENCRYPTION_SECRET", .. }));
+    }
+}

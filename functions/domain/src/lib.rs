@@ -1,0 +1,47 @@
+//! Edgetube's domain: who this instance is and who lives on it.
+//!
+//! - [`InstanceConfig`]: the public origin, names and secrets, validated once from plain strings.
+//! - [`actors`]: the `Application`, `Person` and `Group` actors and their SQL rows.
+//! - [`keys::KeyVault`]: actor private keys sealed at rest with a key derived from a secret.
+//! - [`bootstrap::ensure_instance`]: the idempotent first start (instance actor, `root` admin
+//!   and its default channel).
+//!
+//! Every operation takes [`edgetube_ports::Ports`]; nothing here knows a runtime, reads the
+//! system clock or draws randomness except through the ports.
+
+pub mod actors;
+pub mod bootstrap;
+mod config;
+mod error;
+pub mod keys;
+pub mod password;
+pub mod users;
+
+pub use config::{ConfigError, InstanceConfig, Origin};
+pub use error::DomainError;
+
+/// Username of the instance `Application` actor, fixed by PeerTube (`/accounts/peertube`).
+pub const INSTANCE_ACTOR_NAME: &str = "peertube";
+
+/// Username of the bootstrapped administrator, as in PeerTube.
+pub const ADMIN_USERNAME: &str = "root";
+
+/// Milliseconds since the epoch as JavaScript's `toISOString()` writes them
+/// (`2026-11-21T21:10:12.254Z`), the form PeerTube puts in every date field.
+pub fn iso8601_millis(millis: i64) -> String {
+    use time::macros::format_description;
+    let format = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
+        .ok()
+        .and_then(|t| t.format(&format).ok())
+        .unwrap_or_else(|| "1970-01-01T00:00:00.000Z".to_owned())
+}
+
+#[cfg(test)]
+mod time_tests {
+    #[test]
+    fn iso8601_matches_javascript() {
+        assert_eq!(super::iso8601_millis(1_795_297_812_254), "2026-11-21T21:50:12.254Z");
+        assert_eq!(super::iso8601_millis(0), "1970-01-01T00:00:00.000Z");
+    }
+}

@@ -1,0 +1,163 @@
+use std::path::{Path, PathBuf};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use edgetube_ports::{ObjectBody, ObjectMeta, ObjectRange, Objects, PortError};
+use sha2::{Digest, Sha256};
+
+/// Objects as files under a directory; the key is the relative path.
+/// The content type is kept in a `<file>.content-type` sidecar.
+#[derive(Debug, Clone)]
+pub struct DirObjects {
+    root: PathBuf,
+}
+
+const CONTENT_TYPE_SUFFIX: &str = ".content-type";
+
+impl DirObjects {
+    /// Objects stored under `root` (created on first write).
+    pub fn new(root: &Path) -> Self {
+        Self { root: root.to_path_buf() }
+    }
+
+    fn path(&self, key: &str) -> Result<PathBuf, PortError> {
+        if key.is_empty() || key.split('/').any(|part| part.is_empty() || part == "." || part == "..") {
+            return Err(PortError::invalid("objects", format!("unsafe key {key:?}")));
+        }
+        Ok(self.root.join(key))
+    }
+
+    fn meta(&self, key: &str, path: &Path, bytes: &[u8]) -> ObjectMeta {
+        let content_type = std::fs::read_to_string(sidecar(path)).ok();
+        ObjectMeta {
+            key: key.to_owned(),
+            size: bytes.len() as u64,
+            http_etag: format!("\"{}\"", hex(&Sha256::digest(bytes)[..16])),
+            content_type,
+        }
+    }
+}
+
+fn sidecar(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(CONTENT_TYPE_SUFFIX);
+    PathBuf::from(name)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn io(e: std::io::Error) -> PortError {
+    PortError::unavailable("objects", e.to_string())
+}
+
+fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, PortError> {
+    match std::fs::read(path) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(io(e)),
+    }
+}
+
+#[async_trait(?Send)]
+impl Objects for DirObjects {
+    async fn put(&self, key: &str, bytes: Bytes, content_type: Option<&str>) -> Result<ObjectMeta, PortError> {
+        let path = self.path(key)?;
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(io)?;
+        }
+        std::fs::write(&path, &bytes).map_err(io)?;
+        match content_type {
+            Some(ct) => std::fs::write(sidecar(&path), ct).map_err(io)?,
+            None => {
+                let _ = std::fs::remove_file(sidecar(&path));
+            }
+        }
+        Ok(self.meta(key, &path, &bytes))
+    }
+
+    async fn get(&self, key: &str, range: Option<ObjectRange>) -> Result<Option<ObjectBody>, PortError> {
+        let path = self.path(key)?;
+        let Some(all) = read_optional(&path)? else { return Ok(None) };
+        let meta = self.meta(key, &path, &all);
+        let len = all.len() as u64;
+        let (first, end) = match range {
+            None => return Ok(Some(ObjectBody { meta, bytes: Bytes::from(all), range: None })),
+            Some(ObjectRange::OffsetWithLength { offset, length }) => (offset, offset.saturating_add(length).min(len)),
+            Some(ObjectRange::From(offset)) => (offset, len),
+            Some(ObjectRange::Suffix(n)) => (len.saturating_sub(n), len),
+        };
+        if first >= end {
+            return Err(PortError::invalid("objects", format!("range outside the {len}-byte object {key}")));
+        }
+        let bytes = Bytes::copy_from_slice(&all[first as usize..end as usize]);
+        Ok(Some(ObjectBody { meta, bytes, range: Some((first, end - 1)) }))
+    }
+
+    async fn head(&self, key: &str) -> Result<Option<ObjectMeta>, PortError> {
+        let path = self.path(key)?;
+        Ok(read_optional(&path)?.map(|bytes| self.meta(key, &path, &bytes)))
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), PortError> {
+        let path = self.path(key)?;
+        for p in [sidecar(&path), path] {
+            match std::fs::remove_file(&p) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(io(e)),
+            }
+        }
+        Ok(())
+    }
+
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, PortError> {
+        let mut keys = Vec::new();
+        let mut stack = vec![self.root.clone()];
+        while let Some(dir) = stack.pop() {
+            let entries = match std::fs::read_dir(&dir) {
+                Ok(entries) => entries,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(io(e)),
+            };
+            for entry in entries {
+                let path = entry.map_err(io)?.path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if let Ok(rel) = path.strip_prefix(&self.root) {
+                    let key = rel.to_string_lossy().replace(std::path::MAIN_SEPARATOR, "/");
+                    if key.starts_with(prefix) && !key.ends_with(CONTENT_TYPE_SUFFIX) {
+                        keys.push(key);
+                    }
+                }
+            }
+        }
+        keys.sort();
+        Ok(keys)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures::executor::block_on;
+
+    #[test]
+    fn put_get_range_list_delete() {
+        let dir = tempfile::tempdir().unwrap();
+        let objects = DirObjects::new(dir.path());
+        let meta = block_on(objects.put("videos/a/master.m3u8", Bytes::from_static(b"0123456789"), Some("application/vnd.apple.mpegurl"))).unwrap();
+        assert_eq!(meta.size, 10);
+        let part = block_on(objects.get("videos/a/master.m3u8", Some(ObjectRange::OffsetWithLength { offset: 2, length: 3 }))).unwrap().unwrap();
+        assert_eq!(&part.bytes[..], b"234");
+        assert_eq!(part.range, Some((2, 4)));
+        assert_eq!(part.meta.content_type.as_deref(), Some("application/vnd.apple.mpegurl"));
+        let tail = block_on(objects.get("videos/a/master.m3u8", Some(ObjectRange::Suffix(2)))).unwrap().unwrap();
+        assert_eq!(&tail.bytes[..], b"89");
+        assert_eq!(block_on(objects.list("videos/")).unwrap(), vec!["videos/a/master.m3u8"]);
+        block_on(objects.delete("videos/a/master.m3u8")).unwrap();
+        assert!(block_on(objects.head("videos/a/master.m3u8")).unwrap().is_none());
+        assert!(block_on(objects.get("../escape", None)).is_err());
+    }
+}

@@ -1,0 +1,65 @@
+use async_trait::async_trait;
+use bytes::Bytes;
+
+use crate::PortError;
+
+/// Part of an object to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ObjectRange {
+    /// `length` bytes from `offset`.
+    OffsetWithLength {
+        /// First byte.
+        offset: u64,
+        /// How many bytes.
+        length: u64,
+    },
+    /// From `offset` to the end.
+    From(u64),
+    /// The last `n` bytes.
+    Suffix(u64),
+}
+
+/// What storage knows about an object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectMeta {
+    /// The object's key.
+    pub key: String,
+    /// Total size in bytes.
+    pub size: u64,
+    /// The storage's entity tag, quoted as it goes into an `ETag` header.
+    pub http_etag: String,
+    /// The `Content-Type` stored with the object, if any.
+    pub content_type: Option<String>,
+}
+
+/// An object's metadata and (part of) its bytes.
+#[derive(Debug, Clone)]
+pub struct ObjectBody {
+    /// The whole object's metadata (`size` is the total, not the range's).
+    pub meta: ObjectMeta,
+    /// The requested bytes.
+    pub bytes: Bytes,
+    /// The range that `bytes` covers, as `(first, last)` inclusive; `None` for the whole object.
+    pub range: Option<(u64, u64)>,
+}
+
+/// Object storage: R2 on Workers, S3 elsewhere, a directory in native tests.
+///
+/// Writes of one key are last-writer-wins; a read after a completed write sees it.
+#[async_trait(?Send)]
+pub trait Objects {
+    /// Stores `bytes` under `key`, replacing any object there.
+    async fn put(&self, key: &str, bytes: Bytes, content_type: Option<&str>) -> Result<ObjectMeta, PortError>;
+
+    /// Reads an object, or part of it; `Ok(None)` when the key does not exist.
+    async fn get(&self, key: &str, range: Option<ObjectRange>) -> Result<Option<ObjectBody>, PortError>;
+
+    /// The object's metadata; `Ok(None)` when the key does not exist.
+    async fn head(&self, key: &str) -> Result<Option<ObjectMeta>, PortError>;
+
+    /// Removes an object; removing a missing key is not an error.
+    async fn delete(&self, key: &str) -> Result<(), PortError>;
+
+    /// Keys that start with `prefix`, in lexical order.
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, PortError>;
+}
