@@ -1,0 +1,124 @@
+//! Edgetube on Cloudflare Workers: wiring only.
+//!
+//! Each entry point builds [`Ports`] from the Worker's bindings (names in [`bindings`], matching
+//! `wrangler.toml`), converts the request to `http` types, calls the platform-free core and
+//! converts back. No video, federation or API logic lives here.
+
+mod bench;
+mod bindings;
+mod clock;
+mod config;
+mod crypto;
+mod d1;
+mod http_client;
+mod kv;
+mod queue;
+mod r2;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use bytes::Bytes;
+use edgetube_api::InternalError;
+use edgetube_app::App;
+use edgetube_ports::Ports;
+use worker::{console_error, event, Context, Env, Request, Response};
+
+thread_local! {
+    /// One `App` per isolate: it remembers that bootstrap already ran.
+    static APP: RefCell<Option<Rc<App>>> = const { RefCell::new(None) };
+}
+
+fn app(env: &Env) -> Result<Rc<App>, String> {
+    if let Some(app) = APP.with(|cell| cell.borrow().clone()) {
+        return Ok(app);
+    }
+    let config = config::instance_config(env).map_err(|e| e.to_string())?;
+    let app = Rc::new(App::new(config));
+    APP.with(|cell| *cell.borrow_mut() = Some(app.clone()));
+    Ok(app)
+}
+
+/// The bindings of one invocation, owned so that [`Ports`] can borrow them.
+struct Bound {
+    sql: d1::D1Sql,
+    kv: kv::WorkersKv,
+    objects: r2::R2Objects,
+    queue: queue::WorkersQueue,
+    clock: clock::WorkersClock,
+    crypto: crypto::WebCrypto,
+    http: http_client::WorkersFetch,
+}
+
+impl Bound {
+    fn new(env: &Env) -> worker::Result<Self> {
+        Ok(Self {
+            sql: d1::D1Sql::new(env.d1(bindings::DB)?),
+            kv: kv::WorkersKv::new(env.kv(bindings::KV)?),
+            objects: r2::R2Objects::new(env.bucket(bindings::MEDIA)?),
+            queue: queue::WorkersQueue::new(env.queue(bindings::JOBS)?),
+            clock: clock::WorkersClock,
+            crypto: crypto::WebCrypto::new()?,
+            http: http_client::WorkersFetch,
+        })
+    }
+
+    fn ports(&self) -> Ports<'_> {
+        Ports {
+            sql: &self.sql,
+            kv: &self.kv,
+            objects: &self.objects,
+            queue: &self.queue,
+            clock: &self.clock,
+            crypto: &self.crypto,
+            http: &self.http,
+        }
+    }
+}
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
+    let app = match app(&env) {
+        Ok(app) => app,
+        Err(message) => {
+            console_error!("configuration error: {message}");
+            return Response::error(format!("Edgetube is misconfigured: {message}"), 500);
+        }
+    };
+    let bound = Bound::new(&env)?;
+    let request = into_http(req).await?;
+    if let Some(response) = bench::handle(&env, &request).await {
+        return response;
+    }
+    let response = app.handle(&bound.ports(), request).await;
+    if let Some(InternalError(cause)) = response.extensions().get::<InternalError>() {
+        console_error!("{}: {cause}", response.status());
+    }
+    from_http(response)
+}
+
+async fn into_http(mut req: Request) -> worker::Result<http::Request<Bytes>> {
+    let body = Bytes::from(req.bytes().await.unwrap_or_default());
+    let url = req.url()?;
+    let path_and_query = match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_owned(),
+    };
+    let mut builder = http::Request::builder().method(req.method().as_ref()).uri(path_and_query);
+    for (name, value) in req.headers().entries() {
+        builder = builder.header(name, value);
+    }
+    builder.body(body).map_err(|e| worker::Error::RustError(e.to_string()))
+}
+
+fn from_http(response: http::Response<Bytes>) -> worker::Result<Response> {
+    let (parts, body) = response.into_parts();
+    let headers = worker::Headers::new();
+    for (name, value) in &parts.headers {
+        if let Ok(value) = value.to_str() {
+            headers.append(name.as_str(), value)?;
+        }
+    }
+    let response = if body.is_empty() { Response::empty()? } else { Response::from_bytes(body.to_vec())? };
+    Ok(response.with_status(parts.status.as_u16()).with_headers(headers))
+}

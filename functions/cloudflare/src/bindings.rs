@@ -1,0 +1,10 @@
+//! Binding names, as declared in `wrangler.toml`.
+
+/// D1 database (`[[d1_databases]] binding`).
+pub const DB: &str = "DB";
+/// KV namespace (`[[kv_namespaces]] binding`).
+pub const KV: &str = "KV";
+/// R2 bucket for originals and renditions (`[[r2_buckets]] binding`).
+pub const MEDIA: &str = "MEDIA";
+/// Queue producer for background jobs (`[[queues.producers]] binding`).
+pub const JOBS: &str = "JOBS";

@@ -1,0 +1,29 @@
+use std::collections::BTreeMap;
+
+use edgetube_domain::{ConfigError, InstanceConfig};
+use worker::Env;
+
+/// Variables from `[vars]` and secrets (`.dev.vars` locally, `wrangler secret put` deployed).
+const NAMES: [&str; 9] = [
+    "PUBLIC_ORIGIN",
+    "ALLOW_HTTP",
+    "INSTANCE_NAME",
+    "INSTANCE_SHORT_DESCRIPTION",
+    "INSTANCE_DESCRIPTION",
+    "ADMIN_PASSWORD",
+    "ADMIN_EMAIL",
+    "KEY_ENCRYPTION_SECRET",
+    "SIGNUP_OPEN",
+];
+
+/// The instance configuration from the Worker's environment.
+pub fn instance_config(env: &Env) -> Result<InstanceConfig, ConfigError> {
+    let vars: BTreeMap<String, String> = NAMES
+        .iter()
+        .filter_map(|name| {
+            let value = env.secret(name).or_else(|_| env.var(name)).ok()?.to_string();
+            Some(((*name).to_owned(), value))
+        })
+        .collect();
+    InstanceConfig::from_vars(&vars)
+}

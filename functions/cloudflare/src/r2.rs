@@ -1,0 +1,108 @@
+use async_trait::async_trait;
+use bytes::Bytes;
+use edgetube_ports::{ObjectBody, ObjectMeta, ObjectRange, Objects, PortError};
+use worker::{Bucket, Data, HttpMetadata, Object, Range};
+
+/// The objects port on R2.
+pub struct R2Objects {
+    bucket: Bucket,
+}
+
+impl R2Objects {
+    pub fn new(bucket: Bucket) -> Self {
+        Self { bucket }
+    }
+}
+
+fn unavailable(e: impl std::fmt::Display) -> PortError {
+    PortError::unavailable("objects", e.to_string())
+}
+
+fn meta(object: &Object) -> ObjectMeta {
+    ObjectMeta {
+        key: object.key(),
+        size: object.size(),
+        http_etag: object.http_etag(),
+        content_type: object.http_metadata().content_type,
+    }
+}
+
+/// R2 panics on offsets above 2^53; refuse them as input errors instead.
+fn checked(value: u64) -> Result<u64, PortError> {
+    const MAX_SAFE: u64 = (1 << 53) - 1;
+    if value > MAX_SAFE {
+        return Err(PortError::invalid("objects", format!("offset {value} is above 2^53")));
+    }
+    Ok(value)
+}
+
+#[async_trait(?Send)]
+impl Objects for R2Objects {
+    async fn put(&self, key: &str, bytes: Bytes, content_type: Option<&str>) -> Result<ObjectMeta, PortError> {
+        let metadata = HttpMetadata { content_type: content_type.map(str::to_owned), ..HttpMetadata::default() };
+        let object = self
+            .bucket
+            .put(key, Data::Bytes(bytes.to_vec()))
+            .http_metadata(metadata)
+            .execute()
+            .await
+            .map_err(unavailable)?
+            .ok_or_else(|| PortError::conflict("objects", format!("put of {key} was not applied")))?;
+        Ok(meta(&object))
+    }
+
+    async fn get(&self, key: &str, range: Option<ObjectRange>) -> Result<Option<ObjectBody>, PortError> {
+        let mut get = self.bucket.get(key);
+        if let Some(range) = range {
+            get = get.range(match range {
+                ObjectRange::OffsetWithLength { offset, length } => {
+                    Range::OffsetWithLength { offset: checked(offset)?, length: checked(length)? }
+                }
+                ObjectRange::From(offset) => Range::OffsetToEnd { offset: checked(offset)? },
+                ObjectRange::Suffix(suffix) => Range::Suffix { suffix: checked(suffix)? },
+            });
+        }
+        let Some(object) = get.execute().await.map_err(unavailable)? else { return Ok(None) };
+        let meta = meta(&object);
+        let bytes = match object.body() {
+            Some(body) => Bytes::from(body.bytes().await.map_err(unavailable)?),
+            None => Bytes::new(),
+        };
+        let range = range.map(|_| {
+            let first = match object.range() {
+                Ok(Range::OffsetWithLength { offset, .. } | Range::OffsetToEnd { offset }) => offset,
+                Ok(Range::Suffix { suffix }) => meta.size.saturating_sub(suffix),
+                _ => 0,
+            };
+            (first, first + (bytes.len() as u64).saturating_sub(1))
+        });
+        Ok(Some(ObjectBody { meta, bytes, range }))
+    }
+
+    async fn head(&self, key: &str) -> Result<Option<ObjectMeta>, PortError> {
+        Ok(self.bucket.head(key).await.map_err(unavailable)?.as_ref().map(meta))
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), PortError> {
+        self.bucket.delete(key).await.map_err(unavailable)
+    }
+
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, PortError> {
+        let mut keys = Vec::new();
+        let mut cursor: Option<String> = None;
+        // Bounded: 1,000 keys a page, at most 100 pages (far beyond one video's objects).
+        for _ in 0..100 {
+            let mut list = self.bucket.list().prefix(prefix);
+            if let Some(c) = cursor.take() {
+                list = list.cursor(c);
+            }
+            let page = list.execute().await.map_err(unavailable)?;
+            keys.extend(page.objects().iter().map(Object::key));
+            match page.cursor() {
+                Some(next) if page.truncated() => cursor = Some(next),
+                _ => break,
+            }
+        }
+        Ok(keys)
+    }
+}

@@ -1,0 +1,9 @@
+# Shared by the scripts: paths and the pinned tool versions.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export PATH="$HOME/.cargo/bin:$ROOT/node_modules/.bin:$PATH"
+WORKER_BUILD_VERSION=0.8.7
+# worker-build refuses a wasm-bindgen CLI other than the one in Cargo.lock.
+WASM_BINDGEN_VERSION="$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/"/,"",$3); print $3}' "$ROOT/Cargo.lock")"
+export WASM_BINDGEN_BIN="$HOME/.cargo/bin/wasm-bindgen"
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }

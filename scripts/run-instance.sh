@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Runs one local Edgetube instance on 127.0.0.1:$1 with its state in $2 (D1, KV, R2 under
+# wrangler dev's local persistence). Prepares the state folder on first use: a random
+# key-encryption secret and the admin password in $2/.dev.vars, kept across restarts so the
+# instance keeps its identity. Then replaces itself with `wrangler dev`.
+# Needs the bundle from scripts/build-worker.sh. EDGETUBE_ADMIN_PASSWORD sets the admin password
+# of a new state folder.
+source "$(dirname "$0")/lib.sh"
+port="${1:?usage: run-instance.sh PORT STATE_DIR}"
+state="${2:?usage: run-instance.sh PORT STATE_DIR}"
+mkdir -p "$state"
+state="$(cd "$state" && pwd)"
+
+if [ ! -f "$state/.dev.vars" ]; then
+  umask 077
+  {
+    echo "KEY_ENCRYPTION_SECRET=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+    echo "ADMIN_PASSWORD=${EDGETUBE_ADMIN_PASSWORD:-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')}"
+  } > "$state/.dev.vars"
+fi
+
+[ -f "$ROOT/functions/cloudflare/build/index.js" ] || { echo "no worker bundle: run scripts/build-worker.sh" >&2; exit 1; }
+
+cd "$ROOT"
+wrangler d1 migrations apply DB --local --persist-to "$state" --config "$ROOT/wrangler.toml" >"$state/migrations.log" 2>&1 \
+  || { cat "$state/migrations.log" >&2; exit 1; }
+
+exec wrangler dev --config "$ROOT/wrangler.toml" --local --ip 127.0.0.1 --port "$port" \
+  --persist-to "$state" --env-file "$state/.dev.vars" \
+  --var "PUBLIC_ORIGIN:http://127.0.0.1:$port" --var ALLOW_HTTP:true --var BENCH_ENDPOINTS:true \
+  --show-interactive-dev-session=false --log-level "${EDGETUBE_LOG_LEVEL:-info}"

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs what building, running and testing Edgetube needs, skipping what is already there.
+# Works on a fresh Debian 12 with the Rust toolchain, Node 20 and apt.
+source "$(dirname "$0")/lib.sh"
+
+APT_PACKAGES=(pkg-config libssl-dev ffmpeg curl)
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  log "apt: installing ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q "${missing[@]}"
+fi
+
+for target in wasm32-unknown-unknown wasm32-wasip2; do
+  rustup target list --installed | grep -qx "$target" || { log "rustup: adding $target"; rustup target add "$target"; }
+done
+rustup component list --installed | grep -q '^clippy' || rustup component add clippy
+rustup component list --installed | grep -q '^rustfmt' || rustup component add rustfmt
+
+if ! worker-build --version 2>/dev/null | grep -q "$WORKER_BUILD_VERSION"; then
+  log "cargo: installing worker-build $WORKER_BUILD_VERSION"
+  cargo install worker-build --version "=$WORKER_BUILD_VERSION" --locked
+fi
+if ! wasm-bindgen --version 2>/dev/null | grep -q "$WASM_BINDGEN_VERSION"; then
+  # Without --locked: the locked build of wasm-bindgen-cli misses a dependency on crates.io (several minutes).
+  log "cargo: installing wasm-bindgen-cli $WASM_BINDGEN_VERSION"
+  cargo install wasm-bindgen-cli --version "=$WASM_BINDGEN_VERSION" --force
+fi
+
+stamp="$ROOT/node_modules/.package-lock.json"
+if [ ! -f "$stamp" ] || [ "$ROOT/package-lock.json" -nt "$stamp" ]; then
+  log "npm: installing from package-lock.json"
+  (cd "$ROOT" && npm ci --no-audit --no-fund)
+fi
