@@ -25,7 +25,10 @@ cd "$ROOT"
 wrangler d1 migrations apply DB --local --persist-to "$state" --config "$ROOT/wrangler.toml" >"$state/migrations.log" 2>&1 \
   || { cat "$state/migrations.log" >&2; exit 1; }
 
-exec wrangler dev --config "$ROOT/wrangler.toml" --local --ip 127.0.0.1 --port "$port" \
+# wrangler's devtools inspector defaults to 9229; a free port per instance lets several run at once.
+inspector_port="${EDGETUBE_INSPECTOR_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}"
+
+exec wrangler dev --config "$ROOT/wrangler.toml" --local --ip 127.0.0.1 --port "$port" --inspector-port "$inspector_port" \
   --persist-to "$state" --env-file "$state/.dev.vars" \
   --var "PUBLIC_ORIGIN:http://127.0.0.1:$port" --var ALLOW_HTTP:true --var BENCH_ENDPOINTS:true \
   --show-interactive-dev-session=false --log-level "${EDGETUBE_LOG_LEVEL:-info}"

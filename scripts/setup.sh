@@ -3,7 +3,7 @@
 # Works on a fresh Debian 12 with the Rust toolchain, Node 20 and apt.
 source "$(dirname "$0")/lib.sh"
 
-APT_PACKAGES=(pkg-config libssl-dev ffmpeg curl)
+APT_PACKAGES=(pkg-config libssl-dev ffmpeg curl python3)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -1,1 +1,173 @@
-//! placeholder
+//! The end-to-end harness: real Edgetube instances (the built worker bundle under
+//! `wrangler dev`, each on its own loopback port with its own state folder), and helpers to
+//! run real clients against them.
+//!
+//! The bundle is built once, before the tests, by `scripts/test.sh`; the harness never builds.
+//! Every instance is started in its own process group and stopped by that PID when its
+//! [`Instance`] is dropped, also when a test fails.
+
+use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use nix::sys::signal::{killpg, Signal};
+use nix::unistd::Pid;
+
+/// The repository's root folder.
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+}
+
+/// `../shared/`, beside the repository.
+pub fn shared_dir() -> PathBuf {
+    repo_root().join("../shared")
+}
+
+/// How long an instance may take to answer after `wrangler dev` starts.
+const START_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// A running local instance.
+pub struct Instance {
+    /// `http://127.0.0.1:<port>`.
+    pub origin: String,
+    /// The loopback port.
+    pub port: u16,
+    state: PathBuf,
+    // Keeps a temporary state folder alive for as long as the instance.
+    _owned_state: Option<tempfile::TempDir>,
+    child: Option<Child>,
+}
+
+/// A free loopback port, as the OS hands them out.
+pub fn free_port() -> Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+impl Instance {
+    /// Starts an instance with a fresh state folder on a free port.
+    pub async fn start() -> Result<Self> {
+        let dir = tempfile::Builder::new().prefix("edgetube-e2e-").tempdir()?;
+        let mut instance = Self::start_at(dir.path(), free_port()?).await?;
+        instance._owned_state = Some(dir);
+        Ok(instance)
+    }
+
+    /// Starts an instance on `port` over the state folder `state` (kept by the caller).
+    pub async fn start_at(state: &Path, port: u16) -> Result<Self> {
+        std::fs::create_dir_all(state)?;
+        let log = std::fs::File::create(state.join("wrangler.log"))?;
+        let child = Command::new(repo_root().join("scripts/run-instance.sh"))
+            .arg(port.to_string())
+            .arg(state)
+            .env("EDGETUBE_ADMIN_PASSWORD", "e2e-admin-password")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .process_group(0)
+            .spawn()
+            .context("starting scripts/run-instance.sh")?;
+        let mut instance = Self {
+            origin: format!("http://127.0.0.1:{port}"),
+            port,
+            state: state.to_path_buf(),
+            _owned_state: None,
+            child: Some(child),
+        };
+        instance.wait_until_ready().await?;
+        Ok(instance)
+    }
+
+    async fn wait_until_ready(&mut self) -> Result<()> {
+        let client = reqwest::Client::new();
+        let started = Instant::now();
+        while started.elapsed() < START_TIMEOUT {
+            if let Some(child) = self.child.as_mut() {
+                if let Some(status) = child.try_wait()? {
+                    bail!("the instance exited with {status} before answering; log:\n{}", self.log_tail());
+                }
+            }
+            let answer = client.get(format!("{}/api/v1/config", self.origin)).send().await;
+            if answer.is_ok_and(|r| r.status().is_success()) {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+        bail!("the instance did not answer within {START_TIMEOUT:?}; log:\n{}", self.log_tail())
+    }
+
+    /// The last lines `wrangler dev` printed.
+    pub fn log_tail(&self) -> String {
+        let text = std::fs::read_to_string(self.state.join("wrangler.log")).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(40)..].join("\n")
+    }
+
+    /// The state folder (D1, KV, R2 and `.dev.vars`).
+    pub fn state_dir(&self) -> &Path {
+        &self.state
+    }
+
+    /// The admin password this instance was given.
+    pub fn admin_password(&self) -> Result<String> {
+        let vars = std::fs::read_to_string(self.state.join(".dev.vars"))?;
+        vars.lines()
+            .find_map(|line| line.strip_prefix("ADMIN_PASSWORD="))
+            .map(str::to_owned)
+            .context("no ADMIN_PASSWORD in .dev.vars")
+    }
+
+    /// The absolute URL of `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.origin)
+    }
+
+    /// Stops the instance and waits for its process group to end.
+    pub fn stop(&mut self) {
+        let Some(mut child) = self.child.take() else { return };
+        let group = Pid::from_raw(child.id() as i32);
+        let _ = killpg(group, Signal::SIGTERM);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if matches!(child.try_wait(), Ok(Some(_))) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        // workerd children may outlive wrangler's own exit: end the whole group.
+        let _ = killpg(group, Signal::SIGKILL);
+        let _ = child.wait();
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Runs `program` with `args` from the repository root, failing after `timeout`.
+pub fn run_with_timeout(program: &str, args: &[&str], timeout: Duration) -> Result<std::process::Output> {
+    let mut child = Command::new(program)
+        .args(args)
+        .current_dir(repo_root())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .with_context(|| format!("starting {program}"))?;
+    let started = Instant::now();
+    loop {
+        if child.try_wait()?.is_some() {
+            return Ok(child.wait_with_output()?);
+        }
+        if started.elapsed() > timeout {
+            let _ = killpg(Pid::from_raw(child.id() as i32), Signal::SIGKILL);
+            let _ = child.wait();
+            bail!("{program} {args:?} did not finish within {timeout:?}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

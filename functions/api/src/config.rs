@@ -11,9 +11,9 @@ use serde_json::{json, Value};
 const IMAGE_EXTENSIONS: [&str; 5] = [".png", ".jpeg", ".jpg", ".gif", ".webp"];
 /// Video containers ffmpeg reads and PeerTube accepts.
 const VIDEO_EXTENSIONS: &[&str] = &[
-    ".webm", ".ogv", ".ogg", ".mp4", ".mkv", ".mov", ".qt", ".mqv", ".m4v", ".flv", ".f4v", ".wmv", ".avi", ".3gp",
-    ".3gpp", ".3g2", ".3gpp2", ".nut", ".mts", ".m2ts", ".mpv", ".m2v", ".m1v", ".mpg", ".mpe", ".mpeg", ".vob",
-    ".mxf", ".mp3", ".wma", ".wav", ".flac", ".aac", ".m4a", ".ac3",
+    ".webm", ".ogv", ".ogg", ".mp4", ".mkv", ".mov", ".qt", ".mqv", ".m4v", ".flv", ".f4v", ".wmv", ".avi",
+    ".3gp", ".3gpp", ".3g2", ".3gpp2", ".nut", ".mts", ".m2ts", ".mpv", ".m2v", ".m1v", ".mpg", ".mpe",
+    ".mpeg", ".vob", ".mxf", ".mp3", ".wma", ".wav", ".flac", ".aac", ".m4a", ".ac3",
 ];
 
 fn off_with_runners() -> Value {
@@ -146,8 +146,10 @@ mod tests {
     use std::collections::BTreeMap;
 
     fn sample(name: &str) -> Value {
-        let path = format!("{}/../../../shared/reference/peertube-samples/rest/{name}", env!("CARGO_MANIFEST_DIR"));
-        serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))).unwrap()
+        let path =
+            format!("{}/../../../shared/reference/peertube-samples/rest/{name}", env!("CARGO_MANIFEST_DIR"));
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}")))
+            .unwrap()
     }
 
     fn config() -> InstanceConfig {
@@ -175,9 +177,10 @@ mod tests {
 
     #[test]
     fn config_has_every_key_peertube_7_serves() {
-        for (ours, theirs) in
-            [(server_config(&config()), sample("config.json")), (about(&config()), sample("config-about.json"))]
-        {
+        for (ours, theirs) in [
+            (server_config(&config()), sample("config.json")),
+            (about(&config()), sample("config-about.json")),
+        ] {
             let (mut a, mut b) = (Vec::new(), Vec::new());
             paths(&ours, "", &mut a);
             paths(&theirs, "", &mut b);

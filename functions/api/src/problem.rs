@@ -4,8 +4,13 @@ use serde_json::{json, Map, Value};
 
 /// An API error in PeerTube's RFC 7807 shape (`type`, `title`, `detail`, `status`, plus `code`,
 /// `error` and `invalid-params` where PeerTube has them).
+///
+/// Boxed inside, so that `Result<_, Problem>` stays two words wide on every handler's return path.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Problem {
+pub struct Problem(Box<Details>);
+
+#[derive(Debug, Clone, PartialEq)]
+struct Details {
     status: StatusCode,
     detail: String,
     code: Option<&'static str>,
@@ -21,7 +26,7 @@ pub struct InternalError(pub String);
 impl Problem {
     /// A problem with `status` and a human-readable `detail`.
     pub fn new(status: StatusCode, detail: impl Into<String>) -> Self {
-        Self { status, detail: detail.into(), code: None, invalid_params: None, cause: None }
+        Self(Box::new(Details { status, detail: detail.into(), code: None, invalid_params: None, cause: None }))
     }
 
     /// 404 with `detail`.
@@ -41,18 +46,20 @@ impl Problem {
 
     /// 500 caused by `cause`, which is logged by the shell and not shown to the client.
     pub fn internal_from(cause: impl std::fmt::Display) -> Self {
-        Self { cause: Some(cause.to_string()), ..Self::internal() }
+        let mut problem = Self::internal();
+        problem.0.cause = Some(cause.to_string());
+        problem
     }
 
     /// Adds PeerTube's machine-readable `code` (`invalid_token`, `quota_reached`, ...).
     pub fn with_code(mut self, code: &'static str) -> Self {
-        self.code = Some(code);
+        self.0.code = Some(code);
         self
     }
 
     /// Adds one entry of `invalid-params`, as PeerTube's validators report a refused field.
     pub fn with_invalid_param(mut self, field: &str, value: Value, msg: &str, location: &str) -> Self {
-        self.invalid_params.get_or_insert_with(Map::new).insert(
+        self.0.invalid_params.get_or_insert_with(Map::new).insert(
             field.to_owned(),
             json!({"type": "field", "value": value, "msg": msg, "path": field, "location": location}),
         );
@@ -61,35 +68,38 @@ impl Problem {
 
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
-        self.status
+        self.0.status
     }
 
     /// The `application/problem+json` response.
     pub fn into_response(self) -> Response<Bytes> {
+        let details = *self.0;
         let mut body = Map::new();
-        let doc_type = match self.code {
-            Some(code) => format!("https://docs.joinpeertube.org/api-rest-reference.html#section/Errors/{code}"),
+        let doc_type = match details.code {
+            Some(code) => {
+                format!("https://docs.joinpeertube.org/api-rest-reference.html#section/Errors/{code}")
+            }
             None => "about:blank".to_owned(),
         };
         body.insert("type".into(), doc_type.into());
-        body.insert("title".into(), self.status.canonical_reason().unwrap_or("Error").into());
-        body.insert("detail".into(), self.detail.clone().into());
-        body.insert("status".into(), self.status.as_u16().into());
-        if let Some(code) = self.code {
+        body.insert("title".into(), details.status.canonical_reason().unwrap_or("Error").into());
+        body.insert("detail".into(), details.detail.clone().into());
+        body.insert("status".into(), details.status.as_u16().into());
+        if let Some(code) = details.code {
             body.insert("code".into(), code.into());
         }
-        if let Some(params) = self.invalid_params {
+        if let Some(params) = details.invalid_params {
             body.insert("invalid-params".into(), Value::Object(params));
         }
         // Kept for PeerTube clients up to 3.2, which read `error`.
-        body.insert("error".into(), self.detail.into());
+        body.insert("error".into(), details.detail.into());
         let bytes = serde_json::to_vec(&Value::Object(body)).unwrap_or_default();
         let mut response = Response::builder()
-            .status(self.status)
+            .status(details.status)
             .header(header::CONTENT_TYPE, "application/problem+json; charset=utf-8")
             .body(Bytes::from(bytes))
             .unwrap_or_default();
-        if let Some(cause) = self.cause {
+        if let Some(cause) = details.cause {
             response.extensions_mut().insert(InternalError(cause));
         }
         response
@@ -113,7 +123,12 @@ mod tests {
 
         let body: Value = serde_json::from_slice(
             Problem::bad_request("Incorrect request parameters: name")
-                .with_invalid_param("name", json!("x"), "Should have a video name between 3 and 120 characters long", "body")
+                .with_invalid_param(
+                    "name",
+                    json!("x"),
+                    "Should have a video name between 3 and 120 characters long",
+                    "body",
+                )
                 .into_response()
                 .body(),
         )

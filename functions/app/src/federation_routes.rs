@@ -25,7 +25,8 @@ fn cached(mut response: Response<Bytes>, seconds: u32) -> Response<Bytes> {
 
 /// `GET /.well-known/webfinger?resource=...`
 pub async fn webfinger(ports: &Ports<'_>, config: &InstanceConfig, request: &Request<Bytes>) -> Answer {
-    let resource = query_param(request, "resource").ok_or_else(|| Problem::bad_request("resource is required"))?;
+    let resource =
+        query_param(request, "resource").ok_or_else(|| Problem::bad_request("resource is required"))?;
     let username = webfinger::requested_username(&config.origin, &resource).map_err(|e| match e {
         webfinger::ResourceError::NotLocal(_) => Problem::not_found(e.to_string()),
         _ => Problem::bad_request(e.to_string()),
@@ -125,6 +126,8 @@ pub async fn actor_collection(
     let total = 0;
     match collection::requested_page(request.uri().query()) {
         None => respond::json_as(&collection::collection(&id, total), ACTIVITY_JSON),
-        Some(page) => respond::json_as(&collection::page::<String>(&id, page, Vec::new(), total), ACTIVITY_JSON),
+        Some(page) => {
+            respond::json_as(&collection::page::<String>(&id, page, Vec::new(), total), ACTIVITY_JSON)
+        }
     }
 }

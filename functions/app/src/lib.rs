@@ -50,8 +50,10 @@ impl App {
     pub async fn handle(&self, ports: &Ports<'_>, request: Request<Bytes>) -> Response<Bytes> {
         let mut response = match self.ensure_bootstrapped(ports).await {
             Ok(()) => router::route(ports, &self.config, &request).await,
-            Err(_) => Problem::new(http::StatusCode::SERVICE_UNAVAILABLE, "The instance is starting; retry shortly")
-                .into_response(),
+            Err(_) => {
+                Problem::new(http::StatusCode::SERVICE_UNAVAILABLE, "The instance is starting; retry shortly")
+                    .into_response()
+            }
         };
         headers::add_common(response.headers_mut());
         response

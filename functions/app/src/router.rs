@@ -17,18 +17,27 @@ pub async fn route(ports: &Ports<'_>, config: &InstanceConfig, request: &Request
     let path = request.uri().path();
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let result = match (request.method(), segments.as_slice()) {
-        (&Method::GET | &Method::HEAD, [".well-known", "webfinger"]) => fed::webfinger(ports, config, request).await,
+        (&Method::GET | &Method::HEAD, [".well-known", "webfinger"]) => {
+            fed::webfinger(ports, config, request).await
+        }
         (&Method::GET | &Method::HEAD, [".well-known", "nodeinfo"]) => fed::nodeinfo_discovery(config),
-        (&Method::GET | &Method::HEAD, ["nodeinfo", "2.0.json" | "2.0"]) => fed::nodeinfo(ports, config).await,
+        (&Method::GET | &Method::HEAD, ["nodeinfo", "2.0.json" | "2.0"]) => {
+            fed::nodeinfo(ports, config).await
+        }
         (&Method::GET | &Method::HEAD, [".well-known", "host-meta"]) => fed::host_meta(config),
         (&Method::GET | &Method::HEAD, [prefix @ ("accounts" | "a" | "video-channels" | "c"), name]) => {
             fed::actor(ports, config, request, prefix, name).await
         }
-        (&Method::GET | &Method::HEAD, [prefix @ ("accounts" | "a" | "video-channels" | "c"), name, collection]) => {
-            fed::actor_collection(ports, config, request, prefix, name, collection).await
+        (
+            &Method::GET | &Method::HEAD,
+            [prefix @ ("accounts" | "a" | "video-channels" | "c"), name, collection],
+        ) => fed::actor_collection(ports, config, request, prefix, name, collection).await,
+        (&Method::GET | &Method::HEAD, ["api", "v1", "config"]) => {
+            respond::json(&edgetube_api::config::server_config(config))
         }
-        (&Method::GET | &Method::HEAD, ["api", "v1", "config"]) => respond::json(&edgetube_api::config::server_config(config)),
-        (&Method::GET | &Method::HEAD, ["api", "v1", "config", "about"]) => respond::json(&edgetube_api::config::about(config)),
+        (&Method::GET | &Method::HEAD, ["api", "v1", "config", "about"]) => {
+            respond::json(&edgetube_api::config::about(config))
+        }
         // PeerTube answers an unknown API route with a bare 400 and an empty JSON body.
         (_, ["api", ..]) => Ok(unknown_api_route()),
         (&Method::GET | &Method::HEAD, [""]) => fed::home(config),

@@ -1,6 +1,8 @@
 //! The whole app over native ports (real SQLite running the D1 migrations): bootstrap,
 //! discovery, actor documents and restarts.
 
+#![allow(clippy::unwrap_used)]
+
 use bytes::Bytes;
 use edgetube_app::App;
 use edgetube_domain::InstanceConfig;
@@ -46,7 +48,12 @@ fn a_fresh_instance_is_discoverable_and_keeps_its_identity() {
         ("root", "/accounts/root", "Person"),
         ("root_channel", "/video-channels/root_channel", "Group"),
     ] {
-        let jrd = json(&get(&app, &ports, &format!("/.well-known/webfinger?resource=acct:{handle}@127.0.0.1:9000"), "application/json"));
+        let jrd = json(&get(
+            &app,
+            &ports,
+            &format!("/.well-known/webfinger?resource=acct:{handle}@127.0.0.1:9000"),
+            "application/json",
+        ));
         let actor_url = format!("http://127.0.0.1:9000{path}");
         assert_eq!(jrd["links"][0]["href"], actor_url.as_str());
 
@@ -90,7 +97,11 @@ fn refusals() {
         let response = get(&app, &ports, uri, "application/activity+json");
         assert_eq!(response.status(), status, "{uri}");
         if status == 404 {
-            assert_eq!(response.headers()["content-type"], "application/problem+json; charset=utf-8", "{uri}");
+            assert_eq!(
+                response.headers()["content-type"],
+                "application/problem+json; charset=utf-8",
+                "{uri}"
+            );
         }
     }
 }
@@ -100,7 +111,8 @@ fn collections_and_nodeinfo_have_peertube_shapes() {
     let dir = tempfile::tempdir().unwrap();
     let ports = NativePorts::new(dir.path(), NOW).unwrap();
     let app = App::new(config("http://127.0.0.1:9000"));
-    let followers = json(&get(&app, &ports, "/video-channels/root_channel/followers", "application/activity+json"));
+    let followers =
+        json(&get(&app, &ports, "/video-channels/root_channel/followers", "application/activity+json"));
     assert_eq!(followers["type"], "OrderedCollection");
     assert_eq!(followers["first"], "http://127.0.0.1:9000/video-channels/root_channel/followers?page=1");
     let page = json(&get(&app, &ports, "/accounts/root/outbox?page=1", "application/activity+json"));

@@ -7,15 +7,16 @@ use edgetube_ports::Crypto;
 use rand::rngs::OsRng;
 use rsa::pkcs1v15::SigningKey;
 use rsa::pkcs8::DecodePrivateKey;
+use rsa::sha2::Sha256;
 use rsa::signature::{SignatureEncoding, Signer};
 use rsa::traits::PublicKeyParts;
 use rsa::RsaPrivateKey;
-use rsa::sha2::Sha256;
 use worker::{Env, Response};
 
 use crate::crypto::WebCrypto;
 
-const MESSAGE: &[u8] = b"(request-target): post /inbox\nhost: tube.example\ndate: Sat, 21 Nov 2026 21:39:23 GMT";
+const MESSAGE: &[u8] =
+    b"(request-target): post /inbox\nhost: tube.example\ndate: Sat, 21 Nov 2026 21:39:23 GMT";
 
 /// Handles a benchmark request when benchmarks are enabled, `None` otherwise.
 pub async fn handle(env: &Env, request: &http::Request<Bytes>) -> Option<worker::Result<Response>> {
@@ -44,7 +45,8 @@ async fn run(implementation: &str, op: &str, n: u32) -> worker::Result<Response>
     for _ in 0..n {
         match (implementation, op) {
             ("webcrypto", "sign") => {
-                output_len = crypto.sign_rsa_sha256(&pair.private_pkcs8_der, MESSAGE).await.map_err(fail)?.len();
+                output_len =
+                    crypto.sign_rsa_sha256(&pair.private_pkcs8_der, MESSAGE).await.map_err(fail)?.len();
             }
             ("webcrypto", "keygen") => {
                 output_len = crypto.generate_rsa(2048).await.map_err(fail)?.private_pkcs8_der.len();
@@ -55,8 +57,8 @@ async fn run(implementation: &str, op: &str, n: u32) -> worker::Result<Response>
                 output_len = SigningKey::<Sha256>::new(key).sign(MESSAGE).to_vec().len();
             }
             ("rust", "keygen") => {
-                let key =
-                    RsaPrivateKey::new(&mut OsRng, 2048).map_err(|e| worker::Error::RustError(e.to_string()))?;
+                let key = RsaPrivateKey::new(&mut OsRng, 2048)
+                    .map_err(|e| worker::Error::RustError(e.to_string()))?;
                 output_len = key.size();
             }
             _ => return Response::error("impl must be webcrypto or rust, op sign or keygen", 400),

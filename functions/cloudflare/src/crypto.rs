@@ -16,7 +16,9 @@ pub struct WebCrypto {
 }
 
 fn js_err(what: &str) -> impl Fn(JsValue) -> PortError + '_ {
-    move |e| PortError::invalid("crypto", format!("{what}: {}", e.as_string().unwrap_or_else(|| format!("{e:?}"))))
+    move |e| {
+        PortError::invalid("crypto", format!("{what}: {}", e.as_string().unwrap_or_else(|| format!("{e:?}"))))
+    }
 }
 
 fn object(pairs: &[(&str, JsValue)]) -> Result<Object, PortError> {
@@ -46,7 +48,8 @@ fn bytes_of(buffer: &JsValue) -> Vec<u8> {
 impl WebCrypto {
     pub fn new() -> worker::Result<Self> {
         let crypto = Reflect::get(&js_sys::global(), &JsValue::from_str("crypto"))?;
-        let crypto: web_sys::Crypto = crypto.dyn_into().map_err(|_| worker::Error::RustError("no crypto global".into()))?;
+        let crypto: web_sys::Crypto =
+            crypto.dyn_into().map_err(|_| worker::Error::RustError("no crypto global".into()))?;
         Ok(Self { subtle: crypto.subtle() })
     }
 
@@ -70,12 +73,16 @@ impl Crypto for WebCrypto {
             ("publicExponent", Uint8Array::from(&[1u8, 0, 1][..]).into()),
             ("hash", "SHA-256".into()),
         ])?;
-        let pair = resolve(self.subtle.generate_key_with_object(&algorithm, true, &usages(&["sign", "verify"])), "generateKey")
-            .await?;
+        let pair = resolve(
+            self.subtle.generate_key_with_object(&algorithm, true, &usages(&["sign", "verify"])),
+            "generateKey",
+        )
+        .await?;
         let key = |name: &str| -> Result<CryptoKey, PortError> {
             Ok(Reflect::get(&pair, &JsValue::from_str(name)).map_err(js_err("key pair"))?.unchecked_into())
         };
-        let private = resolve(self.subtle.export_key("pkcs8", &key("privateKey")?), "exportKey pkcs8").await?;
+        let private =
+            resolve(self.subtle.export_key("pkcs8", &key("privateKey")?), "exportKey pkcs8").await?;
         let public = resolve(self.subtle.export_key("spki", &key("publicKey")?), "exportKey spki").await?;
         Ok(RsaKeyPair { private_pkcs8_der: bytes_of(&private), public_spki_der: bytes_of(&public) })
     }
@@ -84,11 +91,17 @@ impl Crypto for WebCrypto {
         let key = self.import("pkcs8", private_pkcs8_der, "sign").await?;
         let data = Uint8Array::from(message);
         let signature =
-            resolve(self.subtle.sign_with_object_and_js_u8_array(&rsa_algorithm()?, &key, &data), "sign").await?;
+            resolve(self.subtle.sign_with_object_and_js_u8_array(&rsa_algorithm()?, &key, &data), "sign")
+                .await?;
         Ok(bytes_of(&signature))
     }
 
-    async fn verify_rsa_sha256(&self, public_spki_der: &[u8], message: &[u8], signature: &[u8]) -> Result<bool, PortError> {
+    async fn verify_rsa_sha256(
+        &self,
+        public_spki_der: &[u8],
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<bool, PortError> {
         let key = self.import("spki", public_spki_der, "verify").await?;
         let verdict = resolve(
             self.subtle.verify_with_object_and_js_u8_array_and_js_u8_array(
@@ -103,9 +116,20 @@ impl Crypto for WebCrypto {
         Ok(verdict.as_bool().unwrap_or(false))
     }
 
-    async fn pbkdf2_sha256(&self, password: &[u8], salt: &[u8], iterations: u32) -> Result<[u8; 32], PortError> {
+    async fn pbkdf2_sha256(
+        &self,
+        password: &[u8],
+        salt: &[u8],
+        iterations: u32,
+    ) -> Result<[u8; 32], PortError> {
         let key: CryptoKey = resolve(
-            self.subtle.import_key_with_str("raw", &Uint8Array::from(password), "PBKDF2", false, &usages(&["deriveBits"])),
+            self.subtle.import_key_with_str(
+                "raw",
+                &Uint8Array::from(password),
+                "PBKDF2",
+                false,
+                &usages(&["deriveBits"]),
+            ),
             "importKey PBKDF2",
         )
         .await?
@@ -117,7 +141,9 @@ impl Crypto for WebCrypto {
             ("iterations", JsValue::from_f64(f64::from(iterations))),
         ])?;
         let bits = resolve(self.subtle.derive_bits_with_object(&params, &key, 256), "deriveBits").await?;
-        bytes_of(&bits).try_into().map_err(|_| PortError::invalid("crypto", "deriveBits returned a wrong length"))
+        bytes_of(&bits)
+            .try_into()
+            .map_err(|_| PortError::invalid("crypto", "deriveBits returned a wrong length"))
     }
 
     fn random_bytes(&self, len: usize) -> Result<Vec<u8>, PortError> {

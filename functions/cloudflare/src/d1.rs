@@ -35,7 +35,10 @@ fn map_err(e: worker::Error) -> PortError {
         PortError::conflict("sql", message)
     } else if message.contains("too many SQL variables") || message.contains("SQLITE_TOOBIG") {
         PortError::LimitExceeded { port: "sql", message }
-    } else if message.contains("SQLITE_ERROR") || message.contains("syntax error") || message.contains("no such") {
+    } else if message.contains("SQLITE_ERROR")
+        || message.contains("syntax error")
+        || message.contains("no such")
+    {
         PortError::invalid("sql", message)
     } else {
         PortError::unavailable("sql", message)

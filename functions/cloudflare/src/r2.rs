@@ -38,8 +38,14 @@ fn checked(value: u64) -> Result<u64, PortError> {
 
 #[async_trait(?Send)]
 impl Objects for R2Objects {
-    async fn put(&self, key: &str, bytes: Bytes, content_type: Option<&str>) -> Result<ObjectMeta, PortError> {
-        let metadata = HttpMetadata { content_type: content_type.map(str::to_owned), ..HttpMetadata::default() };
+    async fn put(
+        &self,
+        key: &str,
+        bytes: Bytes,
+        content_type: Option<&str>,
+    ) -> Result<ObjectMeta, PortError> {
+        let metadata =
+            HttpMetadata { content_type: content_type.map(str::to_owned), ..HttpMetadata::default() };
         let object = self
             .bucket
             .put(key, Data::Bytes(bytes.to_vec()))

@@ -74,7 +74,9 @@ const SELECT_LOCAL: &str = "SELECT a.id, a.kind, a.username, a.display_name, a.s
 
 /// The local actor named `username` (any kind, case-insensitive); `Ok(None)` when there is none.
 pub async fn find_local(sql: &dyn Sql, username: &str) -> Result<Option<LocalActor>, DomainError> {
-    Ok(sql.fetch_optional(Statement::new(format!("{SELECT_LOCAL} AND a.username = ?1")).bind(username)).await?)
+    Ok(sql
+        .fetch_optional(Statement::new(format!("{SELECT_LOCAL} AND a.username = ?1")).bind(username))
+        .await?)
 }
 
 /// The local actor named `username` if it is of `kind`.
@@ -89,7 +91,9 @@ pub async fn find_local_of_kind(
 /// The channels owned by the account `account_id`, oldest first.
 pub async fn channels_of(sql: &dyn Sql, account_id: i64) -> Result<Vec<LocalActor>, DomainError> {
     Ok(sql
-        .fetch_all(Statement::new(format!("{SELECT_LOCAL} AND a.owner_id = ?1 ORDER BY a.id")).bind(account_id))
+        .fetch_all(
+            Statement::new(format!("{SELECT_LOCAL} AND a.owner_id = ?1 ORDER BY a.id")).bind(account_id),
+        )
         .await?)
 }
 
@@ -101,7 +105,8 @@ pub async fn sealed_private_key(sql: &dyn Sql, username: &str) -> Result<Option<
     }
     let row: Option<Sealed> = sql
         .fetch_optional(
-            Statement::new("SELECT private_key_sealed FROM actors WHERE host IS NULL AND username = ?1").bind(username),
+            Statement::new("SELECT private_key_sealed FROM actors WHERE host IS NULL AND username = ?1")
+                .bind(username),
         )
         .await?;
     Ok(row.map(|r| r.private_key_sealed))
@@ -114,7 +119,10 @@ pub async fn count_local(sql: &dyn Sql, kind: ActorKind) -> Result<i64, DomainEr
         n: i64,
     }
     let rows: Vec<Count> = sql
-        .fetch_all(Statement::new("SELECT COUNT(*) AS n FROM actors WHERE host IS NULL AND kind = ?1").bind(kind.as_str()))
+        .fetch_all(
+            Statement::new("SELECT COUNT(*) AS n FROM actors WHERE host IS NULL AND kind = ?1")
+                .bind(kind.as_str()),
+        )
         .await?;
     Ok(rows.first().map_or(0, |c| c.n))
 }

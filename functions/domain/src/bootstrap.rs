@@ -61,7 +61,13 @@ pub async fn ensure_instance(ports: &Ports<'_>, config: &InstanceConfig) -> Resu
             private_key_sealed: &channel_key.private_key_sealed,
             now,
         }),
-        users::insert_if_absent(ADMIN_USERNAME, &config.admin_email, &password_hash, users::Role::Administrator, now),
+        users::insert_if_absent(
+            ADMIN_USERNAME,
+            &config.admin_email,
+            &password_hash,
+            users::Role::Administrator,
+            now,
+        ),
     ];
     ports.sql.batch(statements).await?;
     Ok(())

@@ -14,7 +14,8 @@ impl Origin {
     pub fn parse(raw: &str, allow_http: bool) -> Result<Self, ConfigError> {
         let url = Url::parse(raw.trim_end_matches('/'))
             .map_err(|e| ConfigError::Invalid { name: "PUBLIC_ORIGIN", reason: e.to_string() })?;
-        let invalid = |reason: &str| ConfigError::Invalid { name: "PUBLIC_ORIGIN", reason: reason.to_owned() };
+        let invalid =
+            |reason: &str| ConfigError::Invalid { name: "PUBLIC_ORIGIN", reason: reason.to_owned() };
         match url.scheme() {
             "https" => {}
             "http" if allow_http => {}
@@ -120,9 +121,10 @@ impl InstanceConfig {
             match get(name) {
                 None | Some("false") | Some("0") => Ok(false),
                 Some("true") | Some("1") => Ok(true),
-                Some(other) => {
-                    Err(ConfigError::Invalid { name, reason: format!("expected true or false, got {other:?}") })
-                }
+                Some(other) => Err(ConfigError::Invalid {
+                    name,
+                    reason: format!("expected true or false, got {other:?}"),
+                }),
             }
         };
 
@@ -136,14 +138,19 @@ impl InstanceConfig {
         }
         let admin_password = require("ADMIN_PASSWORD")?.to_owned();
         if admin_password.len() < 6 {
-            return Err(ConfigError::Invalid { name: "ADMIN_PASSWORD", reason: "at least 6 characters".into() });
+            return Err(ConfigError::Invalid {
+                name: "ADMIN_PASSWORD",
+                reason: "at least 6 characters".into(),
+            });
         }
         Ok(Self {
             name: get("INSTANCE_NAME").unwrap_or("Edgetube").to_owned(),
             short_description: get("INSTANCE_SHORT_DESCRIPTION")
                 .unwrap_or("A PeerTube-compatible video platform running at the edge.")
                 .to_owned(),
-            description: get("INSTANCE_DESCRIPTION").unwrap_or("Welcome to this Edgetube instance!").to_owned(),
+            description: get("INSTANCE_DESCRIPTION")
+                .unwrap_or("Welcome to this Edgetube instance!")
+                .to_owned(),
             admin_email: get("ADMIN_EMAIL").map_or_else(|| format!("admin@{}", origin.host()), str::to_owned),
             signup_open: flag("SIGNUP_OPEN")?,
             origin,
@@ -165,7 +172,11 @@ mod tests {
 
     #[test]
     fn plain_http_needs_the_local_flag() {
-        let base = [("PUBLIC_ORIGIN", "http://127.0.0.1:8787"), ("KEY_ENCRYPTION_SECRET", SECRET), ("ADMIN_PASSWORD", "secret1")];
+        let base = [
+            ("PUBLIC_ORIGIN", "http://127.0.0.1:8787"),
+            ("KEY_ENCRYPTION_SECRET", SECRET),
+            ("ADMIN_PASSWORD", "secret1"),
+        ];
         let err = InstanceConfig::from_vars(&vars(&base)).unwrap_err();
         assert!(matches!(err, ConfigError::Invalid { name: "PUBLIC_ORIGIN", .. }), "{err}");
 
@@ -188,8 +199,18 @@ mod tests {
     fn refuses_paths_missing_secrets_and_short_secrets() {
         assert!(Origin::parse("https://tube.example/sub", false).is_err());
         let no_secret = vars(&[("PUBLIC_ORIGIN", "https://tube.example"), ("ADMIN_PASSWORD", "secret1")]);
-        assert_eq!(InstanceConfig::from_vars(&no_secret).unwrap_err(), ConfigError::Missing("KEY_ENCRYPTION_SECRET"));
-        let short = vars(&[("PUBLIC_ORIGIN", "https://tube.example"), ("KEY_ENCRYPTION_SECRET", "short"), ("ADMIN_PASSWORD", "secret1")]);
-        assert!(matches!(InstanceConfig::from_vars(&short).unwrap_err(), ConfigError::Invalid { name: "KEY_ENCRYPTION_SECRET", .. }));
+        assert_eq!(
+            InstanceConfig::from_vars(&no_secret).unwrap_err(),
+            ConfigError::Missing("KEY_ENCRYPTION_SECRET")
+        );
+        let short = vars(&[
+            ("PUBLIC_ORIGIN", "https://tube.example"),
+            ("KEY_ENCRYPTION_SECRET", "short"),
+            ("ADMIN_PASSWORD", "secret1"),
+        ]);
+        assert!(matches!(
+            InstanceConfig::from_vars(&short).unwrap_err(),
+            ConfigError::Invalid { name: "KEY_ENCRYPTION_SECRET", .. }
+        ));
     }
 }

@@ -40,7 +40,12 @@ impl KeyVault {
     }
 
     /// Seals `private_pkcs8_der` for the actor `username`: `v1.` + base64(nonce ‖ ciphertext).
-    pub fn seal(&self, crypto: &dyn Crypto, username: &str, private_pkcs8_der: &[u8]) -> Result<String, DomainError> {
+    pub fn seal(
+        &self,
+        crypto: &dyn Crypto,
+        username: &str,
+        private_pkcs8_der: &[u8],
+    ) -> Result<String, DomainError> {
         let nonce_bytes = crypto.random_bytes(NONCE_LEN)?;
         let nonce = Nonce::from_slice(&nonce_bytes);
         let ciphertext = self
@@ -55,14 +60,19 @@ impl KeyVault {
     /// Opens what [`KeyVault::seal`] produced for the same `username`.
     pub fn unseal(&self, username: &str, sealed: &str) -> Result<Vec<u8>, DomainError> {
         let failed = || DomainError::KeyUnsealing { username: username.to_owned() };
-        let bytes =
-            sealed.strip_prefix(SEALED_PREFIX).and_then(|b| STANDARD_NO_PAD.decode(b).ok()).ok_or_else(failed)?;
+        let bytes = sealed
+            .strip_prefix(SEALED_PREFIX)
+            .and_then(|b| STANDARD_NO_PAD.decode(b).ok())
+            .ok_or_else(failed)?;
         if bytes.len() <= NONCE_LEN {
             return Err(failed());
         }
         let (nonce, ciphertext) = bytes.split_at(NONCE_LEN);
         self.cipher
-            .decrypt(Nonce::from_slice(nonce), Payload { msg: ciphertext, aad: username.to_lowercase().as_bytes() })
+            .decrypt(
+                Nonce::from_slice(nonce),
+                Payload { msg: ciphertext, aad: username.to_lowercase().as_bytes() },
+            )
             .map_err(|_| failed())
     }
 }
@@ -91,7 +101,10 @@ pub async fn generate_actor_key(
 pub fn spki_der_to_pem(der: &[u8]) -> Result<String, DomainError> {
     let key = RsaPublicKey::from_public_key_der(der).map_err(|e| DomainError::MalformedKey(e.to_string()))?;
     if key.size() * 8 != ACTOR_KEY_BITS {
-        return Err(DomainError::MalformedKey(format!("{} bits instead of {ACTOR_KEY_BITS}", key.size() * 8)));
+        return Err(DomainError::MalformedKey(format!(
+            "{} bits instead of {ACTOR_KEY_BITS}",
+            key.size() * 8
+        )));
     }
     key.to_public_key_pem(LineEnding::LF).map_err(|e| DomainError::MalformedKey(e.to_string()))
 }
@@ -99,7 +112,9 @@ pub fn spki_der_to_pem(der: &[u8]) -> Result<String, DomainError> {
 /// SPKI PEM (as found in remote actor documents) to DER for the crypto port.
 pub fn spki_pem_to_der(pem: &str) -> Result<Vec<u8>, DomainError> {
     let key = RsaPublicKey::from_public_key_pem(pem).map_err(|e| DomainError::MalformedKey(e.to_string()))?;
-    key.to_public_key_der().map(|d| d.as_bytes().to_vec()).map_err(|e| DomainError::MalformedKey(e.to_string()))
+    key.to_public_key_der()
+        .map(|d| d.as_bytes().to_vec())
+        .map_err(|e| DomainError::MalformedKey(e.to_string()))
 }
 
 #[cfg(test)]
@@ -109,7 +124,7 @@ mod tests {
 
     #[test]
     fn sealed_keys_open_only_for_the_same_actor_and_secret() {
-        let crypto = NativeCrypto::default();
+        let crypto = NativeCrypto;
         let vault = KeyVault::new("0123456789abcdef0123456789abcdef");
         let sealed = vault.seal(&crypto, "root", b"private key bytes").unwrap();
         assert!(sealed.starts_with("v1."));
@@ -122,7 +137,7 @@ mod tests {
 
     #[test]
     fn generated_keys_are_rsa_2048_pem() {
-        let crypto = NativeCrypto::default();
+        let crypto = NativeCrypto;
         let vault = KeyVault::new("0123456789abcdef0123456789abcdef");
         let key = futures::executor::block_on(generate_actor_key(&crypto, &vault, "root")).unwrap();
         assert!(key.public_key_pem.starts_with("-----BEGIN PUBLIC KEY-----\n"));

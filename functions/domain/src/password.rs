@@ -51,7 +51,7 @@ mod tests {
 
     #[test]
     fn a_hash_verifies_its_password_only() {
-        let crypto = NativeCrypto::default();
+        let crypto = NativeCrypto;
         let stored = block_on(hash(&crypto, "correct horse")).unwrap();
         assert!(stored.starts_with("pbkdf2-sha256$100000$"));
         assert!(!stored.contains("correct horse"));

@@ -45,7 +45,8 @@ pub async fn count(sql: &dyn Sql) -> Result<i64, DomainError> {
 pub async fn find(sql: &dyn Sql, username: &str) -> Result<Option<User>, DomainError> {
     Ok(sql
         .fetch_optional(
-            Statement::new("SELECT id, username, email, role, account_id FROM users WHERE username = ?1").bind(username),
+            Statement::new("SELECT id, username, email, role, account_id FROM users WHERE username = ?1")
+                .bind(username),
         )
         .await?)
 }

@@ -128,8 +128,12 @@ mod tests {
     use super::*;
 
     fn sample(name: &str) -> Value {
-        let path = format!("{}/../../../shared/reference/peertube-samples/activitypub/{name}", env!("CARGO_MANIFEST_DIR"));
-        serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))).unwrap()
+        let path = format!(
+            "{}/../../../shared/reference/peertube-samples/activitypub/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}")))
+            .unwrap()
     }
 
     fn actor_like(sample: &Value, kind: ActorKind, owner: Option<&str>) -> LocalActor {

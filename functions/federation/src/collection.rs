@@ -90,13 +90,18 @@ mod tests {
     use super::*;
 
     fn sample(name: &str) -> Value {
-        let path = format!("{}/../../../shared/reference/peertube-samples/activitypub/{name}", env!("CARGO_MANIFEST_DIR"));
-        serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))).unwrap()
+        let path = format!(
+            "{}/../../../shared/reference/peertube-samples/activitypub/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}")))
+            .unwrap()
     }
 
     #[test]
     fn collection_matches_peertube_sample() {
-        let ours = serde_json::to_value(collection("http://127.0.0.1:9000/accounts/root/followers", 1)).unwrap();
+        let ours =
+            serde_json::to_value(collection("http://127.0.0.1:9000/accounts/root/followers", 1)).unwrap();
         assert_eq!(ours, sample("account-followers.json"));
     }
 
@@ -113,7 +118,13 @@ mod tests {
 
         // The sample server pages by 2 (test mode), so compare the shape of a page that has a next one.
         let following = sample("instance-following-page1.json");
-        let ours = serde_json::to_value(page("http://127.0.0.1:9000/accounts/peertube/following", 1, vec!["a"; 10], 11)).unwrap();
+        let ours = serde_json::to_value(page(
+            "http://127.0.0.1:9000/accounts/peertube/following",
+            1,
+            vec!["a"; 10],
+            11,
+        ))
+        .unwrap();
         let keys = |v: &Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
         assert_eq!(keys(&ours), keys(&following));
         assert_eq!(ours["next"], "http://127.0.0.1:9000/accounts/peertube/following?page=2");

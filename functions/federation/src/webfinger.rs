@@ -30,7 +30,8 @@ pub fn requested_username(origin: &Origin, resource: &str) -> Result<String, Res
         let url = url::Url::parse(resource).map_err(|_| malformed())?;
         let same_origin = url.scheme() == origin.scheme()
             && url.host_str().is_some_and(|h| h.eq_ignore_ascii_case(origin.host()))
-            && url.port_or_known_default() == url::Url::parse(origin.as_str()).ok().and_then(|o| o.port_or_known_default());
+            && url.port_or_known_default()
+                == url::Url::parse(origin.as_str()).ok().and_then(|o| o.port_or_known_default());
         if !same_origin {
             return Err(ResourceError::NotLocal(resource.to_owned()));
         }
@@ -57,7 +58,8 @@ pub fn requested_username(origin: &Origin, resource: &str) -> Result<String, Res
 /// PeerTube's actor name rule: 1–50 characters of `a-z 0-9 _ .` (case-insensitive) and `-`... kept
 /// permissive on case because lookups are case-insensitive.
 fn valid_username(name: &str) -> bool {
-    (1..=50).contains(&name.len()) && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+    (1..=50).contains(&name.len())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
 }
 
 /// A JSON Resource Descriptor, in PeerTube's field order.
@@ -94,7 +96,12 @@ pub fn jrd(origin: &Origin, username: &str, actor_path: &str) -> Jrd {
         subject: format!("acct:{username}@{}", origin.authority()),
         aliases: vec![actor_url.clone()],
         links: vec![
-            JrdLink { rel: "self", media_type: Some("application/activity+json"), href: Some(actor_url), template: None },
+            JrdLink {
+                rel: "self",
+                media_type: Some("application/activity+json"),
+                href: Some(actor_url),
+                template: None,
+            },
             JrdLink {
                 rel: "http://ostatus.org/schema/1.0/subscribe",
                 media_type: None,
@@ -130,17 +137,23 @@ mod tests {
             ("http://127.0.0.1:9000/videos/watch/x", Err(())),
         ];
         for (resource, expected) in cases {
-            assert_eq!(requested_username(&o, resource).map_err(|_| ()), expected.map(str::to_owned), "{resource}");
+            assert_eq!(
+                requested_username(&o, resource).map_err(|_| ()),
+                expected.map(str::to_owned),
+                "{resource}"
+            );
         }
         assert!(matches!(requested_username(&o, "acct:root@other.example"), Err(ResourceError::NotLocal(_))));
     }
 
     #[test]
     fn jrd_matches_peertube_sample() {
-        let sample: serde_json::Value =
-            serde_json::from_str(include_str!("../../../../shared/reference/peertube-samples/activitypub/webfinger-channel.json"))
-                .unwrap();
-        let ours = serde_json::to_value(jrd(&origin(), "root_channel", "/video-channels/root_channel")).unwrap();
+        let sample: serde_json::Value = serde_json::from_str(include_str!(
+            "../../../../shared/reference/peertube-samples/activitypub/webfinger-channel.json"
+        ))
+        .unwrap();
+        let ours =
+            serde_json::to_value(jrd(&origin(), "root_channel", "/video-channels/root_channel")).unwrap();
         assert_eq!(ours, sample);
     }
 }

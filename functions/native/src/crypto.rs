@@ -22,7 +22,12 @@ impl Crypto for NativeCrypto {
         let private = RsaPrivateKey::new(&mut OsRng, bits).map_err(invalid)?;
         Ok(RsaKeyPair {
             private_pkcs8_der: private.to_pkcs8_der().map_err(invalid)?.as_bytes().to_vec(),
-            public_spki_der: private.to_public_key().to_public_key_der().map_err(invalid)?.as_bytes().to_vec(),
+            public_spki_der: private
+                .to_public_key()
+                .to_public_key_der()
+                .map_err(invalid)?
+                .as_bytes()
+                .to_vec(),
         })
     }
 
@@ -31,13 +36,23 @@ impl Crypto for NativeCrypto {
         Ok(SigningKey::<Sha256>::new(key).sign(message).to_vec())
     }
 
-    async fn verify_rsa_sha256(&self, public_spki_der: &[u8], message: &[u8], signature: &[u8]) -> Result<bool, PortError> {
+    async fn verify_rsa_sha256(
+        &self,
+        public_spki_der: &[u8],
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<bool, PortError> {
         let key = RsaPublicKey::from_public_key_der(public_spki_der).map_err(invalid)?;
         let Ok(signature) = Signature::try_from(signature) else { return Ok(false) };
         Ok(VerifyingKey::<Sha256>::new(key).verify(message, &signature).is_ok())
     }
 
-    async fn pbkdf2_sha256(&self, password: &[u8], salt: &[u8], iterations: u32) -> Result<[u8; 32], PortError> {
+    async fn pbkdf2_sha256(
+        &self,
+        password: &[u8],
+        salt: &[u8],
+        iterations: u32,
+    ) -> Result<[u8; 32], PortError> {
         let mut out = [0u8; 32];
         pbkdf2::pbkdf2_hmac::<Sha256>(password, salt, iterations, &mut out);
         Ok(out)

@@ -52,7 +52,7 @@ impl NativePorts {
             objects: DirObjects::new(objects_dir),
             queue: MemoryQueue::default(),
             clock: FixedClock::new(now_millis),
-            crypto: NativeCrypto::default(),
+            crypto: NativeCrypto,
             http: OfflineHttp,
         })
     }

@@ -62,7 +62,12 @@ fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, PortError> {
 
 #[async_trait(?Send)]
 impl Objects for DirObjects {
-    async fn put(&self, key: &str, bytes: Bytes, content_type: Option<&str>) -> Result<ObjectMeta, PortError> {
+    async fn put(
+        &self,
+        key: &str,
+        bytes: Bytes,
+        content_type: Option<&str>,
+    ) -> Result<ObjectMeta, PortError> {
         let path = self.path(key)?;
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(io)?;
@@ -84,7 +89,9 @@ impl Objects for DirObjects {
         let len = all.len() as u64;
         let (first, end) = match range {
             None => return Ok(Some(ObjectBody { meta, bytes: Bytes::from(all), range: None })),
-            Some(ObjectRange::OffsetWithLength { offset, length }) => (offset, offset.saturating_add(length).min(len)),
+            Some(ObjectRange::OffsetWithLength { offset, length }) => {
+                (offset, offset.saturating_add(length).min(len))
+            }
             Some(ObjectRange::From(offset)) => (offset, len),
             Some(ObjectRange::Suffix(n)) => (len.saturating_sub(n), len),
         };
@@ -147,13 +154,23 @@ mod tests {
     fn put_get_range_list_delete() {
         let dir = tempfile::tempdir().unwrap();
         let objects = DirObjects::new(dir.path());
-        let meta = block_on(objects.put("videos/a/master.m3u8", Bytes::from_static(b"0123456789"), Some("application/vnd.apple.mpegurl"))).unwrap();
+        let meta = block_on(objects.put(
+            "videos/a/master.m3u8",
+            Bytes::from_static(b"0123456789"),
+            Some("application/vnd.apple.mpegurl"),
+        ))
+        .unwrap();
         assert_eq!(meta.size, 10);
-        let part = block_on(objects.get("videos/a/master.m3u8", Some(ObjectRange::OffsetWithLength { offset: 2, length: 3 }))).unwrap().unwrap();
+        let part = block_on(
+            objects.get("videos/a/master.m3u8", Some(ObjectRange::OffsetWithLength { offset: 2, length: 3 })),
+        )
+        .unwrap()
+        .unwrap();
         assert_eq!(&part.bytes[..], b"234");
         assert_eq!(part.range, Some((2, 4)));
         assert_eq!(part.meta.content_type.as_deref(), Some("application/vnd.apple.mpegurl"));
-        let tail = block_on(objects.get("videos/a/master.m3u8", Some(ObjectRange::Suffix(2)))).unwrap().unwrap();
+        let tail =
+            block_on(objects.get("videos/a/master.m3u8", Some(ObjectRange::Suffix(2)))).unwrap().unwrap();
         assert_eq!(&tail.bytes[..], b"89");
         assert_eq!(block_on(objects.list("videos/")).unwrap(), vec!["videos/a/master.m3u8"]);
         block_on(objects.delete("videos/a/master.m3u8")).unwrap();

@@ -20,7 +20,10 @@ impl MemoryQueue {
 #[async_trait(?Send)]
 impl JobQueue for MemoryQueue {
     async fn send(&self, message: serde_json::Value, _delay_seconds: Option<u32>) -> Result<(), PortError> {
-        self.messages.lock().map_err(|_| PortError::unavailable("queue", "lock poisoned"))?.push_back(message);
+        self.messages
+            .lock()
+            .map_err(|_| PortError::unavailable("queue", "lock poisoned"))?
+            .push_back(message);
         Ok(())
     }
 }

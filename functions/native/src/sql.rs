@@ -36,7 +36,10 @@ impl NativeSql {
         Ok(Self { conn: Mutex::new(conn) })
     }
 
-    fn with_conn<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T, rusqlite::Error>) -> Result<T, PortError> {
+    fn with_conn<T>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T, rusqlite::Error>,
+    ) -> Result<T, PortError> {
         let mut conn = self.conn.lock().map_err(|_| PortError::unavailable("sql", "lock poisoned"))?;
         f(&mut conn).map_err(map_err)
     }
@@ -136,11 +139,14 @@ mod tests {
     #[test]
     fn migrations_apply_and_a_failed_batch_changes_nothing() {
         let sql = NativeSql::open_in_memory().unwrap();
-        let insert = |k: &str| Statement::new("INSERT INTO instance_settings (key, value) VALUES (?1, ?2)").bind(k).bind("v");
+        let insert = |k: &str| {
+            Statement::new("INSERT INTO instance_settings (key, value) VALUES (?1, ?2)").bind(k).bind("v")
+        };
         block_on(sql.batch(vec![insert("a")])).unwrap();
         let err = block_on(sql.batch(vec![insert("b"), insert("a")])).unwrap_err();
         assert!(matches!(err, PortError::Conflict { .. }), "{err}");
-        let rows = block_on(sql.query(Statement::new("SELECT key FROM instance_settings ORDER BY key"))).unwrap();
+        let rows =
+            block_on(sql.query(Statement::new("SELECT key FROM instance_settings ORDER BY key"))).unwrap();
         assert_eq!(rows.len(), 1, "the batch must be atomic: {rows:?}");
         assert_eq!(rows[0]["key"], "a");
     }

@@ -31,10 +31,20 @@ pub trait Crypto {
     async fn sign_rsa_sha256(&self, private_pkcs8_der: &[u8], message: &[u8]) -> Result<Vec<u8>, PortError>;
 
     /// Checks an RSASSA-PKCS1-v1_5 SHA-256 signature; `Ok(false)` for a well-formed but wrong one.
-    async fn verify_rsa_sha256(&self, public_spki_der: &[u8], message: &[u8], signature: &[u8]) -> Result<bool, PortError>;
+    async fn verify_rsa_sha256(
+        &self,
+        public_spki_der: &[u8],
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<bool, PortError>;
 
     /// PBKDF2-HMAC-SHA256 of `password` with `salt`, `iterations` rounds, 32 bytes out.
-    async fn pbkdf2_sha256(&self, password: &[u8], salt: &[u8], iterations: u32) -> Result<[u8; 32], PortError>;
+    async fn pbkdf2_sha256(
+        &self,
+        password: &[u8],
+        salt: &[u8],
+        iterations: u32,
+    ) -> Result<[u8; 32], PortError>;
 
     /// `len` bytes from a cryptographically secure generator.
     fn random_bytes(&self, len: usize) -> Result<Vec<u8>, PortError>;

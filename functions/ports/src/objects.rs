@@ -49,7 +49,8 @@ pub struct ObjectBody {
 #[async_trait(?Send)]
 pub trait Objects {
     /// Stores `bytes` under `key`, replacing any object there.
-    async fn put(&self, key: &str, bytes: Bytes, content_type: Option<&str>) -> Result<ObjectMeta, PortError>;
+    async fn put(&self, key: &str, bytes: Bytes, content_type: Option<&str>)
+        -> Result<ObjectMeta, PortError>;
 
     /// Reads an object, or part of it; `Ok(None)` when the key does not exist.
     async fn get(&self, key: &str, range: Option<ObjectRange>) -> Result<Option<ObjectBody>, PortError>;

@@ -114,7 +114,10 @@ impl dyn Sql + '_ {
     }
 
     /// Runs a read and deserializes the first row, if any.
-    pub async fn fetch_optional<T: DeserializeOwned>(&self, statement: Statement) -> Result<Option<T>, PortError> {
+    pub async fn fetch_optional<T: DeserializeOwned>(
+        &self,
+        statement: Statement,
+    ) -> Result<Option<T>, PortError> {
         Ok(self.fetch_all(statement).await?.into_iter().next())
     }
 }

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# `make dev`: installs what is missing, builds the worker and runs one local instance until
+# interrupted. EDGETUBE_PORT (8787), EDGETUBE_STATE_DIR (.wrangler/edgetube-<port>) and
+# EDGETUBE_ADMIN_PASSWORD (a random one, kept in the state folder) override the defaults.
+source "$(dirname "$0")/lib.sh"
+port="${EDGETUBE_PORT:-8787}"
+state="${EDGETUBE_STATE_DIR:-$ROOT/.wrangler/edgetube-$port}"
+origin="http://127.0.0.1:$port"
+
+bash "$ROOT/scripts/setup.sh"
+bash "$ROOT/scripts/build-worker.sh"
+
+mkdir -p "$state"
+setsid bash "$ROOT/scripts/run-instance.sh" "$port" "$state" &
+pid=$!
+stop() { kill -TERM -- "-$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; }
+trap stop EXIT INT TERM
+
+for _ in $(seq 1 120); do
+  curl -sf -o /dev/null "$origin/api/v1/config" && break
+  kill -0 "$pid" 2>/dev/null || { echo "the instance stopped; see the output above" >&2; exit 1; }
+  sleep 1
+done
+curl -sf -o /dev/null "$origin/accounts/peertube" || { echo "the instance does not answer on $origin" >&2; exit 1; }
+
+password="$(sed -n 's/^ADMIN_PASSWORD=//p' "$state/.dev.vars")"
+cat <<INFO
+
+  Edgetube is running at $origin
+  Admin login: root / $password
+  State: $state   (delete it to start over)
+  Try: curl '$origin/.well-known/webfinger?resource=acct:root_channel@127.0.0.1:$port'
+
+INFO
+if [ -n "${EDGETUBE_ADMIN_PASSWORD:-}" ] && [ "$EDGETUBE_ADMIN_PASSWORD" != "$password" ]; then
+  echo "  Note: EDGETUBE_ADMIN_PASSWORD only applies to a new state folder; this one keeps its password." >&2
+fi
+wait "$pid"
