@@ -47,6 +47,9 @@ cleanup() {
   if [ -n "$pid" ]; then
     kill -- -"$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
+    # workerd outlives wrangler by a few seconds: wait for the whole group (at most 10 s), then KILL.
+    for _ in $(seq 1 50); do kill -0 -- -"$pid" 2>/dev/null || break; sleep 0.2; done
+    kill -KILL -- -"$pid" 2>/dev/null || true
   fi
   rm -rf "$state" "$work"
   exit "$status"

@@ -49,20 +49,31 @@ pub fn free_port() -> Result<u16> {
 impl Instance {
     /// Starts an instance with a fresh state folder on a free port.
     pub async fn start() -> Result<Self> {
+        Self::start_with(&[]).await
+    }
+
+    /// Starts an instance with a fresh state folder on a free port, with extra environment for
+    /// `scripts/run-instance.sh` (e.g. `EDGETUBE_API_RATE_LIMIT`).
+    pub async fn start_with(env: &[(&str, &str)]) -> Result<Self> {
         let dir = tempfile::Builder::new().prefix("edgetube-e2e-").tempdir()?;
-        let mut instance = Self::start_at(dir.path(), free_port()?).await?;
+        let mut instance = Self::start_at_with(dir.path(), free_port()?, env).await?;
         instance._owned_state = Some(dir);
         Ok(instance)
     }
 
     /// Starts an instance on `port` over the state folder `state` (kept by the caller).
     pub async fn start_at(state: &Path, port: u16) -> Result<Self> {
+        Self::start_at_with(state, port, &[]).await
+    }
+
+    async fn start_at_with(state: &Path, port: u16, env: &[(&str, &str)]) -> Result<Self> {
         std::fs::create_dir_all(state)?;
         let log = std::fs::File::create(state.join("wrangler.log"))?;
         let child = Command::new(repo_root().join("scripts/run-instance.sh"))
             .arg(port.to_string())
             .arg(state)
             .env("EDGETUBE_ADMIN_PASSWORD", "e2e-admin-password")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)
             .stderr(log)

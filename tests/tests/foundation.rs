@@ -137,3 +137,22 @@ async fn restarting_keeps_the_identity() -> Result<()> {
     assert_eq!(before, after);
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn api_calls_are_rate_limited_by_a_durable_object() -> Result<()> {
+    let instance = Instance::start_with(&[("EDGETUBE_API_RATE_LIMIT", "5/60")]).await?;
+    let client = reqwest::Client::new();
+    // The harness's readiness probe already spent one call of the window.
+    let mut statuses = Vec::new();
+    for _ in 0..5 {
+        statuses.push(client.get(instance.url("/api/v1/config")).send().await?.status().as_u16());
+    }
+    assert_eq!(statuses, [200, 200, 200, 200, 429], "{}", instance.log_tail());
+    let refused = client.get(instance.url("/api/v1/config/about")).send().await?;
+    assert_eq!(refused.status(), 429);
+    assert!(refused.headers().contains_key("retry-after"));
+    assert_eq!(refused.headers()["x-ratelimit-limit"], "5");
+    // Federation routes are not API calls.
+    assert_eq!(client.get(instance.url("/.well-known/nodeinfo")).send().await?.status(), 200);
+    Ok(())
+}

@@ -26,7 +26,13 @@ pub struct InternalError(pub String);
 impl Problem {
     /// A problem with `status` and a human-readable `detail`.
     pub fn new(status: StatusCode, detail: impl Into<String>) -> Self {
-        Self(Box::new(Details { status, detail: detail.into(), code: None, invalid_params: None, cause: None }))
+        Self(Box::new(Details {
+            status,
+            detail: detail.into(),
+            code: None,
+            invalid_params: None,
+            cause: None,
+        }))
     }
 
     /// 404 with `detail`.

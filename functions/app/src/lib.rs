@@ -10,6 +10,7 @@
 
 mod federation_routes;
 mod headers;
+mod rate_limit;
 mod router;
 
 use std::cell::Cell;

@@ -7,7 +7,7 @@ use edgetube_domain::InstanceConfig;
 use edgetube_ports::Ports;
 use http::{Method, Request, Response, StatusCode};
 
-use crate::{federation_routes as fed, headers};
+use crate::{federation_routes as fed, headers, rate_limit};
 
 /// Routes one request; every outcome is a response.
 pub async fn route(ports: &Ports<'_>, config: &InstanceConfig, request: &Request<Bytes>) -> Response<Bytes> {
@@ -15,6 +15,14 @@ pub async fn route(ports: &Ports<'_>, config: &InstanceConfig, request: &Request
         return headers::preflight();
     }
     let path = request.uri().path();
+    let api_decision = if path.starts_with("/api/") {
+        match rate_limit::check(ports, "api", config.api_rate_limit, request).await {
+            Ok(decision) => decision,
+            Err(refusal) => return refusal,
+        }
+    } else {
+        None
+    };
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let result = match (request.method(), segments.as_slice()) {
         (&Method::GET | &Method::HEAD, [".well-known", "webfinger"]) => {
@@ -46,6 +54,9 @@ pub async fn route(ports: &Ports<'_>, config: &InstanceConfig, request: &Request
     let mut response = result.unwrap_or_else(Problem::into_response);
     if request.method() == Method::HEAD {
         *response.body_mut() = Bytes::new();
+    }
+    if let Some(decision) = api_decision {
+        rate_limit::add_headers(&mut response, &decision);
     }
     response
 }

@@ -125,3 +125,27 @@ fn collections_and_nodeinfo_have_peertube_shapes() {
     assert_eq!(nodeinfo["usage"]["users"]["total"], 1);
     assert_eq!(nodeinfo["protocols"], serde_json::json!(["activitypub"]));
 }
+
+#[test]
+fn api_calls_are_limited_per_client_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let ports = NativePorts::new(dir.path(), NOW).unwrap();
+    let app = App::new(config("http://127.0.0.1:9000"));
+    let call = |ip: &str| {
+        let request =
+            Request::get("/api/v1/config").header("cf-connecting-ip", ip).body(Bytes::new()).unwrap();
+        block_on(app.handle(&ports.ports(), request))
+    };
+    for i in 0..50 {
+        let response = call("192.0.2.1");
+        assert_eq!(response.status(), 200, "call {i}");
+        assert_eq!(response.headers()["x-ratelimit-remaining"], (49 - i).to_string().as_str());
+    }
+    let refused = call("192.0.2.1");
+    assert_eq!(refused.status(), 429);
+    assert_eq!(refused.headers()["retry-after"], "10");
+    assert_eq!(refused.headers()["content-type"], "application/problem+json; charset=utf-8");
+    assert_eq!(call("192.0.2.2").status(), 200, "another address has its own budget");
+    ports.clock.advance(10_000);
+    assert_eq!(call("192.0.2.1").status(), 200, "a new window");
+}

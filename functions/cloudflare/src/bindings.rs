@@ -8,3 +8,5 @@ pub const KV: &str = "KV";
 pub const MEDIA: &str = "MEDIA";
 /// Queue producer for background jobs (`[[queues.producers]] binding`).
 pub const JOBS: &str = "JOBS";
+/// Durable Object namespace of `rate_limiter::RateLimiterObject` (`[[durable_objects.bindings]] name`).
+pub const RATE_LIMITER: &str = "RATE_LIMITER";

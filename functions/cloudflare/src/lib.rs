@@ -14,6 +14,7 @@ mod http_client;
 mod kv;
 mod queue;
 mod r2;
+mod rate_limiter;
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -48,6 +49,7 @@ struct Bound {
     clock: clock::WorkersClock,
     crypto: crypto::WebCrypto,
     http: http_client::WorkersFetch,
+    rate_limiter: rate_limiter::DurableRateLimiter,
 }
 
 impl Bound {
@@ -60,6 +62,7 @@ impl Bound {
             clock: clock::WorkersClock,
             crypto: crypto::WebCrypto::new()?,
             http: http_client::WorkersFetch,
+            rate_limiter: rate_limiter::DurableRateLimiter::new(env.durable_object(bindings::RATE_LIMITER)?),
         })
     }
 
@@ -72,6 +75,7 @@ impl Bound {
             clock: &self.clock,
             crypto: &self.crypto,
             http: &self.http,
+            rate_limiter: &self.rate_limiter,
         }
     }
 }

@@ -81,6 +81,36 @@ pub struct InstanceConfig {
     pub key_encryption_secret: String,
     /// Whether anyone may create an account (`signup.allowed`).
     pub signup_open: bool,
+    /// Requests per client address to `/api/` (PeerTube's default: 50 per 10 s).
+    pub api_rate_limit: RateLimit,
+    /// Login attempts per client address (PeerTube's default: 15 per 5 min).
+    pub login_rate_limit: RateLimit,
+}
+
+/// At most `max` requests per `window_seconds`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    /// Requests allowed in one window.
+    pub max: u32,
+    /// The window's length.
+    pub window_seconds: u32,
+}
+
+impl RateLimit {
+    /// Parses `max/seconds`, e.g. `50/10`.
+    fn parse(name: &'static str, raw: &str) -> Result<Self, ConfigError> {
+        let invalid =
+            || ConfigError::Invalid { name, reason: format!("expected <max>/<seconds>, got {raw:?}") };
+        let (max, window) = raw.split_once('/').ok_or_else(invalid)?;
+        let limit = Self {
+            max: max.trim().parse().map_err(|_| invalid())?,
+            window_seconds: window.trim().parse().map_err(|_| invalid())?,
+        };
+        if limit.max == 0 || limit.window_seconds == 0 {
+            return Err(invalid());
+        }
+        Ok(limit)
+    }
 }
 
 impl std::fmt::Debug for InstanceConfig {
@@ -153,6 +183,11 @@ impl InstanceConfig {
                 .to_owned(),
             admin_email: get("ADMIN_EMAIL").map_or_else(|| format!("admin@{}", origin.host()), str::to_owned),
             signup_open: flag("SIGNUP_OPEN")?,
+            api_rate_limit: RateLimit::parse("API_RATE_LIMIT", get("API_RATE_LIMIT").unwrap_or("50/10"))?,
+            login_rate_limit: RateLimit::parse(
+                "LOGIN_RATE_LIMIT",
+                get("LOGIN_RATE_LIMIT").unwrap_or("15/300"),
+            )?,
             origin,
             admin_password,
             key_encryption_secret,

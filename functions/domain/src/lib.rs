@@ -17,7 +17,7 @@ pub mod keys;
 pub mod password;
 pub mod users;
 
-pub use config::{ConfigError, InstanceConfig, Origin};
+pub use config::{ConfigError, InstanceConfig, Origin, RateLimit};
 pub use error::DomainError;
 
 /// Username of the instance `Application` actor, fixed by PeerTube (`/accounts/peertube`).

@@ -13,6 +13,7 @@ mod http_client;
 mod kv;
 mod objects;
 mod queue;
+mod rate_limit;
 mod sql;
 
 pub use clock::{FixedClock, SystemClock};
@@ -21,6 +22,7 @@ pub use http_client::OfflineHttp;
 pub use kv::MemoryKv;
 pub use objects::DirObjects;
 pub use queue::MemoryQueue;
+pub use rate_limit::MemoryRateLimiter;
 pub use sql::{migrations_dir, NativeSql};
 
 use edgetube_ports::Ports;
@@ -41,6 +43,8 @@ pub struct NativePorts {
     pub crypto: NativeCrypto,
     /// Refuses outbound requests.
     pub http: OfflineHttp,
+    /// Fixed windows in memory.
+    pub rate_limiter: MemoryRateLimiter,
 }
 
 impl NativePorts {
@@ -54,6 +58,7 @@ impl NativePorts {
             clock: FixedClock::new(now_millis),
             crypto: NativeCrypto,
             http: OfflineHttp,
+            rate_limiter: MemoryRateLimiter::default(),
         })
     }
 
@@ -67,6 +72,7 @@ impl NativePorts {
             clock: &self.clock,
             crypto: &self.crypto,
             http: &self.http,
+            rate_limiter: &self.rate_limiter,
         }
     }
 }

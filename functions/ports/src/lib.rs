@@ -1,7 +1,7 @@
 //! The seams between Edgetube's platform-free core and the runtimes it runs on.
 //!
 //! Each trait names a capability, never a product: [`Sql`], [`Kv`], [`Objects`], [`JobQueue`],
-//! [`Clock`], [`Crypto`] and [`HttpClient`].
+//! [`Clock`], [`Crypto`], [`HttpClient`] and [`RateLimiter`].
 //! Their docs state the *weakest* guarantee any platform gives, because the core must be correct
 //! on all of them: D1 has batches but no interactive transactions, KV is eventually consistent,
 //! queues deliver at least once.
@@ -18,6 +18,7 @@ mod http_client;
 mod kv;
 mod objects;
 mod queue;
+mod rate_limit;
 mod sql;
 
 pub use clock::Clock;
@@ -27,6 +28,7 @@ pub use http_client::HttpClient;
 pub use kv::Kv;
 pub use objects::{ObjectBody, ObjectMeta, ObjectRange, Objects};
 pub use queue::JobQueue;
+pub use rate_limit::{FixedWindow, RateDecision, RateLimiter};
 pub use sql::{Row, Sql, SqlValue, Statement};
 
 /// One binding of every port, borrowed for the length of a request or a queue batch.
@@ -48,4 +50,6 @@ pub struct Ports<'a> {
     pub crypto: &'a dyn Crypto,
     /// Requests to other servers (federation).
     pub http: &'a dyn HttpClient,
+    /// Per-client request counting.
+    pub rate_limiter: &'a dyn RateLimiter,
 }

@@ -1,0 +1,26 @@
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use edgetube_ports::{FixedWindow, PortError, RateDecision, RateLimiter};
+
+/// Fixed windows in a hash map, one per key.
+#[derive(Debug, Default)]
+pub struct MemoryRateLimiter {
+    windows: Mutex<HashMap<String, FixedWindow>>,
+}
+
+#[async_trait(?Send)]
+impl RateLimiter for MemoryRateLimiter {
+    async fn hit(
+        &self,
+        key: &str,
+        limit: u32,
+        window_seconds: u32,
+        now_millis: i64,
+    ) -> Result<RateDecision, PortError> {
+        let mut windows =
+            self.windows.lock().map_err(|_| PortError::unavailable("rate_limiter", "lock poisoned"))?;
+        Ok(windows.entry(key.to_owned()).or_default().hit(now_millis, limit, window_seconds))
+    }
+}
