@@ -6,8 +6,19 @@
 //! [`Problem::into_response`]. Field names follow PeerTube 7's real responses, which win over
 //! its OpenAPI document where the two disagree.
 
+mod auth;
 pub mod config;
+pub mod context;
+pub mod dto;
+pub mod pagination;
 mod problem;
+pub mod rate_limit;
 pub mod respond;
+mod routes;
+mod users;
+pub mod validate;
+
+pub use context::Ctx;
+pub use routes::route;
 
 pub use problem::{InternalError, Problem};

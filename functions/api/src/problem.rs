@@ -57,6 +57,12 @@ impl Problem {
         problem
     }
 
+    /// Replaces the human-readable detail.
+    pub fn with_detail(mut self, detail: String) -> Self {
+        self.0.detail = detail;
+        self
+    }
+
     /// Adds PeerTube's machine-readable `code` (`invalid_token`, `quota_reached`, ...).
     pub fn with_code(mut self, code: &'static str) -> Self {
         self.0.code = Some(code);

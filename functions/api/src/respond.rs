@@ -32,3 +32,8 @@ pub fn text(body: String, content_type: &str) -> Result<Response<Bytes>, Problem
         .body(Bytes::from(body))
         .map_err(|_| Problem::internal())
 }
+
+/// A 204 without a body.
+pub fn no_content() -> Response<Bytes> {
+    Response::builder().status(StatusCode::NO_CONTENT).body(Bytes::new()).unwrap_or_default()
+}

@@ -10,7 +10,6 @@
 
 mod federation_routes;
 mod headers;
-mod rate_limit;
 mod router;
 
 use std::cell::Cell;

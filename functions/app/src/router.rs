@@ -7,7 +7,9 @@ use edgetube_domain::InstanceConfig;
 use edgetube_ports::Ports;
 use http::{Method, Request, Response, StatusCode};
 
-use crate::{federation_routes as fed, headers, rate_limit};
+use edgetube_api::rate_limit;
+
+use crate::{federation_routes as fed, headers};
 
 /// Routes one request; every outcome is a response.
 pub async fn route(ports: &Ports<'_>, config: &InstanceConfig, request: &Request<Bytes>) -> Response<Bytes> {
@@ -40,11 +42,8 @@ pub async fn route(ports: &Ports<'_>, config: &InstanceConfig, request: &Request
             &Method::GET | &Method::HEAD,
             [prefix @ ("accounts" | "a" | "video-channels" | "c"), name, collection],
         ) => fed::actor_collection(ports, config, request, prefix, name, collection).await,
-        (&Method::GET | &Method::HEAD, ["api", "v1", "config"]) => {
-            respond::json(&edgetube_api::config::server_config(config))
-        }
-        (&Method::GET | &Method::HEAD, ["api", "v1", "config", "about"]) => {
-            respond::json(&edgetube_api::config::about(config))
+        (_, ["api", "v1", rest @ ..]) => {
+            Ok(edgetube_api::route(&edgetube_api::Ctx { ports, config, request }, rest).await)
         }
         // PeerTube answers an unknown API route with a bare 400 and an empty JSON body.
         (_, ["api", ..]) => Ok(unknown_api_route()),

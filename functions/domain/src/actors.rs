@@ -148,12 +148,21 @@ pub struct NewLocalActor<'a> {
 /// `INSERT OR IGNORE` of a local actor: a no-op when the username is taken, so concurrent
 /// first starts converge on whichever insert landed first.
 pub fn insert_local_if_absent(actor: &NewLocalActor<'_>) -> Statement {
-    Statement::new(
-        "INSERT OR IGNORE INTO actors (kind, username, host, display_name, public_key_pem, private_key_sealed, \
+    insert_local_with("INSERT OR IGNORE", actor)
+}
+
+/// `INSERT` of a local actor: a taken username is a conflict.
+pub fn insert_local(actor: &NewLocalActor<'_>) -> Statement {
+    insert_local_with("INSERT", actor)
+}
+
+fn insert_local_with(verb: &str, actor: &NewLocalActor<'_>) -> Statement {
+    Statement::new(format!(
+        "{verb} INTO actors (kind, username, host, display_name, public_key_pem, private_key_sealed, \
          owner_id, created_at, updated_at) \
          VALUES (?1, ?2, NULL, ?3, ?4, ?5, \
-         (SELECT id FROM actors WHERE host IS NULL AND username = ?6), ?7, ?7)",
-    )
+         (SELECT id FROM actors WHERE host IS NULL AND username = ?6), ?7, ?7)"
+    ))
     .bind(actor.kind.as_str())
     .bind(actor.username)
     .bind(actor.display_name)

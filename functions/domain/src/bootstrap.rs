@@ -8,7 +8,7 @@ use edgetube_ports::{Ports, Statement};
 
 use crate::actors::{self, ActorKind, NewLocalActor};
 use crate::keys::{generate_actor_key, KeyVault};
-use crate::{password, users, DomainError, InstanceConfig, ADMIN_USERNAME, INSTANCE_ACTOR_NAME};
+use crate::{oauth, password, users, DomainError, InstanceConfig, ADMIN_USERNAME, INSTANCE_ACTOR_NAME};
 
 /// Name of the administrator's default channel, as PeerTube names it.
 pub fn default_channel_name(username: &str) -> String {
@@ -21,6 +21,7 @@ pub async fn ensure_instance(ports: &Ports<'_>, config: &InstanceConfig) -> Resu
     let channel_name = default_channel_name(ADMIN_USERNAME);
     if actors::find_local(ports.sql, &channel_name).await?.is_some()
         && actors::find_local(ports.sql, INSTANCE_ACTOR_NAME).await?.is_some()
+        && oauth::local_client(ports.sql).await?.is_some()
     {
         return Ok(());
     }
@@ -68,6 +69,7 @@ pub async fn ensure_instance(ports: &Ports<'_>, config: &InstanceConfig) -> Resu
             users::Role::Administrator,
             now,
         ),
+        oauth::insert_local_client_if_absent(ports.crypto, now)?,
     ];
     ports.sql.batch(statements).await?;
     Ok(())

@@ -14,6 +14,7 @@ pub mod bootstrap;
 mod config;
 mod error;
 pub mod keys;
+pub mod oauth;
 pub mod password;
 pub mod users;
 

@@ -1,7 +1,7 @@
 //! Per-client request limits, as PeerTube applies them (API calls, login attempts).
 
+use crate::Problem;
 use bytes::Bytes;
-use edgetube_api::Problem;
 use edgetube_domain::RateLimit;
 use edgetube_ports::{Ports, RateDecision};
 use http::{HeaderValue, Request, Response, StatusCode};

@@ -1,0 +1,53 @@
+//! The `/api/v1` route table. One arm per operation; each area's handlers live in its module.
+
+use bytes::Bytes;
+use http::{Method, Response, StatusCode};
+
+use crate::context::Ctx;
+use crate::{auth, config, rate_limit, respond, users, Problem};
+
+/// Answers an `/api/...` request; `segments` is the path split on `/` after `api/v1`.
+pub async fn route(ctx: &Ctx<'_>, segments: &[&str]) -> Response<Bytes> {
+    let method = ctx.request.method().clone();
+    let get = method == Method::GET || method == Method::HEAD;
+    let post = method == Method::POST;
+    let put = method == Method::PUT;
+    let delete = method == Method::DELETE;
+    let result = match segments {
+        ["config"] if get => respond::json(&config::server_config(ctx.config)),
+        ["config", "about"] if get => respond::json(&config::about(ctx.config)),
+
+        ["oauth-clients", "local"] if get => auth::local_client(ctx).await,
+        ["users", "token"] if post => {
+            if let Err(refusal) =
+                rate_limit::check(ctx.ports, "login", ctx.config.login_rate_limit, ctx.request).await
+            {
+                return refusal;
+            }
+            auth::token(ctx).await
+        }
+        ["users", "revoke-token"] if post => auth::revoke(ctx).await,
+
+        ["users", "me"] if get => users::me(ctx).await,
+        ["users", "me"] if put => users::update_me(ctx).await,
+        ["users", "me", "video-quota-used"] if get => users::quota_used(ctx).await,
+        ["users", "register"] if post => users::register(ctx, ctx.config).await,
+        ["users"] if get => users::list(ctx).await,
+        ["users"] if post => users::create(ctx, ctx.config).await,
+        ["users", id] if get => users::get(ctx, id).await,
+        ["users", id] if put => users::update(ctx, id).await,
+        ["users", id] if delete => users::delete(ctx, id).await,
+
+        _ => return unknown_route(),
+    };
+    result.unwrap_or_else(Problem::into_response)
+}
+
+/// PeerTube answers an unknown API route with a bare 400 and an empty JSON body.
+fn unknown_route() -> Response<Bytes> {
+    Response::builder()
+        .status(StatusCode::BAD_REQUEST)
+        .header(http::header::CONTENT_TYPE, respond::JSON)
+        .body(Bytes::new())
+        .unwrap_or_default()
+}

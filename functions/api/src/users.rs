@@ -1,0 +1,384 @@
+//! Users: `users/me`, registration, and the administrators' user management.
+
+use bytes::Bytes;
+use edgetube_domain::users::{self, CreateUserError, NewUser, Role, User};
+use edgetube_domain::{actors, iso8601_millis, InstanceConfig};
+use http::{Response, StatusCode};
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+use crate::context::Ctx;
+use crate::validate::Checks;
+use crate::{dto, pagination, respond, Problem};
+
+type Answer = Result<Response<Bytes>, Problem>;
+
+/// Preferences `PUT /users/me` may change, with PeerTube's defaults.
+const PREFERENCE_DEFAULTS: [(&str, Value); 9] = [
+    ("theme", Value::Null),
+    ("nsfwPolicy", Value::Null),
+    ("p2pEnabled", Value::Bool(true)),
+    ("videosHistoryEnabled", Value::Bool(true)),
+    ("autoPlayVideo", Value::Bool(true)),
+    ("autoPlayNextVideo", Value::Bool(false)),
+    ("autoPlayNextVideoPlaylist", Value::Bool(true)),
+    ("videoLanguages", Value::Null),
+    ("emailPublic", Value::Bool(false)),
+];
+
+fn preferences(user: &User) -> Map<String, Value> {
+    let stored: Map<String, Value> = serde_json::from_str(&user.preferences).unwrap_or_default();
+    PREFERENCE_DEFAULTS
+        .iter()
+        .map(|(key, default)| {
+            let value = stored.get(*key).cloned().unwrap_or_else(|| match *key {
+                "theme" => json!("instance-default"),
+                "nsfwPolicy" => json!("display"),
+                _ => default.clone(),
+            });
+            ((*key).to_owned(), value)
+        })
+        .collect()
+}
+
+async fn account_of(ctx: &Ctx<'_>, user: &User) -> Result<(Value, Vec<Value>), Problem> {
+    let account = actors::find_local(ctx.ports.sql, &user.username)
+        .await
+        .map_err(Problem::internal_from)?
+        .ok_or_else(|| Problem::internal_from(format!("user {} has no account", user.username)))?;
+    let channels = actors::channels_of(ctx.ports.sql, account.id).await.map_err(Problem::internal_from)?;
+    let origin = &ctx.config.origin;
+    Ok((
+        dto::account(origin, &account, Some(user.id)),
+        channels.iter().map(|c| dto::channel(origin, c, None)).collect(),
+    ))
+}
+
+/// A `User` as PeerTube's `GET /users/me` and the admin endpoints show it.
+pub async fn user_json(ctx: &Ctx<'_>, user: &User) -> Result<Value, Problem> {
+    let (account, channels) = account_of(ctx, user).await?;
+    let role = user.role();
+    let mut value = json!({
+        "id": user.id,
+        "username": user.username,
+        "email": user.email,
+        "pendingEmail": null,
+        "emailVerified": true,
+    });
+    let object = value.as_object_mut().ok_or_else(Problem::internal)?;
+    object.extend(preferences(user));
+    object.extend(
+        json!({
+            "role": {"id": role as i64, "label": role.label()},
+            "videoQuota": user.video_quota,
+            "videoQuotaDaily": user.video_quota_daily,
+            "noInstanceConfigWarningModal": true,
+            "noWelcomeModal": true,
+            "noAccountSetupWarningModal": true,
+            "blocked": user.blocked != 0,
+            "blockedReason": user.blocked_reason,
+            "account": account,
+            "notificationSettings": {},
+            "videoChannels": channels,
+            "createdAt": iso8601_millis(user.created_at),
+            "pluginAuth": null,
+            "lastLoginDate": user.last_login_at.map(iso8601_millis),
+            "twoFactorEnabled": false,
+            "adminFlags": 0,
+            "specialPlaylists": [],
+        })
+        .as_object()
+        .cloned()
+        .unwrap_or_default(),
+    );
+    Ok(value)
+}
+
+/// `GET /api/v1/users/me`
+pub async fn me(ctx: &Ctx<'_>) -> Answer {
+    let caller = ctx.caller().await?;
+    respond::json(&user_json(ctx, &caller.user).await?)
+}
+
+/// `GET /api/v1/users/me/video-quota-used`
+pub async fn quota_used(ctx: &Ctx<'_>) -> Answer {
+    ctx.caller().await?;
+    respond::json(&json!({"videoQuotaUsed": 0, "videoQuotaUsedDaily": 0}))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct UpdateMe {
+    display_name: Option<String>,
+    description: Option<String>,
+    password: Option<String>,
+    current_password: Option<String>,
+    #[serde(flatten)]
+    rest: Map<String, Value>,
+}
+
+/// `PUT /api/v1/users/me`
+pub async fn update_me(ctx: &Ctx<'_>) -> Answer {
+    let caller = ctx.caller().await?;
+    let body: UpdateMe = ctx.json()?;
+    let mut checks = Checks::default();
+    if let Some(name) = &body.display_name {
+        checks.length("displayName", name, 1, 120, "Should have a valid display name");
+    }
+    if let Some(description) = &body.description {
+        checks.length("description", description, 3, 1000, "Should have a valid account description");
+    }
+    if let Some(password) = &body.password {
+        checks.length("password", password, 6, 255, "Should have a valid password");
+    }
+    checks.finish()?;
+
+    if let Some(password) = &body.password {
+        let current = body.current_password.as_deref().unwrap_or_default();
+        let matches = users::password_matches(ctx.ports, caller.user.id, current)
+            .await
+            .map_err(Problem::internal_from)?;
+        if !matches {
+            return Err(Problem::new(StatusCode::UNAUTHORIZED, "currentPassword is invalid."));
+        }
+        users::set_password(ctx.ports, caller.user.id, password).await.map_err(Problem::internal_from)?;
+    }
+    let mut stored = preferences(&caller.user);
+    for (key, value) in body.rest {
+        if PREFERENCE_DEFAULTS.iter().any(|(k, _)| *k == key) {
+            stored.insert(key, value);
+        }
+    }
+    users::update_profile(
+        ctx.ports,
+        &caller.user,
+        body.display_name.as_deref(),
+        body.description.as_deref(),
+        &Value::Object(stored).to_string(),
+    )
+    .await
+    .map_err(Problem::internal_from)?;
+    Ok(respond::no_content())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Registration {
+    username: Option<String>,
+    password: Option<String>,
+    email: Option<String>,
+    display_name: Option<String>,
+    channel: Option<ChannelName>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ChannelName {
+    name: Option<String>,
+    display_name: Option<String>,
+}
+
+fn check_new_user(checks: &mut Checks, username: &str, password: &str, email: &str) {
+    checks.username("username", username);
+    checks.length("password", password, 6, 255, "Should have a valid password");
+    checks.email("email", email);
+}
+
+fn created(result: Result<User, CreateUserError>) -> Result<User, Problem> {
+    result.map_err(|e| match e {
+        CreateUserError::Taken(what) => Problem::new(
+            StatusCode::CONFLICT,
+            format!("User with this username or email already exists ({what})"),
+        ),
+        CreateUserError::Domain(e) => Problem::internal_from(e),
+    })
+}
+
+/// `POST /api/v1/users/register`, open only when the instance allows signups.
+pub async fn register(ctx: &Ctx<'_>, config: &InstanceConfig) -> Answer {
+    if !config.signup_open {
+        return Err(Problem::new(StatusCode::FORBIDDEN, "User registration is not enabled."));
+    }
+    let body: Registration = ctx.json()?;
+    let (username, password, email) = (
+        body.username.unwrap_or_default(),
+        body.password.unwrap_or_default(),
+        body.email.unwrap_or_default(),
+    );
+    let mut checks = Checks::default();
+    check_new_user(&mut checks, &username, &password, &email);
+    let (channel_name, channel_display) =
+        body.channel.map(|c| (c.name, c.display_name)).unwrap_or((None, None));
+    if let Some(name) = &channel_name {
+        checks.username("channel.name", name);
+    }
+    checks.finish()?;
+    created(
+        users::create(
+            ctx.ports,
+            config,
+            &NewUser {
+                username: &username,
+                email: &email,
+                password: &password,
+                role: Role::User,
+                display_name: body.display_name.as_deref(),
+                channel_name: channel_name.as_deref(),
+                channel_display_name: channel_display.as_deref(),
+                video_quota: -1,
+                video_quota_daily: -1,
+            },
+        )
+        .await,
+    )?;
+    Ok(respond::no_content())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AdminCreate {
+    username: Option<String>,
+    password: Option<String>,
+    email: Option<String>,
+    role: Option<i64>,
+    video_quota: Option<i64>,
+    video_quota_daily: Option<i64>,
+    channel_name: Option<String>,
+}
+
+/// `POST /api/v1/users` (administrators).
+pub async fn create(ctx: &Ctx<'_>, config: &InstanceConfig) -> Answer {
+    let caller = ctx.admin().await?;
+    let body: AdminCreate = ctx.json()?;
+    let (username, password, email) = (
+        body.username.unwrap_or_default(),
+        body.password.unwrap_or_default(),
+        body.email.unwrap_or_default(),
+    );
+    let mut checks = Checks::default();
+    check_new_user(&mut checks, &username, &password, &email);
+    let role = body.role.and_then(Role::from_id);
+    if role.is_none() {
+        checks.invalid("role", json!(body.role), "Should have a valid role");
+    }
+    checks.finish()?;
+    let role = role.unwrap_or(Role::User);
+    if role == Role::Administrator && caller.user.role() != Role::Administrator {
+        return Err(Problem::new(StatusCode::FORBIDDEN, "Cannot create an administrator"));
+    }
+    let user = created(
+        users::create(
+            ctx.ports,
+            config,
+            &NewUser {
+                username: &username,
+                email: &email,
+                password: &password,
+                role,
+                display_name: None,
+                channel_name: body.channel_name.as_deref(),
+                channel_display_name: None,
+                video_quota: body.video_quota.unwrap_or(-1),
+                video_quota_daily: body.video_quota_daily.unwrap_or(-1),
+            },
+        )
+        .await,
+    )?;
+    respond::json(&json!({"user": {"id": user.id, "account": {"id": user.account_id}}}))
+}
+
+/// `GET /api/v1/users` (moderators).
+pub async fn list(ctx: &Ctx<'_>) -> Answer {
+    ctx.moderator().await?;
+    let page = pagination::page(ctx)?;
+    let order = pagination::sort(
+        ctx,
+        &[
+            ("id", "id"),
+            ("username", "username"),
+            ("createdAt", "created_at"),
+            ("lastLoginDate", "last_login_at"),
+        ],
+        "-createdAt",
+    )?;
+    let (total, rows) =
+        users::list(ctx.ports.sql, &order, page.start, page.count).await.map_err(Problem::internal_from)?;
+    let mut data = Vec::with_capacity(rows.len());
+    for user in &rows {
+        data.push(user_json(ctx, user).await?);
+    }
+    respond::json(&pagination::list(total, data))
+}
+
+async fn user_by_id(ctx: &Ctx<'_>, id: &str) -> Result<User, Problem> {
+    let id: i64 = id.parse().map_err(|_| Problem::bad_request("Incorrect request parameters: id"))?;
+    users::find_by_id(ctx.ports.sql, id)
+        .await
+        .map_err(Problem::internal_from)?
+        .ok_or_else(|| Problem::not_found("User not found"))
+}
+
+/// `GET /api/v1/users/{id}` (moderators).
+pub async fn get(ctx: &Ctx<'_>, id: &str) -> Answer {
+    ctx.moderator().await?;
+    let user = user_by_id(ctx, id).await?;
+    respond::json(&user_json(ctx, &user).await?)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AdminUpdate {
+    email: Option<String>,
+    password: Option<String>,
+    role: Option<i64>,
+    video_quota: Option<i64>,
+    video_quota_daily: Option<i64>,
+}
+
+/// `PUT /api/v1/users/{id}` (administrators).
+pub async fn update(ctx: &Ctx<'_>, id: &str) -> Answer {
+    ctx.admin().await?;
+    let user = user_by_id(ctx, id).await?;
+    let body: AdminUpdate = ctx.json()?;
+    let mut checks = Checks::default();
+    if let Some(email) = &body.email {
+        checks.email("email", email);
+    }
+    if let Some(password) = &body.password {
+        checks.length("password", password, 6, 255, "Should have a valid password");
+    }
+    if body.role.is_some_and(|r| Role::from_id(r).is_none()) {
+        checks.invalid("role", json!(body.role), "Should have a valid role");
+    }
+    checks.finish()?;
+    if let Some(password) = &body.password {
+        users::set_password(ctx.ports, user.id, password).await.map_err(Problem::internal_from)?;
+    }
+    users::update_admin_fields(
+        ctx.ports.sql,
+        &user,
+        body.email.as_deref(),
+        body.role,
+        body.video_quota,
+        body.video_quota_daily,
+    )
+    .await
+    .map_err(|e| match e {
+        edgetube_domain::DomainError::Port(edgetube_ports::PortError::Conflict { .. }) => {
+            Problem::new(StatusCode::CONFLICT, "User with this email already exists")
+        }
+        e => Problem::internal_from(e),
+    })?;
+    Ok(respond::no_content())
+}
+
+/// `DELETE /api/v1/users/{id}` (administrators; never the bootstrapped `root`).
+pub async fn delete(ctx: &Ctx<'_>, id: &str) -> Answer {
+    let caller = ctx.admin().await?;
+    let user = user_by_id(ctx, id).await?;
+    if user.username == edgetube_domain::ADMIN_USERNAME || user.id == caller.user.id {
+        return Err(Problem::new(StatusCode::BAD_REQUEST, "Cannot remove the root user or yourself"));
+    }
+    users::delete(ctx.ports.sql, &user).await.map_err(Problem::internal_from)?;
+    Ok(respond::no_content())
+}
