@@ -4,7 +4,8 @@
 # key-encryption secret and the admin password in $2/.dev.vars, kept across restarts so the
 # instance keeps its identity. Then replaces itself with `wrangler dev`.
 # Needs the bundle from scripts/build-worker.sh. EDGETUBE_ADMIN_PASSWORD sets the admin password
-# of a new state folder; EDGETUBE_API_RATE_LIMIT (e.g. 50/10) overrides PeerTube's API rate limit.
+# of a new state folder; EDGETUBE_VARS adds worker variables, space-separated NAME:VALUE pairs
+# (e.g. "API_RATE_LIMIT:5000/10 SIGNUP_OPEN:true").
 source "$(dirname "$0")/lib.sh"
 port="${1:?usage: run-instance.sh PORT STATE_DIR}"
 state="${2:?usage: run-instance.sh PORT STATE_DIR}"
@@ -31,5 +32,5 @@ inspector_port="${EDGETUBE_INSPECTOR_PORT:-$(python3 -c 'import socket; s=socket
 exec wrangler dev --config "$ROOT/wrangler.toml" --local --ip 127.0.0.1 --port "$port" --inspector-port "$inspector_port" \
   --persist-to "$state" --env-file "$state/.dev.vars" \
   --var "PUBLIC_ORIGIN:http://127.0.0.1:$port" --var ALLOW_HTTP:true --var BENCH_ENDPOINTS:true \
-  ${EDGETUBE_API_RATE_LIMIT:+--var "API_RATE_LIMIT:$EDGETUBE_API_RATE_LIMIT"} \
+  $(for pair in ${EDGETUBE_VARS:-}; do printf -- '--var %s ' "$pair"; done) \
   --show-interactive-dev-session=false --log-level "${EDGETUBE_LOG_LEVEL:-info}"

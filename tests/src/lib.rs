@@ -130,6 +130,24 @@ impl Instance {
             .context("no ADMIN_PASSWORD in .dev.vars")
     }
 
+    /// Every SQLite file of the instance's local D1 and Durable Objects, for tests that inspect
+    /// what is stored.
+    pub fn sqlite_files(&self) -> Vec<PathBuf> {
+        let mut found = Vec::new();
+        let mut stack = vec![self.state.clone()];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if path.extension().is_some_and(|e| e == "sqlite") {
+                    found.push(path);
+                }
+            }
+        }
+        found
+    }
+
     /// The absolute URL of `path`.
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.origin)
@@ -161,8 +179,19 @@ impl Drop for Instance {
 
 /// Runs `program` with `args` from the repository root, failing after `timeout`.
 pub fn run_with_timeout(program: &str, args: &[&str], timeout: Duration) -> Result<std::process::Output> {
+    run_with_env(program, args, &[], timeout)
+}
+
+/// [`run_with_timeout`] with extra environment variables.
+pub fn run_with_env(
+    program: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+    timeout: Duration,
+) -> Result<std::process::Output> {
     let mut child = Command::new(program)
         .args(args)
+        .envs(env.iter().copied())
         .current_dir(repo_root())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

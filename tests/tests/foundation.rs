@@ -140,7 +140,7 @@ async fn restarting_keeps_the_identity() -> Result<()> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn api_calls_are_rate_limited_by_a_durable_object() -> Result<()> {
-    let instance = Instance::start_with(&[("EDGETUBE_API_RATE_LIMIT", "5/60")]).await?;
+    let instance = Instance::start_with(&[("EDGETUBE_VARS", "API_RATE_LIMIT:5/60")]).await?;
     let client = reqwest::Client::new();
     // The harness's readiness probe already spent one call of the window.
     let mut statuses = Vec::new();
