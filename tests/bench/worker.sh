@@ -61,7 +61,7 @@ setsid bash "$ROOT/scripts/run-instance.sh" "$port" "$state" > "$work/instance.l
 pid=$!
 base="http://127.0.0.1:$port"
 for try in $(seq 1 90); do
-  if curl -sf -o /dev/null "$base/api/v1/config"; then break; fi
+  if curl -sf --max-time 2 -o /dev/null "$base/api/v1/config"; then break; fi
   if ! kill -0 "$pid" 2>/dev/null; then
     cat "$work/instance.log" >&2; log "the instance exited before answering"; exit 1
   fi
@@ -77,7 +77,7 @@ done
 bench() {
   local impl=$1 op=$2 n=$3 wall
   wall=$(curl -sS -f --max-time 300 -o "$work/body.json" -w '%{time_total}' \
-    "$base/__bench/crypto?impl=$impl&op=$op&n=$n") || { log "request $impl/$op/n=$n failed"; return 1; }
+    "$base/__bench/crypto?impl=$impl&op=$op&n=$n") || { tail -n 20 "$work/instance.log" >&2; log "request $impl/$op/n=$n failed"; return 1; }
   python3 - "$impl" "$op" "$n" "$wall" "$work/body.json" <<'EOF'
 import json, sys
 impl, op, n, wall, path = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
