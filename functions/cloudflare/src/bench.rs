@@ -15,6 +15,9 @@ use worker::{Env, Response};
 
 use crate::crypto::WebCrypto;
 
+/// The password hashes' iteration count (`edgetube_domain::password::ITERATIONS`).
+const ITERATIONS: u32 = edgetube_domain::password::ITERATIONS;
+
 const MESSAGE: &[u8] =
     b"(request-target): post /inbox\nhost: tube.example\ndate: Sat, 21 Nov 2026 21:39:23 GMT";
 
@@ -56,12 +59,21 @@ async fn run(implementation: &str, op: &str, n: u32) -> worker::Result<Response>
                     .map_err(|e| worker::Error::RustError(e.to_string()))?;
                 output_len = SigningKey::<Sha256>::new(key).sign(MESSAGE).to_vec().len();
             }
+            ("webcrypto", "pbkdf2") => {
+                let derived = crypto.pbkdf2_sha256(b"a password", b"a sixteen-byte s", ITERATIONS).await.map_err(fail)?;
+                output_len = derived.len();
+            }
+            ("rust", "pbkdf2") => {
+                let mut derived = [0u8; 32];
+                pbkdf2::pbkdf2_hmac::<Sha256>(b"a password", b"a sixteen-byte s", ITERATIONS, &mut derived);
+                output_len = derived.len();
+            }
             ("rust", "keygen") => {
                 let key = RsaPrivateKey::new(&mut OsRng, 2048)
                     .map_err(|e| worker::Error::RustError(e.to_string()))?;
                 output_len = key.size();
             }
-            _ => return Response::error("impl must be webcrypto or rust, op sign or keygen", 400),
+            _ => return Response::error("impl must be webcrypto or rust, op sign, keygen or pbkdf2", 400),
         }
     }
     let elapsed_ms = worker::Date::now().as_millis() - started;
