@@ -94,6 +94,21 @@ pub async fn user_json(ctx: &Ctx<'_>, user: &User) -> Result<Value, Problem> {
     Ok(value)
 }
 
+/// PeerTube's rules for the preferences a user sets.
+fn preference_is_valid(key: &str, value: &Value) -> bool {
+    match key {
+        "nsfwPolicy" => matches!(value.as_str(), Some("display" | "blur" | "do_not_list")),
+        "theme" => value.as_str().is_some_and(|t| !t.is_empty() && t.len() <= 50),
+        "videoLanguages" => {
+            value.is_null()
+                || value.as_array().is_some_and(|langs| {
+                    langs.len() <= 20 && langs.iter().all(|l| l.as_str().is_some_and(|l| (2..=8).contains(&l.len())))
+                })
+        }
+        _ => value.is_boolean(),
+    }
+}
+
 /// `GET /api/v1/users/me`
 pub async fn me(ctx: &Ctx<'_>) -> Answer {
     let caller = ctx.caller().await?;
@@ -131,6 +146,17 @@ pub async fn update_me(ctx: &Ctx<'_>) -> Answer {
     if let Some(password) = &body.password {
         checks.length("password", password, 6, 255, "Should have a valid password");
     }
+    let mut stored = preferences(&caller.user);
+    for (key, value) in body.rest {
+        if !PREFERENCE_DEFAULTS.iter().any(|(k, _)| *k == key) {
+            continue;
+        }
+        if preference_is_valid(&key, &value) {
+            stored.insert(key, value);
+        } else {
+            checks.invalid(&key, value, &format!("Should have a valid {key}"));
+        }
+    }
     checks.finish()?;
 
     if let Some(password) = &body.password {
@@ -142,12 +168,6 @@ pub async fn update_me(ctx: &Ctx<'_>) -> Answer {
             return Err(Problem::new(StatusCode::UNAUTHORIZED, "currentPassword is invalid."));
         }
         users::set_password(ctx.ports, caller.user.id, password).await.map_err(Problem::internal_from)?;
-    }
-    let mut stored = preferences(&caller.user);
-    for (key, value) in body.rest {
-        if PREFERENCE_DEFAULTS.iter().any(|(k, _)| *k == key) {
-            stored.insert(key, value);
-        }
     }
     users::update_profile(
         ctx.ports,
