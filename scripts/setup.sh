@@ -3,7 +3,7 @@
 # Works on a fresh Debian 12 with the Rust toolchain, Node 20 and apt.
 source "$(dirname "$0")/lib.sh"
 
-APT_PACKAGES=(pkg-config libssl-dev ffmpeg curl python3)
+APT_PACKAGES=(pkg-config libssl-dev ffmpeg curl python3 python3-venv)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -29,6 +29,14 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q "$WASM_BINDGEN_VERSION"; then
   # Without --locked: the locked build of wasm-bindgen-cli misses a dependency on crates.io (several minutes).
   log "cargo: installing wasm-bindgen-cli $WASM_BINDGEN_VERSION"
   cargo install wasm-bindgen-cli --version "=$WASM_BINDGEN_VERSION" --force
+fi
+
+# Schemathesis runs PeerTube's OpenAPI document against an instance (tests/tests/schemathesis.rs).
+SCHEMATHESIS_VERSION=4.32.5
+if ! "$ROOT/.venv/bin/st" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then
+  log "pip: installing schemathesis $SCHEMATHESIS_VERSION into .venv"
+  python3 -m venv "$ROOT/.venv"
+  "$ROOT/.venv/bin/pip" install -q "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 
 stamp="$ROOT/node_modules/.package-lock.json"

@@ -102,7 +102,8 @@ fn preference_is_valid(key: &str, value: &Value) -> bool {
         "videoLanguages" => {
             value.is_null()
                 || value.as_array().is_some_and(|langs| {
-                    langs.len() <= 20 && langs.iter().all(|l| l.as_str().is_some_and(|l| (2..=8).contains(&l.len())))
+                    langs.len() <= 20
+                        && langs.iter().all(|l| l.as_str().is_some_and(|l| (2..=8).contains(&l.len())))
                 })
         }
         _ => value.is_boolean(),
@@ -167,7 +168,9 @@ pub async fn update_me(ctx: &Ctx<'_>) -> Answer {
         if !matches {
             return Err(Problem::new(StatusCode::UNAUTHORIZED, "currentPassword is invalid."));
         }
-        users::set_password(ctx.ports, caller.user.id, password).await.map_err(Problem::internal_from)?;
+        users::set_password(ctx.ports, caller.user.id, password, users::Sessions::EndOthers)
+            .await
+            .map_err(Problem::internal_from)?;
     }
     users::update_profile(
         ctx.ports,
@@ -371,8 +374,13 @@ pub async fn update(ctx: &Ctx<'_>, id: &str) -> Answer {
         checks.invalid("role", json!(body.role), "Should have a valid role");
     }
     checks.finish()?;
+    if user.username == edgetube_domain::ADMIN_USERNAME && body.role.is_some_and(|r| r != user.role) {
+        return Err(Problem::bad_request("Cannot change root role."));
+    }
     if let Some(password) = &body.password {
-        users::set_password(ctx.ports, user.id, password).await.map_err(Problem::internal_from)?;
+        users::set_password(ctx.ports, user.id, password, users::Sessions::Keep)
+            .await
+            .map_err(Problem::internal_from)?;
     }
     users::update_admin_fields(
         ctx.ports.sql,

@@ -60,7 +60,10 @@ async fn run(implementation: &str, op: &str, n: u32) -> worker::Result<Response>
                 output_len = SigningKey::<Sha256>::new(key).sign(MESSAGE).to_vec().len();
             }
             ("webcrypto", "pbkdf2") => {
-                let derived = crypto.pbkdf2_sha256(b"a password", b"a sixteen-byte s", ITERATIONS).await.map_err(fail)?;
+                let derived = crypto
+                    .pbkdf2_sha256(b"a password", b"a sixteen-byte s", ITERATIONS)
+                    .await
+                    .map_err(fail)?;
                 output_len = derived.len();
             }
             ("rust", "pbkdf2") => {

@@ -171,16 +171,29 @@ pub async fn password_matches(ports: &Ports<'_>, user_id: i64, password: &str) -
     }
 }
 
-/// Replaces a user's password and revokes every token issued before.
-pub async fn set_password(ports: &Ports<'_>, user_id: i64, password: &str) -> Result<(), DomainError> {
+/// What a password change does to the user's open sessions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sessions {
+    /// The user changed it: every token issued before is revoked.
+    EndOthers,
+    /// An administrator set it: sessions stay (PeerTube does not log the user out either).
+    Keep,
+}
+
+/// Replaces a user's password.
+pub async fn set_password(
+    ports: &Ports<'_>,
+    user_id: i64,
+    password: &str,
+    sessions: Sessions,
+) -> Result<(), DomainError> {
     let hash = password::hash(ports.crypto, password).await?;
-    ports
-        .sql
-        .batch(vec![
-            Statement::new("UPDATE users SET password_hash = ?1 WHERE id = ?2").bind(hash).bind(user_id),
-            Statement::new("DELETE FROM oauth_tokens WHERE user_id = ?1").bind(user_id),
-        ])
-        .await?;
+    let mut statements =
+        vec![Statement::new("UPDATE users SET password_hash = ?1 WHERE id = ?2").bind(hash).bind(user_id)];
+    if sessions == Sessions::EndOthers {
+        statements.push(Statement::new("DELETE FROM oauth_tokens WHERE user_id = ?1").bind(user_id));
+    }
+    ports.sql.batch(statements).await?;
     Ok(())
 }
 
