@@ -6,7 +6,9 @@
 //! [`Problem::into_response`]. Field names follow PeerTube 7's real responses, which win over
 //! its OpenAPI document where the two disagree.
 
+mod accounts;
 mod auth;
+mod channels;
 pub mod config;
 pub mod context;
 pub mod dto;

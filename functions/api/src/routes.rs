@@ -4,7 +4,7 @@ use bytes::Bytes;
 use http::{Method, Response, StatusCode};
 
 use crate::context::Ctx;
-use crate::{auth, config, rate_limit, respond, users, Problem};
+use crate::{accounts, auth, channels, config, rate_limit, respond, users, Problem};
 
 /// Answers an `/api/...` request; `segments` is the path split on `/` after `api/v1`.
 pub async fn route(ctx: &Ctx<'_>, segments: &[&str]) -> Response<Bytes> {
@@ -37,6 +37,18 @@ pub async fn route(ctx: &Ctx<'_>, segments: &[&str]) -> Response<Bytes> {
         ["users", id] if get => users::get(ctx, id).await,
         ["users", id] if put => users::update(ctx, id).await,
         ["users", id] if delete => users::delete(ctx, id).await,
+
+        ["accounts", name] if get => accounts::get(ctx, name).await,
+        ["accounts", name, "video-channels"] if get => accounts::video_channels(ctx, name).await,
+        ["accounts", name, "videos"] if get => accounts::videos(ctx, name).await,
+
+        ["video-channels"] if get => channels::list(ctx).await,
+        ["video-channels"] if post => channels::create(ctx).await,
+        ["video-channels", handle] if get => channels::get(ctx, handle).await,
+        ["video-channels", handle] if put => channels::update(ctx, handle).await,
+        ["video-channels", handle] if delete => channels::delete(ctx, handle).await,
+        ["video-channels", handle, "videos"] if get => channels::videos(ctx, handle).await,
+        ["search", "video-channels"] if get => channels::search(ctx).await,
 
         _ => return unknown_route(),
     };

@@ -68,7 +68,10 @@ impl LocalActor {
     }
 }
 
-const SELECT_LOCAL: &str = "SELECT a.id, a.kind, a.username, a.display_name, a.summary, a.support, \
+/// The columns of [`LocalActor`], from `actors a` joined to its owner `o`, restricted to this
+/// instance; callers append `AND ...` conditions.
+pub(crate) const SELECT_LOCAL: &str =
+    "SELECT a.id, a.kind, a.username, a.display_name, a.summary, a.support, \
      a.public_key_pem, o.username AS owner_username, a.created_at, a.updated_at \
      FROM actors a LEFT JOIN actors o ON o.id = a.owner_id WHERE a.host IS NULL";
 

@@ -2,6 +2,7 @@
 //!
 //! - [`InstanceConfig`]: the public origin, names and secrets, validated once from plain strings.
 //! - [`actors`]: the `Application`, `Person` and `Group` actors and their SQL rows.
+//! - [`channels`]: creating, listing, searching, updating and deleting channels.
 //! - [`keys::KeyVault`]: actor private keys sealed at rest with a key derived from a secret.
 //! - [`bootstrap::ensure_instance`]: the idempotent first start (instance actor, `root` admin
 //!   and its default channel).
@@ -11,6 +12,7 @@
 
 pub mod actors;
 pub mod bootstrap;
+pub mod channels;
 mod config;
 mod error;
 pub mod keys;

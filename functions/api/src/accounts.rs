@@ -1,0 +1,61 @@
+//! Accounts: `GET /accounts/{name}` and the account's channels, plus the handle parsing and
+//! account JSON that the channel endpoints share.
+
+use bytes::Bytes;
+use edgetube_domain::actors::{self, ActorKind, LocalActor};
+use edgetube_domain::users;
+use http::Response;
+use serde_json::Value;
+
+use crate::context::Ctx;
+use crate::{channels, dto, respond, Problem};
+
+type Answer = Result<Response<Bytes>, Problem>;
+
+/// The local actor name in `handle` (`name` or `name@host`, `@` possibly percent-encoded), or
+/// `None` when the handle names another host: remote actors are not fetched yet.
+pub(crate) fn local_name(ctx: &Ctx<'_>, handle: &str) -> Option<String> {
+    let handle = handle.replace("%40", "@");
+    match handle.rsplit_once('@') {
+        None => Some(handle),
+        Some((name, host)) if host.eq_ignore_ascii_case(&ctx.config.origin.authority()) => {
+            Some(name.to_owned())
+        }
+        Some(_) => None,
+    }
+}
+
+/// The local account (a `Person`, or the instance's `Application`) for `handle`, or 404.
+pub(crate) async fn find(ctx: &Ctx<'_>, handle: &str) -> Result<LocalActor, Problem> {
+    let not_found = || Problem::not_found("Account not found");
+    let name = local_name(ctx, handle).ok_or_else(not_found)?;
+    actors::find_local(ctx.ports.sql, &name)
+        .await
+        .map_err(Problem::internal_from)?
+        .filter(|actor| actor.kind != ActorKind::Group)
+        .ok_or_else(not_found)
+}
+
+/// An `Account`, with `userId` when a local user logs in as it.
+pub(crate) async fn account_json(ctx: &Ctx<'_>, account: &LocalActor) -> Result<Value, Problem> {
+    let user = users::find_by_account(ctx.ports.sql, account.id).await.map_err(Problem::internal_from)?;
+    Ok(dto::account(&ctx.config.origin, account, user.map(|u| u.id)))
+}
+
+/// `GET /api/v1/accounts/{name}`
+pub async fn get(ctx: &Ctx<'_>, handle: &str) -> Answer {
+    let account = find(ctx, handle).await?;
+    respond::json(&account_json(ctx, &account).await?)
+}
+
+/// `GET /api/v1/accounts/{name}/video-channels`
+pub async fn video_channels(ctx: &Ctx<'_>, handle: &str) -> Answer {
+    let account = find(ctx, handle).await?;
+    channels::list_page(ctx, &edgetube_domain::channels::Filter::OwnedBy(account.id), "-createdAt").await
+}
+
+/// `GET /api/v1/accounts/{name}/videos`
+pub async fn videos(ctx: &Ctx<'_>, handle: &str) -> Answer {
+    find(ctx, handle).await?;
+    channels::empty_video_list(ctx)
+}
