@@ -10,22 +10,38 @@ use anyhow::{ensure, Context, Result};
 use edgetube_e2e::{repo_root, run_with_timeout, shared_dir, Instance};
 use serde_json::Value;
 
-/// The operations under test (PeerTube's `operationId`s). `revokeOAuthToken` is left out: the
-/// fuzzer would revoke the very token every other operation runs with; `api_auth.rs` covers it.
+/// The operations under test, as `METHOD /path` (several have no `operationId`).
+/// `POST /api/v1/users/revoke-token` is left out: the fuzzer would revoke the very token every
+/// other operation runs with; `api_auth.rs` covers it.
 const OPERATIONS: &[&str] = &[
-    "getConfig",
-    "getAbout",
-    "getOAuthClient",
-    "getOAuthToken",
-    "getUserInfo",
-    "putUserInfo",
-    "registerUser",
-    "getUsers",
-    "addUser",
-    "getUser",
-    "putUser",
-    "delUser",
+    "GET /api/v1/config",
+    "GET /api/v1/config/about",
+    "GET /api/v1/oauth-clients/local",
+    "POST /api/v1/users/token",
+    "GET /api/v1/users/me",
+    "PUT /api/v1/users/me",
+    "POST /api/v1/users/register",
+    "GET /api/v1/users",
+    "POST /api/v1/users",
+    "GET /api/v1/users/{id}",
+    "PUT /api/v1/users/{id}",
+    "DELETE /api/v1/users/{id}",
+    "GET /api/v1/accounts/{name}",
+    "GET /api/v1/accounts/{name}/videos",
+    "GET /api/v1/accounts/{name}/video-channels",
+    "GET /api/v1/video-channels",
+    "POST /api/v1/video-channels",
+    "GET /api/v1/video-channels/{channelHandle}",
+    "PUT /api/v1/video-channels/{channelHandle}",
+    "DELETE /api/v1/video-channels/{channelHandle}",
+    "GET /api/v1/video-channels/{channelHandle}/videos",
+    "GET /api/v1/search/video-channels",
 ];
+
+/// Why every account and channel document fails the schema, PeerTube's too.
+const ACTOR_HOST_AND_NAME: &str = "Actor.host is typed as a hostname while PeerTube sends host[:port] \
+     (samples account.json, video-channels.json: 127.0.0.1:9000), and the username pattern is written with \
+     JavaScript slashes, /^[a-z0-9._]+$/, which no name matches";
 
 /// Violations PeerTube 7 shows as well: (check code, `METHOD /path`, why the document is wrong).
 const KNOWN_DOCUMENT_BUGS: &[(&str, &str, &str)] = &[
@@ -36,6 +52,10 @@ const KNOWN_DOCUMENT_BUGS: &[(&str, &str, &str)] = &[
     ),
     ("ST108", "GET /api/v1/users", "the document declares an array; PeerTube answers {total, data} like every list"),
     ("ST108", "GET /api/v1/users/me", "the document declares an array of User; PeerTube answers one User (sample users-me.json)"),
+    ("ST108", "GET /api/v1/video-channels", ACTOR_HOST_AND_NAME),
+    ("ST108", "GET /api/v1/video-channels/{channelHandle}", ACTOR_HOST_AND_NAME),
+    ("ST108", "GET /api/v1/accounts/{name}", ACTOR_HOST_AND_NAME),
+    ("ST108", "GET /api/v1/accounts/{name}/video-channels", ACTOR_HOST_AND_NAME),
     (
         "ST108",
         "GET /api/v1/users/{id}",
@@ -91,7 +111,10 @@ async fn peertube_openapi_document_against_the_instance() -> Result<()> {
     let authorization = format!("Authorization: Bearer {token}");
 
     let st = repo_root().join(".venv/bin/st");
+    let config = repo_root().join("tests/e2e/schemathesis.toml");
     let mut args: Vec<String> = vec![
+        "--config-file".into(),
+        config.display().to_string(),
         "run".into(),
         schema.display().to_string(),
         "--url".into(),
@@ -104,6 +127,9 @@ async fn peertube_openapi_document_against_the_instance() -> Result<()> {
         "25".into(),
         "--seed".into(),
         "20261121".into(),
+        // The token endpoint's form schema is a oneOf that most generated bodies fail.
+        "--suppress-health-check".into(),
+        "filter_too_much".into(),
         "--request-timeout".into(),
         "30".into(),
         "--report".into(),
@@ -112,7 +138,7 @@ async fn peertube_openapi_document_against_the_instance() -> Result<()> {
         report.display().to_string(),
     ];
     for operation in OPERATIONS {
-        args.push("--include-operation-id".into());
+        args.push("--include-name".into());
         args.push((*operation).into());
     }
     let arg_refs: Vec<&str> = args.iter().map(String::as_str).collect();
