@@ -19,6 +19,7 @@ pub mod respond;
 mod routes;
 mod users;
 pub mod validate;
+pub mod videos;
 
 pub use context::Ctx;
 pub use routes::route;

@@ -4,7 +4,7 @@ use bytes::Bytes;
 use http::{Method, Response, StatusCode};
 
 use crate::context::Ctx;
-use crate::{accounts, auth, channels, config, rate_limit, respond, users, Problem};
+use crate::{accounts, auth, channels, config, rate_limit, respond, users, videos, Problem};
 
 /// Answers an `/api/...` request; `segments` is the path split on `/` after `api/v1`.
 pub async fn route(ctx: &Ctx<'_>, segments: &[&str]) -> Response<Bytes> {
@@ -31,6 +31,7 @@ pub async fn route(ctx: &Ctx<'_>, segments: &[&str]) -> Response<Bytes> {
         ["users", "me"] if get => users::me(ctx).await,
         ["users", "me"] if put => users::update_me(ctx).await,
         ["users", "me", "video-quota-used"] if get => users::quota_used(ctx).await,
+        ["users", "me", "videos"] if get => videos::my_videos(ctx).await,
         ["users", "register"] if post => users::register(ctx, ctx.config).await,
         ["users"] if get => users::list(ctx).await,
         ["users"] if post => users::create(ctx, ctx.config).await,
@@ -49,6 +50,16 @@ pub async fn route(ctx: &Ctx<'_>, segments: &[&str]) -> Response<Bytes> {
         ["video-channels", handle] if delete => channels::delete(ctx, handle).await,
         ["video-channels", handle, "videos"] if get => channels::videos(ctx, handle).await,
         ["search", "video-channels"] if get => channels::search(ctx).await,
+
+        ["videos", "categories"] if get => videos::categories(),
+        ["videos", "licences"] if get => videos::licences(),
+        ["videos", "languages"] if get => videos::languages(),
+        ["videos", "privacies"] if get => videos::privacies(),
+        ["videos"] if get => videos::list(ctx).await,
+        ["videos", id] if get => videos::get(ctx, id).await,
+        ["videos", id] if put => videos::update(ctx, id).await,
+        ["videos", id] if delete => videos::delete(ctx, id).await,
+        ["search", "videos"] if get => videos::search(ctx).await,
 
         _ => return unknown_route(),
     };

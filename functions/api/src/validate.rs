@@ -12,10 +12,15 @@ pub struct Checks {
 }
 
 impl Checks {
-    /// Marks `field` invalid with PeerTube's message `msg`.
+    /// Marks body field `field` invalid with PeerTube's message `msg`.
     pub fn invalid(&mut self, field: &str, value: Value, msg: &str) {
+        self.invalid_in(field, value, msg, "body");
+    }
+
+    /// Marks `field` invalid where it was sent: `body`, `query` or `params` (the path).
+    pub fn invalid_in(&mut self, field: &str, value: Value, msg: &str, location: &str) {
         let problem = self.problem.take().unwrap_or_else(|| Problem::bad_request(""));
-        self.problem = Some(problem.with_invalid_param(field, value, msg, "body"));
+        self.problem = Some(problem.with_invalid_param(field, value, msg, location));
         self.fields.push(field.to_owned());
     }
 

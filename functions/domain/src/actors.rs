@@ -100,6 +100,22 @@ pub async fn channels_of(sql: &dyn Sql, account_id: i64) -> Result<Vec<LocalActo
         .await?)
 }
 
+/// The local actors with the given row ids, in no particular order; unknown ids are skipped.
+pub async fn find_local_by_ids(sql: &dyn Sql, ids: &[i64]) -> Result<Vec<LocalActor>, DomainError> {
+    let mut actors = Vec::with_capacity(ids.len());
+    // D1 binds at most 100 parameters per statement.
+    for chunk in ids.chunks(100) {
+        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("?{i}")).collect();
+        let mut statement =
+            Statement::new(format!("{SELECT_LOCAL} AND a.id IN ({})", placeholders.join(", ")));
+        for id in chunk {
+            statement = statement.bind(*id);
+        }
+        actors.extend(sql.fetch_all::<LocalActor>(statement).await?);
+    }
+    Ok(actors)
+}
+
 /// The sealed private key of a local actor; `Ok(None)` for an unknown actor.
 pub async fn sealed_private_key(sql: &dyn Sql, username: &str) -> Result<Option<String>, DomainError> {
     #[derive(Deserialize)]

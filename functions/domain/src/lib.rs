@@ -4,6 +4,7 @@
 //! - [`actors`]: the `Application`, `Person` and `Group` actors and their SQL rows.
 //! - [`channels`]: creating, listing, searching, updating and deleting channels.
 //! - [`keys::KeyVault`]: actor private keys sealed at rest with a key derived from a secret.
+//! - [`videos`]: video rows, tags, passwords, lists and full-text search.
 //! - [`bootstrap::ensure_instance`]: the idempotent first start (instance actor, `root` admin
 //!   and its default channel).
 //!
@@ -19,6 +20,7 @@ pub mod keys;
 pub mod oauth;
 pub mod password;
 pub mod users;
+pub mod videos;
 
 pub use config::{ConfigError, InstanceConfig, Origin, RateLimit};
 pub use error::DomainError;
@@ -40,11 +42,27 @@ pub fn iso8601_millis(millis: i64) -> String {
         .unwrap_or_else(|| "1970-01-01T00:00:00.000Z".to_owned())
 }
 
+/// Parses an ISO 8601 date-time (`2026-11-21T21:50:12.254Z`, any offset) or a bare date
+/// (`2026-11-21`, midnight UTC) into milliseconds since the epoch; `None` when malformed.
+pub fn parse_iso8601_millis(text: &str) -> Option<i64> {
+    use time::format_description::well_known::Rfc3339;
+    use time::macros::format_description;
+    let datetime = time::OffsetDateTime::parse(text, &Rfc3339).ok().or_else(|| {
+        time::Date::parse(text, &format_description!("[year]-[month]-[day]"))
+            .ok()
+            .map(|d| d.midnight().assume_utc())
+    })?;
+    i64::try_from(datetime.unix_timestamp_nanos() / 1_000_000).ok()
+}
+
 #[cfg(test)]
 mod time_tests {
     #[test]
     fn iso8601_matches_javascript() {
         assert_eq!(super::iso8601_millis(1_795_297_812_254), "2026-11-21T21:50:12.254Z");
         assert_eq!(super::iso8601_millis(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(super::parse_iso8601_millis("2026-11-21T21:50:12.254Z"), Some(1_795_297_812_254));
+        assert_eq!(super::parse_iso8601_millis("1970-01-02"), Some(86_400_000));
+        assert_eq!(super::parse_iso8601_millis("yesterday"), None);
     }
 }
