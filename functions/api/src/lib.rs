@@ -9,17 +9,20 @@
 mod accounts;
 mod auth;
 mod channels;
+mod comments;
 pub mod config;
 pub mod context;
 pub mod dto;
 pub mod pagination;
 mod problem;
 pub mod rate_limit;
+mod ratings;
 pub mod respond;
 mod routes;
 mod users;
 pub mod validate;
 pub mod videos;
+mod views;
 
 pub use context::Ctx;
 pub use routes::route;

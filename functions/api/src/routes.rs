@@ -4,7 +4,9 @@ use bytes::Bytes;
 use http::{Method, Response, StatusCode};
 
 use crate::context::Ctx;
-use crate::{accounts, auth, channels, config, rate_limit, respond, users, videos, Problem};
+use crate::{
+    accounts, auth, channels, comments, config, rate_limit, ratings, respond, users, videos, views, Problem,
+};
 
 /// Answers an `/api/...` request; `segments` is the path split on `/` after `api/v1`.
 pub async fn route(ctx: &Ctx<'_>, segments: &[&str]) -> Response<Bytes> {
@@ -60,6 +62,15 @@ pub async fn route(ctx: &Ctx<'_>, segments: &[&str]) -> Response<Bytes> {
         ["videos", id] if put => videos::update(ctx, id).await,
         ["videos", id] if delete => videos::delete(ctx, id).await,
         ["search", "videos"] if get => videos::search(ctx).await,
+
+        ["videos", id, "comment-threads"] if get => comments::threads(ctx, id).await,
+        ["videos", id, "comment-threads"] if post => comments::create_thread(ctx, id).await,
+        ["videos", id, "comment-threads", thread] if get => comments::thread(ctx, id, thread).await,
+        ["videos", id, "comments", comment] if post => comments::reply(ctx, id, comment).await,
+        ["videos", id, "comments", comment] if delete => comments::delete(ctx, id, comment).await,
+        ["videos", id, "rate"] if put => ratings::rate(ctx, id).await,
+        ["users", "me", "videos", id, "rating"] if get => ratings::my_rating(ctx, id).await,
+        ["videos", id, "views"] if post => views::add(ctx, id).await,
 
         _ => return unknown_route(),
     };

@@ -10,3 +10,5 @@ pub const MEDIA: &str = "MEDIA";
 pub const JOBS: &str = "JOBS";
 /// Durable Object namespace of `rate_limiter::RateLimiterObject` (`[[durable_objects.bindings]] name`).
 pub const RATE_LIMITER: &str = "RATE_LIMITER";
+/// Durable Object namespace of `views::ViewCounterObject`.
+pub const VIEW_COUNTER: &str = "VIEW_COUNTER";

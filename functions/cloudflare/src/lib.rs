@@ -15,6 +15,7 @@ mod kv;
 mod queue;
 mod r2;
 mod rate_limiter;
+mod views;
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -50,6 +51,7 @@ struct Bound {
     crypto: crypto::WebCrypto,
     http: http_client::WorkersFetch,
     rate_limiter: rate_limiter::DurableRateLimiter,
+    views: views::DurableViewCounter,
 }
 
 impl Bound {
@@ -63,6 +65,7 @@ impl Bound {
             crypto: crypto::WebCrypto::new()?,
             http: http_client::WorkersFetch,
             rate_limiter: rate_limiter::DurableRateLimiter::new(env.durable_object(bindings::RATE_LIMITER)?),
+            views: views::DurableViewCounter::new(env.durable_object(bindings::VIEW_COUNTER)?),
         })
     }
 
@@ -76,6 +79,7 @@ impl Bound {
             crypto: &self.crypto,
             http: &self.http,
             rate_limiter: &self.rate_limiter,
+            views: &self.views,
         }
     }
 }

@@ -14,13 +14,16 @@
 pub mod actors;
 pub mod bootstrap;
 pub mod channels;
+pub mod comments;
 mod config;
 mod error;
 pub mod keys;
 pub mod oauth;
 pub mod password;
+pub mod ratings;
 pub mod users;
 pub mod videos;
+pub mod views;
 
 pub use config::{ConfigError, InstanceConfig, Origin, RateLimit};
 pub use error::DomainError;

@@ -381,3 +381,31 @@ pub async fn update_admin_fields(
     .await?;
     Ok(())
 }
+
+/// User ids of the local accounts among `account_ids`, by account id.
+pub async fn ids_by_account(
+    sql: &dyn Sql,
+    account_ids: &[i64],
+) -> Result<std::collections::HashMap<i64, i64>, DomainError> {
+    #[derive(Deserialize)]
+    struct Row {
+        id: i64,
+        account_id: i64,
+    }
+    let mut found = std::collections::HashMap::new();
+    // D1 binds at most 100 parameters per statement.
+    for chunk in account_ids.chunks(100) {
+        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("?{i}")).collect();
+        let mut statement = Statement::new(format!(
+            "SELECT id, account_id FROM users WHERE account_id IN ({})",
+            placeholders.join(", ")
+        ));
+        for id in chunk {
+            statement = statement.bind(*id);
+        }
+        for row in sql.fetch_all::<Row>(statement).await? {
+            found.insert(row.account_id, row.id);
+        }
+    }
+    Ok(found)
+}

@@ -15,6 +15,7 @@ mod objects;
 mod queue;
 mod rate_limit;
 mod sql;
+mod views;
 
 pub use clock::{FixedClock, SystemClock};
 pub use crypto::NativeCrypto;
@@ -24,6 +25,7 @@ pub use objects::DirObjects;
 pub use queue::MemoryQueue;
 pub use rate_limit::MemoryRateLimiter;
 pub use sql::{migrations_dir, NativeSql};
+pub use views::MemoryViewCounter;
 
 use edgetube_ports::Ports;
 
@@ -45,6 +47,8 @@ pub struct NativePorts {
     pub http: OfflineHttp,
     /// Fixed windows in memory.
     pub rate_limiter: MemoryRateLimiter,
+    /// View windows in memory.
+    pub views: MemoryViewCounter,
 }
 
 impl NativePorts {
@@ -59,6 +63,7 @@ impl NativePorts {
             crypto: NativeCrypto,
             http: OfflineHttp,
             rate_limiter: MemoryRateLimiter::default(),
+            views: MemoryViewCounter::default(),
         })
     }
 
@@ -73,6 +78,7 @@ impl NativePorts {
             crypto: &self.crypto,
             http: &self.http,
             rate_limiter: &self.rate_limiter,
+            views: &self.views,
         }
     }
 }

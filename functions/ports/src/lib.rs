@@ -1,7 +1,7 @@
 //! The seams between Edgetube's platform-free core and the runtimes it runs on.
 //!
 //! Each trait names a capability, never a product: [`Sql`], [`Kv`], [`Objects`], [`JobQueue`],
-//! [`Clock`], [`Crypto`], [`HttpClient`] and [`RateLimiter`].
+//! [`Clock`], [`Crypto`], [`HttpClient`], [`RateLimiter`] and [`ViewCounter`].
 //! Their docs state the *weakest* guarantee any platform gives, because the core must be correct
 //! on all of them: D1 has batches but no interactive transactions, KV is eventually consistent,
 //! queues deliver at least once.
@@ -20,6 +20,7 @@ mod objects;
 mod queue;
 mod rate_limit;
 mod sql;
+mod views;
 
 pub use clock::Clock;
 pub use crypto::{Crypto, RsaKeyPair};
@@ -30,6 +31,7 @@ pub use objects::{ObjectBody, ObjectMeta, ObjectRange, Objects};
 pub use queue::JobQueue;
 pub use rate_limit::{FixedWindow, RateDecision, RateLimiter};
 pub use sql::{Row, Sql, SqlValue, Statement};
+pub use views::{ViewCounter, ViewWindow};
 
 /// One binding of every port, borrowed for the length of a request or a queue batch.
 ///
@@ -52,4 +54,6 @@ pub struct Ports<'a> {
     pub http: &'a dyn HttpClient,
     /// Per-client request counting.
     pub rate_limiter: &'a dyn RateLimiter,
+    /// Deduplicated, aggregated video views.
+    pub views: &'a dyn ViewCounter,
 }

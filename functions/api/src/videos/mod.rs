@@ -274,13 +274,13 @@ pub(crate) async fn find(ctx: &Ctx<'_>, id: &str) -> Result<Video, Problem> {
         .ok_or_else(|| Problem::not_found("Video not found"))
 }
 
-fn owns_or_moderates(caller: &Caller, video: &Video) -> bool {
+pub(crate) fn owns_or_moderates(caller: &Caller, video: &Video) -> bool {
     caller.user.account_id == video.account_id || caller.user.is_moderator()
 }
 
 /// PeerTube's access rules for one video: unlisted by link, private to the owner and
 /// moderators, internal to logged-in users, password protected to whoever sends a password.
-async fn check_can_see(ctx: &Ctx<'_>, video: &Video) -> Result<(), Problem> {
+pub(crate) async fn check_can_see(ctx: &Ctx<'_>, video: &Video) -> Result<(), Problem> {
     let forbidden =
         || Problem::new(StatusCode::FORBIDDEN, "Cannot fetch information of private/internal/blocked video");
     match video.privacy {

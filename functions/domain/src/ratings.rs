@@ -1,0 +1,90 @@
+//! Likes and dislikes: one rating per account and video, with the video's counters recomputed
+//! in the same batch so they never drift from the ratings.
+
+use edgetube_ports::{Ports, Sql, Statement};
+use serde::Deserialize;
+
+use crate::DomainError;
+
+/// A rating, as PeerTube names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rating {
+    /// 👍
+    Like,
+    /// 👎
+    Dislike,
+    /// No rating.
+    None,
+}
+
+impl Rating {
+    /// Parses PeerTube's `like`, `dislike` or `none`.
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "like" => Some(Self::Like),
+            "dislike" => Some(Self::Dislike),
+            "none" => Some(Self::None),
+            _ => None,
+        }
+    }
+
+    /// PeerTube's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Like => "like",
+            Self::Dislike => "dislike",
+            Self::None => "none",
+        }
+    }
+}
+
+/// Sets `account_id`'s rating of `video_id`, replacing any previous one.
+pub async fn rate(
+    ports: &Ports<'_>,
+    video_id: i64,
+    account_id: i64,
+    rating: Rating,
+) -> Result<(), DomainError> {
+    let now = ports.clock.now_millis();
+    let mut statements =
+        vec![Statement::new("DELETE FROM video_rates WHERE account_id = ?1 AND video_id = ?2")
+            .bind(account_id)
+            .bind(video_id)];
+    if rating != Rating::None {
+        statements.push(
+            Statement::new(
+                "INSERT INTO video_rates (account_id, video_id, kind, created_at) VALUES (?1, ?2, ?3, ?4)",
+            )
+            .bind(account_id)
+            .bind(video_id)
+            .bind(rating.as_str())
+            .bind(now),
+        );
+    }
+    statements.push(
+        Statement::new(
+            "UPDATE videos SET \
+             likes = (SELECT COUNT(*) FROM video_rates WHERE video_id = ?1 AND kind = 'like'), \
+             dislikes = (SELECT COUNT(*) FROM video_rates WHERE video_id = ?1 AND kind = 'dislike') WHERE id = ?1",
+        )
+        .bind(video_id),
+    );
+    ports.sql.batch(statements).await?;
+    Ok(())
+}
+
+/// `account_id`'s rating of `video_id`.
+pub async fn of(sql: &dyn Sql, video_id: i64, account_id: i64) -> Result<Rating, DomainError> {
+    #[derive(Deserialize)]
+    struct Row {
+        kind: String,
+    }
+    let row: Option<Row> = sql
+        .fetch_optional(
+            Statement::new("SELECT kind FROM video_rates WHERE account_id = ?1 AND video_id = ?2")
+                .bind(account_id)
+                .bind(video_id),
+        )
+        .await?;
+    Ok(row.and_then(|r| Rating::parse(&r.kind)).unwrap_or(Rating::None))
+}
