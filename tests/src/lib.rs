@@ -148,6 +148,70 @@ impl Instance {
         found
     }
 
+    /// Runs SQL against the instance's local D1 (through `wrangler d1 execute`), for seeding
+    /// data that has no API yet.
+    pub fn execute_sql(&self, sql: &str) -> Result<()> {
+        let file = self.state.join("seed.sql");
+        std::fs::write(&file, sql)?;
+        let root = repo_root();
+        let wrangler = root.join("node_modules/.bin/wrangler");
+        let config = root.join("wrangler.toml");
+        let output = run_with_timeout(
+            wrangler.to_str().context("path")?,
+            &[
+                "d1",
+                "execute",
+                "DB",
+                "--local",
+                "--persist-to",
+                self.state.to_str().context("path")?,
+                "--config",
+                config.to_str().context("path")?,
+                "--file",
+                file.to_str().context("path")?,
+                "--yes",
+            ],
+            Duration::from_secs(300),
+        )?;
+        if !output.status.success() {
+            bail!(
+                "wrangler d1 execute failed: {}{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        Ok(())
+    }
+
+    /// Inserts `count` published public videos into `channel` (a channel name), with tags and
+    /// search rows, as the domain code writes them. Returns their UUIDs.
+    pub fn seed_videos(&self, channel: &str, count: usize) -> Result<Vec<String>> {
+        let mut sql = String::new();
+        let mut uuids = Vec::with_capacity(count);
+        for i in 0..count {
+            let uuid = format!("00000000-0000-4000-8000-{:012x}", i + 1);
+            let short = edgetube_domain::videos::short_uuid::short_uuid(&uuid).context("short uuid")?;
+            let name = format!("Seeded video {i}");
+            let created = 1_795_000_000_000_i64 + i as i64 * 1000;
+            sql.push_str(&format!(
+                "INSERT INTO videos (uuid, short_uuid, channel_id, name, description, category, licence, language, \
+                 privacy, state, duration, views, published_at, created_at, updated_at, thumbnail_key, preview_key) \
+                 SELECT '{uuid}', '{short}', id, '{name}', 'A seeded description for video {i}', {category}, 1, 'en', \
+                 1, 1, {duration}, {views}, {created}, {created}, {created}, \
+                 'videos/{uuid}/thumbnail.jpg', 'videos/{uuid}/preview.jpg' \
+                 FROM actors WHERE host IS NULL AND username = '{channel}';\n\
+                 INSERT INTO video_tags (video_id, tag, position) SELECT id, 'seed', 0 FROM videos WHERE uuid = '{uuid}';\n\
+                 INSERT INTO videos_fts (rowid, name, description, tags) SELECT id, name, description, 'seed' FROM videos WHERE uuid = '{uuid}';\n",
+                category = i % 18 + 1,
+                duration = 10 + i % 600,
+                views = (i * 7919) % 10_000,
+            ));
+            uuids.push(uuid);
+        }
+        self.execute_sql(&sql)?;
+        Ok(uuids)
+    }
+
     /// The absolute URL of `path`.
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.origin)
