@@ -13,7 +13,7 @@
 # many signatures fit in the Free plan's 10 ms CPU budget per request.
 # Exits non-zero if a request fails or returns an unexpected output_len.
 #
-# Run: bash tests/bench/worker.sh        (a few minutes; needs the bundle from scripts/build-worker.sh,
+# Run: bash tests/bench/worker.sh        (about a minute; needs the bundle from scripts/build-worker.sh,
 #                                         which it builds if missing)
 set -euo pipefail
 

@@ -4,7 +4,7 @@
 //! the values describe what Edgetube actually offers, so switches for features it does not have
 //! (imports, live, studio, plugins) are off.
 
-use edgetube_domain::InstanceConfig;
+use edgetube_domain::{InstanceConfig, SignupPolicy};
 use edgetube_federation::nodeinfo::{ENABLED_RESOLUTIONS, PEERTUBE_VERSION};
 use serde_json::{json, Value};
 
@@ -108,10 +108,10 @@ pub fn server_config(config: &InstanceConfig) -> Value {
         "storyboards": {"enabled": true},
         "webrtc": {"stunServers": []},
         "signup": {
-            "allowed": config.signup_open,
-            "allowedForCurrentIP": config.signup_open,
+            "allowed": config.signup.allowed(),
+            "allowedForCurrentIP": config.signup.allowed(),
             "minimumAge": 16,
-            "requiresApproval": false,
+            "requiresApproval": config.signup == SignupPolicy::RequiresApproval,
             "requiresEmailVerification": false
         }
     })

@@ -17,6 +17,7 @@ pub mod pagination;
 mod problem;
 pub mod rate_limit;
 mod ratings;
+mod registrations;
 pub mod respond;
 mod routes;
 mod users;

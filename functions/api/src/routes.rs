@@ -5,7 +5,8 @@ use http::{Method, Response, StatusCode};
 
 use crate::context::Ctx;
 use crate::{
-    accounts, auth, channels, comments, config, rate_limit, ratings, respond, users, videos, views, Problem,
+    accounts, auth, channels, comments, config, rate_limit, ratings, registrations, respond, users, videos,
+    views, Problem,
 };
 
 /// Answers an `/api/...` request; `segments` is the path split on `/` after `api/v1`.
@@ -35,6 +36,11 @@ pub async fn route(ctx: &Ctx<'_>, segments: &[&str]) -> Response<Bytes> {
         ["users", "me", "video-quota-used"] if get => users::quota_used(ctx).await,
         ["users", "me", "videos"] if get => videos::my_videos(ctx).await,
         ["users", "register"] if post => users::register(ctx, ctx.config).await,
+        ["users", "registrations", "request"] if post => registrations::request(ctx).await,
+        ["users", "registrations"] if get => registrations::list(ctx).await,
+        ["users", "registrations", id, "accept"] if post => registrations::accept(ctx, id).await,
+        ["users", "registrations", id, "reject"] if post => registrations::reject(ctx, id).await,
+        ["users", "registrations", id] if delete => registrations::delete(ctx, id).await,
         ["users"] if get => users::list(ctx).await,
         ["users"] if post => users::create(ctx, ctx.config).await,
         ["users", id] if get => users::get(ctx, id).await,

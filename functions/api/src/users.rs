@@ -1,8 +1,8 @@
 //! Users: `users/me`, registration, and the administrators' user management.
 
 use bytes::Bytes;
-use edgetube_domain::users::{self, CreateUserError, NewUser, Role, User};
-use edgetube_domain::{actors, iso8601_millis, InstanceConfig};
+use edgetube_domain::users::{self, CreateUserError, NewUser, Password, Role, User};
+use edgetube_domain::{actors, iso8601_millis, InstanceConfig, SignupPolicy};
 use http::{Response, StatusCode};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
@@ -219,8 +219,17 @@ fn created(result: Result<User, CreateUserError>) -> Result<User, Problem> {
 
 /// `POST /api/v1/users/register`, open only when the instance allows signups.
 pub async fn register(ctx: &Ctx<'_>, config: &InstanceConfig) -> Answer {
-    if !config.signup_open {
-        return Err(Problem::new(StatusCode::FORBIDDEN, "User registration is not enabled."));
+    match config.signup {
+        SignupPolicy::Open => {}
+        SignupPolicy::Closed => {
+            return Err(Problem::new(StatusCode::FORBIDDEN, "User registration is not enabled."))
+        }
+        SignupPolicy::RequiresApproval => {
+            return Err(Problem::new(
+                StatusCode::FORBIDDEN,
+                "Signup requires approval: send a request to /api/v1/users/registrations/request",
+            ))
+        }
     }
     let body: Registration = ctx.json()?;
     let (username, password, email) = (
@@ -243,7 +252,7 @@ pub async fn register(ctx: &Ctx<'_>, config: &InstanceConfig) -> Answer {
             &NewUser {
                 username: &username,
                 email: &email,
-                password: &password,
+                password: Password::Clear(&password),
                 role: Role::User,
                 display_name: body.display_name.as_deref(),
                 channel_name: channel_name.as_deref(),
@@ -296,7 +305,7 @@ pub async fn create(ctx: &Ctx<'_>, config: &InstanceConfig) -> Answer {
             &NewUser {
                 username: &username,
                 email: &email,
-                password: &password,
+                password: Password::Clear(&password),
                 role,
                 display_name: None,
                 channel_name: body.channel_name.as_deref(),

@@ -1,6 +1,6 @@
 //! `/__bench/crypto`: RSA-2048 in this Worker through WebCrypto and through the pure-Rust `rsa`
 //! crate, measured in the same isolate. Mounted only when `BENCH_ENDPOINTS` is `true` (local
-//! configuration); `tests/bench/crypto.sh` drives it and writes BENCHMARKS.md figures.
+//! configuration); `tests/bench/worker.sh` drives it and writes BENCHMARKS.md figures.
 
 use bytes::Bytes;
 use edgetube_ports::Crypto;

@@ -4,7 +4,7 @@ use edgetube_domain::{ConfigError, InstanceConfig};
 use worker::Env;
 
 /// Variables from `[vars]` and secrets (`.dev.vars` locally, `wrangler secret put` deployed).
-const NAMES: [&str; 11] = [
+const NAMES: [&str; 12] = [
     "PUBLIC_ORIGIN",
     "ALLOW_HTTP",
     "INSTANCE_NAME",
@@ -14,6 +14,7 @@ const NAMES: [&str; 11] = [
     "ADMIN_EMAIL",
     "KEY_ENCRYPTION_SECRET",
     "SIGNUP_OPEN",
+    "SIGNUP_POLICY",
     "API_RATE_LIMIT",
     "LOGIN_RATE_LIMIT",
 ];

@@ -79,12 +79,45 @@ pub struct InstanceConfig {
     pub admin_email: String,
     /// Secret from which the key sealing actor private keys is derived.
     pub key_encryption_secret: String,
-    /// Whether anyone may create an account (`signup.allowed`).
-    pub signup_open: bool,
+    /// Who may create an account.
+    pub signup: SignupPolicy,
     /// Requests per client address to `/api/` (PeerTube's default: 50 per 10 s).
     pub api_rate_limit: RateLimit,
     /// Login attempts per client address (PeerTube's default: 15 per 5 min).
     pub login_rate_limit: RateLimit,
+}
+
+/// PeerTube's three signup settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignupPolicy {
+    /// Only administrators create users.
+    Closed,
+    /// Anyone registers and logs in at once.
+    Open,
+    /// Anyone may ask; a moderator accepts or rejects each request.
+    RequiresApproval,
+}
+
+impl SignupPolicy {
+    /// `SIGNUP_POLICY` (`closed`, `open`, `requires-approval`); `SIGNUP_OPEN=true` is the short
+    /// form of `open`.
+    fn parse(policy: Option<&str>, open_flag: bool) -> Result<Self, ConfigError> {
+        match policy {
+            None if open_flag => Ok(Self::Open),
+            None | Some("closed") => Ok(Self::Closed),
+            Some("open") => Ok(Self::Open),
+            Some("requires-approval") => Ok(Self::RequiresApproval),
+            Some(other) => Err(ConfigError::Invalid {
+                name: "SIGNUP_POLICY",
+                reason: format!("expected closed, open or requires-approval, got {other:?}"),
+            }),
+        }
+    }
+
+    /// Whether signing up is possible at all (PeerTube's `signup.allowed`).
+    pub fn allowed(self) -> bool {
+        self != Self::Closed
+    }
 }
 
 /// At most `max` requests per `window_seconds`.
@@ -182,7 +215,7 @@ impl InstanceConfig {
                 .unwrap_or("Welcome to this Edgetube instance!")
                 .to_owned(),
             admin_email: get("ADMIN_EMAIL").map_or_else(|| format!("admin@{}", origin.host()), str::to_owned),
-            signup_open: flag("SIGNUP_OPEN")?,
+            signup: SignupPolicy::parse(get("SIGNUP_POLICY"), flag("SIGNUP_OPEN")?)?,
             api_rate_limit: RateLimit::parse("API_RATE_LIMIT", get("API_RATE_LIMIT").unwrap_or("50/10"))?,
             login_rate_limit: RateLimit::parse(
                 "LOGIN_RATE_LIMIT",

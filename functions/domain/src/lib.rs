@@ -21,11 +21,12 @@ pub mod keys;
 pub mod oauth;
 pub mod password;
 pub mod ratings;
+pub mod registrations;
 pub mod users;
 pub mod videos;
 pub mod views;
 
-pub use config::{ConfigError, InstanceConfig, Origin, RateLimit};
+pub use config::{ConfigError, InstanceConfig, Origin, RateLimit, SignupPolicy};
 pub use error::DomainError;
 
 /// Username of the instance `Application` actor, fixed by PeerTube (`/accounts/peertube`).

@@ -217,8 +217,8 @@ pub struct NewUser<'a> {
     pub username: &'a str,
     /// E-mail address.
     pub email: &'a str,
-    /// Clear password, hashed here.
-    pub password: &'a str,
+    /// The password, in clear (hashed here) or already hashed (an accepted registration).
+    pub password: Password<'a>,
     /// Role.
     pub role: Role,
     /// Account display name (defaults to the username).
@@ -231,6 +231,15 @@ pub struct NewUser<'a> {
     pub video_quota: i64,
     /// Daily quota in bytes (-1 unlimited).
     pub video_quota_daily: i64,
+}
+
+/// A new user's password.
+#[derive(Clone, Copy)]
+pub enum Password<'a> {
+    /// As the user typed it.
+    Clear(&'a str),
+    /// A stored hash, as `password::hash` wrote it.
+    Hashed(&'a str),
 }
 
 /// Why a user could not be created.
@@ -266,7 +275,10 @@ pub async fn create(
     let vault = KeyVault::new(&config.key_encryption_secret);
     let account_key = generate_actor_key(ports.crypto, &vault, new.username).await?;
     let channel_key = generate_actor_key(ports.crypto, &vault, channel_name).await?;
-    let password_hash = password::hash(ports.crypto, new.password).await?;
+    let password_hash = match new.password {
+        Password::Clear(clear) => password::hash(ports.crypto, clear).await?,
+        Password::Hashed(hash) => hash.to_owned(),
+    };
     let now = ports.clock.now_millis();
     let channel_display =
         new.channel_display_name.map_or_else(|| format!("Main {} channel", new.username), str::to_owned);
@@ -315,7 +327,7 @@ pub async fn create(
     })
 }
 
-async fn find_by_login_exists(sql: &dyn Sql, email: &str) -> Result<bool, DomainError> {
+pub(crate) async fn find_by_login_exists(sql: &dyn Sql, email: &str) -> Result<bool, DomainError> {
     let rows = sql.query(Statement::new("SELECT 1 AS x FROM users WHERE email = ?1").bind(email)).await?;
     Ok(!rows.is_empty())
 }

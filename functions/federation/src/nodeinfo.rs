@@ -54,7 +54,7 @@ pub fn document(config: &InstanceConfig, usage: Usage) -> Value {
         "software": {"name": "peertube", "version": PEERTUBE_VERSION},
         "protocols": ["activitypub"],
         "services": {"inbound": [], "outbound": ["atom1.0", "rss2.0"]},
-        "openRegistrations": config.signup_open,
+        "openRegistrations": config.signup.allowed(),
         "usage": {
             "users": {
                 "total": usage.users_total,
