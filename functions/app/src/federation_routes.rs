@@ -4,7 +4,7 @@
 use bytes::Bytes;
 use edgetube_api::{respond, Problem};
 use edgetube_domain::actors::{self, ActorKind, LocalActor};
-use edgetube_domain::{users, InstanceConfig};
+use edgetube_domain::{comments, users, videos, InstanceConfig};
 use edgetube_federation::{actor, collection, host_meta, negotiation, nodeinfo, webfinger, ACTIVITY_JSON};
 use edgetube_ports::Ports;
 use http::{header, Request, Response};
@@ -46,13 +46,18 @@ pub fn nodeinfo_discovery(config: &InstanceConfig) -> Answer {
 /// `GET /nodeinfo/2.0.json`
 pub async fn nodeinfo(ports: &Ports<'_>, config: &InstanceConfig) -> Answer {
     let users_total = users::count(ports.sql).await.map_err(Problem::internal_from)?;
-    // Activity is not tracked per user yet: every user counts as active.
+    let now = ports.clock.now_millis();
+    const DAY_MS: i64 = 24 * 3600 * 1000;
     let usage = nodeinfo::Usage {
         users_total,
-        users_active_month: users_total,
-        users_active_halfyear: users_total,
-        local_posts: 0,
-        local_comments: 0,
+        users_active_month: users::count_active_since(ports.sql, now - 30 * DAY_MS)
+            .await
+            .map_err(Problem::internal_from)?,
+        users_active_halfyear: users::count_active_since(ports.sql, now - 180 * DAY_MS)
+            .await
+            .map_err(Problem::internal_from)?,
+        local_posts: videos::count_local(ports.sql).await.map_err(Problem::internal_from)?,
+        local_comments: comments::count_local(ports.sql).await.map_err(Problem::internal_from)?,
     };
     respond::json_as(&nodeinfo::document(config, usage), nodeinfo::CONTENT_TYPE_2_0).map(|r| cached(r, 600))
 }

@@ -103,6 +103,13 @@ fn comment_threads_replies_and_deletion() {
     assert_eq!(tree["children"][0]["children"][0]["comment"]["text"], "Deeper");
     let (_, threads) = f.get(&format!("/api/v1/videos/{uuid}/comment-threads"), None);
     assert_eq!(threads["totalNotDeletedComments"], 2);
+
+    // NodeInfo counts what exists: one video, two live comments, three users who logged in.
+    let (_, nodeinfo) = f.get("/nodeinfo/2.0.json", None);
+    assert_eq!(nodeinfo["usage"]["localPosts"], 1);
+    assert_eq!(nodeinfo["usage"]["localComments"], 2);
+    assert_eq!(nodeinfo["usage"]["users"]["activeMonth"], 3);
+    assert_eq!(nodeinfo["usage"]["users"]["total"], 3);
 }
 
 #[test]

@@ -421,3 +421,17 @@ pub async fn ids_by_account(
     }
     Ok(found)
 }
+
+/// Users who logged in since `since` (ms), as PeerTube counts active users for NodeInfo.
+pub async fn count_active_since(sql: &dyn Sql, since: i64) -> Result<i64, DomainError> {
+    #[derive(Deserialize)]
+    struct Count {
+        n: i64,
+    }
+    let row: Option<Count> = sql
+        .fetch_optional(
+            Statement::new("SELECT COUNT(*) AS n FROM users WHERE last_login_at >= ?1").bind(since),
+        )
+        .await?;
+    Ok(row.map_or(0, |c| c.n))
+}

@@ -493,3 +493,13 @@ pub async fn delete(sql: &dyn Sql, video: &Video) -> Result<Vec<String>, DomainE
     .await?;
     Ok(video.object_keys())
 }
+
+/// How many videos this instance hosts (NodeInfo's `localPosts`).
+pub async fn count_local(sql: &dyn Sql) -> Result<i64, DomainError> {
+    #[derive(serde::Deserialize)]
+    struct Count {
+        n: i64,
+    }
+    let row: Option<Count> = sql.fetch_optional(Statement::new("SELECT COUNT(*) AS n FROM videos")).await?;
+    Ok(row.map_or(0, |c| c.n))
+}
