@@ -2,101 +2,15 @@
 
 #![allow(clippy::unwrap_used)]
 
-use bytes::Bytes;
-use edgetube_app::App;
-use edgetube_domain::InstanceConfig;
-use edgetube_native::NativePorts;
-use futures::executor::block_on;
-use http::{Request, Response};
-use serde_json::{json, Value};
+mod support;
 
-const NOW: i64 = 1_795_297_812_254;
-const ORIGIN: &str = "http://127.0.0.1:9000";
-
-fn app(signup_open: bool) -> App {
-    let vars = [
-        ("PUBLIC_ORIGIN", ORIGIN),
-        ("ALLOW_HTTP", "true"),
-        ("KEY_ENCRYPTION_SECRET", "0123456789abcdef0123456789abcdef"),
-        ("ADMIN_PASSWORD", "admin-password"),
-        ("SIGNUP_OPEN", if signup_open { "true" } else { "false" }),
-        ("API_RATE_LIMIT", "10000/10"),
-    ]
-    .iter()
-    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-    .collect();
-    App::new(InstanceConfig::from_vars(&vars).unwrap())
-}
-
-struct Fixture {
-    app: App,
-    ports: NativePorts,
-    _dir: tempfile::TempDir,
-}
-
-impl Fixture {
-    fn new(signup_open: bool) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        Self { app: app(signup_open), ports: NativePorts::new(dir.path(), NOW).unwrap(), _dir: dir }
-    }
-
-    fn send(&self, request: Request<Bytes>) -> (u16, Value) {
-        let response: Response<Bytes> = block_on(self.app.handle(&self.ports.ports(), request));
-        let body = if response.body().is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_slice(response.body()).unwrap()
-        };
-        (response.status().as_u16(), body)
-    }
-
-    fn get(&self, path: &str, token: Option<&str>) -> (u16, Value) {
-        let mut request = Request::get(path).header("host", "127.0.0.1:9000");
-        if let Some(token) = token {
-            request = request.header("authorization", format!("Bearer {token}"));
-        }
-        self.send(request.body(Bytes::new()).unwrap())
-    }
-
-    fn send_json(&self, method: &str, path: &str, token: Option<&str>, body: Value) -> (u16, Value) {
-        let mut request =
-            Request::builder().method(method).uri(path).header("content-type", "application/json");
-        if let Some(token) = token {
-            request = request.header("authorization", format!("Bearer {token}"));
-        }
-        self.send(request.body(Bytes::from(body.to_string())).unwrap())
-    }
-
-    fn token_request(&self, form: &str) -> (u16, Value) {
-        self.send(
-            Request::post("/api/v1/users/token")
-                .header("content-type", "application/x-www-form-urlencoded")
-                .body(Bytes::from(form.to_owned()))
-                .unwrap(),
-        )
-    }
-
-    fn client(&self) -> (String, String) {
-        let (status, client) = self.get("/api/v1/oauth-clients/local", None);
-        assert_eq!(status, 200, "{client}");
-        (
-            client["client_id"].as_str().unwrap().to_owned(),
-            client["client_secret"].as_str().unwrap().to_owned(),
-        )
-    }
-
-    fn login(&self, username: &str, password: &str) -> (u16, Value) {
-        let (id, secret) = self.client();
-        self.token_request(&format!(
-            "client_id={id}&client_secret={secret}&grant_type=password&response_type=code&username={username}&password={password}"
-        ))
-    }
-}
+use serde_json::json;
+use support::{Fixture, ADMIN_PASSWORD};
 
 #[test]
 fn password_refresh_and_revoke_follow_peertube() {
-    let f = Fixture::new(false);
-    let (status, tokens) = f.login("root", "admin-password");
+    let f = Fixture::with_vars(&[("SIGNUP_OPEN", "false")]);
+    let (status, tokens) = f.password_grant("root", ADMIN_PASSWORD);
     assert_eq!(status, 200, "{tokens}");
     assert_eq!(tokens["token_type"], "Bearer");
     assert_eq!(tokens["expires_in"], 86400);
@@ -112,11 +26,12 @@ fn password_refresh_and_revoke_follow_peertube() {
     assert_eq!(me["account"]["userId"], me["id"]);
 
     // Tokens are stored hashed only.
-    let rows = block_on(edgetube_ports::Sql::query(
-        &f.ports.sql,
-        edgetube_ports::Statement::new("SELECT * FROM oauth_tokens"),
-    ))
-    .unwrap();
+    let rows = f
+        .block(edgetube_ports::Sql::query(
+            &f.ports.sql,
+            edgetube_ports::Statement::new("SELECT * FROM oauth_tokens"),
+        ))
+        .unwrap();
     assert!(!serde_json::to_string(&rows).unwrap().contains(access));
 
     // Refresh: a new pair, and the old refresh token is spent.
@@ -124,28 +39,28 @@ fn password_refresh_and_revoke_follow_peertube() {
     let refresh = tokens["refresh_token"].as_str().unwrap();
     let form =
         format!("client_id={id}&client_secret={secret}&grant_type=refresh_token&refresh_token={refresh}");
-    let (status, renewed) = f.token_request(&form);
+    let (status, renewed) = f.token(&form);
     assert_eq!(status, 200);
     assert_ne!(renewed["access_token"], tokens["access_token"]);
-    let (status, again) = f.token_request(&form);
+    let (status, again) = f.token(&form);
     assert_eq!((status, again["code"].as_str()), (400, Some("invalid_grant")));
     assert_eq!(f.get("/api/v1/users/me", Some(access)).0, 401, "refreshing revokes the old access token");
 
     // Revoke (logout).
     let renewed_access = renewed["access_token"].as_str().unwrap();
-    assert_eq!(f.send_json("POST", "/api/v1/users/revoke-token", Some(renewed_access), json!({})).0, 200);
+    assert_eq!(f.json("POST", "/api/v1/users/revoke-token", Some(renewed_access), json!({})).0, 200);
     let (status, problem) = f.get("/api/v1/users/me", Some(renewed_access));
     assert_eq!((status, problem["code"].as_str()), (401, Some("invalid_token")));
 }
 
 #[test]
 fn refusals() {
-    let f = Fixture::new(false);
-    let (status, problem) = f.login("root", "wrong-password");
+    let f = Fixture::with_vars(&[("SIGNUP_OPEN", "false")]);
+    let (status, problem) = f.password_grant("root", "wrong-password");
     assert_eq!((status, problem["code"].as_str()), (400, Some("invalid_grant")));
     assert_eq!(problem["detail"], "Invalid grant: user credentials are invalid");
     let (status, problem) =
-        f.token_request("client_id=nope&client_secret=nope&grant_type=password&username=root&password=x");
+        f.token("client_id=nope&client_secret=nope&grant_type=password&username=root&password=x");
     assert_eq!((status, problem["code"].as_str()), (400, Some("invalid_client")));
 
     let (status, problem) = f.get("/api/v1/users/me", Some("0123456789abcdef0123456789abcdef01234567"));
@@ -153,22 +68,17 @@ fn refusals() {
     assert_eq!(f.get("/api/v1/users/me", None).0, 401);
 
     // Tokens expire after a day.
-    let access = f.login("root", "admin-password").1["access_token"].as_str().unwrap().to_owned();
+    let access = f.root();
     f.ports.clock.advance(24 * 3600 * 1000 + 1);
     let (status, problem) = f.get("/api/v1/users/me", Some(&access));
     assert_eq!((status, problem["code"].as_str()), (401, Some("invalid_token")));
 
     // The client is only handed out to requests for this host.
-    let wrong_host = f.send(
-        Request::get("/api/v1/oauth-clients/local")
-            .header("host", "evil.example")
-            .body(Bytes::new())
-            .unwrap(),
-    );
-    assert_eq!(wrong_host.0, 403);
+    let wrong_host = f.fetch("/api/v1/oauth-clients/local", &[("host", "evil.example")]);
+    assert_eq!(wrong_host.status(), 403);
 
     // Closed signups.
-    let (status, _) = f.send_json(
+    let (status, _) = f.json(
         "POST",
         "/api/v1/users/register",
         None,
@@ -179,8 +89,8 @@ fn refusals() {
 
 #[test]
 fn registration_and_user_management() {
-    let f = Fixture::new(true);
-    let (status, problem) = f.send_json(
+    let f = Fixture::new();
+    let (status, problem) = f.json(
         "POST",
         "/api/v1/users/register",
         None,
@@ -191,10 +101,10 @@ fn registration_and_user_management() {
     assert_eq!(invalid, ["username", "password", "email"]);
 
     let register = json!({"username": "alice", "password": "alice-password", "email": "alice@example.com"});
-    assert_eq!(f.send_json("POST", "/api/v1/users/register", None, register.clone()).0, 204);
-    assert_eq!(f.send_json("POST", "/api/v1/users/register", None, register).0, 409);
+    assert_eq!(f.json("POST", "/api/v1/users/register", None, register.clone()).0, 204);
+    assert_eq!(f.json("POST", "/api/v1/users/register", None, register).0, 409);
 
-    let (status, tokens) = f.login("alice", "alice-password");
+    let (status, tokens) = f.password_grant("alice", "alice-password");
     assert_eq!(status, 200);
     let alice = tokens["access_token"].as_str().unwrap().to_owned();
     let (_, me) = f.get("/api/v1/users/me", Some(&alice));
@@ -203,14 +113,14 @@ fn registration_and_user_management() {
 
     // A user cannot manage users; the admin can.
     assert_eq!(f.get("/api/v1/users", Some(&alice)).0, 403);
-    let root = f.login("root", "admin-password").1["access_token"].as_str().unwrap().to_owned();
+    let root = f.root();
     let (status, list) = f.get("/api/v1/users?sort=username", Some(&root));
     assert_eq!(status, 200);
     assert_eq!(list["total"], 2);
     assert_eq!(list["data"][0]["username"], "alice");
     assert_eq!(f.get("/api/v1/users?count=101", Some(&root)).0, 400);
 
-    let (status, created) = f.send_json(
+    let (status, created) = f.json(
         "POST",
         "/api/v1/users",
         Some(&root),
@@ -223,25 +133,25 @@ fn registration_and_user_management() {
 
     // Changing one's password needs the current one and ends other sessions.
     let change = json!({"currentPassword": "wrong", "password": "new-alice-password"});
-    assert_eq!(f.send_json("PUT", "/api/v1/users/me", Some(&alice), change).0, 401);
+    assert_eq!(f.json("PUT", "/api/v1/users/me", Some(&alice), change).0, 401);
     let change = json!({"currentPassword": "alice-password", "password": "new-alice-password", "nsfwPolicy": "blur", "displayName": "Alice"});
-    assert_eq!(f.send_json("PUT", "/api/v1/users/me", Some(&alice), change).0, 204);
+    assert_eq!(f.json("PUT", "/api/v1/users/me", Some(&alice), change).0, 204);
     assert_eq!(f.get("/api/v1/users/me", Some(&alice)).0, 401);
-    let alice = f.login("alice", "new-alice-password").1["access_token"].as_str().unwrap().to_owned();
+    let alice = f.login("alice", "new-alice-password");
     let (_, me) = f.get("/api/v1/users/me", Some(&alice));
     assert_eq!(
         (me["nsfwPolicy"].as_str(), me["account"]["displayName"].as_str()),
         (Some("blur"), Some("Alice"))
     );
 
-    assert_eq!(f.send_json("DELETE", &format!("/api/v1/users/{bob_id}"), Some(&root), json!({})).0, 204);
-    assert_eq!(f.login("bob", "bob-password").0, 400);
+    assert_eq!(f.json("DELETE", &format!("/api/v1/users/{bob_id}"), Some(&root), json!({})).0, 204);
+    assert_eq!(f.password_grant("bob", "bob-password").0, 400);
 }
 
 #[test]
 fn a_2_mb_json_body_is_refused() {
-    let f = Fixture::new(true);
+    let f = Fixture::new();
     let big = json!({"username": "x".repeat(2 * 1024 * 1024), "password": "p", "email": "e"});
-    let (status, problem) = f.send_json("POST", "/api/v1/users/register", None, big);
+    let (status, problem) = f.json("POST", "/api/v1/users/register", None, big);
     assert_eq!(status, 413, "{problem}");
 }

@@ -4,22 +4,10 @@
 
 mod support;
 
-use std::collections::BTreeSet;
-
 use edgetube_domain::videos::{self, privacy, NewVideo};
 use edgetube_domain::views::add_views;
 use serde_json::{json, Value};
-use support::Fixture;
-
-const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/reference/peertube-samples/rest");
-
-fn sample(name: &str) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(format!("{SAMPLES}/{name}")).unwrap()).unwrap()
-}
-
-fn keys(value: &Value) -> BTreeSet<String> {
-    value.as_object().unwrap().keys().cloned().collect()
-}
+use support::{keys, sample, Fixture};
 
 /// A published video in root's channel, with the given comments policy and privacy.
 fn video(f: &Fixture, comments_policy: i64, privacy: i64) -> String {

@@ -50,21 +50,9 @@ fn requests_are_accepted_or_rejected_by_moderators() {
     let (_, bob) = f.json("POST", "/api/v1/users/registrations/request", None, request("bob"));
 
     // Nobody logs in before acceptance; only moderators see and decide.
-    let (_, client) = f.get("/api/v1/oauth-clients/local", None);
-    let form = format!(
-        "client_id={}&client_secret={}&grant_type=password&username=alice&password=alice-password",
-        client["client_id"].as_str().unwrap(),
-        client["client_secret"].as_str().unwrap()
-    );
-    let login = || {
-        f.send(
-            http::Request::post("/api/v1/users/token")
-                .header("content-type", "application/x-www-form-urlencoded")
-                .body(bytes::Bytes::from(form.clone()))
-                .unwrap(),
-        )
-        .0
-    };
+    let (client_id, client_secret) = f.client();
+    let form = format!("client_id={client_id}&client_secret={client_secret}&grant_type=password&username=alice&password=alice-password");
+    let login = || f.token(&form).0;
     assert_eq!(login(), 400);
     assert_eq!(f.get("/api/v1/users/registrations", None).0, 401);
     let root = f.root();

@@ -3,134 +3,11 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::collections::BTreeSet;
+mod support;
 
-use bytes::Bytes;
-use edgetube_app::App;
 use edgetube_domain::videos::{self, privacy, state, NewVideo, Video};
-use edgetube_domain::InstanceConfig;
-use edgetube_native::NativePorts;
-use futures::executor::block_on;
-use http::{Request, Response};
 use serde_json::{json, Value};
-
-const NOW: i64 = 1_795_297_812_254;
-const ORIGIN: &str = "http://127.0.0.1:9000";
-const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/reference/peertube-samples/rest");
-
-fn sample(name: &str) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(format!("{SAMPLES}/{name}")).unwrap()).unwrap()
-}
-
-fn keys(value: &Value) -> BTreeSet<String> {
-    value.as_object().unwrap().keys().cloned().collect()
-}
-
-struct Fixture {
-    app: App,
-    ports: NativePorts,
-    _dir: tempfile::TempDir,
-}
-
-impl Fixture {
-    fn new() -> Self {
-        let vars = [
-            ("PUBLIC_ORIGIN", ORIGIN),
-            ("ALLOW_HTTP", "true"),
-            ("KEY_ENCRYPTION_SECRET", "0123456789abcdef0123456789abcdef"),
-            ("ADMIN_PASSWORD", "admin-password"),
-            ("SIGNUP_OPEN", "true"),
-            ("API_RATE_LIMIT", "10000/10"),
-        ]
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect();
-        let dir = tempfile::tempdir().unwrap();
-        Self {
-            app: App::new(InstanceConfig::from_vars(&vars).unwrap()),
-            ports: NativePorts::new(dir.path(), NOW).unwrap(),
-            _dir: dir,
-        }
-    }
-
-    fn send(&self, request: Request<Bytes>) -> (u16, Value) {
-        let response: Response<Bytes> = block_on(self.app.handle(&self.ports.ports(), request));
-        let body = if response.body().is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_slice(response.body()).unwrap()
-        };
-        (response.status().as_u16(), body)
-    }
-
-    fn get_with(&self, path: &str, token: Option<&str>, password: Option<&str>) -> (u16, Value) {
-        let mut request = Request::get(path).header("host", "127.0.0.1:9000");
-        if let Some(token) = token {
-            request = request.header("authorization", format!("Bearer {token}"));
-        }
-        if let Some(password) = password {
-            request = request.header("x-peertube-video-password", password);
-        }
-        self.send(request.body(Bytes::new()).unwrap())
-    }
-
-    fn get(&self, path: &str, token: Option<&str>) -> (u16, Value) {
-        self.get_with(path, token, None)
-    }
-
-    fn send_json(&self, method: &str, path: &str, token: Option<&str>, body: Value) -> (u16, Value) {
-        let mut request =
-            Request::builder().method(method).uri(path).header("content-type", "application/json");
-        if let Some(token) = token {
-            request = request.header("authorization", format!("Bearer {token}"));
-        }
-        self.send(request.body(Bytes::from(body.to_string())).unwrap())
-    }
-
-    fn login(&self, username: &str, password: &str) -> String {
-        let (_, client) = self.get("/api/v1/oauth-clients/local", None);
-        let form = format!(
-            "client_id={}&client_secret={}&grant_type=password&username={username}&password={password}",
-            client["client_id"].as_str().unwrap(),
-            client["client_secret"].as_str().unwrap()
-        );
-        let (status, tokens) = self.send(
-            Request::post("/api/v1/users/token")
-                .header("content-type", "application/x-www-form-urlencoded")
-                .body(Bytes::from(form))
-                .unwrap(),
-        );
-        assert_eq!(status, 200, "{tokens}");
-        tokens["access_token"].as_str().unwrap().to_owned()
-    }
-
-    /// Registers `username` and returns its token and default channel id.
-    fn user(&self, username: &str) -> (String, i64) {
-        let password = format!("{username}-password");
-        let body =
-            json!({"username": username, "password": password, "email": format!("{username}@example.com")});
-        assert_eq!(self.send_json("POST", "/api/v1/users/register", None, body).0, 204);
-        let token = self.login(username, &password);
-        let channel = self.channel_of(&token);
-        (token, channel)
-    }
-
-    fn root(&self) -> (String, i64) {
-        let token = self.login("root", "admin-password");
-        let channel = self.channel_of(&token);
-        (token, channel)
-    }
-
-    fn channel_of(&self, token: &str) -> i64 {
-        self.get("/api/v1/users/me", Some(token)).1["videoChannels"][0]["id"].as_i64().unwrap()
-    }
-
-    /// Creates a video through the domain, one second after the previous one.
-    fn video(&self, new: NewVideo) -> Video {
-        self.ports.clock.advance(1000);
-        block_on(videos::create(&self.ports.ports(), &new)).unwrap()
-    }
-}
+use support::{keys, sample, Fixture, ORIGIN};
 
 fn names(list: &Value) -> Vec<&str> {
     list["data"].as_array().unwrap().iter().map(|v| v["name"].as_str().unwrap()).collect()
@@ -138,8 +15,10 @@ fn names(list: &Value) -> Vec<&str> {
 
 /// Two users and a spread of videos; returns (root token, alice token).
 fn catalogue(f: &Fixture) -> (String, String) {
-    let (root, root_channel) = f.root();
-    let (alice, alice_channel) = f.user("alice");
+    let root = f.root();
+    let root_channel = f.channel_of(&root);
+    let alice = f.user("alice");
+    let alice_channel = f.channel_of(&alice);
     f.video(NewVideo {
         category: Some(15),
         licence: Some(2),
@@ -270,7 +149,7 @@ fn lists_filter_sort_and_paginate() {
 #[test]
 fn details_have_peertube_keys_and_every_id_form() {
     let f = Fixture::new();
-    let (_, channel) = f.root();
+    let channel = f.channel_of(&f.root());
     let video = f.video(NewVideo {
         category: Some(15),
         licence: Some(2),
@@ -314,8 +193,9 @@ fn details_have_peertube_keys_and_every_id_form() {
 #[test]
 fn privacy_refusals() {
     let f = Fixture::new();
-    let (root, channel) = f.root();
-    let (alice, _) = f.user("alice");
+    let root = f.root();
+    let channel = f.channel_of(&root);
+    let alice = f.user("alice");
     let private = f.video(NewVideo { privacy: privacy::PRIVATE, ..NewVideo::new(channel, "Private") });
     let internal = f.video(NewVideo { privacy: privacy::INTERNAL, ..NewVideo::new(channel, "Internal") });
     let unlisted = f.video(NewVideo { privacy: privacy::UNLISTED, ..NewVideo::new(channel, "Unlisted") });
@@ -335,28 +215,30 @@ fn privacy_refusals() {
 
     let (status, problem) = f.get(&path(&protected), None);
     assert_eq!((status, problem["code"].as_str()), (403, Some("video_requires_password")));
-    let (status, problem) = f.get_with(&path(&protected), Some(&alice), Some("wrong"));
+    let (status, problem) =
+        f.get_with(&path(&protected), Some(&alice), &[("x-peertube-video-password", "wrong")]);
     assert_eq!((status, problem["code"].as_str()), (403, Some("incorrect_video_password")));
-    assert_eq!(f.get_with(&path(&protected), None, Some("open sesame")).0, 200);
-    assert_eq!(f.get_with(&path(&protected), None, Some("other")).0, 200);
+    assert_eq!(f.get_with(&path(&protected), None, &[("x-peertube-video-password", "open sesame")]).0, 200);
+    assert_eq!(f.get_with(&path(&protected), None, &[("x-peertube-video-password", "other")]).0, 200);
     assert_eq!(f.get(&path(&protected), Some(&root)).0, 200, "the owner needs no password");
 }
 
 #[test]
 fn update_and_delete() {
     let f = Fixture::new();
-    let (root, channel) = f.root();
-    let (alice, _) = f.user("alice");
+    let root = f.root();
+    let channel = f.channel_of(&root);
+    let alice = f.user("alice");
     let video = f.video(NewVideo { tags: vec!["old".into()], ..NewVideo::new(channel, "Original name") });
     let path = format!("/api/v1/videos/{}", video.uuid);
 
     // PeerTube's own validation sample: a 121-character name.
     let expected = sample("error-400-validation.json");
-    let (status, problem) = f.send_json("PUT", &path, Some(&root), json!({"name": "x".repeat(121)}));
+    let (status, problem) = f.json("PUT", &path, Some(&root), json!({"name": "x".repeat(121)}));
     assert_eq!(status, 400);
     assert_eq!(problem["detail"], expected["detail"]);
     assert_eq!(problem["invalid-params"], expected["invalid-params"]);
-    let (status, problem) = f.send_json(
+    let (status, problem) = f.json(
         "PUT",
         &path,
         Some(&root),
@@ -368,15 +250,15 @@ fn update_and_delete() {
         ["category", "commentsPolicy", "privacy", "tags"].map(String::from).into()
     );
 
-    assert_eq!(f.send_json("PUT", &path, None, json!({"name": "Mine now"})).0, 401);
-    assert_eq!(f.send_json("PUT", &path, Some(&alice), json!({"name": "Mine now"})).0, 403);
+    assert_eq!(f.json("PUT", &path, None, json!({"name": "Mine now"})).0, 401);
+    assert_eq!(f.json("PUT", &path, Some(&alice), json!({"name": "Mine now"})).0, 403);
 
     let change = json!({
         "name": "Renamed video", "description": "Now with a description", "tags": ["fresh", "penguin"],
         "category": 13, "licence": 7, "language": "fr", "nsfw": true, "commentsPolicy": 3,
         "downloadEnabled": false, "waitTranscoding": true, "originallyPublishedAt": "2020-01-02T03:04:05.000Z",
     });
-    assert_eq!(f.send_json("PUT", &path, Some(&root), change).0, 204);
+    assert_eq!(f.json("PUT", &path, Some(&root), change).0, 204);
     let (_, details) = f.get(&path, None);
     assert_eq!(details["name"], "Renamed video");
     assert_eq!(details["tags"], json!(["fresh", "penguin"]));
@@ -393,13 +275,13 @@ fn update_and_delete() {
     assert_eq!(f.get("/api/v1/search/videos?search=old", None).1["total"], 0);
 
     // Password protection needs passwords.
-    assert_eq!(f.send_json("PUT", &path, Some(&root), json!({"privacy": 5})).0, 400);
+    assert_eq!(f.json("PUT", &path, Some(&root), json!({"privacy": 5})).0, 400);
     let protect = json!({"privacy": 5, "videoPasswords": ["letmein"]});
-    assert_eq!(f.send_json("PUT", &path, Some(&root), protect).0, 204);
-    assert_eq!(f.get_with(&path, None, Some("letmein")).0, 200);
+    assert_eq!(f.json("PUT", &path, Some(&root), protect).0, 204);
+    assert_eq!(f.get_with(&path, None, &[("x-peertube-video-password", "letmein")]).0, 200);
 
-    assert_eq!(f.send_json("DELETE", &path, Some(&alice), json!({})).0, 403);
-    assert_eq!(f.send_json("DELETE", &path, Some(&root), json!({})).0, 204);
+    assert_eq!(f.json("DELETE", &path, Some(&alice), json!({})).0, 403);
+    assert_eq!(f.json("DELETE", &path, Some(&root), json!({})).0, 204);
     assert_eq!(f.get(&path, Some(&root)).0, 404);
     assert_eq!(f.get("/api/v1/search/videos?search=penguin", None).1["total"], 0);
 }
@@ -407,12 +289,12 @@ fn update_and_delete() {
 #[test]
 fn delete_returns_the_stored_object_keys() {
     let f = Fixture::new();
-    let (_, channel) = f.root();
+    let channel = f.channel_of(&f.root());
     let video = f.video(NewVideo {
         original_key: Some("uploads/x/source".into()),
         ..NewVideo::new(channel, "With a source")
     });
-    let keys = block_on(videos::delete(&f.ports.sql, &video)).unwrap();
+    let keys = f.block(videos::delete(&f.ports.sql, &video)).unwrap();
     assert_eq!(keys, ["uploads/x/source"]);
 }
 

@@ -5,6 +5,7 @@
 
 use bytes::Bytes;
 use edgetube_app::App;
+use edgetube_domain::videos::{self, NewVideo, Video};
 use edgetube_domain::InstanceConfig;
 use edgetube_native::NativePorts;
 use futures::executor::block_on;
@@ -25,25 +26,34 @@ pub struct Fixture {
     _dir: tempfile::TempDir,
 }
 
+/// The variables every instance needs.
+const REQUIRED: [(&str, &str); 4] = [
+    ("PUBLIC_ORIGIN", ORIGIN),
+    ("ALLOW_HTTP", "true"),
+    ("KEY_ENCRYPTION_SECRET", "0123456789abcdef0123456789abcdef"),
+    ("ADMIN_PASSWORD", ADMIN_PASSWORD),
+];
+
 impl Fixture {
     /// An instance with open signups and a rate limit no test reaches.
     pub fn new() -> Self {
         Self::with_vars(&[("SIGNUP_OPEN", "true")])
     }
 
-    /// An instance with extra configuration variables.
+    /// An instance with extra configuration variables (and a rate limit no test reaches, unless
+    /// they set one).
     pub fn with_vars(extra: &[(&str, &str)]) -> Self {
-        let mut vars: std::collections::BTreeMap<String, String> = [
-            ("PUBLIC_ORIGIN", ORIGIN),
-            ("ALLOW_HTTP", "true"),
-            ("KEY_ENCRYPTION_SECRET", "0123456789abcdef0123456789abcdef"),
-            ("ADMIN_PASSWORD", ADMIN_PASSWORD),
-            ("API_RATE_LIMIT", "100000/10"),
-        ]
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect();
-        vars.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+        Self::configured([("API_RATE_LIMIT", "100000/10")].iter().chain(extra))
+    }
+
+    /// An instance with the required variables only: every other setting at its default (signups
+    /// closed, PeerTube's rate limits).
+    pub fn bare() -> Self {
+        Self::configured([].iter())
+    }
+
+    fn configured<'a>(extra: impl Iterator<Item = &'a (&'a str, &'a str)>) -> Self {
+        let vars = REQUIRED.iter().chain(extra).map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
         let dir = tempfile::tempdir().unwrap();
         Self {
             app: App::new(InstanceConfig::from_vars(&vars).unwrap()),
@@ -52,22 +62,46 @@ impl Fixture {
         }
     }
 
+    /// A new `App` over the same ports and configuration, as after a restart of the isolate.
+    pub fn restart(&mut self) {
+        self.app = App::new(self.app.config().clone());
+    }
+
+    /// Handles a request; the whole response.
+    pub fn handle(&self, request: Request<Bytes>) -> Response<Bytes> {
+        block_on(self.app.handle(&self.ports.ports(), request))
+    }
+
     /// Sends a request; the body parsed as JSON (`null` when empty).
     pub fn send(&self, request: Request<Bytes>) -> (u16, Value) {
-        let response: Response<Bytes> = block_on(self.app.handle(&self.ports.ports(), request));
-        let body = if response.body().is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_slice(response.body()).unwrap()
-        };
+        let response = self.handle(request);
+        let body = if response.body().is_empty() { Value::Null } else { json_body(&response) };
         (response.status().as_u16(), body)
     }
 
-    /// `GET path`, with a bearer token when given.
+    /// `GET path` with exactly these headers; the whole response.
+    pub fn fetch(&self, path: &str, headers: &[(&str, &str)]) -> Response<Bytes> {
+        let mut request = Request::get(path);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        self.handle(request.body(Bytes::new()).unwrap())
+    }
+
+    /// `GET path` addressed to the instance's host, with a bearer token when given.
     pub fn get(&self, path: &str, token: Option<&str>) -> (u16, Value) {
+        self.get_with(path, token, &[])
+    }
+
+    /// `GET path` addressed to the instance's host, with a bearer token when given and extra
+    /// headers.
+    pub fn get_with(&self, path: &str, token: Option<&str>, headers: &[(&str, &str)]) -> (u16, Value) {
         let mut request = Request::get(path).header("host", "127.0.0.1:9000");
         if let Some(token) = token {
             request = request.header("authorization", format!("Bearer {token}"));
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
         }
         self.send(request.body(Bytes::new()).unwrap())
     }
@@ -82,19 +116,36 @@ impl Fixture {
         self.send(request.body(Bytes::from(body.to_string())).unwrap())
     }
 
-    /// An access token for `username`, through the password grant.
-    pub fn login(&self, username: &str, password: &str) -> String {
-        let (_, client) = self.get("/api/v1/oauth-clients/local", None);
-        let form = format!(
-            "client_id={}&client_secret={}&grant_type=password&username={username}&password={password}",
-            client["client_id"].as_str().unwrap(),
-            client["client_secret"].as_str().unwrap()
-        );
+    /// `POST /api/v1/users/token` with a form body.
+    pub fn token(&self, form: &str) -> (u16, Value) {
         let request = Request::post("/api/v1/users/token")
             .header("content-type", "application/x-www-form-urlencoded")
-            .body(Bytes::from(form))
+            .body(Bytes::from(form.to_owned()))
             .unwrap();
-        let (status, tokens) = self.send(request);
+        self.send(request)
+    }
+
+    /// The local OAuth client's id and secret.
+    pub fn client(&self) -> (String, String) {
+        let (status, client) = self.get("/api/v1/oauth-clients/local", None);
+        assert_eq!(status, 200, "{client}");
+        (
+            client["client_id"].as_str().unwrap().to_owned(),
+            client["client_secret"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    /// The password grant for `username`, as PeerTube's web client sends it.
+    pub fn password_grant(&self, username: &str, password: &str) -> (u16, Value) {
+        let (id, secret) = self.client();
+        self.token(&format!(
+            "client_id={id}&client_secret={secret}&grant_type=password&response_type=code&username={username}&password={password}"
+        ))
+    }
+
+    /// An access token for `username`, through the password grant.
+    pub fn login(&self, username: &str, password: &str) -> String {
+        let (status, tokens) = self.password_grant(username, password);
         assert_eq!(status, 200, "login {username}: {tokens}");
         tokens["access_token"].as_str().unwrap().to_owned()
     }
@@ -113,8 +164,38 @@ impl Fixture {
         self.login(username, &password)
     }
 
+    /// The id of the first channel of the user owning `token`.
+    pub fn channel_of(&self, token: &str) -> i64 {
+        self.get("/api/v1/users/me", Some(token)).1["videoChannels"][0]["id"].as_i64().unwrap()
+    }
+
+    /// Creates a video through the domain, one second after the previous one.
+    pub fn video(&self, new: NewVideo) -> Video {
+        self.ports.clock.advance(1000);
+        block_on(videos::create(&self.ports.ports(), &new)).unwrap()
+    }
+
     /// Runs a future on the fixture's ports.
     pub fn block<T>(&self, future: impl std::future::Future<Output = T>) -> T {
         block_on(future)
     }
+}
+
+/// A response's body parsed as JSON; panics, showing the body, when it is not JSON.
+pub fn json_body(response: &Response<Bytes>) -> Value {
+    serde_json::from_slice(response.body()).unwrap_or_else(|e| panic!("{e}: {:?}", response.body()))
+}
+
+/// PeerTube 7's real REST responses, beside the repository.
+const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/reference/peertube-samples/rest");
+
+/// The sample response `name` (e.g. `video.json`).
+pub fn sample(name: &str) -> Value {
+    let path = format!("{SAMPLES}/{name}");
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))).unwrap()
+}
+
+/// The keys of a JSON object, to compare shapes without values.
+pub fn keys(value: &Value) -> std::collections::BTreeSet<String> {
+    value.as_object().unwrap().keys().cloned().collect()
 }
