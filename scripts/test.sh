@@ -10,7 +10,7 @@ log "clippy (host crates, then the worker for wasm32)"
 cargo clippy --workspace --exclude edgetube-cloudflare --all-targets -- -D warnings
 cargo clippy -p edgetube-cloudflare --target wasm32-unknown-unknown -- -D warnings
 log "the portable core builds for wasm32-wasip2 (Spin) and wasm32-unknown-unknown"
-CORE=(-p edgetube-ports -p edgetube-domain -p edgetube-federation -p edgetube-api -p edgetube-app)
+CORE=(-p edgetube-ports -p edgetube-domain -p edgetube-federation -p edgetube-manifest -p edgetube-api -p edgetube-app)
 cargo build "${CORE[@]}" --target wasm32-wasip2
 cargo build "${CORE[@]}" --target wasm32-unknown-unknown
 bash scripts/build-worker.sh
