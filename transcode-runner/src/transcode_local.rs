@@ -1,0 +1,300 @@
+//! `transcode-local`: one input file in, PeerTube's HLS renditions and images out, in a directory.
+//!
+//! The steps are probe → plan → poster images → ffmpeg → playlist fix-up → storyboard →
+//! `renditions.json`. Files are written to a hidden staging directory inside the output directory
+//! and moved into place only once every step has succeeded, so a failed job leaves nothing behind
+//! (and an input that cannot be probed does not even create the output directory).
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+
+use crate::ffmpeg_plan::{
+    bare_map_uri, per_resolution_commands, progress_fraction, single_decode_command, JobPaths, RenditionFiles,
+};
+use crate::images::{
+    poster_images_command, storyboard_command, storyboard_layout, waveform_images_command, StoryboardLayout,
+};
+use crate::ladder::{plan, LadderConfig, TranscodePlan, VideoSource};
+use crate::probe::probe;
+use crate::run_ffmpeg;
+
+pub const THUMBNAIL_FILE: &str = "thumbnail.jpg";
+pub const PREVIEW_FILE: &str = "preview.jpg";
+pub const STORYBOARD_FILE: &str = "storyboard.jpg";
+pub const REPORT_FILE: &str = "renditions.json";
+
+/// Where ffmpeg and ffprobe are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tools {
+    pub ffmpeg: String,
+    pub ffprobe: String,
+}
+
+/// How rendition files are named.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Naming {
+    /// A fresh UUID per rendition, as PeerTube does: `<uuid>-720.m3u8`.
+    FreshUuids,
+    /// The same stem for every rendition: `<stem>-720.m3u8`; for tests and scripts.
+    Stem(String),
+}
+
+/// How the renditions are encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Strategy {
+    /// One ffmpeg decoding the input once for all renditions.
+    SingleDecode,
+    /// PeerTube's job graph, one ffmpeg per rendition one after the other; for benchmarks.
+    PerResolution,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LocalJob {
+    pub tools: Tools,
+    pub input: PathBuf,
+    pub output_dir: PathBuf,
+    pub ladder: LadderConfig,
+    pub naming: Naming,
+    pub strategy: Strategy,
+    /// ffmpeg `-threads`; `None` lets ffmpeg decide.
+    pub threads: Option<u32>,
+}
+
+/// What the caller is told while a job runs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum JobEvent {
+    Planned {
+        renditions: Vec<u32>,
+        duration: Option<f64>,
+    },
+    Step(&'static str),
+    /// Share of the encoding done, `0.0..=1.0`.
+    Progress(f64),
+}
+
+/// What a finished job wrote; also the content of `renditions.json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub input: String,
+    pub duration: Option<f64>,
+    /// `video`, or `still_image` for audio-only inputs.
+    pub source: &'static str,
+    pub renditions: Vec<RenditionReport>,
+    pub thumbnail: String,
+    pub preview: String,
+    pub storyboard: Option<StoryboardReport>,
+    /// Wall time of the encoding step alone (not probing or images), in seconds.
+    pub encode_seconds: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RenditionReport {
+    pub resolution: u32,
+    pub width: u32,
+    pub height: u32,
+    pub fps: u32,
+    /// Target bitrate `T` in bits/s.
+    pub bitrate_target: u64,
+    pub playlist: String,
+    pub file: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StoryboardReport {
+    pub file: String,
+    pub sprite_width: u32,
+    pub sprite_height: u32,
+    pub sprite_duration: u32,
+    pub total_sprites: u32,
+    pub columns: u32,
+    pub rows: u32,
+}
+
+/// Runs the whole job; on failure nothing is left in `job.output_dir`.
+pub async fn transcode_local(job: &LocalJob, on_event: &mut (dyn FnMut(JobEvent) + Send)) -> Result<Report> {
+    on_event(JobEvent::Step("probing"));
+    let probe = probe(&job.tools.ffprobe, &job.input).await?;
+    let plan =
+        plan(&probe, &job.ladder).with_context(|| format!("cannot transcode {}", job.input.display()))?;
+    on_event(JobEvent::Planned {
+        renditions: plan.renditions.iter().map(|r| r.resolution).collect(),
+        duration: plan.duration,
+    });
+
+    let created_output_dir = !job.output_dir.exists();
+    std::fs::create_dir_all(&job.output_dir)
+        .with_context(|| format!("cannot create {}", job.output_dir.display()))?;
+    let staging = job.output_dir.join(format!(".partial-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir(&staging).with_context(|| format!("cannot create {}", staging.display()))?;
+
+    let result = run_in(&staging, job, &plan, probe.video.as_ref().and_then(|v| v.fps), on_event).await;
+    let result = match result {
+        Ok(report) => publish(&staging, &job.output_dir).map(|()| report),
+        Err(error) => Err(error),
+    };
+    if let Err(error) = std::fs::remove_dir_all(&staging) {
+        tracing::warn!(path = %staging.display(), %error, "cannot remove the staging directory");
+    }
+    if result.is_err() && created_output_dir {
+        // Only succeeds when empty: never removes anything this job did not create.
+        let _ = std::fs::remove_dir(&job.output_dir);
+    }
+    result
+}
+
+async fn run_in(
+    staging: &Path,
+    job: &LocalJob,
+    plan: &TranscodePlan,
+    input_fps: Option<f64>,
+    on_event: &mut (dyn FnMut(JobEvent) + Send),
+) -> Result<Report> {
+    let ffmpeg = job.tools.ffmpeg.as_str();
+    let thumbnail = staging.join(THUMBNAIL_FILE);
+    let preview = staging.join(PREVIEW_FILE);
+
+    // Posters first: an audio-only upload's video is made from its preview.
+    on_event(JobEvent::Step("thumbnail and preview"));
+    let posters = match plan.source {
+        VideoSource::Input => poster_images_command(
+            ffmpeg,
+            &job.input,
+            plan.duration,
+            input_fps.unwrap_or(25.0),
+            &thumbnail,
+            &preview,
+        ),
+        VideoSource::StillImage => waveform_images_command(ffmpeg, &job.input, &thumbnail, &preview),
+    };
+    run_ffmpeg::run(&posters, &mut |_| {}).await.context("cannot make the thumbnail and preview")?;
+
+    let files: Vec<RenditionFiles> =
+        plan.renditions.iter().map(|r| RenditionFiles::new(&stem(&job.naming), r.resolution)).collect();
+    let paths = JobPaths {
+        ffmpeg: ffmpeg.into(),
+        input: job.input.clone(),
+        output_dir: staging.to_path_buf(),
+        still_image: Some(preview.clone()),
+        threads: job.threads,
+    };
+    on_event(JobEvent::Step("encoding"));
+    let started = Instant::now();
+    let duration = plan.duration.unwrap_or(0.0);
+    match job.strategy {
+        Strategy::SingleDecode => {
+            let command = single_decode_command(plan, &paths, &files);
+            run_ffmpeg::run(&command, &mut |us| {
+                on_event(JobEvent::Progress(progress_fraction(us, duration)))
+            })
+            .await?;
+        }
+        Strategy::PerResolution => {
+            let commands = per_resolution_commands(plan, &paths, &files);
+            let count = commands.len() as f64;
+            for (i, command) in commands.iter().enumerate() {
+                let done = i as f64;
+                run_ffmpeg::run(command, &mut |us| {
+                    on_event(JobEvent::Progress((done + progress_fraction(us, duration)) / count))
+                })
+                .await?;
+            }
+        }
+    }
+    let encode_time = started.elapsed();
+    on_event(JobEvent::Progress(1.0));
+    for file in &files {
+        rewrite_playlist(&staging.join(&file.playlist))?;
+    }
+
+    let storyboard = match (plan.source, plan.duration) {
+        (VideoSource::Input, Some(duration)) => {
+            let original = &plan.renditions[0];
+            storyboard_layout(original.width, original.height, duration)
+        }
+        _ => None,
+    };
+    if let Some(layout) = &storyboard {
+        on_event(JobEvent::Step("storyboard"));
+        let command = storyboard_command(ffmpeg, &job.input, layout, &staging.join(STORYBOARD_FILE));
+        run_ffmpeg::run(&command, &mut |_| {}).await.context("cannot make the storyboard")?;
+    }
+
+    let report = report(job, plan, &files, storyboard, encode_time);
+    let json = serde_json::to_string_pretty(&report).context("cannot serialise the report")?;
+    std::fs::write(staging.join(REPORT_FILE), json + "\n").context("cannot write renditions.json")?;
+    Ok(report)
+}
+
+fn stem(naming: &Naming) -> String {
+    match naming {
+        Naming::FreshUuids => uuid::Uuid::new_v4().to_string(),
+        Naming::Stem(stem) => stem.clone(),
+    }
+}
+
+fn rewrite_playlist(path: &Path) -> Result<()> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("ffmpeg wrote no {}", path.display()))?;
+    let fixed = bare_map_uri(&text);
+    if fixed != text {
+        std::fs::write(path, fixed).with_context(|| format!("cannot rewrite {}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// Moves every finished file from the staging directory into the output directory.
+fn publish(staging: &Path, output_dir: &Path) -> Result<()> {
+    for entry in std::fs::read_dir(staging).context("cannot list the staging directory")? {
+        let entry = entry?;
+        let target = output_dir.join(entry.file_name());
+        std::fs::rename(entry.path(), &target)
+            .with_context(|| format!("cannot move a file to {}", target.display()))?;
+    }
+    Ok(())
+}
+
+fn report(
+    job: &LocalJob,
+    plan: &TranscodePlan,
+    files: &[RenditionFiles],
+    storyboard: Option<StoryboardLayout>,
+    encode_time: Duration,
+) -> Report {
+    Report {
+        input: job.input.display().to_string(),
+        duration: plan.duration,
+        source: match plan.source {
+            VideoSource::Input => "video",
+            VideoSource::StillImage => "still_image",
+        },
+        renditions: plan
+            .renditions
+            .iter()
+            .zip(files)
+            .map(|(r, f)| RenditionReport {
+                resolution: r.resolution,
+                width: r.width,
+                height: r.height,
+                fps: r.fps,
+                bitrate_target: r.bitrate,
+                playlist: f.playlist.clone(),
+                file: f.fragmented_mp4.clone(),
+            })
+            .collect(),
+        thumbnail: THUMBNAIL_FILE.into(),
+        preview: PREVIEW_FILE.into(),
+        storyboard: storyboard.map(|l| StoryboardReport {
+            file: STORYBOARD_FILE.into(),
+            sprite_width: l.sprite_width,
+            sprite_height: l.sprite_height,
+            sprite_duration: l.sprite_duration,
+            total_sprites: l.total_sprites,
+            columns: l.columns,
+            rows: l.rows,
+        }),
+        encode_seconds: encode_time.as_secs_f64(),
+    }
+}
