@@ -58,39 +58,10 @@ fi
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # --- one local instance -----------------------------------------------------------------------
-port=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
-state=$(mktemp -d)
-work=$(mktemp -d)
-pid=""
-cleanup() {
-  local status=$?
-  if [ -n "$pid" ]; then
-    kill -- -"$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-    # workerd outlives wrangler by a few seconds: wait for the whole group (at most 10 s), then KILL.
-    for _ in $(seq 1 50); do kill -0 -- -"$pid" 2>/dev/null || break; sleep 0.2; done
-    kill -KILL -- -"$pid" 2>/dev/null || true
-  fi
-  rm -rf "$state" "$work"
-  exit "$status"
-}
-trap cleanup EXIT
-
-log "starting an instance on 127.0.0.1:$port"
-EDGETUBE_VARS="API_RATE_LIMIT:100000000/10 LOGIN_RATE_LIMIT:100000000/10${EDGETUBE_VARS:+ $EDGETUBE_VARS}" \
-  setsid bash "$ROOT/scripts/run-instance.sh" "$port" "$state" > "$work/instance.log" 2>&1 &
-pid=$!
-base="http://127.0.0.1:$port"
-for try in $(seq 1 120); do
-  if curl -sf --max-time 2 -o /dev/null "$base/api/v1/config"; then break; fi
-  if ! kill -0 "$pid" 2>/dev/null; then
-    cat "$work/instance.log" >&2; die "the instance exited before answering"
-  fi
-  if [ "$try" -eq 120 ]; then
-    tail -n 40 "$work/instance.log" >&2; die "the instance did not answer in 120 s"
-  fi
-  sleep 1
-done
+export EDGETUBE_VARS="API_RATE_LIMIT:100000000/10 LOGIN_RATE_LIMIT:100000000/10${EDGETUBE_VARS:+ $EDGETUBE_VARS}"
+# shellcheck source=tests/bench/instance.sh
+source "$ROOT/tests/bench/instance.sh"
+start_instance 120
 admin_password=$(sed -n 's/^ADMIN_PASSWORD=//p' "$state/.dev.vars")
 [ -n "$admin_password" ] || die "no ADMIN_PASSWORD in $state/.dev.vars"
 

@@ -38,38 +38,9 @@ js_gz=$(gzip -9 -c "$BUILD/index.js" | wc -c)
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # --- 2. one local instance --------------------------------------------------------------------
-port=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
-state=$(mktemp -d)
-work=$(mktemp -d)
-pid=""
-cleanup() {
-  local status=$?
-  if [ -n "$pid" ]; then
-    kill -- -"$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-    # workerd outlives wrangler by a few seconds: wait for the whole group (at most 10 s), then KILL.
-    for _ in $(seq 1 50); do kill -0 -- -"$pid" 2>/dev/null || break; sleep 0.2; done
-    kill -KILL -- -"$pid" 2>/dev/null || true
-  fi
-  rm -rf "$state" "$work"
-  exit "$status"
-}
-trap cleanup EXIT
-
-log "starting an instance on 127.0.0.1:$port"
-setsid bash "$ROOT/scripts/run-instance.sh" "$port" "$state" > "$work/instance.log" 2>&1 &
-pid=$!
-base="http://127.0.0.1:$port"
-for try in $(seq 1 90); do
-  if curl -sf --max-time 2 -o /dev/null "$base/api/v1/config"; then break; fi
-  if ! kill -0 "$pid" 2>/dev/null; then
-    cat "$work/instance.log" >&2; log "the instance exited before answering"; exit 1
-  fi
-  if [ "$try" -eq 90 ]; then
-    tail -n 40 "$work/instance.log" >&2; log "the instance did not answer in 90 s"; exit 1
-  fi
-  sleep 1
-done
+# shellcheck source=tests/bench/instance.sh
+source "$ROOT/tests/bench/instance.sh"
+start_instance 90
 
 # One request: prints "impl op n elapsed_ms_inside output_len time_total_s", fails on any error.
 # A signature is 256 bytes, and so is a Rust key's modulus (key.size()); for WebCrypto keygen the

@@ -3,11 +3,11 @@
 
 use edgetube_domain::actors::LocalActor;
 use edgetube_domain::{iso8601_millis, Origin};
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
-/// An `Account` (`GET /api/v1/accounts/{name}`).
-pub fn account(origin: &Origin, actor: &LocalActor, user_id: Option<i64>) -> Value {
-    let mut value = json!({
+/// The fields every actor shape starts with, in PeerTube's order.
+fn actor_fields(origin: &Origin, actor: &LocalActor) -> Map<String, Value> {
+    let value = json!({
         "url": origin.join(&actor.path()),
         "name": actor.username,
         "host": origin.authority(),
@@ -17,39 +17,38 @@ pub fn account(origin: &Origin, actor: &LocalActor, user_id: Option<i64>) -> Val
         "followingCount": 0,
         "followersCount": 0,
         "createdAt": iso8601_millis(actor.created_at),
-        "displayName": actor.display_name,
-        "description": actor.summary,
-        "updatedAt": iso8601_millis(actor.updated_at),
     });
-    if let (Some(user_id), Some(object)) = (user_id, value.as_object_mut()) {
-        object.insert("userId".into(), user_id.into());
+    match value {
+        Value::Object(map) => map,
+        _ => Map::new(),
     }
-    value
+}
+
+/// An `Account` (`GET /api/v1/accounts/{name}`).
+pub fn account(origin: &Origin, actor: &LocalActor, user_id: Option<i64>) -> Value {
+    let mut fields = actor_fields(origin, actor);
+    fields.insert("displayName".into(), actor.display_name.clone().into());
+    fields.insert("description".into(), actor.summary.clone().into());
+    fields.insert("updatedAt".into(), iso8601_millis(actor.updated_at).into());
+    if let Some(user_id) = user_id {
+        fields.insert("userId".into(), user_id.into());
+    }
+    Value::Object(fields)
 }
 
 /// A `VideoChannel`, with its owner when given.
 pub fn channel(origin: &Origin, actor: &LocalActor, owner: Option<Value>) -> Value {
-    let mut value = json!({
-        "url": origin.join(&actor.path()),
-        "name": actor.username,
-        "host": origin.authority(),
-        "avatars": [],
-        "id": actor.id,
-        "hostRedundancyAllowed": false,
-        "followingCount": 0,
-        "followersCount": 0,
-        "createdAt": iso8601_millis(actor.created_at),
-        "banners": [],
-        "displayName": actor.display_name,
-        "description": actor.summary,
-        "support": actor.support,
-        "isLocal": true,
-        "updatedAt": iso8601_millis(actor.updated_at),
-    });
-    if let (Some(owner), Some(object)) = (owner, value.as_object_mut()) {
-        object.insert("ownerAccount".into(), owner);
+    let mut fields = actor_fields(origin, actor);
+    fields.insert("banners".into(), json!([]));
+    fields.insert("displayName".into(), actor.display_name.clone().into());
+    fields.insert("description".into(), actor.summary.clone().into());
+    fields.insert("support".into(), actor.support.clone().into());
+    fields.insert("isLocal".into(), true.into());
+    fields.insert("updatedAt".into(), iso8601_millis(actor.updated_at).into());
+    if let Some(owner) = owner {
+        fields.insert("ownerAccount".into(), owner);
     }
-    value
+    Value::Object(fields)
 }
 
 /// The short form embedded in videos and comments.
