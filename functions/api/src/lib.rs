@@ -13,6 +13,7 @@ mod comments;
 pub mod config;
 pub mod context;
 pub mod dto;
+pub mod media;
 pub mod pagination;
 mod problem;
 pub mod rate_limit;

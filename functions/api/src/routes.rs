@@ -5,8 +5,8 @@ use http::{Method, Response, StatusCode};
 
 use crate::context::Ctx;
 use crate::{
-    accounts, auth, channels, comments, config, rate_limit, ratings, registrations, respond, users, videos,
-    views, Problem,
+    accounts, auth, channels, comments, config, media, rate_limit, ratings, registrations, respond, users,
+    videos, views, Problem,
 };
 
 /// Answers an `/api/...` request; `segments` is the path split on `/` after `api/v1`.
@@ -77,6 +77,7 @@ pub async fn route(ctx: &Ctx<'_>, segments: &[&str]) -> Response<Bytes> {
         ["videos", id, "rate"] if put => ratings::rate(ctx, id).await,
         ["users", "me", "videos", id, "rating"] if get => ratings::my_rating(ctx, id).await,
         ["videos", id, "views"] if post => views::add(ctx, id).await,
+        ["videos", id, "token"] if post => media::issue_token(ctx, id).await,
 
         _ => return unknown_route(),
     };

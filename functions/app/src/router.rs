@@ -42,6 +42,13 @@ pub async fn route(ports: &Ports<'_>, config: &InstanceConfig, request: &Request
             &Method::GET | &Method::HEAD,
             [prefix @ ("accounts" | "a" | "video-channels" | "c"), name, collection],
         ) => fed::actor_collection(ports, config, request, prefix, name, collection).await,
+        (&Method::GET | &Method::HEAD, ["static", "streaming-playlists", "hls", rest @ ..]) => {
+            let ctx = edgetube_api::Ctx { ports, config, request };
+            match rest {
+                ["private", uuid, file] | [uuid, file] => edgetube_api::media::serve(&ctx, uuid, file).await,
+                _ => Err(Problem::not_found("File not found")),
+            }
+        }
         (_, ["api", "v1", rest @ ..]) => {
             Ok(edgetube_api::route(&edgetube_api::Ctx { ports, config, request }, rest).await)
         }

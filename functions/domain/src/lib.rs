@@ -17,6 +17,7 @@ pub mod channels;
 pub mod comments;
 mod config;
 mod error;
+pub mod file_tokens;
 pub mod keys;
 pub mod oauth;
 pub mod password;

@@ -1,0 +1,212 @@
+//! HLS files at the edge: `/static/streaming-playlists/hls/[private/]<videoUUID>/<file>`, read from
+//! object storage at `hls/<videoUUID>/<file>`, with `Range` (206), `ETag`/`If-None-Match` (304),
+//! cache headers that let a CDN keep immutable media, and PeerTube's rules for private media: a
+//! bearer token, the video password, or a `videoFileToken` from `POST /videos/{id}/token`; with
+//! `reinjectVideoFileToken=true` a playlist's references carry the token on (iOS native HLS).
+
+use bytes::Bytes;
+use edgetube_domain::videos::{self, privacy, Video};
+use edgetube_domain::{file_tokens, iso8601_millis};
+use edgetube_manifest::playlist::{inject_video_file_token, PlaylistKind};
+use edgetube_ports::{ObjectBody, ObjectRange};
+use http::{header, Method, Response, StatusCode};
+use serde_json::json;
+
+use crate::context::Ctx;
+use crate::videos::{check_can_see, find};
+use crate::{respond, Problem};
+
+type Answer = Result<Response<Bytes>, Problem>;
+
+/// Rendition files and their playlists never change under a name: a year, immutable.
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+/// The master playlist and segment hashes are renamed when regenerated, but the API keeps
+/// pointing at the current ones: keep them briefly.
+const SHORT: &str = "public, max-age=60";
+/// Private media must not sit in shared caches.
+const PRIVATE: &str = "private, no-cache";
+
+fn content_type(file: &str) -> &'static str {
+    match file.rsplit('.').next() {
+        Some("m3u8") => "application/vnd.apple.mpegurl",
+        Some("mp4") => "video/mp4",
+        Some("json") => "application/json",
+        Some("jpg" | "jpeg") => "image/jpeg",
+        _ => "application/octet-stream",
+    }
+}
+
+fn is_public(video: &Video) -> bool {
+    matches!(video.privacy, privacy::PUBLIC | privacy::UNLISTED)
+}
+
+/// Private media is reachable with a bearer token, the video's password, or a file token.
+async fn check_media_access(ctx: &Ctx<'_>, video: &Video) -> Result<(), Problem> {
+    if is_public(video) {
+        return Ok(());
+    }
+    if let Some(token) = ctx.query("videoFileToken") {
+        if file_tokens::grants(ctx.ports, &token, video.id).await.map_err(Problem::internal_from)? {
+            return Ok(());
+        }
+        return Err(Problem::new(StatusCode::FORBIDDEN, "Invalid video file token"));
+    }
+    check_can_see(ctx, video).await
+}
+
+/// A single `bytes=` range against an object of `size` bytes; `Err` when unsatisfiable.
+fn parse_range(value: &str, size: u64) -> Result<ObjectRange, ()> {
+    let spec = value.strip_prefix("bytes=").ok_or(())?;
+    if spec.contains(',') {
+        return Err(());
+    }
+    let (first, last) = spec.split_once('-').ok_or(())?;
+    match (first.trim(), last.trim()) {
+        ("", n) => {
+            let n: u64 = n.parse().map_err(|_| ())?;
+            if n == 0 || size == 0 {
+                return Err(());
+            }
+            Ok(ObjectRange::Suffix(n.min(size)))
+        }
+        (a, "") => {
+            let a: u64 = a.parse().map_err(|_| ())?;
+            if a >= size {
+                return Err(());
+            }
+            Ok(ObjectRange::From(a))
+        }
+        (a, b) => {
+            let (a, b): (u64, u64) = (a.parse().map_err(|_| ())?, b.parse().map_err(|_| ())?);
+            if a > b || a >= size {
+                return Err(());
+            }
+            Ok(ObjectRange::OffsetWithLength { offset: a, length: b.min(size - 1) - a + 1 })
+        }
+    }
+}
+
+fn file_name_is_safe(file: &str) -> bool {
+    !file.is_empty()
+        && file.len() <= 200
+        && !file.starts_with('.')
+        && file.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+/// `GET|HEAD /static/streaming-playlists/hls/[private/]<videoUUID>/<file>`
+pub async fn serve(ctx: &Ctx<'_>, video_uuid: &str, file: &str) -> Answer {
+    let not_found = || Problem::not_found("File not found");
+    if !file_name_is_safe(file) {
+        return Err(not_found());
+    }
+    let video = videos::find_by_uuid(ctx.ports.sql, video_uuid)
+        .await
+        .map_err(Problem::internal_from)?
+        .ok_or_else(not_found)?;
+    check_media_access(ctx, &video).await?;
+
+    let key = format!("hls/{}/{file}", video.uuid);
+    let cache = if !is_public(&video) {
+        PRIVATE
+    } else if file.ends_with("-fragmented.mp4")
+        || (file.ends_with(".m3u8") && !file.ends_with("-master.m3u8"))
+    {
+        IMMUTABLE
+    } else {
+        SHORT
+    };
+    let objects = ctx.ports.objects;
+    let meta = objects.head(&key).await.map_err(Problem::internal_from)?.ok_or_else(not_found)?;
+    let mut base = Response::builder()
+        .header(header::CONTENT_TYPE, content_type(file))
+        .header(header::CACHE_CONTROL, cache)
+        .header(header::ACCEPT_RANGES, "bytes")
+        .header(header::ETAG, meta.http_etag.as_str());
+    if ctx.header("if-none-match").is_some_and(|tags| tags.split(',').any(|t| t.trim() == meta.http_etag)) {
+        return base.status(StatusCode::NOT_MODIFIED).body(Bytes::new()).map_err(Problem::internal_from);
+    }
+
+    let range = match ctx.header("range") {
+        None => None,
+        Some(value) => match parse_range(value, meta.size) {
+            Ok(range) => Some(range),
+            Err(()) => {
+                return base
+                    .status(StatusCode::RANGE_NOT_SATISFIABLE)
+                    .header(header::CONTENT_RANGE, format!("bytes */{}", meta.size))
+                    .body(Bytes::new())
+                    .map_err(Problem::internal_from)
+            }
+        },
+    };
+    let head_only = ctx.request.method() == Method::HEAD;
+    let ObjectBody { bytes, range: served, .. } = if head_only && range.is_none() {
+        ObjectBody { meta: meta.clone(), bytes: Bytes::new(), range: None }
+    } else {
+        objects.get(&key, range).await.map_err(Problem::internal_from)?.ok_or_else(not_found)?
+    };
+
+    // Playlists of private media carry the token on to what they reference, when asked to.
+    let token = ctx.query("videoFileToken");
+    let reinject = ctx.query("reinjectVideoFileToken").as_deref() == Some("true");
+    if let (Some(token), true, true, None) = (token, reinject, file.ends_with(".m3u8"), range) {
+        let text = String::from_utf8_lossy(&bytes);
+        let rewritten = inject_video_file_token(&text, &token, PlaylistKind::detect(&text));
+        // The rewritten body differs per token: no shared caching, no validator.
+        base = base.header(header::CACHE_CONTROL, PRIVATE);
+        let mut response =
+            base.status(StatusCode::OK).body(Bytes::from(rewritten)).map_err(Problem::internal_from)?;
+        response.headers_mut().remove(header::ETAG);
+        return Ok(response);
+    }
+
+    let response = match served {
+        Some((first, last)) => base
+            .status(StatusCode::PARTIAL_CONTENT)
+            .header(header::CONTENT_RANGE, format!("bytes {first}-{last}/{}", meta.size))
+            .body(if head_only { Bytes::new() } else { bytes }),
+        None => base.status(StatusCode::OK).body(bytes),
+    };
+    response.map_err(Problem::internal_from)
+}
+
+/// `POST /api/v1/videos/{id}/token`: a file token for whoever may see the video.
+pub async fn issue_token(ctx: &Ctx<'_>, id: &str) -> Answer {
+    let video = find(ctx, id).await?;
+    check_can_see(ctx, &video).await?;
+    let (token, expires_at) =
+        file_tokens::issue(ctx.ports, video.id).await.map_err(Problem::internal_from)?;
+    respond::json(&json!({"files": {"token": token, "expires": iso8601_millis(expires_at)}}))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges() {
+        let size = 1000;
+        let cases: [(&str, Result<ObjectRange, ()>); 9] = [
+            ("bytes=0-99", Ok(ObjectRange::OffsetWithLength { offset: 0, length: 100 })),
+            ("bytes=900-2000", Ok(ObjectRange::OffsetWithLength { offset: 900, length: 100 })),
+            ("bytes=990-", Ok(ObjectRange::From(990))),
+            ("bytes=-10", Ok(ObjectRange::Suffix(10))),
+            ("bytes=-5000", Ok(ObjectRange::Suffix(1000))),
+            ("bytes=1000-", Err(())),
+            ("bytes=5-1", Err(())),
+            ("bytes=0-1,5-6", Err(())),
+            ("items=0-1", Err(())),
+        ];
+        for (value, expected) in cases {
+            assert_eq!(parse_range(value, size), expected, "{value}");
+        }
+    }
+
+    #[test]
+    fn file_names() {
+        assert!(file_name_is_safe("394d8b43-63c8-41b1-9074-5759554013b4-720-fragmented.mp4"));
+        assert!(!file_name_is_safe("../secret"));
+        assert!(!file_name_is_safe(".hidden"));
+        assert!(!file_name_is_safe("a/b"));
+    }
+}

@@ -1,0 +1,125 @@
+//! HLS files served from object storage: ranges, validators, cache headers, and PeerTube's
+//! private-media rules with video file tokens.
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use bytes::Bytes;
+use edgetube_domain::videos::{privacy, NewVideo};
+use edgetube_ports::Objects;
+use http::Request;
+use serde_json::json;
+use support::Fixture;
+
+const MASTER: &str = "#EXTM3U\n#EXT-X-VERSION:3\n\n\n#EXT-X-STREAM-INF:BANDWIDTH=614349,RESOLUTION=426x240,FRAME-RATE=25,CODECS=\"avc1.640015,mp4a.40.2\"\nabc-240.m3u8\n";
+
+/// A video of root's with a master playlist and a 16-byte "rendition" in storage.
+fn stored_video(f: &Fixture, privacy: i64) -> String {
+    let root = f.root();
+    let mut new = NewVideo::new(f.channel_of(&root), "Stored video");
+    new.privacy = privacy;
+    let uuid = f.video(new).uuid;
+    f.block(f.ports.objects.put(
+        &format!("hls/{uuid}/abc-240-fragmented.mp4"),
+        Bytes::from_static(b"0123456789abcdef"),
+        None,
+    ))
+    .unwrap();
+    f.block(f.ports.objects.put(
+        &format!("hls/{uuid}/abc-master.m3u8"),
+        Bytes::from_static(MASTER.as_bytes()),
+        None,
+    ))
+    .unwrap();
+    uuid
+}
+
+fn path(uuid: &str, file: &str) -> String {
+    format!("/static/streaming-playlists/hls/{uuid}/{file}")
+}
+
+#[test]
+fn public_media_with_ranges_validators_and_cache_headers() {
+    let f = Fixture::new();
+    let uuid = stored_video(&f, privacy::PUBLIC);
+    let file = path(&uuid, "abc-240-fragmented.mp4");
+
+    let whole = f.fetch(&file, &[]);
+    assert_eq!(whole.status(), 200);
+    assert_eq!(&whole.body()[..], b"0123456789abcdef");
+    assert_eq!(whole.headers()["content-type"], "video/mp4");
+    assert_eq!(whole.headers()["cache-control"], "public, max-age=31536000, immutable");
+    assert_eq!(whole.headers()["access-control-allow-origin"], "*", "players live on other origins");
+    let etag = whole.headers()["etag"].to_str().unwrap().to_owned();
+
+    let part = f.fetch(&file, &[("range", "bytes=2-5")]);
+    assert_eq!(part.status(), 206);
+    assert_eq!(&part.body()[..], b"2345");
+    assert_eq!(part.headers()["content-range"], "bytes 2-5/16");
+    let tail = f.fetch(&file, &[("range", "bytes=-3")]);
+    assert_eq!(
+        (&tail.body()[..], tail.headers()["content-range"].to_str().unwrap()),
+        (&b"def"[..], "bytes 13-15/16")
+    );
+    let beyond = f.fetch(&file, &[("range", "bytes=16-")]);
+    assert_eq!(beyond.status(), 416);
+    assert_eq!(beyond.headers()["content-range"], "bytes */16");
+    assert_eq!(f.fetch(&file, &[("if-none-match", &etag)]).status(), 304);
+
+    let head = f.handle(Request::head(&file).body(Bytes::new()).unwrap());
+    assert_eq!((head.status().as_u16(), head.body().len()), (200, 0));
+
+    let master = f.fetch(&path(&uuid, "abc-master.m3u8"), &[]);
+    assert_eq!(master.headers()["content-type"], "application/vnd.apple.mpegurl");
+    assert_eq!(
+        master.headers()["cache-control"],
+        "public, max-age=60",
+        "masters are renamed when regenerated"
+    );
+
+    assert_eq!(f.fetch(&path(&uuid, "missing.mp4"), &[]).status(), 404);
+    assert_eq!(f.fetch(&path(&uuid, "..%2Fsecret"), &[]).status(), 404);
+    assert_eq!(f.fetch(&path("00000000-0000-4000-8000-000000000000", "abc-master.m3u8"), &[]).status(), 404);
+}
+
+#[test]
+fn private_media_needs_a_token_or_a_file_token() {
+    let f = Fixture::new();
+    let uuid = stored_video(&f, privacy::PRIVATE);
+    let file = path(&uuid, "abc-240-fragmented.mp4");
+    let root = f.root();
+    let alice = f.user("alice");
+
+    assert_eq!(f.fetch(&file, &[]).status(), 401);
+    let bearer = |token: &str| format!("Bearer {token}");
+    assert_eq!(f.fetch(&file, &[("authorization", &bearer(&alice))]).status(), 403);
+    let owner = f.fetch(&file, &[("authorization", &bearer(&root))]);
+    assert_eq!(owner.status(), 200);
+    assert_eq!(owner.headers()["cache-control"], "private, no-cache");
+
+    // A file token, as PeerTube's player asks for one.
+    assert_eq!(f.json("POST", &format!("/api/v1/videos/{uuid}/token"), Some(&alice), json!({})).0, 403);
+    let (status, grant) = f.json("POST", &format!("/api/v1/videos/{uuid}/token"), Some(&root), json!({}));
+    assert_eq!(status, 200, "{grant}");
+    let token = grant["files"]["token"].as_str().unwrap().to_owned();
+    assert!(grant["files"]["expires"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(f.fetch(&format!("{file}?videoFileToken={token}"), &[]).status(), 200);
+    assert_eq!(f.fetch(&format!("{file}?videoFileToken=not-a-token"), &[]).status(), 403);
+
+    // With reinjectVideoFileToken the playlist hands the token on.
+    let master = f.fetch(
+        &format!("{}?videoFileToken={token}&reinjectVideoFileToken=true", path(&uuid, "abc-master.m3u8")),
+        &[],
+    );
+    let text = String::from_utf8(master.body().to_vec()).unwrap();
+    assert!(
+        text.contains(&format!("abc-240.m3u8?videoFileToken={token}&reinjectVideoFileToken=true")),
+        "{text}"
+    );
+    assert!(master.headers().get("etag").is_none());
+
+    // Eight hours later the grant is over.
+    f.ports.clock.advance(8 * 3600 * 1000 + 1);
+    assert_eq!(f.fetch(&format!("{file}?videoFileToken={token}"), &[]).status(), 403);
+}
