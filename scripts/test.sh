@@ -9,10 +9,10 @@ cargo fmt --all -- --check
 log "clippy (host crates, then the worker for wasm32)"
 cargo clippy --workspace --exclude edgetube-cloudflare --all-targets -- -D warnings
 cargo clippy -p edgetube-cloudflare --target wasm32-unknown-unknown -- -D warnings
-log "the portable core builds for wasm32-wasip2 (Spin) and wasm32-unknown-unknown"
+# wasm32-unknown-unknown is covered by the worker bundle below, which compiles the whole core for it.
+log "the portable core builds for wasm32-wasip2 (Spin)"
 CORE=(-p edgetube-ports -p edgetube-domain -p edgetube-federation -p edgetube-manifest -p edgetube-api -p edgetube-app)
 cargo build "${CORE[@]}" --target wasm32-wasip2
-cargo build "${CORE[@]}" --target wasm32-unknown-unknown
 bash scripts/build-worker.sh
 log "unit and end-to-end tests"
 cargo test --workspace --exclude edgetube-cloudflare
