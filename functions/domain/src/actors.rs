@@ -116,36 +116,6 @@ pub async fn find_local_by_ids(sql: &dyn Sql, ids: &[i64]) -> Result<Vec<LocalAc
     Ok(actors)
 }
 
-/// The sealed private key of a local actor; `Ok(None)` for an unknown actor.
-pub async fn sealed_private_key(sql: &dyn Sql, username: &str) -> Result<Option<String>, DomainError> {
-    #[derive(Deserialize)]
-    struct Sealed {
-        private_key_sealed: String,
-    }
-    let row: Option<Sealed> = sql
-        .fetch_optional(
-            Statement::new("SELECT private_key_sealed FROM actors WHERE host IS NULL AND username = ?1")
-                .bind(username),
-        )
-        .await?;
-    Ok(row.map(|r| r.private_key_sealed))
-}
-
-/// How many local actors of `kind` exist.
-pub async fn count_local(sql: &dyn Sql, kind: ActorKind) -> Result<i64, DomainError> {
-    #[derive(Deserialize)]
-    struct Count {
-        n: i64,
-    }
-    let rows: Vec<Count> = sql
-        .fetch_all(
-            Statement::new("SELECT COUNT(*) AS n FROM actors WHERE host IS NULL AND kind = ?1")
-                .bind(kind.as_str()),
-        )
-        .await?;
-    Ok(rows.first().map_or(0, |c| c.n))
-}
-
 /// A local actor to insert.
 pub struct NewLocalActor<'a> {
     /// Application, Person or Group.

@@ -53,9 +53,4 @@ impl PortError {
     pub fn conflict(port: &'static str, message: impl Into<String>) -> Self {
         Self::Conflict { port, message: message.into() }
     }
-
-    /// Whether retrying the same call later could succeed.
-    pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::Unavailable { .. } | Self::Conflict { .. })
-    }
 }

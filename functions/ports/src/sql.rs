@@ -87,14 +87,6 @@ pub trait Sql {
 
     /// Runs writes atomically, in order: all of them or none.
     async fn batch(&self, statements: Vec<Statement>) -> Result<(), PortError>;
-
-    /// Runs a read and deserializes each row.
-    async fn query_as<T: DeserializeOwned>(&self, statement: Statement) -> Result<Vec<T>, PortError>
-    where
-        Self: Sized,
-    {
-        rows_as(self.query(statement).await?)
-    }
 }
 
 /// Deserializes rows into `T` (usable on `dyn Sql`, where the provided method is not).
