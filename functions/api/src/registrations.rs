@@ -9,6 +9,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::context::Ctx;
+use crate::users::{CheckedCredentials, Credentials};
 use crate::validate::Checks;
 use crate::{pagination, respond, Problem};
 
@@ -56,9 +57,8 @@ fn problem(e: RegistrationError) -> Problem {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Request {
-    username: Option<String>,
-    password: Option<String>,
-    email: Option<String>,
+    #[serde(flatten)]
+    credentials: Credentials,
     registration_reason: Option<String>,
     display_name: Option<String>,
     channel: Option<Channel>,
@@ -77,18 +77,11 @@ pub async fn request(ctx: &Ctx<'_>) -> Answer {
         return Err(Problem::bad_request("Signup approval is not enabled on this instance"));
     }
     let body: Request = ctx.json()?;
-    let (username, password, email, reason) = (
-        body.username.unwrap_or_default(),
-        body.password.unwrap_or_default(),
-        body.email.unwrap_or_default(),
-        body.registration_reason.unwrap_or_default(),
-    );
+    let mut checks = Checks::default();
+    let CheckedCredentials { username, password, email } = body.credentials.check(&mut checks);
+    let reason = body.registration_reason.unwrap_or_default();
     let (channel_name, channel_display_name) =
         body.channel.map(|c| (c.name, c.display_name)).unwrap_or((None, None));
-    let mut checks = Checks::default();
-    checks.username("username", &username);
-    checks.length("password", &password, 6, 255, "Should have a valid password");
-    checks.email("email", &email);
     checks.length("registrationReason", &reason, 2, 3000, "Should have a valid registration reason");
     if let Some(name) = &channel_name {
         checks.username("channel.name", name);

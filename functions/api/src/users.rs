@@ -2,7 +2,7 @@
 
 use bytes::Bytes;
 use edgetube_domain::users::{self, CreateUserError, NewUser, Password, Role, User};
-use edgetube_domain::{actors, iso8601_millis, InstanceConfig, SignupPolicy};
+use edgetube_domain::{actors, iso8601_millis, SignupPolicy};
 use http::{Response, StatusCode};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
@@ -184,12 +184,41 @@ pub async fn update_me(ctx: &Ctx<'_>) -> Answer {
     Ok(respond::no_content())
 }
 
+/// What every way of creating a user starts from (signup, admin creation, signup requests).
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Registration {
+pub(crate) struct Credentials {
     username: Option<String>,
     password: Option<String>,
     email: Option<String>,
+}
+
+/// [`Credentials`] that passed PeerTube's checks.
+pub(crate) struct CheckedCredentials {
+    pub username: String,
+    pub password: String,
+    pub email: String,
+}
+
+impl Credentials {
+    /// Unpacks the fields, adding each refusal to `checks`.
+    pub(crate) fn check(self, checks: &mut Checks) -> CheckedCredentials {
+        let fields = CheckedCredentials {
+            username: self.username.unwrap_or_default(),
+            password: self.password.unwrap_or_default(),
+            email: self.email.unwrap_or_default(),
+        };
+        checks.username("username", &fields.username);
+        checks.length("password", &fields.password, 6, 255, "Should have a valid password");
+        checks.email("email", &fields.email);
+        fields
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Registration {
+    #[serde(flatten)]
+    credentials: Credentials,
     display_name: Option<String>,
     channel: Option<ChannelName>,
 }
@@ -199,12 +228,6 @@ struct Registration {
 struct ChannelName {
     name: Option<String>,
     display_name: Option<String>,
-}
-
-fn check_new_user(checks: &mut Checks, username: &str, password: &str, email: &str) {
-    checks.username("username", username);
-    checks.length("password", password, 6, 255, "Should have a valid password");
-    checks.email("email", email);
 }
 
 fn created(result: Result<User, CreateUserError>) -> Result<User, Problem> {
@@ -218,8 +241,8 @@ fn created(result: Result<User, CreateUserError>) -> Result<User, Problem> {
 }
 
 /// `POST /api/v1/users/register`, open only when the instance allows signups.
-pub async fn register(ctx: &Ctx<'_>, config: &InstanceConfig) -> Answer {
-    match config.signup {
+pub async fn register(ctx: &Ctx<'_>) -> Answer {
+    match ctx.config.signup {
         SignupPolicy::Open => {}
         SignupPolicy::Closed => {
             return Err(Problem::new(StatusCode::FORBIDDEN, "User registration is not enabled."))
@@ -232,13 +255,8 @@ pub async fn register(ctx: &Ctx<'_>, config: &InstanceConfig) -> Answer {
         }
     }
     let body: Registration = ctx.json()?;
-    let (username, password, email) = (
-        body.username.unwrap_or_default(),
-        body.password.unwrap_or_default(),
-        body.email.unwrap_or_default(),
-    );
     let mut checks = Checks::default();
-    check_new_user(&mut checks, &username, &password, &email);
+    let CheckedCredentials { username, password, email } = body.credentials.check(&mut checks);
     let (channel_name, channel_display) =
         body.channel.map(|c| (c.name, c.display_name)).unwrap_or((None, None));
     if let Some(name) = &channel_name {
@@ -248,7 +266,7 @@ pub async fn register(ctx: &Ctx<'_>, config: &InstanceConfig) -> Answer {
     created(
         users::create(
             ctx.ports,
-            config,
+            ctx.config,
             &NewUser {
                 username: &username,
                 email: &email,
@@ -269,9 +287,8 @@ pub async fn register(ctx: &Ctx<'_>, config: &InstanceConfig) -> Answer {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct AdminCreate {
-    username: Option<String>,
-    password: Option<String>,
-    email: Option<String>,
+    #[serde(flatten)]
+    credentials: Credentials,
     role: Option<i64>,
     video_quota: Option<i64>,
     video_quota_daily: Option<i64>,
@@ -279,16 +296,11 @@ struct AdminCreate {
 }
 
 /// `POST /api/v1/users` (administrators).
-pub async fn create(ctx: &Ctx<'_>, config: &InstanceConfig) -> Answer {
+pub async fn create(ctx: &Ctx<'_>) -> Answer {
     let caller = ctx.admin().await?;
     let body: AdminCreate = ctx.json()?;
-    let (username, password, email) = (
-        body.username.unwrap_or_default(),
-        body.password.unwrap_or_default(),
-        body.email.unwrap_or_default(),
-    );
     let mut checks = Checks::default();
-    check_new_user(&mut checks, &username, &password, &email);
+    let CheckedCredentials { username, password, email } = body.credentials.check(&mut checks);
     let role = body.role.and_then(Role::from_id);
     if role.is_none() {
         checks.invalid("role", json!(body.role), "Should have a valid role");
@@ -301,7 +313,7 @@ pub async fn create(ctx: &Ctx<'_>, config: &InstanceConfig) -> Answer {
     let user = created(
         users::create(
             ctx.ports,
-            config,
+            ctx.config,
             &NewUser {
                 username: &username,
                 email: &email,
