@@ -17,7 +17,7 @@ pub const PREVIEW_SIZE: (u32, u32) = (850, 480);
 pub const FRAMES_TO_ANALYZE: u32 = 50;
 
 /// The storyboard sprite sheet of a video, as PeerTube's `generate-storyboard` lays it out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct StoryboardLayout {
     pub sprite_width: u32,
     pub sprite_height: u32,

@@ -105,12 +105,8 @@ pub struct RenditionReport {
 #[derive(Debug, Clone, Serialize)]
 pub struct StoryboardReport {
     pub file: String,
-    pub sprite_width: u32,
-    pub sprite_height: u32,
-    pub sprite_duration: u32,
-    pub total_sprites: u32,
-    pub columns: u32,
-    pub rows: u32,
+    #[serde(flatten)]
+    pub layout: StoryboardLayout,
 }
 
 /// Runs the whole job; on failure nothing is left in `job.output_dir`.
@@ -286,15 +282,7 @@ fn report(
             .collect(),
         thumbnail: THUMBNAIL_FILE.into(),
         preview: PREVIEW_FILE.into(),
-        storyboard: storyboard.map(|l| StoryboardReport {
-            file: STORYBOARD_FILE.into(),
-            sprite_width: l.sprite_width,
-            sprite_height: l.sprite_height,
-            sprite_duration: l.sprite_duration,
-            total_sprites: l.total_sprites,
-            columns: l.columns,
-            rows: l.rows,
-        }),
+        storyboard: storyboard.map(|layout| StoryboardReport { file: STORYBOARD_FILE.into(), layout }),
         encode_seconds: encode_time.as_secs_f64(),
     }
 }
