@@ -116,7 +116,16 @@ pub async fn serve(ctx: &Ctx<'_>, video_uuid: &str, file: &str) -> Answer {
         SHORT
     };
     let objects = ctx.ports.objects;
-    let meta = objects.head(&key).await.map_err(Problem::internal_from)?.ok_or_else(not_found)?;
+    let head_only = ctx.request.method() == Method::HEAD;
+    // A plain GET reads once: the object carries its metadata. Ranges and validators need the
+    // size and entity tag before any bytes are read.
+    let plain = !head_only && ctx.header("range").is_none() && ctx.header("if-none-match").is_none();
+    let (meta, prefetched) = if plain {
+        let body = objects.get(&key, None).await.map_err(Problem::internal_from)?.ok_or_else(not_found)?;
+        (body.meta.clone(), Some(body))
+    } else {
+        (objects.head(&key).await.map_err(Problem::internal_from)?.ok_or_else(not_found)?, None)
+    };
     let mut base = Response::builder()
         .header(header::CONTENT_TYPE, content_type(file))
         .header(header::CACHE_CONTROL, cache)
@@ -139,11 +148,12 @@ pub async fn serve(ctx: &Ctx<'_>, video_uuid: &str, file: &str) -> Answer {
             }
         },
     };
-    let head_only = ctx.request.method() == Method::HEAD;
-    let ObjectBody { bytes, range: served, .. } = if head_only && range.is_none() {
-        ObjectBody { meta: meta.clone(), bytes: Bytes::new(), range: None }
-    } else {
-        objects.get(&key, range).await.map_err(Problem::internal_from)?.ok_or_else(not_found)?
+    let ObjectBody { bytes, range: served, .. } = match prefetched {
+        Some(body) => body,
+        None if head_only && range.is_none() => {
+            ObjectBody { meta: meta.clone(), bytes: Bytes::new(), range: None }
+        }
+        None => objects.get(&key, range).await.map_err(Problem::internal_from)?.ok_or_else(not_found)?,
     };
 
     // Playlists of private media carry the token on to what they reference, when asked to.
