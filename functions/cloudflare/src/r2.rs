@@ -1,6 +1,6 @@
 use async_trait::async_trait;
 use bytes::Bytes;
-use edgetube_ports::{ObjectBody, ObjectMeta, ObjectRange, Objects, PortError};
+use edgetube_ports::{ObjectBody, ObjectMeta, ObjectRange, Objects, PortError, UploadedPart};
 use worker::{Bucket, Data, HttpMetadata, Object, Range};
 
 /// The objects port on R2.
@@ -110,5 +110,52 @@ impl Objects for R2Objects {
             }
         }
         Ok(keys)
+    }
+
+    async fn create_multipart(&self, key: &str, content_type: Option<&str>) -> Result<String, PortError> {
+        let metadata =
+            HttpMetadata { content_type: content_type.map(str::to_owned), ..HttpMetadata::default() };
+        let upload = self
+            .bucket
+            .create_multipart_upload(key)
+            .http_metadata(metadata)
+            .execute()
+            .await
+            .map_err(unavailable)?;
+        Ok(upload.upload_id().await)
+    }
+
+    async fn upload_part(
+        &self,
+        key: &str,
+        upload_id: &str,
+        part_number: u16,
+        bytes: Bytes,
+    ) -> Result<UploadedPart, PortError> {
+        let upload = self.bucket.resume_multipart_upload(key, upload_id).map_err(unavailable)?;
+        let part = upload.upload_part(part_number, bytes.to_vec()).await.map_err(unavailable)?;
+        Ok(UploadedPart { part_number: part.part_number(), etag: part.etag() })
+    }
+
+    async fn complete_multipart(
+        &self,
+        key: &str,
+        upload_id: &str,
+        mut parts: Vec<UploadedPart>,
+    ) -> Result<ObjectMeta, PortError> {
+        parts.sort_by_key(|p| p.part_number);
+        let upload = self.bucket.resume_multipart_upload(key, upload_id).map_err(unavailable)?;
+        let object = upload
+            .complete(parts.into_iter().map(|p| worker::UploadedPart::new(p.part_number, p.etag)))
+            .await
+            .map_err(unavailable)?;
+        Ok(meta(&object))
+    }
+
+    async fn abort_multipart(&self, key: &str, upload_id: &str) -> Result<(), PortError> {
+        let upload = self.bucket.resume_multipart_upload(key, upload_id).map_err(unavailable)?;
+        // R2 refuses to abort an upload it no longer knows; that is the state we wanted anyway.
+        let _ = upload.abort().await;
+        Ok(())
     }
 }

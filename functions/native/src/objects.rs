@@ -2,7 +2,7 @@ use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use edgetube_ports::{ObjectBody, ObjectMeta, ObjectRange, Objects, PortError};
+use edgetube_ports::{ObjectBody, ObjectMeta, ObjectRange, Objects, PortError, UploadedPart};
 use sha2::{Digest, Sha256};
 
 /// Objects as files under a directory; the key is the relative path.
@@ -13,6 +13,10 @@ pub struct DirObjects {
 }
 
 const CONTENT_TYPE_SUFFIX: &str = ".content-type";
+/// Unfinished multipart uploads live here, outside every key's path.
+const MULTIPART_DIR: &str = ".multipart";
+/// R2's smallest part but the last; enforced here so native tests catch what R2 would refuse.
+pub const MIN_PART_SIZE: u64 = 5 * 1024 * 1024;
 
 impl DirObjects {
     /// Objects stored under `root` (created on first write).
@@ -36,6 +40,13 @@ impl DirObjects {
             content_type,
         }
     }
+}
+
+fn safe_upload_id(upload_id: &str) -> Result<&str, PortError> {
+    if upload_id.is_empty() || !upload_id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        return Err(PortError::invalid("objects", format!("unknown upload id {upload_id:?}")));
+    }
+    Ok(upload_id)
 }
 
 fn sidecar(path: &Path) -> PathBuf {
@@ -131,7 +142,9 @@ impl Objects for DirObjects {
             for entry in entries {
                 let path = entry.map_err(io)?.path();
                 if path.is_dir() {
-                    stack.push(path);
+                    if path != self.root.join(MULTIPART_DIR) {
+                        stack.push(path);
+                    }
                 } else if let Ok(rel) = path.strip_prefix(&self.root) {
                     let key = rel.to_string_lossy().replace(std::path::MAIN_SEPARATOR, "/");
                     if key.starts_with(prefix) && !key.ends_with(CONTENT_TYPE_SUFFIX) {
@@ -142,6 +155,96 @@ impl Objects for DirObjects {
         }
         keys.sort();
         Ok(keys)
+    }
+
+    async fn create_multipart(&self, key: &str, content_type: Option<&str>) -> Result<String, PortError> {
+        self.path(key)?;
+        let upload_id = uuid::Uuid::new_v4().to_string();
+        let dir = self.upload_dir(&upload_id)?;
+        std::fs::create_dir_all(&dir).map_err(io)?;
+        std::fs::write(dir.join("key"), key).map_err(io)?;
+        std::fs::write(dir.join("content-type"), content_type.unwrap_or_default()).map_err(io)?;
+        Ok(upload_id)
+    }
+
+    async fn upload_part(
+        &self,
+        key: &str,
+        upload_id: &str,
+        part_number: u16,
+        bytes: Bytes,
+    ) -> Result<UploadedPart, PortError> {
+        let dir = self.open_upload(key, upload_id)?;
+        if part_number == 0 || part_number > 10_000 {
+            return Err(PortError::invalid("objects", format!("part number {part_number} out of 1..=10000")));
+        }
+        std::fs::write(dir.join(format!("part-{part_number:05}")), &bytes).map_err(io)?;
+        Ok(UploadedPart { part_number, etag: hex(&Sha256::digest(&bytes)[..16]) })
+    }
+
+    async fn complete_multipart(
+        &self,
+        key: &str,
+        upload_id: &str,
+        mut parts: Vec<UploadedPart>,
+    ) -> Result<ObjectMeta, PortError> {
+        let dir = self.open_upload(key, upload_id)?;
+        parts.sort_by_key(|p| p.part_number);
+        let mut joined = Vec::new();
+        let mut first_size = None;
+        for (index, part) in parts.iter().enumerate() {
+            let bytes =
+                read_optional(&dir.join(format!("part-{:05}", part.part_number)))?.ok_or_else(|| {
+                    PortError::invalid("objects", format!("part {} was never uploaded", part.part_number))
+                })?;
+            if hex(&Sha256::digest(&bytes)[..16]) != part.etag {
+                return Err(PortError::invalid(
+                    "objects",
+                    format!("part {} etag mismatch", part.part_number),
+                ));
+            }
+            let size = bytes.len() as u64;
+            let last = index + 1 == parts.len();
+            let first = *first_size.get_or_insert(size);
+            if (!last && (size < MIN_PART_SIZE || size != first)) || (last && size > first) {
+                return Err(PortError::invalid(
+                    "objects",
+                    format!(
+                        "part {} has {size} bytes: R2 wants equal parts of at least 5 MiB",
+                        part.part_number
+                    ),
+                ));
+            }
+            joined.extend_from_slice(&bytes);
+        }
+        let content_type = std::fs::read_to_string(dir.join("content-type")).unwrap_or_default();
+        let meta = self
+            .put(key, Bytes::from(joined), Some(content_type.as_str()).filter(|ct| !ct.is_empty()))
+            .await?;
+        std::fs::remove_dir_all(&dir).map_err(io)?;
+        Ok(meta)
+    }
+
+    async fn abort_multipart(&self, key: &str, upload_id: &str) -> Result<(), PortError> {
+        match self.open_upload(key, upload_id) {
+            Ok(dir) => std::fs::remove_dir_all(dir).map_err(io),
+            Err(_) => Ok(()),
+        }
+    }
+}
+
+impl DirObjects {
+    fn upload_dir(&self, upload_id: &str) -> Result<PathBuf, PortError> {
+        Ok(self.root.join(MULTIPART_DIR).join(safe_upload_id(upload_id)?))
+    }
+
+    /// The directory of a live upload of `key`.
+    fn open_upload(&self, key: &str, upload_id: &str) -> Result<PathBuf, PortError> {
+        let dir = self.upload_dir(upload_id)?;
+        match std::fs::read_to_string(dir.join("key")) {
+            Ok(stored) if stored == key => Ok(dir),
+            _ => Err(PortError::invalid("objects", format!("no upload {upload_id} of {key}"))),
+        }
     }
 }
 
@@ -176,5 +279,30 @@ mod tests {
         block_on(objects.delete("videos/a/master.m3u8")).unwrap();
         assert!(block_on(objects.head("videos/a/master.m3u8")).unwrap().is_none());
         assert!(block_on(objects.get("../escape", None)).is_err());
+    }
+
+    #[test]
+    fn multipart_joins_equal_parts_and_refuses_what_r2_refuses() {
+        let dir = tempfile::tempdir().unwrap();
+        let objects = DirObjects::new(dir.path());
+        let size = MIN_PART_SIZE as usize;
+        let id = block_on(objects.create_multipart("uploads/a/source", Some("video/mp4"))).unwrap();
+        let one =
+            block_on(objects.upload_part("uploads/a/source", &id, 1, Bytes::from(vec![1u8; size]))).unwrap();
+        let two =
+            block_on(objects.upload_part("uploads/a/source", &id, 2, Bytes::from(vec![2u8; 10]))).unwrap();
+        assert_eq!(block_on(objects.list("")).unwrap(), Vec::<String>::new());
+        let meta = block_on(objects.complete_multipart("uploads/a/source", &id, vec![two, one])).unwrap();
+        assert_eq!(meta.size, MIN_PART_SIZE + 10);
+        assert_eq!(meta.content_type.as_deref(), Some("video/mp4"));
+
+        let id = block_on(objects.create_multipart("uploads/b/source", None)).unwrap();
+        let small =
+            block_on(objects.upload_part("uploads/b/source", &id, 1, Bytes::from(vec![0u8; 10]))).unwrap();
+        let last =
+            block_on(objects.upload_part("uploads/b/source", &id, 2, Bytes::from(vec![0u8; 5]))).unwrap();
+        assert!(block_on(objects.complete_multipart("uploads/b/source", &id, vec![small, last])).is_err());
+        block_on(objects.abort_multipart("uploads/b/source", &id)).unwrap();
+        assert!(block_on(objects.upload_part("uploads/b/source", &id, 1, Bytes::new())).is_err());
     }
 }

@@ -43,6 +43,15 @@ pub struct ObjectBody {
     pub range: Option<(u64, u64)>,
 }
 
+/// A part stored by [`Objects::upload_part`], as [`Objects::complete_multipart`] needs it back.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct UploadedPart {
+    /// 1-based part number.
+    pub part_number: u16,
+    /// The part's entity tag.
+    pub etag: String,
+}
+
 /// Object storage: R2 on Workers, S3 elsewhere, a directory in native tests.
 ///
 /// Writes of one key are last-writer-wins; a read after a completed write sees it.
@@ -63,4 +72,30 @@ pub trait Objects {
 
     /// Keys that start with `prefix`, in lexical order.
     async fn list(&self, prefix: &str) -> Result<Vec<String>, PortError>;
+
+    /// Starts a multipart upload of `key` and returns its upload id.
+    ///
+    /// R2's rules are the weakest: every part but the last is at least 5 MiB and all of them have
+    /// the same size; the last is not larger. At most 10,000 parts.
+    async fn create_multipart(&self, key: &str, content_type: Option<&str>) -> Result<String, PortError>;
+
+    /// Stores part `part_number` (1-based) of an upload; storing a number again replaces it.
+    async fn upload_part(
+        &self,
+        key: &str,
+        upload_id: &str,
+        part_number: u16,
+        bytes: Bytes,
+    ) -> Result<UploadedPart, PortError>;
+
+    /// Joins the parts, in `part_number` order, into the object `key`.
+    async fn complete_multipart(
+        &self,
+        key: &str,
+        upload_id: &str,
+        parts: Vec<UploadedPart>,
+    ) -> Result<ObjectMeta, PortError>;
+
+    /// Drops an unfinished upload and its parts; aborting an unknown upload is not an error.
+    async fn abort_multipart(&self, key: &str, upload_id: &str) -> Result<(), PortError>;
 }
