@@ -23,6 +23,7 @@ pub mod oauth;
 pub mod password;
 pub mod ratings;
 pub mod registrations;
+pub mod uploads;
 pub mod users;
 pub mod videos;
 pub mod views;

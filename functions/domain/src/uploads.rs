@@ -1,0 +1,475 @@
+//! Objects written in chunks of any size, stored as R2 multipart uploads.
+//!
+//! Clients send chunks of whatever size suits them (PeerTube's web client starts near 1 MB and
+//! adapts), but R2 wants every multipart part but the last to be at least 5 MiB and all of the
+//! same size. So chunks are re-blocked into parts of [`PART_SIZE`]: bytes
+//! `[0, parts × PART_SIZE)` are parts already uploaded, and the rest (less than one part) waits in
+//! staging objects until a whole part can be cut. A session's row records exactly which staging
+//! objects hold which bytes, so nothing depends on listing storage.
+//!
+//! Every step is safe to repeat: parts and staging objects are keyed by position and a chunk
+//! repeats the bytes it had the first time, and the row only moves forward through a conditional
+//! update on `received` (D1 has no transactions). A chunk that loses that race is answered with a
+//! conflict and its side effects are identical to the winner's. Staging objects are deleted only
+//! after the row no longer needs them.
+//!
+//! When every byte is in, the caller decides what the object means (a video row, a runner file)
+//! and then calls [`finish`], which completes the multipart upload (or stores a small object in
+//! one put); completing again is harmless.
+
+use bytes::{Bytes, BytesMut};
+use edgetube_ports::{ObjectMeta, Ports, Sql, Statement, UploadedPart};
+use serde::Deserialize;
+use thiserror::Error;
+
+use crate::DomainError;
+
+/// Size of every multipart part but the last: above R2's 5 MiB floor, small enough that a part and
+/// a chunk fit in a Worker's 128 MB with room to spare.
+pub const PART_SIZE: u64 = 8 * 1024 * 1024;
+
+/// Largest chunk one request may carry (Cloudflare refuses request bodies above 100 MB).
+pub const MAX_CHUNK: u64 = 64 * 1024 * 1024;
+
+/// Idle unfinished sessions are removed after this long, as PeerTube does.
+pub const DANGLING_AFTER_MS: i64 = 3600 * 1000;
+
+/// Why a chunk was refused.
+#[derive(Debug, Error)]
+pub enum UploadError {
+    /// The chunk does not start at the next expected byte.
+    #[error("the chunk starts at byte {first} but {received} bytes are stored")]
+    RangeMismatch {
+        /// First byte of the refused chunk.
+        first: u64,
+        /// Bytes stored so far.
+        received: u64,
+    },
+    /// The chunk reaches past the announced size, or its length differs from its range.
+    #[error("{0}")]
+    BadRange(String),
+    /// The chunk is larger than [`MAX_CHUNK`].
+    #[error("a chunk may carry at most {MAX_CHUNK} bytes")]
+    ChunkTooLarge,
+    /// Another request appended to the session at the same time; asking for the offset resolves it.
+    #[error("another request is writing this upload")]
+    Concurrent,
+    /// Storage or SQL failed underneath.
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+}
+
+impl From<edgetube_ports::PortError> for UploadError {
+    fn from(e: edgetube_ports::PortError) -> Self {
+        Self::Domain(e.into())
+    }
+}
+
+/// What a session is for.
+pub mod purpose {
+    /// A creator's video upload.
+    pub const VIDEO: &str = "video";
+    /// A file a runner sends back.
+    pub const RUNNER_FILE: &str = "runner-file";
+}
+
+/// A chunked upload's row.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Session {
+    /// The upload id.
+    pub id: String,
+    /// See [`purpose`].
+    pub purpose: String,
+    /// The uploading user (creators' uploads).
+    pub user_id: Option<i64>,
+    /// The job whose runner writes this file (runner files).
+    pub runner_job_id: Option<i64>,
+    /// Where the object ends up.
+    pub object_key: String,
+    /// Its `Content-Type`.
+    pub content_type: Option<String>,
+    /// Announced size in bytes.
+    pub total_size: u64,
+    /// Bytes stored so far.
+    pub received: u64,
+    /// Size of every part but the last.
+    pub part_size: u64,
+    /// The storage's multipart upload id, once the first part is cut.
+    pub multipart_id: Option<String>,
+    /// JSON array of [`UploadedPart`].
+    pub parts: String,
+    /// JSON array of `[offset, length]` staging objects.
+    pub staged: String,
+    /// The init request's metadata (JSON).
+    pub metadata: Option<String>,
+    /// The video made from the upload.
+    pub video_id: Option<i64>,
+    /// When the object was completed (ms).
+    pub completed_at: Option<i64>,
+}
+
+const SESSION_COLUMNS: &str = "id, purpose, user_id, runner_job_id, object_key, content_type, total_size, \
+     received, part_size, multipart_id, parts, staged, metadata, video_id, completed_at";
+
+impl Session {
+    /// Whether every byte is stored.
+    pub fn all_received(&self) -> bool {
+        self.received == self.total_size
+    }
+
+    fn uploaded_parts(&self) -> Result<Vec<UploadedPart>, DomainError> {
+        serde_json::from_str(&self.parts)
+            .map_err(|e| DomainError::Inconsistent(format!("upload {} parts: {e}", self.id)))
+    }
+
+    fn staged_chunks(&self) -> Result<Vec<(u64, u64)>, DomainError> {
+        serde_json::from_str(&self.staged)
+            .map_err(|e| DomainError::Inconsistent(format!("upload {} staging: {e}", self.id)))
+    }
+
+    /// A staging object's key names its length too: a writer that lost a race with a chunk of
+    /// another size must not overwrite the winner's bytes.
+    fn staging_key(&self, offset: u64, len: u64) -> String {
+        format!("{}{offset:020}-{len}", self.staging_prefix())
+    }
+
+    fn staging_prefix(&self) -> String {
+        format!("staging/{}/", self.id)
+    }
+}
+
+/// A new session's fields.
+#[derive(Debug, Clone)]
+pub struct NewSession<'a> {
+    /// The upload id.
+    pub id: &'a str,
+    /// See [`purpose`].
+    pub purpose: &'a str,
+    /// The uploading user.
+    pub user_id: Option<i64>,
+    /// The runner job.
+    pub runner_job_id: Option<i64>,
+    /// Identifies a repeated init (creators' uploads).
+    pub fingerprint: Option<&'a str>,
+    /// Destination key.
+    pub object_key: &'a str,
+    /// Destination content type.
+    pub content_type: Option<&'a str>,
+    /// Announced size.
+    pub total_size: u64,
+    /// Metadata to keep until completion.
+    pub metadata: Option<&'a str>,
+}
+
+fn size_value(n: u64) -> Result<i64, DomainError> {
+    // SQL integers stay below 2^53 (D1 returns JavaScript numbers).
+    i64::try_from(n)
+        .ok()
+        .filter(|n| *n < (1 << 53))
+        .ok_or_else(|| DomainError::Inconsistent(format!("size {n} is above 2^53")))
+}
+
+/// Inserts a session unless one with this id exists; returns the stored row either way.
+pub async fn open(ports: &Ports<'_>, new: &NewSession<'_>) -> Result<Session, DomainError> {
+    let now = ports.clock.now_millis();
+    ports
+        .sql
+        .execute(
+            Statement::new(
+                "INSERT OR IGNORE INTO upload_sessions (id, purpose, user_id, runner_job_id, fingerprint, \
+                 object_key, content_type, total_size, part_size, metadata, created_at, updated_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)",
+            )
+            .bind(new.id)
+            .bind(new.purpose)
+            .bind(new.user_id)
+            .bind(new.runner_job_id)
+            .bind(new.fingerprint)
+            .bind(new.object_key)
+            .bind(new.content_type)
+            .bind(size_value(new.total_size)?)
+            .bind(size_value(PART_SIZE)?)
+            .bind(new.metadata)
+            .bind(now),
+        )
+        .await?;
+    find(ports.sql, new.id)
+        .await?
+        .ok_or_else(|| DomainError::Inconsistent(format!("upload {} vanished after creation", new.id)))
+}
+
+/// The session with this id.
+pub async fn find(sql: &dyn Sql, id: &str) -> Result<Option<Session>, DomainError> {
+    Ok(sql
+        .fetch_optional(
+            Statement::new(format!("SELECT {SESSION_COLUMNS} FROM upload_sessions WHERE id = ?1")).bind(id),
+        )
+        .await?)
+}
+
+/// The unfinished session a repeated init names.
+pub async fn find_by_fingerprint(sql: &dyn Sql, fingerprint: &str) -> Result<Option<Session>, DomainError> {
+    Ok(sql
+        .fetch_optional(
+            Statement::new(format!("SELECT {SESSION_COLUMNS} FROM upload_sessions WHERE fingerprint = ?1"))
+                .bind(fingerprint),
+        )
+        .await?)
+}
+
+/// Stores `bytes` as the chunk starting at byte `first`, and returns the session as it is now.
+///
+/// A chunk the session already holds entirely is accepted again without effect (a client that
+/// lost the answer repeats it).
+pub async fn append(
+    ports: &Ports<'_>,
+    session: &Session,
+    first: u64,
+    bytes: Bytes,
+) -> Result<Session, UploadError> {
+    let len = bytes.len() as u64;
+    if len > MAX_CHUNK {
+        return Err(UploadError::ChunkTooLarge);
+    }
+    let end = first.checked_add(len).ok_or_else(|| UploadError::BadRange("range overflows".into()))?;
+    if end > session.total_size {
+        return Err(UploadError::BadRange(format!(
+            "bytes {first}-{end} reach past the announced {} bytes",
+            session.total_size
+        )));
+    }
+    if end <= session.received && (len > 0 || first <= session.received) {
+        return Ok(session.clone());
+    }
+    if first != session.received {
+        return Err(UploadError::RangeMismatch { first, received: session.received });
+    }
+
+    let mut parts = session.uploaded_parts()?;
+    let staged = session.staged_chunks()?;
+    let staged_len: u64 = staged.iter().map(|(_, l)| l).sum();
+    let received = end;
+    let complete = received == session.total_size;
+    let mut multipart_id = session.multipart_id.clone();
+    let mut new_staged = staged.clone();
+    let consumed_staging;
+
+    if complete && parts.is_empty() && staged_len + len < session.part_size {
+        // Everything fits in one object: `finish` stores it in a single put from staging.
+        if len > 0 {
+            ports.objects.put(&session.staging_key(first, len), bytes, None).await?;
+            new_staged.push((first, len));
+        }
+        consumed_staging = Vec::new();
+    } else if staged_len + len >= session.part_size || complete {
+        let head = read_staged(ports, session, &staged).await?;
+        let combined_len = staged_len + len;
+        let whole_parts = combined_len / session.part_size;
+        let rest = combined_len % session.part_size;
+        // The final rest is the (smaller) last part; otherwise it waits in staging.
+        let cut_parts = if complete && rest > 0 { whole_parts + 1 } else { whole_parts };
+        let id = match &multipart_id {
+            Some(id) => id.clone(),
+            None => {
+                ports.objects.create_multipart(&session.object_key, session.content_type.as_deref()).await?
+            }
+        };
+        for k in 0..cut_parts {
+            let from = k * session.part_size;
+            let to = ((k + 1) * session.part_size).min(combined_len);
+            let part = slice_of(&head, &bytes, from, to);
+            let number = u16::try_from(parts.len() + 1)
+                .ok()
+                .filter(|n| *n <= 10_000)
+                .ok_or_else(|| UploadError::BadRange("more than 10,000 parts".into()))?;
+            parts.push(ports.objects.upload_part(&session.object_key, &id, number, part).await?);
+        }
+        multipart_id = Some(id);
+        new_staged.clear();
+        if !complete && rest > 0 {
+            let offset = received - rest;
+            let tail = slice_of(&head, &bytes, combined_len - rest, combined_len);
+            ports.objects.put(&session.staging_key(offset, rest), tail, None).await?;
+            new_staged.push((offset, rest));
+        }
+        consumed_staging = staged;
+    } else {
+        ports.objects.put(&session.staging_key(first, len), bytes, None).await?;
+        new_staged.push((first, len));
+        consumed_staging = Vec::new();
+    }
+
+    let parts_json = serde_json::to_string(&parts).map_err(|e| DomainError::Inconsistent(e.to_string()))?;
+    let staged_json =
+        serde_json::to_string(&new_staged).map_err(|e| DomainError::Inconsistent(e.to_string()))?;
+    let changed = ports
+        .sql
+        .execute(
+            Statement::new(
+                "UPDATE upload_sessions SET received = ?1, parts = ?2, staged = ?3, multipart_id = ?4, \
+                 updated_at = ?5 WHERE id = ?6 AND received = ?7",
+            )
+            .bind(size_value(received)?)
+            .bind(parts_json.clone())
+            .bind(staged_json.clone())
+            .bind(multipart_id.clone())
+            .bind(ports.clock.now_millis())
+            .bind(session.id.as_str())
+            .bind(size_value(session.received)?),
+        )
+        .await?;
+    if changed == 0 {
+        return Err(UploadError::Concurrent);
+    }
+    for (offset, len) in consumed_staging {
+        // The row no longer names it; a failure here only leaves garbage for `finish` or the sweep.
+        let _ = ports.objects.delete(&session.staging_key(offset, len)).await;
+    }
+    Ok(Session { received, parts: parts_json, staged: staged_json, multipart_id, ..session.clone() })
+}
+
+/// Bytes `[from, to)` of `head ++ tail`, copying only when the range spans both.
+fn slice_of(head: &Bytes, tail: &Bytes, from: u64, to: u64) -> Bytes {
+    let h = head.len() as u64;
+    let (from, to) = (from as usize, to as usize);
+    if to as u64 <= h {
+        head.slice(from..to)
+    } else if from as u64 >= h {
+        tail.slice(from - h as usize..to - h as usize)
+    } else {
+        let mut joined = BytesMut::with_capacity(to - from);
+        joined.extend_from_slice(&head[from..]);
+        joined.extend_from_slice(&tail[..to - h as usize]);
+        joined.freeze()
+    }
+}
+
+async fn read_staged(
+    ports: &Ports<'_>,
+    session: &Session,
+    staged: &[(u64, u64)],
+) -> Result<Bytes, UploadError> {
+    if let [(offset, _)] = staged {
+        return Ok(read_one(ports, session, *offset, staged[0].1).await?);
+    }
+    let mut joined = BytesMut::new();
+    for (offset, len) in staged {
+        joined.extend_from_slice(&read_one(ports, session, *offset, *len).await?);
+    }
+    Ok(joined.freeze())
+}
+
+async fn read_one(ports: &Ports<'_>, session: &Session, offset: u64, len: u64) -> Result<Bytes, DomainError> {
+    let key = session.staging_key(offset, len);
+    let body = ports
+        .objects
+        .get(&key, None)
+        .await?
+        .ok_or_else(|| DomainError::Inconsistent(format!("staging object {key} is missing")))?;
+    if body.bytes.len() as u64 != len {
+        return Err(DomainError::Inconsistent(format!("staging object {key} has the wrong size")));
+    }
+    Ok(body.bytes)
+}
+
+/// Makes the stored object out of a session that has every byte, and marks it completed.
+/// Safe to call again: a completed object is found and kept.
+pub async fn finish(ports: &Ports<'_>, session: &Session) -> Result<ObjectMeta, DomainError> {
+    if !session.all_received() {
+        return Err(DomainError::Inconsistent(format!("upload {} is not complete", session.id)));
+    }
+    let staged = session.staged_chunks()?;
+    let meta = match &session.multipart_id {
+        None => {
+            let bytes = match read_staged(ports, session, &staged).await {
+                Ok(bytes) => bytes,
+                Err(error) => return already_stored(ports, session, error.to_string()).await,
+            };
+            let meta = ports.objects.put(&session.object_key, bytes, session.content_type.as_deref()).await?;
+            meta
+        }
+        Some(id) => {
+            match ports.objects.complete_multipart(&session.object_key, id, session.uploaded_parts()?).await {
+                Ok(meta) => meta,
+                Err(error) => return already_stored(ports, session, error.to_string()).await,
+            }
+        }
+    };
+    remove_staging(ports, session).await?;
+    ports
+        .sql
+        .execute(
+            Statement::new("UPDATE upload_sessions SET completed_at = ?1, updated_at = ?1 WHERE id = ?2")
+                .bind(ports.clock.now_millis())
+                .bind(session.id.as_str()),
+        )
+        .await?;
+    Ok(meta)
+}
+
+/// A repeated `finish` finds its inputs gone because the first one stored the object.
+async fn already_stored(
+    ports: &Ports<'_>,
+    session: &Session,
+    cause: String,
+) -> Result<ObjectMeta, DomainError> {
+    match ports.objects.head(&session.object_key).await? {
+        Some(meta) if meta.size == session.total_size => Ok(meta),
+        _ => Err(DomainError::Inconsistent(format!("upload {} cannot be completed: {cause}", session.id))),
+    }
+}
+
+/// Deletes every staging object of a session, including those of writers that lost a race.
+async fn remove_staging(ports: &Ports<'_>, session: &Session) -> Result<(), DomainError> {
+    for key in ports.objects.list(&session.staging_prefix()).await? {
+        ports.objects.delete(&key).await?;
+    }
+    Ok(())
+}
+
+/// Records the video an upload became; `false` when another request recorded one first.
+pub async fn attach_video(sql: &dyn Sql, session_id: &str, video_id: i64) -> Result<bool, DomainError> {
+    let changed = sql
+        .execute(
+            Statement::new("UPDATE upload_sessions SET video_id = ?1 WHERE id = ?2 AND video_id IS NULL")
+                .bind(video_id)
+                .bind(session_id),
+        )
+        .await?;
+    Ok(changed == 1)
+}
+
+/// Drops a session: its multipart upload, its staging objects and its row. The finished object,
+/// if any, stays.
+pub async fn cancel(ports: &Ports<'_>, session: &Session) -> Result<(), DomainError> {
+    if session.completed_at.is_none() {
+        if let Some(id) = &session.multipart_id {
+            ports.objects.abort_multipart(&session.object_key, id).await?;
+        }
+    }
+    remove_staging(ports, session).await?;
+    ports
+        .sql
+        .execute(Statement::new("DELETE FROM upload_sessions WHERE id = ?1").bind(session.id.as_str()))
+        .await?;
+    Ok(())
+}
+
+/// Removes unfinished sessions idle for [`DANGLING_AFTER_MS`]; returns how many.
+pub async fn remove_dangling(ports: &Ports<'_>) -> Result<usize, DomainError> {
+    let cutoff = ports.clock.now_millis() - DANGLING_AFTER_MS;
+    let idle: Vec<Session> = ports
+        .sql
+        .fetch_all(
+            Statement::new(format!(
+                "SELECT {SESSION_COLUMNS} FROM upload_sessions WHERE completed_at IS NULL AND updated_at < ?1 \
+                 LIMIT 100"
+            ))
+            .bind(cutoff),
+        )
+        .await?;
+    for session in &idle {
+        cancel(ports, session).await?;
+    }
+    Ok(idle.len())
+}
