@@ -111,3 +111,6 @@ CREATE TABLE video_storyboards (
     total_height    INTEGER NOT NULL,
     sprite_duration INTEGER NOT NULL
 );
+
+-- Storage events name the original by key.
+CREATE INDEX videos_original_key ON videos (original_key) WHERE original_key IS NOT NULL;

@@ -21,6 +21,8 @@ mod ratings;
 mod registrations;
 pub mod respond;
 mod routes;
+pub mod runners;
+pub mod uploads;
 mod users;
 pub mod validate;
 pub mod videos;

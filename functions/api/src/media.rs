@@ -6,7 +6,7 @@
 
 use bytes::Bytes;
 use edgetube_domain::videos::{self, privacy, Video};
-use edgetube_domain::{file_tokens, iso8601_millis};
+use edgetube_domain::{file_tokens, iso8601_millis, renditions};
 use edgetube_manifest::playlist::{inject_video_file_token, PlaylistKind};
 use edgetube_ports::{ObjectBody, ObjectRange};
 use http::{header, Method, Response, StatusCode};
@@ -55,7 +55,7 @@ async fn check_media_access(ctx: &Ctx<'_>, video: &Video) -> Result<(), Problem>
 }
 
 /// A single `bytes=` range against an object of `size` bytes; `Err` when unsatisfiable.
-fn parse_range(value: &str, size: u64) -> Result<ObjectRange, ()> {
+pub(crate) fn parse_range(value: &str, size: u64) -> Result<ObjectRange, ()> {
     let spec = value.strip_prefix("bytes=").ok_or(())?;
     if spec.contains(',') {
         return Err(());
@@ -178,6 +178,53 @@ pub async fn serve(ctx: &Ctx<'_>, video_uuid: &str, file: &str) -> Answer {
         None => base.status(StatusCode::OK).body(bytes),
     };
     response.map_err(Problem::internal_from)
+}
+
+/// `GET|HEAD /lazy-static/{thumbnails,previews,storyboards}/<file>`: the images a transcoding job
+/// made. PeerTube serves them to anyone, whatever the video's privacy; their names are fresh each
+/// time they are made, so they never change.
+pub async fn serve_image(ctx: &Ctx<'_>, directory: &str, file: &str) -> Answer {
+    let not_found = || Problem::not_found("File not found");
+    if !file_name_is_safe(file) || !matches!(directory, "thumbnails" | "previews" | "storyboards") {
+        return Err(not_found());
+    }
+    let key = format!("{directory}/{file}");
+    let body =
+        ctx.ports.objects.get(&key, None).await.map_err(Problem::internal_from)?.ok_or_else(not_found)?;
+    let base = Response::builder()
+        .header(header::CONTENT_TYPE, content_type(file))
+        .header(header::CACHE_CONTROL, IMMUTABLE)
+        .header(header::ETAG, body.meta.http_etag.as_str());
+    if ctx
+        .header("if-none-match")
+        .is_some_and(|tags| tags.split(',').any(|t| t.trim() == body.meta.http_etag))
+    {
+        return base.status(StatusCode::NOT_MODIFIED).body(Bytes::new()).map_err(Problem::internal_from);
+    }
+    let bytes = if ctx.request.method() == Method::HEAD { Bytes::new() } else { body.bytes };
+    base.status(StatusCode::OK).body(bytes).map_err(Problem::internal_from)
+}
+
+/// `GET /api/v1/videos/{id}/storyboards`
+pub async fn storyboards(ctx: &Ctx<'_>, id: &str) -> Answer {
+    let video = find(ctx, id).await?;
+    check_can_see(ctx, &video).await?;
+    let storyboard =
+        renditions::storyboard_of(ctx.ports.sql, video.id).await.map_err(Problem::internal_from)?;
+    let list: Vec<serde_json::Value> = storyboard
+        .iter()
+        .map(|s| {
+            json!({
+                "storyboardPath": format!("/lazy-static/{}", s.file_key),
+                "totalHeight": s.total_height,
+                "totalWidth": s.total_width,
+                "spriteWidth": s.sprite_width,
+                "spriteHeight": s.sprite_height,
+                "spriteDuration": s.sprite_duration,
+            })
+        })
+        .collect();
+    respond::json(&json!({"storyboards": list}))
 }
 
 /// `POST /api/v1/videos/{id}/token`: a file token for whoever may see the video.

@@ -5,8 +5,8 @@ use http::{Method, Response, StatusCode};
 
 use crate::context::Ctx;
 use crate::{
-    accounts, auth, channels, comments, config, media, rate_limit, ratings, registrations, respond, users,
-    videos, views, Problem,
+    accounts, auth, channels, comments, config, media, rate_limit, ratings, registrations, respond, runners,
+    uploads, users, videos, views, Problem,
 };
 
 /// Answers an `/api/...` request; `segments` is the path split on `/` after `api/v1`.
@@ -63,6 +63,11 @@ pub async fn route(ctx: &Ctx<'_>, segments: &[&str]) -> Response<Bytes> {
         ["videos", "licences"] if get => videos::licences(),
         ["videos", "languages"] if get => videos::languages(),
         ["videos", "privacies"] if get => videos::privacies(),
+        ["videos", "upload-resumable"] if post => uploads::init_resumable(ctx).await,
+        ["videos", "upload-resumable"] if put => uploads::put_chunk(ctx).await,
+        ["videos", "upload-resumable"] if delete => uploads::cancel(ctx).await,
+        ["videos", "upload"] if post => uploads::legacy(ctx).await,
+        ["videos", id, "storyboards"] if get => media::storyboards(ctx, id).await,
         ["videos"] if get => videos::list(ctx).await,
         ["videos", id] if get => videos::get(ctx, id).await,
         ["videos", id] if put => videos::update(ctx, id).await,
@@ -78,6 +83,29 @@ pub async fn route(ctx: &Ctx<'_>, segments: &[&str]) -> Response<Bytes> {
         ["users", "me", "videos", id, "rating"] if get => ratings::my_rating(ctx, id).await,
         ["videos", id, "views"] if post => views::add(ctx, id).await,
         ["videos", id, "token"] if post => media::issue_token(ctx, id).await,
+
+        ["runners", "register"] if post => runners::register(ctx).await,
+        ["runners", "unregister"] if post => runners::unregister(ctx).await,
+        ["runners", "registration-tokens"] if get => runners::registration_tokens(ctx).await,
+        ["runners", "registration-tokens", "generate"] if post => {
+            runners::generate_registration_token(ctx).await
+        }
+        ["runners", "registration-tokens", id] if delete => runners::delete_registration_token(ctx, id).await,
+        ["runners"] if get => runners::list(ctx).await,
+        ["runners", id] if delete => runners::remove(ctx, id).await,
+        ["runners", "jobs"] if get => runners::jobs(ctx).await,
+        ["runners", "jobs", "request"] if post => runners::request(ctx).await,
+        ["runners", "jobs", job, "accept"] if post => runners::accept(ctx, job).await,
+        ["runners", "jobs", job, "update"] if post => runners::update(ctx, job).await,
+        ["runners", "jobs", job, "success"] if post => runners::success(ctx, job).await,
+        ["runners", "jobs", job, "error"] if post => runners::error(ctx, job).await,
+        ["runners", "jobs", job, "abort"] if post => runners::abort(ctx, job).await,
+        ["runners", "jobs", job, "files", "videos", _, "max-quality"] if post => {
+            runners::download(ctx, job).await
+        }
+        ["runners", "jobs", job, "files", "upload", kind, name] if put => {
+            runners::upload(ctx, job, kind, name).await
+        }
 
         _ => return unknown_route(),
     };

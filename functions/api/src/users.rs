@@ -118,8 +118,12 @@ pub async fn me(ctx: &Ctx<'_>) -> Answer {
 
 /// `GET /api/v1/users/me/video-quota-used`
 pub async fn quota_used(ctx: &Ctx<'_>) -> Answer {
-    ctx.caller().await?;
-    respond::json(&json!({"videoQuotaUsed": 0, "videoQuotaUsedDaily": 0}))
+    let caller = ctx.caller().await?;
+    let day_ago = ctx.ports.clock.now_millis() - 24 * 3600 * 1000;
+    let (used, daily) = edgetube_domain::videos::quota_used(ctx.ports.sql, caller.user.account_id, day_ago)
+        .await
+        .map_err(Problem::internal_from)?;
+    respond::json(&json!({"videoQuotaUsed": used, "videoQuotaUsedDaily": daily}))
 }
 
 #[derive(Deserialize)]

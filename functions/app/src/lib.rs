@@ -16,6 +16,7 @@ use std::cell::Cell;
 
 use bytes::Bytes;
 use edgetube_api::Problem;
+use edgetube_domain::runner_jobs::{self, EventOutcome, StorageEvent};
 use edgetube_domain::{bootstrap, InstanceConfig};
 use edgetube_ports::Ports;
 use http::{Request, Response};
@@ -58,4 +59,33 @@ impl App {
         headers::add_common(response.headers_mut());
         response
     }
+
+    /// Handles one message of the job queue: R2's object-created notifications (or the same
+    /// message sent by the worker itself where storage emits none) become transcoding jobs.
+    ///
+    /// Delivery is at least once and the same event makes one job. A message about an object no
+    /// video names yet is delivered again later ([`QueueOutcome::RetryLater`]), since the event
+    /// can overtake the request that creates the video row; malformed messages are dropped.
+    pub async fn handle_queue_message(&self, ports: &Ports<'_>, message: &serde_json::Value) -> QueueOutcome {
+        let Ok(event) = serde_json::from_value::<StorageEvent>(message.clone()) else {
+            return QueueOutcome::Drop("not a storage event");
+        };
+        match runner_jobs::on_storage_event(ports, &self.config, &event).await {
+            Ok(EventOutcome::Created(_) | EventOutcome::Duplicate) => QueueOutcome::Done,
+            Ok(EventOutcome::Ignored(reason)) => QueueOutcome::Drop(reason),
+            Ok(EventOutcome::NotYetKnown) => QueueOutcome::RetryLater,
+            Err(_) => QueueOutcome::RetryLater,
+        }
+    }
+}
+
+/// What the platform should do with a queue message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueueOutcome {
+    /// Handled: acknowledge it.
+    Done,
+    /// Not for us: acknowledge it; the reason is for the log.
+    Drop(&'static str),
+    /// Deliver again after a delay (the queue's retry limit bounds the attempts).
+    RetryLater,
 }

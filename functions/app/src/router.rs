@@ -17,7 +17,7 @@ pub async fn route(ports: &Ports<'_>, config: &InstanceConfig, request: &Request
         return headers::preflight();
     }
     let path = request.uri().path();
-    let api_decision = if path.starts_with("/api/") {
+    let api_decision = if path.starts_with("/api/") && !is_bulk_transfer(path) {
         match rate_limit::check(ports, "api", config.api_rate_limit, request).await {
             Ok(decision) => decision,
             Err(refusal) => return refusal,
@@ -49,6 +49,10 @@ pub async fn route(ports: &Ports<'_>, config: &InstanceConfig, request: &Request
                 _ => Err(Problem::not_found("File not found")),
             }
         }
+        (&Method::GET | &Method::HEAD, ["lazy-static", directory, file]) => {
+            edgetube_api::media::serve_image(&edgetube_api::Ctx { ports, config, request }, directory, file)
+                .await
+        }
         (_, ["api", "v1", rest @ ..]) => {
             Ok(edgetube_api::route(&edgetube_api::Ctx { ports, config, request }, rest).await)
         }
@@ -65,6 +69,13 @@ pub async fn route(ports: &Ports<'_>, config: &InstanceConfig, request: &Request
         rate_limit::add_headers(&mut response, &decision);
     }
     response
+}
+
+/// Upload chunks and runner calls are exempt from the per-address API limit: a 1 MB-chunked
+/// upload alone sends hundreds of requests, and a runner polls every second. Both are
+/// authenticated on every request (bearer, runner token), which bounds who can send them.
+fn is_bulk_transfer(path: &str) -> bool {
+    path.starts_with("/api/v1/videos/upload-resumable") || path.starts_with("/api/v1/runners/")
 }
 
 fn unknown_api_route() -> Response<Bytes> {

@@ -4,7 +4,7 @@ use edgetube_domain::{ConfigError, InstanceConfig};
 use worker::Env;
 
 /// Variables from `[vars]` and secrets (`.dev.vars` locally, `wrangler secret put` deployed).
-const NAMES: [&str; 12] = [
+const NAMES: [&str; 18] = [
     "PUBLIC_ORIGIN",
     "ALLOW_HTTP",
     "INSTANCE_NAME",
@@ -17,6 +17,12 @@ const NAMES: [&str; 12] = [
     "SIGNUP_POLICY",
     "API_RATE_LIMIT",
     "LOGIN_RATE_LIMIT",
+    "TRANSCODING_RESOLUTIONS",
+    "RUNNER_REGISTRATION_TOKEN",
+    "RUNNER_JOB_STALE_SECONDS",
+    "RUNNER_JOB_MAX_FAILURES",
+    "EMULATE_R2_NOTIFICATIONS",
+    "LEGACY_UPLOAD_MAX_BYTES",
 ];
 
 /// The instance configuration from the Worker's environment.

@@ -22,9 +22,11 @@ use std::rc::Rc;
 
 use bytes::Bytes;
 use edgetube_api::InternalError;
-use edgetube_app::App;
+use edgetube_app::{App, QueueOutcome};
 use edgetube_ports::Ports;
-use worker::{console_error, event, Context, Env, Request, Response};
+use worker::{
+    console_error, event, Context, Env, MessageBatch, MessageExt, QueueRetryOptionsBuilder, Request, Response,
+};
 
 thread_local! {
     /// One `App` per isolate: it remembers that bootstrap already ran.
@@ -103,6 +105,26 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
         console_error!("{}: {cause}", response.status());
     }
     from_http(response)
+}
+
+/// The job queue's consumer: storage events become transcoding jobs.
+#[event(queue)]
+async fn queue(batch: MessageBatch<serde_json::Value>, env: Env, _ctx: Context) -> worker::Result<()> {
+    let app = app(&env).map_err(worker::Error::RustError)?;
+    let bound = Bound::new(&env)?;
+    for message in batch.messages()? {
+        match app.handle_queue_message(&bound.ports(), message.body()).await {
+            QueueOutcome::Done => message.ack(),
+            QueueOutcome::Drop(reason) => {
+                console_error!("dropping queue message {}: {reason}", message.id());
+                message.ack();
+            }
+            QueueOutcome::RetryLater => {
+                message.retry_with_options(&QueueRetryOptionsBuilder::new().with_delay_seconds(5).build());
+            }
+        }
+    }
+    Ok(())
 }
 
 async fn into_http(mut req: Request) -> worker::Result<http::Request<Bytes>> {

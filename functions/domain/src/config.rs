@@ -85,6 +85,38 @@ pub struct InstanceConfig {
     pub api_rate_limit: RateLimit,
     /// Login attempts per client address (PeerTube's default: 15 per 5 min).
     pub login_rate_limit: RateLimit,
+    /// Uploads, transcoding and runners.
+    pub media: MediaConfig,
+}
+
+/// The media pipeline's settings.
+#[derive(Clone, PartialEq, Eq)]
+pub struct MediaConfig {
+    /// Resolutions (short side) to make when the input is at least as large (`TRANSCODING_RESOLUTIONS`).
+    pub resolutions: Vec<u32>,
+    /// A registration token accepted besides those administrators generate
+    /// (`RUNNER_REGISTRATION_TOKEN`, a secret): how a deployment pairs its own runner.
+    pub runner_registration_token: Option<String>,
+    /// A processing job without news for this long goes back to pending (`RUNNER_JOB_STALE_SECONDS`).
+    pub job_stale_after_ms: i64,
+    /// Failures after which a job is errored and its video marked failed (`RUNNER_JOB_MAX_FAILURES`).
+    pub job_max_failures: i64,
+    /// Send R2's object-created notification ourselves after an upload (`EMULATE_R2_NOTIFICATIONS`):
+    /// on only where storage does not (wrangler dev).
+    pub emulate_storage_events: bool,
+    /// Largest body of the legacy one-request upload (`LEGACY_UPLOAD_MAX_BYTES`).
+    pub legacy_upload_max_bytes: u64,
+}
+
+impl std::fmt::Debug for MediaConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MediaConfig")
+            .field("resolutions", &self.resolutions)
+            .field("job_stale_after_ms", &self.job_stale_after_ms)
+            .field("job_max_failures", &self.job_max_failures)
+            .field("emulate_storage_events", &self.emulate_storage_events)
+            .finish_non_exhaustive()
+    }
 }
 
 /// PeerTube's three signup settings.
@@ -172,6 +204,30 @@ pub enum ConfigError {
     },
 }
 
+/// PeerTube's resolutions, each of which an instance may enable.
+const KNOWN_RESOLUTIONS: [u32; 8] = [144, 240, 360, 480, 720, 1080, 1440, 2160];
+
+fn parse_list(name: &'static str, raw: Option<&str>) -> Result<Vec<u32>, ConfigError> {
+    let Some(raw) = raw else { return Ok(vec![1080, 720, 480, 360, 240]) };
+    raw.split(',')
+        .map(|item| {
+            item.trim().parse().ok().filter(|r| KNOWN_RESOLUTIONS.contains(r)).ok_or_else(|| {
+                ConfigError::Invalid { name, reason: format!("{item:?} is not one of {KNOWN_RESOLUTIONS:?}") }
+            })
+        })
+        .collect()
+}
+
+fn number(name: &'static str, raw: Option<&str>, default: i64) -> Result<i64, ConfigError> {
+    match raw {
+        None => Ok(default),
+        Some(raw) => raw.trim().parse().ok().filter(|n| *n > 0).ok_or_else(|| ConfigError::Invalid {
+            name,
+            reason: format!("expected a positive integer, got {raw:?}"),
+        }),
+    }
+}
+
 /// The shortest key-encryption secret accepted (characters): 256 bits of hex.
 const MIN_SECRET_LEN: usize = 32;
 
@@ -221,6 +277,20 @@ impl InstanceConfig {
                 "LOGIN_RATE_LIMIT",
                 get("LOGIN_RATE_LIMIT").unwrap_or("15/300"),
             )?,
+            media: MediaConfig {
+                resolutions: parse_list("TRANSCODING_RESOLUTIONS", get("TRANSCODING_RESOLUTIONS"))?,
+                runner_registration_token: get("RUNNER_REGISTRATION_TOKEN").map(str::to_owned),
+                job_stale_after_ms: 1000
+                    * number("RUNNER_JOB_STALE_SECONDS", get("RUNNER_JOB_STALE_SECONDS"), 120)?,
+                job_max_failures: number("RUNNER_JOB_MAX_FAILURES", get("RUNNER_JOB_MAX_FAILURES"), 3)?,
+                emulate_storage_events: flag("EMULATE_R2_NOTIFICATIONS")?,
+                legacy_upload_max_bytes: number(
+                    "LEGACY_UPLOAD_MAX_BYTES",
+                    get("LEGACY_UPLOAD_MAX_BYTES"),
+                    64 * 1024 * 1024,
+                )?
+                .unsigned_abs(),
+            },
             origin,
             admin_password,
             key_encryption_secret,

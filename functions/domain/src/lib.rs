@@ -23,12 +23,15 @@ pub mod oauth;
 pub mod password;
 pub mod ratings;
 pub mod registrations;
+pub mod renditions;
+pub mod runner_jobs;
+pub mod runners;
 pub mod uploads;
 pub mod users;
 pub mod videos;
 pub mod views;
 
-pub use config::{ConfigError, InstanceConfig, Origin, RateLimit, SignupPolicy};
+pub use config::{ConfigError, InstanceConfig, MediaConfig, Origin, RateLimit, SignupPolicy};
 pub use error::DomainError;
 
 /// Username of the instance `Application` actor, fixed by PeerTube (`/accounts/peertube`).

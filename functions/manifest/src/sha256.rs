@@ -87,6 +87,16 @@ impl SegmentHashes {
         Ok(())
     }
 
+    /// Records hashes computed elsewhere (by the runner that holds the bytes) under `file_name`,
+    /// sorted by offset (replacing an earlier entry of that name).
+    pub fn add_hashes(&mut self, file_name: &str, mut hashes: Vec<(ByteRange, String)>) {
+        hashes.sort_by_key(|(range, _)| range.offset);
+        match self.files.iter_mut().find(|(name, _)| name == file_name) {
+            Some(entry) => entry.1 = hashes,
+            None => self.files.push((file_name.to_owned(), hashes)),
+        }
+    }
+
     /// The recorded files, in order, with their ranges and hashes.
     pub fn files(&self) -> impl Iterator<Item = (&str, &[(ByteRange, String)])> {
         self.files.iter().map(|(name, hashes)| (name.as_str(), hashes.as_slice()))

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use edgetube_domain::actors::{self, LocalActor};
 use edgetube_domain::videos::constants::{self, CATEGORIES, COMMENTS_POLICIES, LICENCES, PRIVACIES, STATES};
 use edgetube_domain::videos::{self, Video};
-use edgetube_domain::{iso8601_millis, users, Origin};
+use edgetube_domain::{iso8601_millis, renditions, users, Origin};
 use serde_json::{json, Map, Value};
 
 use crate::context::Ctx;
@@ -144,8 +144,7 @@ pub async fn details(ctx: &Ctx<'_>, video: &Video) -> Result<Value, Problem> {
         "channel": channel,
         "blacklisted": false,
         "blacklistedReason": null,
-        // Filled once the media pipeline stores renditions.
-        "streamingPlaylists": [],
+        "streamingPlaylists": streaming_playlists(ctx, video).await?,
         "files": [],
         "support": video.support,
         "tags": tags,
@@ -161,6 +160,69 @@ pub async fn details(ctx: &Ctx<'_>, video: &Video) -> Result<Value, Problem> {
         object.extend(rest);
     }
     Ok(Value::Object(object))
+}
+
+/// The base URL of a video's HLS files: private media goes through the `/private/` path that
+/// checks tokens.
+fn hls_base(origin: &Origin, video: &Video) -> String {
+    let private = if matches!(video.privacy, videos::privacy::PUBLIC | videos::privacy::UNLISTED) {
+        ""
+    } else {
+        "private/"
+    };
+    origin.join(&format!("/static/streaming-playlists/hls/{private}{}/", video.uuid))
+}
+
+fn resolution_label(resolution: i64) -> String {
+    if resolution == 0 {
+        "Audio only".to_owned()
+    } else {
+        format!("{resolution}p")
+    }
+}
+
+/// PeerTube's `streamingPlaylists`: one HLS playlist with a file per rendition, once the first
+/// rendition is stored.
+async fn streaming_playlists(ctx: &Ctx<'_>, video: &Video) -> Result<Value, Problem> {
+    let (Some(master), Some(sha)) = (&video.hls_master_key, &video.hls_sha256_key) else {
+        return Ok(json!([]));
+    };
+    let origin = &ctx.config.origin;
+    let base = hls_base(origin, video);
+    let name = |key: &str| key.rsplit('/').next().unwrap_or(key).to_owned();
+    let files = renditions::files(ctx.ports.sql, video.id).await.map_err(Problem::internal_from)?;
+    let files: Vec<Value> = files
+        .iter()
+        .map(|f| {
+            let url = format!("{base}{}", f.file_name);
+            json!({
+                "id": f.id,
+                "resolution": {"id": f.resolution, "label": resolution_label(f.resolution)},
+                "width": f.width,
+                "height": f.height,
+                // No torrents: peers share segments through the HLS P2P loader instead.
+                "magnetUri": null,
+                "size": f.size,
+                "fps": f.fps,
+                "torrentUrl": null,
+                "torrentDownloadUrl": null,
+                "fileUrl": url,
+                "fileDownloadUrl": url,
+                "metadataUrl": origin.join(&format!("/api/v1/videos/{}/metadata/{}", video.uuid, f.id)),
+                "hasAudio": f.has_audio != 0,
+                "hasVideo": f.has_video != 0,
+                "storage": 1,
+            })
+        })
+        .collect();
+    Ok(json!([{
+        "id": video.id,
+        "type": 1,
+        "playlistUrl": format!("{base}{}", name(master)),
+        "segmentsSha256Url": format!("{base}{}", name(sha)),
+        "redundancies": [],
+        "files": files,
+    }]))
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 
 use edgetube_domain::videos::constants::{self, CATEGORIES, COMMENTS_POLICIES, LICENCES, PRIVACIES};
 use edgetube_domain::videos::{self, privacy, Video, VideoUpdate};
-use edgetube_domain::{actors, parse_iso8601_millis};
+use edgetube_domain::{actors, parse_iso8601_millis, renditions};
 use http::StatusCode;
 use serde_json::{json, Map, Value};
 
@@ -111,7 +111,7 @@ fn string_list(
 }
 
 /// Reads and validates the body of `PUT /videos/{id}`, collecting every refusal.
-fn read_update(body: &Map<String, Value>) -> Result<VideoUpdate, Problem> {
+pub(crate) fn read_update(body: &Map<String, Value>) -> Result<VideoUpdate, Problem> {
     let mut checks = Checks::default();
     let mut change = VideoUpdate::default();
     if let Some(value) = body.get("name") {
@@ -247,8 +247,15 @@ pub async fn update(ctx: &Ctx<'_>, id: &str) -> Answer {
 /// `DELETE /api/v1/videos/{id}`
 pub async fn delete(ctx: &Ctx<'_>, id: &str) -> Answer {
     let (_, video) = manageable(ctx, id).await?;
-    // The media pipeline will remove these objects; until it exists no object is ever written.
-    let _object_keys = videos::delete(ctx.ports.sql, &video).await.map_err(Problem::internal_from)?;
+    // Keys first: the row's deletion cascades to the files, storyboard and jobs naming them.
+    let keys = renditions::object_keys(ctx.ports, &video).await.map_err(Problem::internal_from)?;
+    videos::delete(ctx.ports.sql, &video).await.map_err(Problem::internal_from)?;
+    for key in keys {
+        // The row is gone, so a key left behind is unreachable garbage, not a broken video.
+        if let Err(error) = ctx.ports.objects.delete(&key).await {
+            return Err(Problem::internal_from(format!("video deleted but {key} stays: {error}")));
+        }
+    }
     Ok(respond::no_content())
 }
 

@@ -36,6 +36,8 @@ pub mod state {
     pub const PUBLISHED: i64 = 1;
     /// Waiting for the transcoder.
     pub const TO_TRANSCODE: i64 = 2;
+    /// The transcoder gave up on the file.
+    pub const TRANSCODING_FAILED: i64 = 7;
 }
 
 /// A stored video, with the account that owns its channel.
@@ -326,6 +328,30 @@ pub async fn find_by_uuid(sql: &dyn Sql, uuid: &str) -> Result<Option<Video>, Do
     find_where(sql, "v.uuid = ?1", uuid.into()).await
 }
 
+/// The video with row id `id`.
+pub async fn find_by_id(sql: &dyn Sql, id: i64) -> Result<Option<Video>, DomainError> {
+    find_where(sql, "v.id = ?1", id.into()).await
+}
+
+/// The video whose uploaded original is stored under `key`.
+pub async fn find_by_original_key(sql: &dyn Sql, key: &str) -> Result<Option<Video>, DomainError> {
+    find_where(sql, "v.original_key = ?1", key.into()).await
+}
+
+/// Moves a video to another state.
+pub async fn set_state(ports: &Ports<'_>, video: &Video, state: i64) -> Result<(), DomainError> {
+    ports
+        .sql
+        .execute(
+            Statement::new("UPDATE videos SET state = ?1, updated_at = ?2 WHERE id = ?3")
+                .bind(state)
+                .bind(ports.clock.now_millis())
+                .bind(video.id),
+        )
+        .await?;
+    Ok(())
+}
+
 /// How a request names a video: PeerTube accepts the numeric id, the UUID or the short UUID.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum VideoRef {
@@ -492,6 +518,26 @@ pub async fn delete(sql: &dyn Sql, video: &Video) -> Result<Vec<String>, DomainE
     ])
     .await?;
     Ok(video.object_keys())
+}
+
+/// Bytes of originals uploaded by an account, all time and since `since` (PeerTube's quota
+/// counts what a user sent).
+pub async fn quota_used(sql: &dyn Sql, account_id: i64, since: i64) -> Result<(i64, i64), DomainError> {
+    #[derive(serde::Deserialize)]
+    struct Used {
+        total: Option<i64>,
+        daily: Option<i64>,
+    }
+    let used: Option<Used> = sql
+        .fetch_optional(
+            Statement::new(
+                "SELECT SUM(v.original_size) AS total,                  SUM(CASE WHEN v.created_at >= ?2 THEN v.original_size ELSE 0 END) AS daily                  FROM videos v JOIN actors c ON c.id = v.channel_id WHERE c.owner_id = ?1",
+            )
+            .bind(account_id)
+            .bind(since),
+        )
+        .await?;
+    Ok(used.map_or((0, 0), |u| (u.total.unwrap_or(0), u.daily.unwrap_or(0))))
 }
 
 /// How many videos this instance hosts (NodeInfo's `localPosts`).

@@ -1,0 +1,445 @@
+//! `/api/v1/runners/...`: transcoding runners register, take jobs, read their input and write
+//! their results through these calls (transcode-runner/PROTOCOL.md); administrators manage
+//! registration tokens, runners and jobs.
+
+use bytes::Bytes;
+use edgetube_domain::oauth::token_hash;
+use edgetube_domain::renditions::{self, is_safe_file_name, NewRendition, RenditionError, Storyboard};
+use edgetube_domain::runner_jobs::{self, Failure, Job, JobError};
+use edgetube_domain::runners::{self, Runner};
+use edgetube_domain::uploads::{self, purpose, NewSession};
+use edgetube_domain::{iso8601_millis, videos};
+use edgetube_ports::ObjectRange;
+use http::{header, Response, StatusCode};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::context::Ctx;
+use crate::media::parse_range;
+use crate::uploads::{resume_incomplete, store_chunk};
+use crate::{pagination, respond, Problem};
+
+type Answer = Result<Response<Bytes>, Problem>;
+
+/// Most bytes one input read returns.
+const MAX_READ: u64 = 32 * 1024 * 1024;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RunnerCall {
+    runner_token: Option<String>,
+    job_token: Option<String>,
+}
+
+async fn runner_named(ctx: &Ctx<'_>, token: Option<&str>) -> Result<Runner, Problem> {
+    let token = token.unwrap_or_default();
+    runners::authenticate(ctx.ports, token)
+        .await
+        .map_err(Problem::internal_from)?
+        .ok_or_else(|| Problem::new(StatusCode::UNAUTHORIZED, "Unknown runner token"))
+}
+
+fn job_problem(error: JobError) -> Problem {
+    match error {
+        JobError::NotFound => Problem::not_found("Unknown runner job"),
+        JobError::NotPending => Problem::new(StatusCode::CONFLICT, "This runner job is not in pending state")
+            .with_code("runner_job_not_in_pending_state"),
+        JobError::NotYours => {
+            Problem::new(StatusCode::CONFLICT, "This runner job is not processing for this runner")
+                .with_code("runner_job_not_in_processing_state")
+        }
+        JobError::Domain(e) => Problem::internal_from(e),
+    }
+}
+
+/// The runner and its job, from the tokens of a JSON call.
+async fn job_call(ctx: &Ctx<'_>, uuid: &str) -> Result<(Runner, Job, Value), Problem> {
+    let body: Value = ctx.json()?;
+    let call: RunnerCall =
+        serde_json::from_value(body.clone()).map_err(|e| Problem::bad_request(e.to_string()))?;
+    let runner = runner_named(ctx, call.runner_token.as_deref()).await?;
+    let job =
+        runner_jobs::authorize(ctx.ports, uuid, runner.id, call.job_token.as_deref().unwrap_or_default())
+            .await
+            .map_err(job_problem)?;
+    Ok((runner, job, body))
+}
+
+fn state_json(state: i64) -> Value {
+    let label = runner_jobs::STATES.iter().find(|(id, _)| *id == state).map_or("Unknown", |(_, l)| l);
+    json!({"id": state, "label": label})
+}
+
+fn date(ms: Option<i64>) -> Value {
+    ms.map_or(Value::Null, |ms| json!(iso8601_millis(ms)))
+}
+
+fn job_json(ctx: &Ctx<'_>, job: &Job) -> Value {
+    json!({
+        "uuid": job.uuid,
+        "type": job.job_type,
+        "state": state_json(job.state),
+        "payload": runner_jobs::payload_for_runner(job, ctx.config.origin.as_str(), None),
+        "failures": job.failures,
+        "error": job.error,
+        "progress": job.progress,
+        "priority": job.priority,
+        "startedAt": date(job.started_at),
+        "createdAt": date(Some(job.created_at)),
+        "updatedAt": date(Some(job.updated_at)),
+        "finishedAt": date(job.finished_at),
+    })
+}
+
+/// `POST /api/v1/runners/register`
+pub async fn register(ctx: &Ctx<'_>) -> Answer {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Body {
+        registration_token: Option<String>,
+        name: Option<String>,
+        description: Option<String>,
+    }
+    let body: Body = ctx.json()?;
+    let name = body.name.filter(|n| (1..=100).contains(&n.chars().count())).ok_or_else(|| {
+        Problem::bad_request("Incorrect request parameters: name").with_invalid_param(
+            "name",
+            Value::Null,
+            "Should have a valid runner name",
+            "body",
+        )
+    })?;
+    let registered = runners::register(
+        ctx.ports,
+        ctx.config,
+        body.registration_token.as_deref().unwrap_or_default(),
+        &name,
+        body.description.as_deref(),
+    )
+    .await
+    .map_err(Problem::internal_from)?;
+    let Some((id, runner_token)) = registered else {
+        return Err(Problem::bad_request("Unknown registration token"));
+    };
+    respond::json(&json!({"id": id, "runnerToken": runner_token}))
+}
+
+/// `POST /api/v1/runners/unregister`
+pub async fn unregister(ctx: &Ctx<'_>) -> Answer {
+    let call: RunnerCall = ctx.json()?;
+    let runner = runner_named(ctx, call.runner_token.as_deref()).await?;
+    runners::remove(ctx.ports.sql, runner.id).await.map_err(Problem::internal_from)?;
+    Ok(respond::no_content())
+}
+
+/// `POST /api/v1/runners/registration-tokens/generate`
+pub async fn generate_registration_token(ctx: &Ctx<'_>) -> Answer {
+    ctx.admin().await?;
+    runners::generate_registration_token(ctx.ports).await.map_err(Problem::internal_from)?;
+    Ok(respond::no_content())
+}
+
+/// `GET /api/v1/runners/registration-tokens`
+pub async fn registration_tokens(ctx: &Ctx<'_>) -> Answer {
+    ctx.admin().await?;
+    let tokens = runners::registration_tokens(ctx.ports.sql).await.map_err(Problem::internal_from)?;
+    let data: Vec<Value> = tokens
+        .iter()
+        .map(|t| {
+            json!({"id": t.id, "registrationToken": t.token, "createdAt": iso8601_millis(t.created_at),
+                   "updatedAt": iso8601_millis(t.created_at), "registeredRunnersCount": t.registered_runners_count})
+        })
+        .collect();
+    respond::json(&json!({"total": data.len(), "data": data}))
+}
+
+/// `DELETE /api/v1/runners/registration-tokens/{id}`
+pub async fn delete_registration_token(ctx: &Ctx<'_>, id: &str) -> Answer {
+    ctx.admin().await?;
+    let id: i64 = id.parse().map_err(|_| Problem::not_found("Unknown registration token"))?;
+    if !runners::delete_registration_token(ctx.ports.sql, id).await.map_err(Problem::internal_from)? {
+        return Err(Problem::not_found("Unknown registration token"));
+    }
+    Ok(respond::no_content())
+}
+
+/// `GET /api/v1/runners`
+pub async fn list(ctx: &Ctx<'_>) -> Answer {
+    ctx.admin().await?;
+    let list = runners::list(ctx.ports.sql).await.map_err(Problem::internal_from)?;
+    let data: Vec<Value> = list
+        .iter()
+        .map(|r| {
+            json!({"id": r.id, "name": r.name, "description": r.description,
+                   "lastContact": iso8601_millis(r.last_contact), "createdAt": iso8601_millis(r.created_at),
+                   "updatedAt": iso8601_millis(r.last_contact)})
+        })
+        .collect();
+    respond::json(&json!({"total": data.len(), "data": data}))
+}
+
+/// `DELETE /api/v1/runners/{id}`
+pub async fn remove(ctx: &Ctx<'_>, id: &str) -> Answer {
+    ctx.admin().await?;
+    let id: i64 = id.parse().map_err(|_| Problem::not_found("Unknown runner"))?;
+    if !runners::remove(ctx.ports.sql, id).await.map_err(Problem::internal_from)? {
+        return Err(Problem::not_found("Unknown runner"));
+    }
+    Ok(respond::no_content())
+}
+
+/// `GET /api/v1/runners/jobs?stateOneOf=`
+pub async fn jobs(ctx: &Ctx<'_>) -> Answer {
+    ctx.admin().await?;
+    let page = pagination::page(ctx)?;
+    let states: Vec<i64> = ctx.query_all("stateOneOf").iter().filter_map(|s| s.parse().ok()).collect();
+    let (total, jobs) = runner_jobs::list(ctx.ports.sql, &states, page.start, page.count)
+        .await
+        .map_err(Problem::internal_from)?;
+    let data: Vec<Value> = jobs.iter().map(|j| job_json(ctx, j)).collect();
+    respond::json(&json!({"total": total, "data": data}))
+}
+
+/// `POST /api/v1/runners/jobs/request`
+pub async fn request(ctx: &Ctx<'_>) -> Answer {
+    let call: RunnerCall = ctx.json()?;
+    runner_named(ctx, call.runner_token.as_deref()).await?;
+    let jobs = runner_jobs::available(ctx.ports, ctx.config).await.map_err(Problem::internal_from)?;
+    let available: Vec<Value> = jobs
+        .iter()
+        .map(|j| {
+            json!({"uuid": j.uuid, "type": j.job_type,
+                   "payload": runner_jobs::payload_for_runner(j, ctx.config.origin.as_str(), None)})
+        })
+        .collect();
+    respond::json(&json!({"availableJobs": available}))
+}
+
+/// `POST /api/v1/runners/jobs/{uuid}/accept`
+pub async fn accept(ctx: &Ctx<'_>, uuid: &str) -> Answer {
+    let call: RunnerCall = ctx.json()?;
+    let runner = runner_named(ctx, call.runner_token.as_deref()).await?;
+    let (job, job_token) = runner_jobs::accept(ctx.ports, uuid, runner.id).await.map_err(job_problem)?;
+    let video = runner_jobs::video_of(ctx.ports.sql, &job).await.map_err(job_problem)?;
+    let size = match &video.original_key {
+        Some(key) => ctx.ports.objects.head(key).await.map_err(Problem::internal_from)?.map(|m| m.size),
+        None => None,
+    };
+    let mut json = job_json(ctx, &job);
+    json["payload"] = runner_jobs::payload_for_runner(&job, ctx.config.origin.as_str(), size);
+    json["jobToken"] = json!(job_token);
+    respond::json(&json!({"job": json}))
+}
+
+/// `POST /api/v1/runners/jobs/{uuid}/update`: heartbeat, progress, probed facts, a rendition.
+pub async fn update(ctx: &Ctx<'_>, uuid: &str) -> Answer {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct VideoInfo {
+        duration: f64,
+        aspect_ratio: Option<f64>,
+    }
+    let (_, job, body) = job_call(ctx, uuid).await?;
+    let progress = body.get("progress").and_then(Value::as_f64).map(|p| p.round() as i64);
+    runner_jobs::heartbeat(ctx.ports, &job, progress).await.map_err(job_problem)?;
+    let video = runner_jobs::video_of(ctx.ports.sql, &job).await.map_err(job_problem)?;
+    if let Some(info) = body.get("video").filter(|v| !v.is_null()) {
+        let info: VideoInfo =
+            serde_json::from_value(info.clone()).map_err(|e| Problem::bad_request(format!("video: {e}")))?;
+        renditions::set_video_info(ctx.ports, &video, info.duration, info.aspect_ratio)
+            .await
+            .map_err(Problem::internal_from)?;
+    }
+    if let Some(rendition) = body.get("rendition").filter(|v| !v.is_null()) {
+        let rendition: NewRendition = serde_json::from_value(rendition.clone())
+            .map_err(|e| Problem::bad_request(format!("rendition: {e}")))?;
+        let video = videos::find_by_id(ctx.ports.sql, video.id).await.map_err(Problem::internal_from)?;
+        let video = video.ok_or_else(|| Problem::not_found("Unknown video"))?;
+        renditions::add(ctx.ports, &video, &rendition).await.map_err(|e| match e {
+            RenditionError::Invalid(detail) => Problem::bad_request(detail),
+            RenditionError::Missing(file) => Problem::bad_request(format!("{file} was not uploaded")),
+            RenditionError::Domain(e) => Problem::internal_from(e),
+        })?;
+    }
+    Ok(respond::no_content())
+}
+
+/// `POST /api/v1/runners/jobs/{uuid}/success`
+pub async fn success(ctx: &Ctx<'_>, uuid: &str) -> Answer {
+    #[derive(Deserialize)]
+    struct StoryboardFile {
+        file: String,
+        #[serde(flatten)]
+        layout: Storyboard,
+    }
+    #[derive(Deserialize)]
+    struct Payload {
+        thumbnail: String,
+        preview: String,
+        storyboard: Option<StoryboardFile>,
+    }
+    let (_, job, body) = job_call(ctx, uuid).await?;
+    let payload: Payload = serde_json::from_value(body.get("payload").cloned().unwrap_or(Value::Null))
+        .map_err(|e| Problem::bad_request(format!("payload: {e}")))?;
+    let video = runner_jobs::video_of(ctx.ports.sql, &job).await.map_err(job_problem)?;
+    if !renditions::has_any(ctx.ports.sql, video.id).await.map_err(Problem::internal_from)? {
+        return Err(Problem::bad_request("No rendition was reported"));
+    }
+    let thumbnail = stored_image(ctx, "thumbnail", &payload.thumbnail).await?;
+    let preview = stored_image(ctx, "preview", &payload.preview).await?;
+    let storyboard = match payload.storyboard {
+        Some(s) => Some(Storyboard { file_key: stored_image(ctx, "storyboard", &s.file).await?, ..s.layout }),
+        None => None,
+    };
+    renditions::set_images(ctx.ports, &video, &thumbnail, &preview, storyboard.as_ref())
+        .await
+        .map_err(Problem::internal_from)?;
+    runner_jobs::complete(ctx.ports, &job).await.map_err(job_problem)?;
+    // Files of earlier attempts of this job (a runner that went quiet) are of no use now.
+    renditions::remove_unpublished(ctx.ports, job.id).await.map_err(Problem::internal_from)?;
+    Ok(respond::no_content())
+}
+
+/// The key of an uploaded image, or 400 if it is not stored.
+async fn stored_image(ctx: &Ctx<'_>, kind: &str, name: &str) -> Result<String, Problem> {
+    let key = object_key(kind, name, "").map_err(Problem::bad_request)?;
+    match ctx.ports.objects.head(&key).await.map_err(Problem::internal_from)? {
+        Some(_) => Ok(key),
+        None => Err(Problem::bad_request(format!("{kind} {name} was not uploaded"))),
+    }
+}
+
+/// `POST /api/v1/runners/jobs/{uuid}/error`
+pub async fn error(ctx: &Ctx<'_>, uuid: &str) -> Answer {
+    let (_, job, body) = job_call(ctx, uuid).await?;
+    let message = body.get("message").and_then(Value::as_str).unwrap_or("The runner gave no reason");
+    // Out of attempts, the job shows as errored with the message in the administrators' job list
+    // and the video as "Transcoding failed"; otherwise it is pending again.
+    let _: Failure = runner_jobs::fail(ctx.ports, ctx.config, &job, message).await.map_err(job_problem)?;
+    Ok(respond::no_content())
+}
+
+/// `POST /api/v1/runners/jobs/{uuid}/abort`
+pub async fn abort(ctx: &Ctx<'_>, uuid: &str) -> Answer {
+    let (_, job, _) = job_call(ctx, uuid).await?;
+    runner_jobs::abort(ctx.ports, &job).await.map_err(job_problem)?;
+    Ok(respond::no_content())
+}
+
+/// `POST /api/v1/runners/jobs/{uuid}/files/videos/{videoUUID}/max-quality`: the uploaded original,
+/// by ranges.
+pub async fn download(ctx: &Ctx<'_>, uuid: &str) -> Answer {
+    let (_, job, _) = job_call(ctx, uuid).await?;
+    let video = runner_jobs::video_of(ctx.ports.sql, &job).await.map_err(job_problem)?;
+    let key = video.original_key.ok_or_else(|| Problem::not_found("This video has no original file"))?;
+    let meta = ctx.ports.objects.head(&key).await.map_err(Problem::internal_from)?;
+    let meta = meta.ok_or_else(|| Problem::not_found("The original file is not stored"))?;
+    let range = match ctx.header(header::RANGE.as_str()) {
+        Some(value) => parse_range(value, meta.size).map_err(|()| {
+            Problem::new(StatusCode::RANGE_NOT_SATISFIABLE, format!("The file has {} bytes", meta.size))
+        })?,
+        None => ObjectRange::From(0),
+    };
+    let (first, wanted) = match range {
+        ObjectRange::OffsetWithLength { offset, length } => (offset, length),
+        ObjectRange::From(offset) => (offset, meta.size - offset),
+        ObjectRange::Suffix(n) => (meta.size - n, n),
+    };
+    let length = wanted.min(MAX_READ);
+    let body = ctx
+        .ports
+        .objects
+        .get(&key, Some(ObjectRange::OffsetWithLength { offset: first, length }))
+        .await
+        .map_err(Problem::internal_from)?
+        .ok_or_else(|| Problem::not_found("The original file is not stored"))?;
+    let last = first + body.bytes.len() as u64 - 1;
+    Response::builder()
+        .status(StatusCode::PARTIAL_CONTENT)
+        .header(header::CONTENT_TYPE, "application/octet-stream")
+        .header(header::CONTENT_RANGE, format!("bytes {first}-{last}/{}", meta.size))
+        .header(header::CONTENT_LENGTH, body.bytes.len())
+        .body(body.bytes)
+        .map_err(Problem::internal_from)
+}
+
+/// Where a runner's file goes, by kind.
+fn object_key(kind: &str, name: &str, video_uuid: &str) -> Result<String, String> {
+    if !is_safe_file_name(name) {
+        return Err(format!("{name:?} is not a valid file name"));
+    }
+    let ok = match kind {
+        "hls" => name.ends_with("-fragmented.mp4") || name.ends_with(".m3u8"),
+        "thumbnail" | "preview" | "storyboard" => name.ends_with(".jpg"),
+        _ => return Err(format!("unknown file kind {kind:?}")),
+    };
+    if !ok {
+        return Err(format!("{name:?} is not a {kind} file name"));
+    }
+    Ok(match kind {
+        "hls" => format!("{}{name}", renditions::hls_prefix(video_uuid)),
+        "thumbnail" => format!("thumbnails/{name}"),
+        "preview" => format!("previews/{name}"),
+        _ => format!("storyboards/{name}"),
+    })
+}
+
+fn content_type_of(name: &str) -> &'static str {
+    match name.rsplit('.').next() {
+        Some("m3u8") => "application/vnd.apple.mpegurl",
+        Some("mp4") => "video/mp4",
+        _ => "image/jpeg",
+    }
+}
+
+/// `PUT /api/v1/runners/jobs/{uuid}/files/upload/{kind}/{name}`: one chunk of a result file.
+pub async fn upload(ctx: &Ctx<'_>, uuid: &str, kind: &str, name: &str) -> Answer {
+    let runner = runner_named(ctx, ctx.header("x-runner-token")).await?;
+    let job =
+        runner_jobs::authorize(ctx.ports, uuid, runner.id, ctx.header("x-job-token").unwrap_or_default())
+            .await
+            .map_err(job_problem)?;
+    let key = object_key(kind, name, &job.video_uuid).map_err(Problem::bad_request)?;
+    let total = ctx
+        .header(header::CONTENT_RANGE.as_str())
+        .and_then(|v| v.rsplit('/').next())
+        .and_then(|t| t.trim().parse::<u64>().ok())
+        .unwrap_or(ctx.request.body().len() as u64);
+    let id = token_hash(&format!("{}\n{kind}\n{name}", job.uuid));
+    let session = uploads::open(
+        ctx.ports,
+        &NewSession {
+            id: &id,
+            purpose: purpose::RUNNER_FILE,
+            user_id: None,
+            runner_job_id: Some(job.id),
+            fingerprint: None,
+            object_key: &key,
+            content_type: Some(content_type_of(name)),
+            total_size: total,
+            metadata: None,
+        },
+    )
+    .await
+    .map_err(Problem::internal_from)?;
+    if session.total_size != total {
+        return Err(Problem::bad_request("The total size differs from the first chunk's"));
+    }
+    let session = if session.completed_at.is_some() {
+        session
+    } else {
+        match store_chunk(ctx, &session).await {
+            Ok(session) => session,
+            Err(response) => return Ok(response),
+        }
+    };
+    // Every chunk is also a sign of life.
+    runner_jobs::heartbeat(ctx.ports, &job, None).await.map_err(job_problem)?;
+    if !session.all_received() {
+        return Ok(resume_incomplete(session.received));
+    }
+    let meta = uploads::finish(ctx.ports, &session).await.map_err(Problem::internal_from)?;
+    let mut response = respond::json(&json!({"key": meta.key, "size": meta.size}))?;
+    *response.status_mut() = StatusCode::CREATED;
+    Ok(response)
+}

@@ -1,0 +1,458 @@
+//! Video uploads: PeerTube's resumable protocol (`POST/PUT/DELETE /videos/upload-resumable`) and
+//! the legacy one-request `POST /videos/upload` (multipart form, what `peertube-cli` sends).
+//!
+//! Bytes go to object storage under `uploads/<uploadId>/source` through `domain::uploads`, which
+//! re-blocks chunks of any size into R2's equal multipart parts. The video row is created when the
+//! last byte is stored and before the object is completed, so the storage event that follows
+//! always finds its video; locally, where storage sends no event, the worker sends R2's message
+//! itself (`EMULATE_R2_NOTIFICATIONS`).
+
+use bytes::Bytes;
+use edgetube_domain::oauth::token_hash;
+use edgetube_domain::runner_jobs::StorageEvent;
+use edgetube_domain::uploads::{self, purpose, NewSession, Session, UploadError};
+use edgetube_domain::videos::{self, privacy, NewVideo, Video};
+use edgetube_domain::{actors, iso8601_millis};
+use edgetube_ports::ObjectMeta;
+use http::{header, Response, StatusCode};
+use serde_json::{json, Map, Value};
+
+use crate::context::{Caller, Ctx};
+use crate::validate::Checks;
+use crate::videos::read_update;
+use crate::{respond, Problem};
+
+type Answer = Result<Response<Bytes>, Problem>;
+
+/// The bucket name R2 puts in its notifications (`wrangler.toml`).
+const BUCKET: &str = "edgetube-media";
+
+/// File extensions PeerTube accepts for videos and (with `allow_audio_files`) audio.
+const EXTENSIONS: &[&str] = &[
+    ".mp4", ".ogv", ".webm", ".mkv", ".mov", ".qt", ".mqv", ".m4v", ".flv", ".f4v", ".wmv", ".avi", ".3gp",
+    ".3gpp", ".3g2", ".3gpp2", ".nut", ".mts", ".m2ts", ".mpv", ".m2v", ".m1v", ".mpg", ".mpe", ".mpeg",
+    ".vob", ".mxf", ".mp3", ".wma", ".wav", ".flac", ".aac", ".m4a", ".ac3", ".ogg", ".oga", ".opus",
+];
+
+fn unsupported_file() -> Problem {
+    Problem::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        format!(
+            "This file is not supported. Please, make sure it is of the following type: {}",
+            EXTENSIONS.join(", ")
+        ),
+    )
+}
+
+fn check_extension(filename: &str) -> Result<(), Problem> {
+    let lower = filename.to_ascii_lowercase();
+    if EXTENSIONS.iter().any(|ext| lower.ends_with(ext)) {
+        Ok(())
+    } else {
+        Err(unsupported_file())
+    }
+}
+
+/// Validates the metadata of a new video (the same fields and limits as an update, plus the
+/// required `name` and `channelId`, which must be one of the caller's channels).
+async fn read_new_video(
+    ctx: &Ctx<'_>,
+    caller: &Caller,
+    body: &Map<String, Value>,
+) -> Result<NewVideo, Problem> {
+    let mut checks = Checks::default();
+    if !body.contains_key("name") {
+        checks.invalid("name", Value::Null, "Should have a video name between 3 and 120 characters long");
+    }
+    if !body.contains_key("channelId") {
+        checks.invalid("channelId", Value::Null, "Should have correct video channel id");
+    }
+    checks.finish()?;
+    let change = read_update(body)?;
+    let channel_id = change.channel_id.unwrap_or_default();
+    let channels =
+        actors::channels_of(ctx.ports.sql, caller.user.account_id).await.map_err(Problem::internal_from)?;
+    if !channels.iter().any(|c| c.id == channel_id) {
+        return Err(Problem::new(StatusCode::FORBIDDEN, "Cannot publish in a channel that is not yours"));
+    }
+    let mut new = NewVideo::new(channel_id, change.name.unwrap_or_default());
+    new.description = change.description.flatten();
+    new.support = change.support.flatten();
+    new.category = change.category.flatten();
+    new.licence = change.licence.flatten();
+    new.language = change.language.flatten();
+    // PeerTube publishes an upload as private unless told otherwise.
+    new.privacy = change.privacy.unwrap_or(privacy::PRIVATE);
+    new.nsfw = change.nsfw.unwrap_or(false);
+    new.comments_policy = change.comments_policy.unwrap_or(1);
+    new.download_enabled = change.download_enabled.unwrap_or(true);
+    new.wait_transcoding = change.wait_transcoding.unwrap_or(false);
+    new.originally_published_at = change.originally_published_at.flatten();
+    new.tags = change.tags.unwrap_or_default();
+    new.passwords = change.passwords.unwrap_or_default();
+    if new.privacy == privacy::PASSWORD_PROTECTED && new.passwords.is_empty() {
+        return Err(Problem::bad_request("Incorrect request parameters: videoPasswords").with_invalid_param(
+            "videoPasswords",
+            Value::Null,
+            "Video passwords are required for a password protected video",
+            "body",
+        ));
+    }
+    new.state = videos::state::TO_TRANSCODE;
+    Ok(new)
+}
+
+/// 413 when `size` more bytes would exceed the caller's quota.
+async fn check_quota(ctx: &Ctx<'_>, caller: &Caller, size: u64) -> Result<(), Problem> {
+    let user = &caller.user;
+    if user.video_quota < 0 && user.video_quota_daily < 0 {
+        return Ok(());
+    }
+    let day_ago = ctx.ports.clock.now_millis() - 24 * 3600 * 1000;
+    let (used, daily) =
+        videos::quota_used(ctx.ports.sql, user.account_id, day_ago).await.map_err(Problem::internal_from)?;
+    let size = i64::try_from(size).unwrap_or(i64::MAX);
+    let over = |quota: i64, used: i64| quota >= 0 && used.saturating_add(size) > quota;
+    if over(user.video_quota, used) || over(user.video_quota_daily, daily) {
+        return Err(Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "The user video quota is exceeded with this video.",
+        )
+        .with_code("quota_reached"));
+    }
+    Ok(())
+}
+
+fn video_answer(video: &Video) -> Answer {
+    respond::json(&json!({"video": {"id": video.id, "shortUUID": video.short_uuid, "uuid": video.uuid}}))
+}
+
+/// Tells the job queue an original is stored, where storage itself does not.
+async fn announce(ctx: &Ctx<'_>, meta: &ObjectMeta, multipart: bool) -> Result<(), Problem> {
+    if !ctx.config.media.emulate_storage_events {
+        return Ok(());
+    }
+    let event =
+        StorageEvent::object_created(BUCKET, meta, multipart, iso8601_millis(ctx.ports.clock.now_millis()));
+    let message = serde_json::to_value(&event).map_err(Problem::internal_from)?;
+    ctx.ports.queue.send(message, None).await.map_err(Problem::internal_from)
+}
+
+fn upload_id(ctx: &Ctx<'_>) -> Result<String, Problem> {
+    let bytes = ctx.ports.crypto.random_bytes(32).map_err(Problem::internal_from)?;
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    // PeerTube's ids look like this: four groups of 16 hex digits.
+    Ok([&hex[0..16], &hex[16..32], &hex[32..48], &hex[48..64]].join("-"))
+}
+
+fn resumable_location(ctx: &Ctx<'_>, id: &str) -> String {
+    // Protocol-relative, as PeerTube answers.
+    format!("//{}/api/v1/videos/upload-resumable?upload_id={id}", ctx.config.origin.authority())
+}
+
+fn declared_size(ctx: &Ctx<'_>) -> Result<u64, Problem> {
+    ctx.header("x-upload-content-length").and_then(|v| v.trim().parse().ok()).ok_or_else(|| {
+        Problem::bad_request("Incorrect request parameters: x-upload-content-length").with_invalid_param(
+            "x-upload-content-length",
+            json!(ctx.header("x-upload-content-length")),
+            "Should have a valid file size",
+            "headers",
+        )
+    })
+}
+
+/// `POST /api/v1/videos/upload-resumable`
+pub async fn init_resumable(ctx: &Ctx<'_>) -> Answer {
+    let caller = ctx.caller().await?;
+    let body: Map<String, Value> = ctx.json()?;
+    let size = declared_size(ctx)?;
+    let filename = match body.get("filename") {
+        Some(Value::String(name)) if !name.trim().is_empty() => name.clone(),
+        other => {
+            return Err(Problem::bad_request("Incorrect request parameters: filename").with_invalid_param(
+                "filename",
+                other.cloned().unwrap_or(Value::Null),
+                "Should have a valid filename",
+                "body",
+            ))
+        }
+    };
+    read_new_video(ctx, &caller, &body).await?;
+    check_extension(&filename)?;
+    check_quota(ctx, &caller, size).await?;
+
+    // The same init from the same user resumes the same session, as PeerTube derives the id.
+    let fingerprint = token_hash(&format!("{}\n{size}\n{}", caller.user.id, Value::Object(body.clone())));
+    if let Some(existing) =
+        uploads::find_by_fingerprint(ctx.ports.sql, &fingerprint).await.map_err(Problem::internal_from)?
+    {
+        if existing.completed_at.is_none() {
+            return located(StatusCode::OK, resumable_location(ctx, &existing.id));
+        }
+        // A finished upload of the same file: this is a new one.
+        ctx.ports
+            .sql
+            .execute(
+                edgetube_ports::Statement::new("UPDATE upload_sessions SET fingerprint = NULL WHERE id = ?1")
+                    .bind(existing.id.as_str()),
+            )
+            .await
+            .map_err(Problem::internal_from)?;
+    }
+    let id = upload_id(ctx)?;
+    let content_type = ctx.header("x-upload-content-type").map(str::to_owned);
+    uploads::open(
+        ctx.ports,
+        &NewSession {
+            id: &id,
+            purpose: purpose::VIDEO,
+            user_id: Some(caller.user.id),
+            runner_job_id: None,
+            fingerprint: Some(&fingerprint),
+            object_key: &format!("uploads/{id}/source"),
+            content_type: content_type.as_deref(),
+            total_size: size,
+            metadata: Some(&Value::Object(body).to_string()),
+        },
+    )
+    .await
+    .map_err(Problem::internal_from)?;
+    located(StatusCode::CREATED, resumable_location(ctx, &id))
+}
+
+fn located(status: StatusCode, location: String) -> Answer {
+    Response::builder()
+        .status(status)
+        .header(header::LOCATION, location)
+        .header(header::CACHE_CONTROL, "no-store")
+        .body(Bytes::new())
+        .map_err(Problem::internal_from)
+}
+
+/// The session named by `?upload_id=`, if it is the caller's.
+async fn own_session(ctx: &Ctx<'_>, caller: &Caller) -> Result<Session, Problem> {
+    let id = ctx.query("upload_id").unwrap_or_default();
+    let session = uploads::find(ctx.ports.sql, &id)
+        .await
+        .map_err(Problem::internal_from)?
+        .filter(|s| s.purpose == purpose::VIDEO)
+        .ok_or_else(|| Problem::not_found("Upload not found"))?;
+    if session.user_id != Some(caller.user.id) {
+        return Err(Problem::new(StatusCode::FORBIDDEN, "Cannot access an upload of another user"));
+    }
+    Ok(session)
+}
+
+/// `308 Resume Incomplete` with the stored range, as PeerTube (uploadx) answers.
+pub fn resume_incomplete(received: u64) -> Response<Bytes> {
+    let mut builder = Response::builder()
+        .status(StatusCode::PERMANENT_REDIRECT)
+        .header(header::CACHE_CONTROL, "no-store")
+        .header(header::CONTENT_LENGTH, "0");
+    if received > 0 {
+        builder = builder.header(header::RANGE, format!("bytes=0-{}", received - 1));
+    }
+    builder.body(Bytes::new()).unwrap_or_default()
+}
+
+/// A chunk's `Content-Range`: `Some((first, last))` for `bytes a-b/total`, `None` for the
+/// offset query `bytes */total`.
+pub fn content_range(ctx: &Ctx<'_>, total: u64) -> Result<Option<(u64, u64)>, Problem> {
+    let bad = |detail: &str| Problem::bad_request(format!("Invalid Content-Range: {detail}"));
+    let Some(value) = ctx.header(header::CONTENT_RANGE.as_str()) else {
+        // A body without Content-Range is the whole file in one chunk.
+        let len = ctx.request.body().len() as u64;
+        return Ok((len > 0).then(|| (0, len - 1)));
+    };
+    let spec = value.trim().strip_prefix("bytes ").ok_or_else(|| bad("expected bytes"))?;
+    let (range, size) = spec.split_once('/').ok_or_else(|| bad("expected a total size"))?;
+    if size.trim().parse::<u64>().ok() != Some(total) {
+        return Err(bad("the total differs from the announced size"));
+    }
+    if range.trim() == "*" {
+        return Ok(None);
+    }
+    let (first, last) = range.split_once('-').ok_or_else(|| bad("expected first-last"))?;
+    let (first, last): (u64, u64) = (
+        first.trim().parse().map_err(|_| bad("bad first byte"))?,
+        last.trim().parse().map_err(|_| bad("bad last byte"))?,
+    );
+    if last < first || last >= total {
+        return Err(bad("the range is outside the file"));
+    }
+    if ctx.request.body().len() as u64 != last - first + 1 {
+        return Err(bad("the body length differs from the range"));
+    }
+    Ok(Some((first, last)))
+}
+
+/// Stores one chunk; `Ok(None)` when more chunks are expected (answered by the caller).
+pub async fn store_chunk(ctx: &Ctx<'_>, session: &Session) -> Result<Session, Response<Bytes>> {
+    let range = content_range(ctx, session.total_size).map_err(Problem::into_response)?;
+    let Some((first, _)) = range else { return Ok(session.clone()) };
+    match uploads::append(ctx.ports, session, first, ctx.request.body().clone()).await {
+        Ok(session) => Ok(session),
+        Err(UploadError::RangeMismatch { received, .. }) => {
+            let mut response = resume_incomplete(received);
+            *response.status_mut() = StatusCode::CONFLICT;
+            Err(response)
+        }
+        Err(UploadError::Concurrent) => {
+            Err(Problem::new(StatusCode::CONFLICT, "Another request is writing this upload").into_response())
+        }
+        Err(UploadError::ChunkTooLarge) => Err(Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("A chunk may carry at most {} bytes", uploads::MAX_CHUNK),
+        )
+        .into_response()),
+        Err(UploadError::BadRange(detail)) => Err(Problem::bad_request(detail).into_response()),
+        Err(UploadError::Domain(e)) => Err(Problem::internal_from(e).into_response()),
+    }
+}
+
+/// `PUT /api/v1/videos/upload-resumable?upload_id=`
+pub async fn put_chunk(ctx: &Ctx<'_>) -> Answer {
+    let caller = ctx.caller().await?;
+    let session = own_session(ctx, &caller).await?;
+    if session.completed_at.is_some() {
+        if let Some(video) = stored_video(ctx, &session).await? {
+            return video_answer(&video);
+        }
+    }
+    let session = match store_chunk(ctx, &session).await {
+        Ok(session) => session,
+        Err(response) => return Ok(response),
+    };
+    if !session.all_received() {
+        return Ok(resume_incomplete(session.received));
+    }
+    let video = complete(ctx, &caller, &session).await?;
+    video_answer(&video)
+}
+
+async fn stored_video(ctx: &Ctx<'_>, session: &Session) -> Result<Option<Video>, Problem> {
+    let Some(id) = session.video_id else { return Ok(None) };
+    videos::find_by_id(ctx.ports.sql, id).await.map_err(Problem::internal_from)
+}
+
+/// Makes the video of a fully received upload, then the object; safe to repeat.
+async fn complete(ctx: &Ctx<'_>, caller: &Caller, session: &Session) -> Result<Video, Problem> {
+    let video = match stored_video(ctx, session).await? {
+        Some(video) => video,
+        None => {
+            let metadata: Map<String, Value> =
+                serde_json::from_str(session.metadata.as_deref().unwrap_or("{}"))
+                    .map_err(Problem::internal_from)?;
+            let mut new = read_new_video(ctx, caller, &metadata).await?;
+            new.original_filename = metadata.get("filename").and_then(Value::as_str).map(str::to_owned);
+            new.original_size = i64::try_from(session.total_size).ok();
+            new.original_key = Some(session.object_key.clone());
+            let video = videos::create(ctx.ports, &new).await.map_err(Problem::internal_from)?;
+            if !uploads::attach_video(ctx.ports.sql, &session.id, video.id)
+                .await
+                .map_err(Problem::internal_from)?
+            {
+                // Another request for the same last chunk made the video first: keep theirs.
+                videos::delete(ctx.ports.sql, &video).await.map_err(Problem::internal_from)?;
+                let stored =
+                    uploads::find(ctx.ports.sql, &session.id).await.map_err(Problem::internal_from)?;
+                return match stored.as_ref() {
+                    Some(s) => stored_video(ctx, s).await?.ok_or_else(Problem::internal),
+                    None => Err(Problem::internal()),
+                };
+            }
+            video
+        }
+    };
+    let meta = uploads::finish(ctx.ports, session).await.map_err(Problem::internal_from)?;
+    announce(ctx, &meta, session.multipart_id.is_some()).await?;
+    Ok(video)
+}
+
+/// `DELETE /api/v1/videos/upload-resumable?upload_id=`
+pub async fn cancel(ctx: &Ctx<'_>) -> Answer {
+    let caller = ctx.caller().await?;
+    let session = own_session(ctx, &caller).await?;
+    if session.completed_at.is_some() {
+        // The video exists now: it is deleted through DELETE /videos/{id}, not here.
+        return Ok(respond::no_content());
+    }
+    uploads::cancel(ctx.ports, &session).await.map_err(Problem::internal_from)?;
+    Ok(respond::no_content())
+}
+
+/// `POST /api/v1/videos/upload`: one multipart form with the metadata and `videofile`.
+pub async fn legacy(ctx: &Ctx<'_>) -> Answer {
+    let caller = ctx.caller().await?;
+    let limit = ctx.config.media.legacy_upload_max_bytes;
+    if ctx.request.body().len() as u64 > limit {
+        return Err(Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("A one-request upload may carry at most {limit} bytes; use the resumable upload for larger files"),
+        ));
+    }
+    let content_type = ctx.header(header::CONTENT_TYPE.as_str()).unwrap_or_default();
+    let boundary = multer::parse_boundary(content_type)
+        .map_err(|_| Problem::bad_request("Expected a multipart/form-data body"))?;
+    let form = read_form(ctx.request.body().clone(), boundary).await?;
+    let Some((filename, file)) = form.file else {
+        return Err(Problem::bad_request("Incorrect request parameters: videofile").with_invalid_param(
+            "videofile",
+            Value::Null,
+            "Should have a file",
+            "body",
+        ));
+    };
+    let new = read_new_video(ctx, &caller, &form.fields).await?;
+    check_extension(&filename)?;
+    check_quota(ctx, &caller, file.len() as u64).await?;
+    let key = format!("uploads/{}/source", upload_id(ctx)?);
+    let mut new = new;
+    new.original_filename = Some(filename);
+    new.original_size = i64::try_from(file.len()).ok();
+    new.original_key = Some(key.clone());
+    // The row first, so that the storage event always finds its video.
+    let video = videos::create(ctx.ports, &new).await.map_err(Problem::internal_from)?;
+    let meta =
+        ctx.ports.objects.put(&key, file, form.file_type.as_deref()).await.map_err(Problem::internal_from)?;
+    announce(ctx, &meta, false).await?;
+    video_answer(&video)
+}
+
+struct Form {
+    fields: Map<String, Value>,
+    file: Option<(String, Bytes)>,
+    file_type: Option<String>,
+}
+
+async fn read_form(body: Bytes, boundary: String) -> Result<Form, Problem> {
+    let stream = futures::stream::once(async move { Ok::<Bytes, std::convert::Infallible>(body) });
+    let mut multipart = multer::Multipart::new(stream, boundary);
+    let bad = |e: multer::Error| Problem::bad_request(format!("Malformed multipart body: {e}"));
+    let mut form = Form { fields: Map::new(), file: None, file_type: None };
+    // Bounded by the body: every field consumes part of it.
+    while let Some(field) = multipart.next_field().await.map_err(bad)? {
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "videofile" {
+            let filename = field.file_name().unwrap_or("video").to_owned();
+            form.file_type = field.content_type().map(ToString::to_string);
+            form.file = Some((filename, field.bytes().await.map_err(bad)?));
+            continue;
+        }
+        let text = field.text().await.map_err(bad)?;
+        // `tags[]` (and `tags`) repeat; `videoPasswords[]` too.
+        let (key, list) = match name.strip_suffix("[]") {
+            Some(base) => (base.to_owned(), true),
+            None => (name.clone(), name == "tags" || name == "videoPasswords"),
+        };
+        if list {
+            let entry = form.fields.entry(key).or_insert_with(|| Value::Array(Vec::new()));
+            if let Value::Array(items) = entry {
+                items.push(Value::String(text));
+            }
+        } else {
+            form.fields.insert(key, Value::String(text));
+        }
+    }
+    Ok(form)
+}

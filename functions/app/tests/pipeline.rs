@@ -1,0 +1,414 @@
+//! The media pipeline over native ports: resumable and legacy uploads, the storage event, the
+//! runner protocol, publishing, failures and deletion.
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use bytes::Bytes;
+use edgetube_app::QueueOutcome;
+use http::Request;
+use serde_json::{json, Value};
+use support::Fixture;
+
+const REGISTRATION: &str = "ptrrt-test-registration-token";
+
+fn fixture() -> Fixture {
+    Fixture::with_vars(&[
+        ("SIGNUP_OPEN", "true"),
+        ("EMULATE_R2_NOTIFICATIONS", "true"),
+        ("RUNNER_REGISTRATION_TOKEN", REGISTRATION),
+        ("RUNNER_JOB_STALE_SECONDS", "30"),
+        ("RUNNER_JOB_MAX_FAILURES", "2"),
+    ])
+}
+
+fn data(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i * 31 % 253) as u8).collect()
+}
+
+fn put_chunk(f: &Fixture, token: &str, location: &str, range: &str, body: &[u8]) -> http::Response<Bytes> {
+    let path = location.trim_start_matches("//127.0.0.1:9000");
+    f.handle(
+        Request::put(path)
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", "application/octet-stream")
+            .header("content-range", range)
+            .body(Bytes::copy_from_slice(body))
+            .unwrap(),
+    )
+}
+
+fn init(f: &Fixture, token: &str, channel: i64, size: usize, name: &str) -> (u16, String) {
+    let request = Request::post("/api/v1/videos/upload-resumable")
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", "application/json")
+        .header("x-upload-content-length", size.to_string())
+        .header("x-upload-content-type", "video/mp4")
+        .body(Bytes::from(
+            json!({"channelId": channel, "name": name, "filename": "clip.mp4", "privacy": 1}).to_string(),
+        ))
+        .unwrap();
+    let response = f.handle(request);
+    let location =
+        response.headers().get("location").map(|l| l.to_str().unwrap().to_owned()).unwrap_or_default();
+    (response.status().as_u16(), location)
+}
+
+/// Uploads `file` in 1 MiB chunks, interrupting once; returns the video's JSON answer.
+fn resumable_upload(f: &Fixture, token: &str, file: &[u8]) -> Value {
+    let channel = f.channel_of(token);
+    let (status, location) = init(f, token, channel, file.len(), "Resumable upload");
+    assert_eq!(status, 201);
+    assert!(location.starts_with("//127.0.0.1:9000/api/v1/videos/upload-resumable?upload_id="), "{location}");
+    // The same init again resumes the same session.
+    assert_eq!(init(f, token, channel, file.len(), "Resumable upload"), (200, location.clone()));
+
+    let total = file.len();
+    let chunk = 1024 * 1024;
+    let mut offset = 0;
+    let mut interrupted = false;
+    while offset < total {
+        let end = (offset + chunk).min(total);
+        if !interrupted && offset >= 3 * chunk {
+            // A client that lost its connection asks how much is stored, then resumes.
+            interrupted = true;
+            let asked = put_chunk(f, token, &location, &format!("bytes */{total}"), &[]);
+            assert_eq!(asked.status(), 308);
+            assert_eq!(asked.headers()["range"], format!("bytes=0-{}", offset - 1).as_str());
+            // A chunk that skips ahead is refused with the stored range.
+            let gap = put_chunk(
+                f,
+                token,
+                &location,
+                &format!("bytes {}-{}/{total}", offset + 10, end - 1),
+                &file[offset + 10..end],
+            );
+            assert_eq!(gap.status(), 409);
+        }
+        let response = put_chunk(
+            f,
+            token,
+            &location,
+            &format!("bytes {offset}-{}/{total}", end - 1),
+            &file[offset..end],
+        );
+        if end < total {
+            assert_eq!(response.status(), 308, "{:?}", response.body());
+            assert_eq!(response.headers()["range"], format!("bytes=0-{}", end - 1).as_str());
+        } else {
+            assert_eq!(response.status(), 200, "{:?}", response.body());
+            let answer = support::json_body(&response);
+            // The last chunk repeated (a lost answer) gets the same video.
+            let again = put_chunk(
+                f,
+                token,
+                &location,
+                &format!("bytes {offset}-{}/{total}", end - 1),
+                &file[offset..end],
+            );
+            assert_eq!(support::json_body(&again), answer);
+            return answer;
+        }
+        offset = end;
+    }
+    unreachable!()
+}
+
+struct Runner {
+    token: String,
+}
+
+impl Runner {
+    fn register(f: &Fixture, name: &str) -> Self {
+        let (status, body) = f.json(
+            "POST",
+            "/api/v1/runners/register",
+            None,
+            json!({"registrationToken": REGISTRATION, "name": name}),
+        );
+        assert_eq!(status, 200, "{body}");
+        Self { token: body["runnerToken"].as_str().unwrap().to_owned() }
+    }
+
+    fn call(&self, f: &Fixture, path: &str, mut body: Value) -> (u16, Value) {
+        body["runnerToken"] = json!(self.token);
+        f.json("POST", path, None, body)
+    }
+
+    fn request(&self, f: &Fixture) -> Vec<Value> {
+        let (status, body) = self.call(f, "/api/v1/runners/jobs/request", json!({}));
+        assert_eq!(status, 200, "{body}");
+        body["availableJobs"].as_array().unwrap().clone()
+    }
+
+    fn accept(&self, f: &Fixture, uuid: &str) -> (u16, Value) {
+        self.call(f, &format!("/api/v1/runners/jobs/{uuid}/accept"), json!({}))
+    }
+
+    fn upload(&self, f: &Fixture, job: &Value, kind: &str, name: &str, bytes: &[u8]) -> u16 {
+        let url = job["payload"]["output"]["uploadUrl"].as_str().unwrap().replace(support::ORIGIN, "");
+        let response = f.handle(
+            Request::put(format!("{url}/{kind}/{name}"))
+                .header("x-runner-token", &self.token)
+                .header("x-job-token", job["jobToken"].as_str().unwrap())
+                .header("content-range", format!("bytes 0-{}/{}", bytes.len() - 1, bytes.len()))
+                .body(Bytes::copy_from_slice(bytes))
+                .unwrap(),
+        );
+        response.status().as_u16()
+    }
+
+    fn job_call(&self, f: &Fixture, job: &Value, call: &str, mut body: Value) -> (u16, Value) {
+        body["jobToken"] = job["jobToken"].clone();
+        self.call(f, &format!("/api/v1/runners/jobs/{}/{call}", job["uuid"].as_str().unwrap()), body)
+    }
+
+    /// Uploads and reports one rendition of `resolution` made of placeholder bytes.
+    fn publish_rendition(&self, f: &Fixture, job: &Value, resolution: u32) -> (u16, Value) {
+        let stem = format!("{}-{resolution}", job["uuid"].as_str().unwrap());
+        let mp4 = data(5000 + resolution as usize);
+        assert_eq!(self.upload(f, job, "hls", &format!("{stem}-fragmented.mp4"), &mp4), 201);
+        assert_eq!(self.upload(f, job, "hls", &format!("{stem}.m3u8"), b"#EXTM3U\n"), 201);
+        self.job_call(
+            f,
+            job,
+            "update",
+            json!({"progress": 50, "video": {"duration": 5.2, "aspectRatio": 1.7777},
+                   "rendition": {"resolution": resolution, "width": resolution * 16 / 9, "height": resolution, "fps": 25,
+                                 "file": format!("{stem}-fragmented.mp4"), "playlist": format!("{stem}.m3u8"),
+                                 "size": mp4.len(), "codecs": "avc1.64001f,mp4a.40.2", "hasAudio": true, "hasVideo": true,
+                                 "segmentsSha256": {"100-199": "ab", "200-4999": "cd"}}}),
+        )
+    }
+}
+
+/// Delivers the queued storage events to the consumer, as the platform does.
+fn deliver_events(f: &Fixture) -> Vec<QueueOutcome> {
+    let messages = f.ports.queue.drain();
+    messages.iter().map(|m| f.block(f.app.handle_queue_message(&f.ports.ports(), m))).collect()
+}
+
+#[test]
+fn upload_event_runner_publish_delete() {
+    let f = fixture();
+    let token = f.user("alice");
+    let file = data(9 * 1024 * 1024 + 12345);
+    let answer = resumable_upload(&f, &token, &file);
+    let uuid = answer["video"]["uuid"].as_str().unwrap().to_owned();
+
+    // Not published yet: waiting for transcoding, absent from the public list.
+    let (_, video) = f.get(&format!("/api/v1/videos/{uuid}"), None);
+    assert_eq!(video["state"], json!({"id": 2, "label": "To transcode"}));
+    assert_eq!(video["streamingPlaylists"], json!([]));
+
+    // The emulated storage event, delivered twice (queues deliver at least once), makes one job.
+    let messages = f.ports.queue.drain();
+    assert_eq!(messages.len(), 1);
+    assert_eq!(messages[0]["action"], "CompleteMultipartUpload");
+    for _ in 0..2 {
+        assert_eq!(f.block(f.app.handle_queue_message(&f.ports.ports(), &messages[0])), QueueOutcome::Done);
+    }
+    let runner = Runner::register(&f, "first");
+    let jobs = runner.request(&f);
+    assert_eq!(jobs.len(), 1);
+    let job_uuid = jobs[0]["uuid"].as_str().unwrap().to_owned();
+    assert_eq!(jobs[0]["payload"]["videoUUID"], json!(uuid));
+
+    let (status, accepted) = runner.accept(&f, &job_uuid);
+    assert_eq!(status, 200, "{accepted}");
+    let job = accepted["job"].clone();
+    assert_eq!(job["payload"]["input"]["size"], json!(file.len()));
+    // Another runner cannot take it any more.
+    let second = Runner::register(&f, "second");
+    assert_eq!(second.accept(&f, &job_uuid).0, 409);
+
+    // The runner reads the original by ranges: byte-identical to what was uploaded.
+    let input_url = job["payload"]["input"]["videoFileUrl"].as_str().unwrap().replace(support::ORIGIN, "");
+    let mut read = Vec::new();
+    while read.len() < file.len() {
+        let response = f.handle(
+            Request::post(&input_url)
+                .header("content-type", "application/json")
+                .header("range", format!("bytes={}-{}", read.len(), read.len() + 4 * 1024 * 1024 - 1))
+                .body(Bytes::from(
+                    json!({"runnerToken": runner.token, "jobToken": job["jobToken"]}).to_string(),
+                ))
+                .unwrap(),
+        );
+        assert_eq!(response.status(), 206);
+        read.extend_from_slice(response.body());
+    }
+    assert!(read == file);
+
+    // A rendition reported before its file is uploaded is refused.
+    let (status, _) = runner.job_call(
+        &f,
+        &job,
+        "update",
+        json!({"rendition": {"resolution": 240, "width": 426, "height": 240, "fps": 25, "file": "x-240-fragmented.mp4",
+               "playlist": "x-240.m3u8", "size": 1, "codecs": "avc1", "hasAudio": true, "hasVideo": true,
+               "segmentsSha256": {}}}),
+    );
+    assert_eq!(status, 400);
+
+    // The first rendition publishes the video.
+    let (status, body) = runner.publish_rendition(&f, &job, 240);
+    assert_eq!(status, 204, "{body}");
+    let (_, video) = f.get(&format!("/api/v1/videos/{uuid}"), None);
+    assert_eq!(video["state"]["id"], 1);
+    assert_eq!(video["duration"], 5);
+    let playlist = &video["streamingPlaylists"][0];
+    assert_eq!(playlist["files"].as_array().unwrap().len(), 1);
+    let master_v1 = playlist["playlistUrl"].as_str().unwrap().to_owned();
+    assert!(master_v1.starts_with(&format!("{}/static/streaming-playlists/hls/{uuid}/", support::ORIGIN)));
+
+    let (status, _) = runner.publish_rendition(&f, &job, 480);
+    assert_eq!(status, 204);
+    let (_, video) = f.get(&format!("/api/v1/videos/{uuid}"), None);
+    let playlist = &video["streamingPlaylists"][0];
+    let master_url = playlist["playlistUrl"].as_str().unwrap().replace(support::ORIGIN, "");
+    assert_ne!(master_url, master_v1, "the master gets a fresh name");
+    let master = f.fetch(&master_url, &[]);
+    let text = String::from_utf8(master.body().to_vec()).unwrap();
+    assert_eq!(text.matches("#EXT-X-STREAM-INF").count(), 2, "{text}");
+    assert!(text.find("-240.m3u8").unwrap() < text.find("-480.m3u8").unwrap());
+    // The previous master is gone from storage.
+    assert_eq!(f.fetch(&master_v1.replace(support::ORIGIN, ""), &[]).status(), 404);
+    let sha = f.fetch(&playlist["segmentsSha256Url"].as_str().unwrap().replace(support::ORIGIN, ""), &[]);
+    let hashes: Value = serde_json::from_slice(sha.body()).unwrap();
+    assert_eq!(hashes.as_object().unwrap().len(), 2);
+
+    // Success with images; the storyboard is listed.
+    for (kind, name) in [("thumbnail", "t.jpg"), ("preview", "p.jpg"), ("storyboard", "s.jpg")] {
+        assert_eq!(runner.upload(&f, &job, kind, name, b"\xff\xd8jpeg"), 201);
+    }
+    let (status, body) = runner.job_call(
+        &f,
+        &job,
+        "success",
+        json!({"payload": {"thumbnail": "t.jpg", "preview": "p.jpg",
+               "storyboard": {"file": "s.jpg", "spriteWidth": 192, "spriteHeight": 108, "totalWidth": 960,
+                              "totalHeight": 108, "spriteDuration": 1}}}),
+    );
+    assert_eq!(status, 204, "{body}");
+    let (_, video) = f.get(&format!("/api/v1/videos/{uuid}"), None);
+    assert_eq!(video["thumbnailPath"], "/lazy-static/thumbnails/t.jpg");
+    assert_eq!(f.fetch("/lazy-static/previews/p.jpg", &[]).status(), 200);
+    let (_, boards) = f.get(&format!("/api/v1/videos/{uuid}/storyboards"), None);
+    assert_eq!(boards["storyboards"][0]["storyboardPath"], "/lazy-static/storyboards/s.jpg");
+    // A finished job refuses further calls from its runner.
+    assert_eq!(runner.job_call(&f, &job, "update", json!({"progress": 1})).0, 409);
+
+    // Deleting the video removes every stored object.
+    assert!(!f.block(f.ports.ports().objects.list("")).unwrap().is_empty());
+    let (status, _) = f.json("DELETE", &format!("/api/v1/videos/{uuid}"), Some(&token), json!({}));
+    assert_eq!(status, 204);
+    let left = f.block(f.ports.ports().objects.list("")).unwrap();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+#[test]
+fn stale_jobs_move_to_another_runner_and_failures_are_bounded() {
+    let f = fixture();
+    let token = f.user("bob");
+    resumable_upload(&f, &token, &data(4 * 1024 * 1024 + 7));
+    deliver_events(&f);
+    let first = Runner::register(&f, "first");
+    let job_uuid = first.request(&f)[0]["uuid"].as_str().unwrap().to_owned();
+    let job = first.accept(&f, &job_uuid).1["job"].clone();
+    // The first runner writes a file, then goes quiet.
+    assert_eq!(first.upload(&f, &job, "hls", "dead-240-fragmented.mp4", &data(100)), 201);
+    f.ports.clock.advance(31_000);
+    let second = Runner::register(&f, "second");
+    assert_eq!(second.request(&f).len(), 1, "the stale job is pending again");
+    let job2 = second.accept(&f, &job_uuid).1["job"].clone();
+    assert_eq!(
+        first.job_call(&f, &job, "update", json!({"progress": 10})).0,
+        409,
+        "the first runner lost it"
+    );
+
+    // Two failures (RUNNER_JOB_MAX_FAILURES=2) end in "Transcoding failed" with the reason.
+    let (status, _) = second.job_call(&f, &job2, "error", json!({"message": "ffprobe: Invalid data found"}));
+    assert_eq!(status, 204);
+    let job3 = second.accept(&f, &job_uuid).1["job"].clone();
+    second.job_call(
+        &f,
+        &job3,
+        "error",
+        json!({"message": "ffprobe: Invalid data found when processing input"}),
+    );
+    assert!(second.request(&f).is_empty());
+    let (_, listed) = f.get("/api/v1/runners/jobs?stateOneOf=4", Some(&f.root()));
+    assert_eq!(listed["total"], 1);
+    assert_eq!(listed["data"][0]["error"], "ffprobe: Invalid data found when processing input");
+    let (_, mine) = f.get("/api/v1/users/me/videos", Some(&token));
+    assert_eq!(mine["data"][0]["state"], json!({"id": 7, "label": "Transcoding failed"}));
+    // Nothing half-written stays.
+    let hls = f.block(f.ports.ports().objects.list("hls/")).unwrap();
+    assert!(hls.is_empty(), "{hls:?}");
+}
+
+#[test]
+fn legacy_upload_and_refusals() {
+    let f = fixture();
+    let token = f.user("carol");
+    let channel = f.channel_of(&token);
+    let boundary = "XyZ";
+    let mut body = Vec::new();
+    for (name, value) in [
+        ("name", "Legacy upload"),
+        ("channelId", &channel.to_string()),
+        ("privacy", "1"),
+        ("tags[]", "one"),
+        ("tags[]", "two"),
+    ] {
+        body.extend(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                .bytes(),
+        );
+    }
+    let file = data(70_000);
+    body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"videofile\"; filename=\"a.mp4\"\r\nContent-Type: video/mp4\r\n\r\n").bytes());
+    body.extend(&file);
+    body.extend(format!("\r\n--{boundary}--\r\n").bytes());
+    let response = f.handle(
+        Request::post("/api/v1/videos/upload")
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+            .body(Bytes::from(body))
+            .unwrap(),
+    );
+    assert_eq!(response.status(), 200, "{:?}", response.body());
+    let uuid = support::json_body(&response)["video"]["uuid"].as_str().unwrap().to_owned();
+    let (_, video) = f.get(&format!("/api/v1/videos/{uuid}"), None);
+    assert_eq!(video["tags"], json!(["one", "two"]));
+    assert_eq!(deliver_events(&f), vec![QueueOutcome::Done]);
+    let stored = f.block(f.ports.ports().objects.list("uploads/")).unwrap();
+    assert_eq!(stored.len(), 1);
+    assert!(f.block(f.ports.ports().objects.get(&stored[0], None)).unwrap().unwrap().bytes == file);
+
+    // Refusals: unsupported extension, another user's channel, another user's upload.
+    let bad = Request::post("/api/v1/videos/upload-resumable")
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", "application/json")
+        .header("x-upload-content-length", "10")
+        .body(Bytes::from(
+            json!({"channelId": channel, "name": "Bad file", "filename": "notes.txt"}).to_string(),
+        ))
+        .unwrap();
+    assert_eq!(f.handle(bad).status(), 415);
+    let dave = f.user("dave");
+    assert_eq!(init(&f, &dave, channel, 10, "Not my channel").0, 403);
+    let (_, location) = init(&f, &token, channel, 10, "Mine");
+    assert_eq!(put_chunk(&f, &dave, &location, "bytes 0-9/10", &[0; 10]).status(), 403);
+    // Events about other objects are ignored; unknown uploads are retried later.
+    let stray = json!({"action": "PutObject", "bucket": "b", "object": {"key": "hls/x/y.mp4", "size": 1, "eTag": "e"}});
+    assert_eq!(
+        f.block(f.app.handle_queue_message(&f.ports.ports(), &stray)),
+        QueueOutcome::Drop("not an upload")
+    );
+    let early = json!({"action": "CompleteMultipartUpload", "bucket": "b", "object": {"key": "uploads/zzz/source", "size": 1, "eTag": "e-2"}});
+    assert_eq!(f.block(f.app.handle_queue_message(&f.ports.ports(), &early)), QueueOutcome::RetryLater);
+}

@@ -1,0 +1,491 @@
+//! Transcoding jobs: made from storage events, taken by runners, given to another runner when
+//! one goes quiet, retried a bounded number of times (transcode-runner/PROTOCOL.md).
+//!
+//! Every state change is one conditional `UPDATE` (D1 has no transactions): a job is accepted
+//! only while pending, and a runner's call counts only while the job is processing under the
+//! job token it was given. A runner that lost its job learns it from the next refused call.
+
+use edgetube_ports::{Ports, Sql, Statement};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use thiserror::Error;
+
+use crate::oauth::token_hash;
+use crate::runners::new_token;
+use crate::videos::{self, Video};
+use crate::{renditions, DomainError, InstanceConfig};
+
+/// Edgetube's one job type: the whole HLS ladder from one decode.
+pub const TYPE_HLS_LADDER: &str = "vod-hls-ladder";
+
+/// PeerTube's `RunnerJobState` values used here.
+pub mod state {
+    /// Waiting for a runner.
+    pub const PENDING: i64 = 1;
+    /// A runner works on it.
+    pub const PROCESSING: i64 = 2;
+    /// Done.
+    pub const COMPLETED: i64 = 3;
+    /// Failed too many times.
+    pub const ERRORED: i64 = 4;
+    /// Cancelled by an administrator or by the video's deletion.
+    pub const CANCELLED: i64 = 6;
+}
+
+/// Labels of `RunnerJobState`, by id.
+pub const STATES: &[(i64, &str)] = &[
+    (1, "Pending"),
+    (2, "Processing"),
+    (3, "Completed"),
+    (4, "Errored"),
+    (5, "Waiting for parent job"),
+    (6, "Cancelled"),
+    (7, "Parent had an error"),
+    (8, "Parent has been cancelled"),
+    (9, "Completing"),
+];
+
+/// A job row.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Job {
+    /// Row id.
+    pub id: i64,
+    /// Public id.
+    pub uuid: String,
+    /// [`TYPE_HLS_LADDER`].
+    #[serde(rename = "type")]
+    pub job_type: String,
+    /// See [`state`].
+    pub state: i64,
+    /// The video transcoded.
+    pub video_id: i64,
+    /// Its video's UUID.
+    pub video_uuid: String,
+    /// The stored original's key and entity tag.
+    pub source: String,
+    /// The stored payload (JSON), without URLs.
+    pub payload: String,
+    /// Lower runs first.
+    pub priority: i64,
+    /// 0-100 while processing.
+    pub progress: Option<i64>,
+    /// Failed attempts so far.
+    pub failures: i64,
+    /// The last failure's message.
+    pub error: Option<String>,
+    /// The runner working on it.
+    pub runner_id: Option<i64>,
+    /// Accepted (ms).
+    pub started_at: Option<i64>,
+    /// Completed or errored (ms).
+    pub finished_at: Option<i64>,
+    /// Created (ms).
+    pub created_at: i64,
+    /// Last change or heartbeat (ms).
+    pub updated_at: i64,
+}
+
+const JOB_COLUMNS: &str =
+    "j.id, j.uuid, j.type, j.state, j.video_id, v.uuid AS video_uuid, j.source, j.payload, \
+     j.priority, j.progress, j.failures, j.error, j.runner_id, j.started_at, j.finished_at, j.created_at, \
+     j.updated_at";
+
+/// Why a runner's call about a job was refused.
+#[derive(Debug, Error)]
+pub enum JobError {
+    /// No such job.
+    #[error("unknown job")]
+    NotFound,
+    /// Another runner accepted it first.
+    #[error("the job is not pending")]
+    NotPending,
+    /// The job is no longer this runner's (reassigned, cancelled, finished).
+    #[error("the job is not processing under this job token")]
+    NotYours,
+    /// Storage or SQL failed.
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+}
+
+impl From<edgetube_ports::PortError> for JobError {
+    fn from(e: edgetube_ports::PortError) -> Self {
+        Self::Domain(e.into())
+    }
+}
+
+/// R2's event notification message (what its Queue consumer receives).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StorageEvent {
+    /// `PutObject`, `CopyObject`, `CompleteMultipartUpload`, `DeleteObject`, ...
+    pub action: String,
+    /// The bucket's name.
+    #[serde(default)]
+    pub bucket: String,
+    /// The object.
+    pub object: StorageEventObject,
+    /// When it happened (ISO 8601).
+    #[serde(rename = "eventTime", default)]
+    pub event_time: String,
+}
+
+/// The object of a [`StorageEvent`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StorageEventObject {
+    /// Its key.
+    pub key: String,
+    /// Its size (absent on deletions).
+    #[serde(default)]
+    pub size: Option<u64>,
+    /// Its entity tag (absent on deletions).
+    #[serde(rename = "eTag", default)]
+    pub etag: Option<String>,
+}
+
+/// Where creators' originals are stored; the only prefix whose events make jobs.
+pub const UPLOADS_PREFIX: &str = "uploads/";
+
+/// What a storage event led to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EventOutcome {
+    /// A job was made.
+    Created(String),
+    /// The event was seen before; its job exists.
+    Duplicate,
+    /// Not an original's creation.
+    Ignored(&'static str),
+    /// No video names this object yet (its row and the event raced): deliver again later.
+    NotYetKnown,
+}
+
+impl StorageEvent {
+    /// The message R2 sends for `key` after a put or a completed multipart upload; the worker
+    /// sends the same one itself where storage emits none (wrangler dev).
+    pub fn object_created(
+        bucket: &str,
+        meta: &edgetube_ports::ObjectMeta,
+        multipart: bool,
+        event_time: String,
+    ) -> Self {
+        Self {
+            action: if multipart { "CompleteMultipartUpload" } else { "PutObject" }.to_owned(),
+            bucket: bucket.to_owned(),
+            object: StorageEventObject {
+                key: meta.key.clone(),
+                size: Some(meta.size),
+                etag: Some(meta.http_etag.trim_matches('"').to_owned()),
+            },
+            event_time,
+        }
+    }
+}
+
+/// Turns a storage event into a job, idempotently: the same object version makes one job.
+pub async fn on_storage_event(
+    ports: &Ports<'_>,
+    config: &InstanceConfig,
+    event: &StorageEvent,
+) -> Result<EventOutcome, DomainError> {
+    if !matches!(event.action.as_str(), "PutObject" | "CopyObject" | "CompleteMultipartUpload") {
+        return Ok(EventOutcome::Ignored("not an object creation"));
+    }
+    let key = &event.object.key;
+    if !key.starts_with(UPLOADS_PREFIX) {
+        return Ok(EventOutcome::Ignored("not an upload"));
+    }
+    let Some(video) = videos::find_by_original_key(ports.sql, key).await? else {
+        return Ok(EventOutcome::NotYetKnown);
+    };
+    let source = format!("{key}#{}", event.object.etag.as_deref().unwrap_or_default());
+    let uuid = videos::short_uuid::new_v4(ports.crypto)?;
+    let payload = json!({
+        "videoUUID": video.uuid,
+        "input": {"size": event.object.size},
+        "output": {
+            "resolutions": config.media.resolutions,
+            "transcodeOriginalResolution": true,
+            "fpsMax": 60,
+        },
+    });
+    let now = ports.clock.now_millis();
+    let inserted = ports
+        .sql
+        .execute(
+            Statement::new(
+                "INSERT OR IGNORE INTO runner_jobs (uuid, type, state, video_id, source, payload, priority, \
+                 created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 100, ?7, ?7)",
+            )
+            .bind(uuid.as_str())
+            .bind(TYPE_HLS_LADDER)
+            .bind(state::PENDING)
+            .bind(video.id)
+            .bind(source)
+            .bind(payload.to_string())
+            .bind(now),
+        )
+        .await?;
+    Ok(if inserted == 1 { EventOutcome::Created(uuid) } else { EventOutcome::Duplicate })
+}
+
+/// The job with this UUID.
+pub async fn find(sql: &dyn Sql, uuid: &str) -> Result<Option<Job>, DomainError> {
+    Ok(sql
+        .fetch_optional(
+            Statement::new(format!(
+                "SELECT {JOB_COLUMNS} FROM runner_jobs j JOIN videos v ON v.id = j.video_id WHERE j.uuid = ?1"
+            ))
+            .bind(uuid),
+        )
+        .await?)
+}
+
+/// Jobs for administrators, newest first, optionally in some states only.
+pub async fn list(
+    sql: &dyn Sql,
+    states: &[i64],
+    start: i64,
+    count: i64,
+) -> Result<(i64, Vec<Job>), DomainError> {
+    #[derive(Deserialize)]
+    struct Total {
+        n: i64,
+    }
+    let filter = if states.is_empty() {
+        String::new()
+    } else {
+        let ids: Vec<String> = states.iter().map(i64::to_string).collect();
+        format!("WHERE j.state IN ({})", ids.join(","))
+    };
+    let total: Option<Total> = sql
+        .fetch_optional(Statement::new(format!("SELECT COUNT(*) AS n FROM runner_jobs j {filter}")))
+        .await?;
+    let jobs = sql
+        .fetch_all(
+            Statement::new(format!(
+                "SELECT {JOB_COLUMNS} FROM runner_jobs j JOIN videos v ON v.id = j.video_id {filter} \
+                 ORDER BY j.id DESC LIMIT ?1 OFFSET ?2"
+            ))
+            .bind(count)
+            .bind(start),
+        )
+        .await?;
+    Ok((total.map_or(0, |t| t.n), jobs))
+}
+
+/// Pending jobs a runner may take (at most 10, lowest priority first, then oldest), after giving
+/// back the processing jobs whose runner has gone quiet.
+pub async fn available(ports: &Ports<'_>, config: &InstanceConfig) -> Result<Vec<Job>, DomainError> {
+    let now = ports.clock.now_millis();
+    ports
+        .sql
+        .execute(
+            Statement::new(
+                "UPDATE runner_jobs SET state = ?1, runner_id = NULL, job_token_hash = NULL, progress = NULL, \
+                 updated_at = ?2 WHERE state = ?3 AND updated_at < ?4",
+            )
+            .bind(state::PENDING)
+            .bind(now)
+            .bind(state::PROCESSING)
+            .bind(now - config.media.job_stale_after_ms),
+        )
+        .await?;
+    Ok(ports
+        .sql
+        .fetch_all(
+            Statement::new(format!(
+                "SELECT {JOB_COLUMNS} FROM runner_jobs j JOIN videos v ON v.id = j.video_id WHERE j.state = ?1 \
+                 ORDER BY j.priority, j.created_at, j.id LIMIT 10"
+            ))
+            .bind(state::PENDING),
+        )
+        .await?)
+}
+
+/// Gives a pending job to a runner; returns the job and its new job token.
+pub async fn accept(ports: &Ports<'_>, uuid: &str, runner_id: i64) -> Result<(Job, String), JobError> {
+    let job_token = new_token(ports, "ptrjt-")?;
+    let now = ports.clock.now_millis();
+    let changed = ports
+        .sql
+        .execute(
+            Statement::new(
+                "UPDATE runner_jobs SET state = ?1, runner_id = ?2, job_token_hash = ?3, progress = 0, \
+                 started_at = ?4, updated_at = ?4 WHERE uuid = ?5 AND state = ?6",
+            )
+            .bind(state::PROCESSING)
+            .bind(runner_id)
+            .bind(token_hash(&job_token))
+            .bind(now)
+            .bind(uuid)
+            .bind(state::PENDING),
+        )
+        .await?;
+    let job = find(ports.sql, uuid).await?.ok_or(JobError::NotFound)?;
+    if changed == 0 {
+        return Err(JobError::NotPending);
+    }
+    Ok((job, job_token))
+}
+
+/// The job, if it is processing for this runner under this job token.
+pub async fn authorize(
+    ports: &Ports<'_>,
+    uuid: &str,
+    runner_id: i64,
+    job_token: &str,
+) -> Result<Job, JobError> {
+    #[derive(Deserialize)]
+    struct Holder {
+        runner_id: Option<i64>,
+        job_token_hash: Option<String>,
+        state: i64,
+    }
+    let holder: Holder = ports
+        .sql
+        .fetch_optional(
+            Statement::new("SELECT runner_id, job_token_hash, state FROM runner_jobs WHERE uuid = ?1")
+                .bind(uuid),
+        )
+        .await?
+        .ok_or(JobError::NotFound)?;
+    let yours = holder.state == state::PROCESSING
+        && holder.runner_id == Some(runner_id)
+        && holder.job_token_hash.as_deref() == Some(token_hash(job_token).as_str());
+    if !yours {
+        return Err(JobError::NotYours);
+    }
+    find(ports.sql, uuid).await?.ok_or(JobError::NotFound)
+}
+
+/// A heartbeat, with the progress when given.
+pub async fn heartbeat(ports: &Ports<'_>, job: &Job, progress: Option<i64>) -> Result<(), JobError> {
+    let changed = ports
+        .sql
+        .execute(
+            Statement::new(
+                "UPDATE runner_jobs SET progress = COALESCE(?1, progress), updated_at = ?2 WHERE id = ?3 AND state = ?4",
+            )
+            .bind(progress.map(|p| p.clamp(0, 100)))
+            .bind(ports.clock.now_millis())
+            .bind(job.id)
+            .bind(state::PROCESSING),
+        )
+        .await?;
+    if changed == 0 {
+        return Err(JobError::NotYours);
+    }
+    Ok(())
+}
+
+/// Marks a job done.
+pub async fn complete(ports: &Ports<'_>, job: &Job) -> Result<(), JobError> {
+    let now = ports.clock.now_millis();
+    let changed = ports
+        .sql
+        .execute(
+            Statement::new(
+                "UPDATE runner_jobs SET state = ?1, progress = 100, finished_at = ?2, updated_at = ?2, \
+                 job_token_hash = NULL WHERE id = ?3 AND state = ?4",
+            )
+            .bind(state::COMPLETED)
+            .bind(now)
+            .bind(job.id)
+            .bind(state::PROCESSING),
+        )
+        .await?;
+    if changed == 0 {
+        return Err(JobError::NotYours);
+    }
+    Ok(())
+}
+
+/// What became of a failed attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// Pending again, for any runner.
+    Retrying,
+    /// Out of attempts: the job is errored and the video marked "Transcoding failed".
+    Errored,
+}
+
+/// Records a failed attempt; after `job_max_failures` the job is errored, the video is in state 7
+/// and what the job stored that no published rendition uses is deleted.
+pub async fn fail(
+    ports: &Ports<'_>,
+    config: &InstanceConfig,
+    job: &Job,
+    message: &str,
+) -> Result<Failure, JobError> {
+    let message: String = message.chars().take(5000).collect();
+    let failures = job.failures + 1;
+    let errored = failures >= config.media.job_max_failures;
+    let now = ports.clock.now_millis();
+    let changed = ports
+        .sql
+        .execute(
+            Statement::new(
+                "UPDATE runner_jobs SET state = ?1, failures = ?2, error = ?3, runner_id = NULL, \
+                 job_token_hash = NULL, progress = NULL, finished_at = ?4, updated_at = ?5 \
+                 WHERE id = ?6 AND state = ?7",
+            )
+            .bind(if errored { state::ERRORED } else { state::PENDING })
+            .bind(failures)
+            .bind(message)
+            .bind(errored.then_some(now))
+            .bind(now)
+            .bind(job.id)
+            .bind(state::PROCESSING),
+        )
+        .await?;
+    if changed == 0 {
+        return Err(JobError::NotYours);
+    }
+    renditions::remove_unpublished(ports, job.id).await?;
+    if !errored {
+        return Ok(Failure::Retrying);
+    }
+    if let Some(video) = videos::find_by_uuid(ports.sql, &job.video_uuid).await? {
+        if !renditions::has_any(ports.sql, video.id).await? {
+            videos::set_state(ports, &video, videos::state::TRANSCODING_FAILED).await?;
+        }
+    }
+    Ok(Failure::Errored)
+}
+
+/// A runner gives a job back without it counting as a failure (it is shutting down).
+pub async fn abort(ports: &Ports<'_>, job: &Job) -> Result<(), JobError> {
+    let changed = ports
+        .sql
+        .execute(
+            Statement::new(
+                "UPDATE runner_jobs SET state = ?1, runner_id = NULL, job_token_hash = NULL, progress = NULL, \
+                 updated_at = ?2 WHERE id = ?3 AND state = ?4",
+            )
+            .bind(state::PENDING)
+            .bind(ports.clock.now_millis())
+            .bind(job.id)
+            .bind(state::PROCESSING),
+        )
+        .await?;
+    if changed == 0 {
+        return Err(JobError::NotYours);
+    }
+    renditions::remove_unpublished(ports, job.id).await?;
+    Ok(())
+}
+
+/// The stored payload with the URLs a runner needs, for `origin`.
+pub fn payload_for_runner(job: &Job, origin: &str, input_size: Option<u64>) -> serde_json::Value {
+    let mut payload: serde_json::Value = serde_json::from_str(&job.payload).unwrap_or_else(|_| json!({}));
+    let base = format!("{origin}/api/v1/runners/jobs/{}/files", job.uuid);
+    payload["input"]["videoFileUrl"] = json!(format!("{base}/videos/{}/max-quality", job.video_uuid));
+    if let Some(size) = input_size {
+        payload["input"]["size"] = json!(size);
+    }
+    payload["output"]["uploadUrl"] = json!(format!("{base}/upload"));
+    payload
+}
+
+/// The video a job transcodes.
+pub async fn video_of(sql: &dyn Sql, job: &Job) -> Result<Video, JobError> {
+    videos::find_by_uuid(sql, &job.video_uuid).await?.ok_or(JobError::NotFound)
+}
