@@ -9,11 +9,17 @@ origin="http://127.0.0.1:$port"
 
 bash "$ROOT/scripts/setup.sh"
 bash "$ROOT/scripts/build-worker.sh"
+cargo build --release -p transcode-runner
 
 mkdir -p "$state"
 setsid bash "$ROOT/scripts/run-instance.sh" "$port" "$state" &
 pid=$!
-stop() { kill -TERM -- "-$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; }
+runner_pid=""
+stop() {
+  [ -n "$runner_pid" ] && { kill -TERM -- "-$runner_pid" 2>/dev/null || true; wait "$runner_pid" 2>/dev/null || true; }
+  kill -TERM -- "-$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
 trap stop EXIT INT TERM
 
 for _ in $(seq 1 120); do
@@ -24,11 +30,19 @@ done
 curl -sf -o /dev/null "$origin/accounts/peertube" || { echo "the instance does not answer on $origin" >&2; exit 1; }
 
 password="$(sed -n 's/^ADMIN_PASSWORD=//p' "$state/.dev.vars")"
+registration="$(sed -n 's/^RUNNER_REGISTRATION_TOKEN=//p' "$state/.dev.vars")"
+# The local transcoder: takes the jobs uploads make, so a video uploaded here becomes playable.
+setsid "${CARGO_TARGET_DIR:-$ROOT/target}/release/transcode-runner" run --url "$origin" \
+  --registration-token "$registration" --name local-runner --state-dir "$state/runner" &
+runner_pid=$!
 cat <<INFO
 
   Edgetube is running at $origin
   Admin login: root / $password
   State: $state   (delete it to start over)
+  A transcode runner is taking jobs (its state: $state/runner).
+  Upload: peertube-cli auth add -u $origin -U root --password '$password'
+          then peertube-cli upload --file /absolute/path/video.mp4 --video-name 'My video'
   Try: curl '$origin/.well-known/webfinger?resource=acct:root_channel@127.0.0.1:$port'
 
 INFO

@@ -14,5 +14,7 @@ log "the portable core builds for wasm32-wasip2 (Spin)"
 CORE=(-p edgetube-ports -p edgetube-domain -p edgetube-federation -p edgetube-manifest -p edgetube-api -p edgetube-app)
 cargo build "${CORE[@]}" --target wasm32-wasip2
 bash scripts/build-worker.sh
+log "the transcode runner the end-to-end tests run (release: it hashes every segment)"
+cargo build --release -p transcode-runner
 log "unit and end-to-end tests"
 cargo test --workspace --exclude edgetube-cloudflare

@@ -275,3 +275,101 @@ pub fn run_with_env(
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+impl Instance {
+    /// The registration token the instance gives its local runner (`RUNNER_REGISTRATION_TOKEN`).
+    pub fn runner_registration_token(&self) -> Result<String> {
+        let vars = std::fs::read_to_string(self.state.join(".dev.vars"))?;
+        vars.lines()
+            .find_map(|line| line.strip_prefix("RUNNER_REGISTRATION_TOKEN="))
+            .map(str::to_owned)
+            .context("no RUNNER_REGISTRATION_TOKEN in .dev.vars")
+    }
+
+    /// An access token for `username`, through PeerTube's password grant.
+    pub async fn login(&self, username: &str, password: &str) -> Result<String> {
+        let client = reqwest::Client::new();
+        let local: serde_json::Value = client
+            .get(self.url("/api/v1/oauth-clients/local"))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        let form = [
+            ("client_id", local["client_id"].as_str().unwrap_or_default()),
+            ("client_secret", local["client_secret"].as_str().unwrap_or_default()),
+            ("grant_type", "password"),
+            ("username", username),
+            ("password", password),
+        ];
+        let tokens: serde_json::Value = client
+            .post(self.url("/api/v1/users/token"))
+            .form(&form)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        tokens["access_token"].as_str().map(str::to_owned).context("no access_token")
+    }
+}
+
+/// A `transcode-runner run` process against an instance, in its own process group, killed by
+/// PID when dropped.
+pub struct RunnerProcess {
+    child: Option<Child>,
+    log: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+/// The release build of `transcode-runner` (`scripts/test.sh` builds it before the tests).
+pub fn runner_binary() -> PathBuf {
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| repo_root().join("target"), PathBuf::from);
+    target.join("release/transcode-runner")
+}
+
+impl RunnerProcess {
+    /// Starts a runner registered with `instance`'s local registration token.
+    pub fn start(instance: &Instance, name: &str, extra: &[&str]) -> Result<Self> {
+        let dir = tempfile::Builder::new().prefix("edgetube-runner-").tempdir()?;
+        let log = dir.path().join("runner.log");
+        let file = std::fs::File::create(&log)?;
+        let child = Command::new(runner_binary())
+            .args(["run", "--url", &instance.origin, "--name", name])
+            .arg("--registration-token")
+            .arg(instance.runner_registration_token()?)
+            .arg("--state-dir")
+            .arg(dir.path().join("state"))
+            .arg("--work-dir")
+            .arg(dir.path().join("work"))
+            .args(extra)
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(file.try_clone()?)
+            .stderr(file)
+            .process_group(0)
+            .spawn()
+            .with_context(|| format!("starting {}", runner_binary().display()))?;
+        Ok(Self { child: Some(child), log, _dir: dir })
+    }
+
+    /// What the runner logged.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Kills the runner's process group without warning (SIGKILL): a crash.
+    pub fn kill(&mut self) {
+        let Some(mut child) = self.child.take() else { return };
+        let _ = killpg(Pid::from_raw(child.id() as i32), Signal::SIGKILL);
+        let _ = child.wait();
+    }
+}
+
+impl Drop for RunnerProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}

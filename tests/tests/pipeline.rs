@@ -1,0 +1,531 @@
+//! The media pipeline end to end: the real worker under wrangler dev, the real
+//! `transcode-runner` with ffmpeg, uploads over HTTP, players' reads checked with ffprobe.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, ensure, Context, Result};
+use edgetube_e2e::{run_with_timeout, shared_dir, Instance, RunnerProcess};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+const ADMIN_PASSWORD: &str = "e2e-admin-password";
+
+fn fixture(name: &str) -> PathBuf {
+    shared_dir().join("fixtures/video").join(name)
+}
+
+/// The legacy one-request upload, field for field as `peertube-cli upload` sends it.
+async fn legacy_upload(
+    instance: &Instance,
+    token: &str,
+    file: &Path,
+    name: &str,
+    privacy: u8,
+) -> Result<String> {
+    let me: Value = reqwest::Client::new()
+        .get(instance.url("/api/v1/users/me"))
+        .bearer_auth(token)
+        .send()
+        .await?
+        .json()
+        .await?;
+    let channel = me["videoChannels"][0]["id"].as_i64().context("no channel")?;
+    let bytes = std::fs::read(file)?;
+    let file_name = file.file_name().and_then(|n| n.to_str()).unwrap_or("video").to_owned();
+    let form = reqwest::multipart::Form::new()
+        .text("name", name.to_owned())
+        .text("channelId", channel.to_string())
+        .text("privacy", privacy.to_string())
+        .text("nsfw", "false")
+        .text("waitTranscoding", "true")
+        .text("downloadEnabled", "true")
+        .part("videofile", reqwest::multipart::Part::bytes(bytes).file_name(file_name));
+    let response = reqwest::Client::new()
+        .post(instance.url("/api/v1/videos/upload"))
+        .bearer_auth(token)
+        .multipart(form)
+        .send()
+        .await?;
+    let status = response.status();
+    let body: Value = response.json().await?;
+    ensure!(status.is_success(), "upload of {} answered {status}: {body}", file.display());
+    body["video"]["uuid"].as_str().map(str::to_owned).context("no uuid")
+}
+
+async fn video(instance: &Instance, token: &str, uuid: &str) -> Result<Value> {
+    Ok(reqwest::Client::new()
+        .get(instance.url(&format!("/api/v1/videos/{uuid}")))
+        .bearer_auth(token)
+        .send()
+        .await?
+        .json()
+        .await?)
+}
+
+/// The transcoding job of a video, from the administrators' job list.
+async fn job_of(instance: &Instance, admin: &str, uuid: &str) -> Result<Option<Value>> {
+    let jobs: Value = reqwest::Client::new()
+        .get(instance.url("/api/v1/runners/jobs?count=100"))
+        .bearer_auth(admin)
+        .send()
+        .await?
+        .json()
+        .await?;
+    Ok(jobs["data"].as_array().into_iter().flatten().find(|j| j["payload"]["videoUUID"] == uuid).cloned())
+}
+
+/// Waits (bounded) until the video's job is completed or errored; returns the job.
+async fn wait_for_job(instance: &Instance, admin: &str, uuid: &str, limit: Duration) -> Result<Value> {
+    let started = Instant::now();
+    while started.elapsed() < limit {
+        if let Some(job) = job_of(instance, admin, uuid).await? {
+            if job["state"]["id"] == 3 || job["state"]["id"] == 4 {
+                return Ok(job);
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    bail!("the job of {uuid} did not finish within {limit:?}")
+}
+
+fn ffprobe_json(target: &str) -> Result<Value> {
+    let output = run_with_timeout(
+        "ffprobe",
+        &[
+            "-v",
+            "error",
+            "-show_entries",
+            "stream=codec_type,width,height:format=duration",
+            "-of",
+            "json",
+            target,
+        ],
+        Duration::from_secs(120),
+    )?;
+    ensure!(output.status.success(), "ffprobe {target}: {}", String::from_utf8_lossy(&output.stderr));
+    Ok(serde_json::from_slice(&output.stdout)?)
+}
+
+fn duration_of(probe: &Value) -> f64 {
+    probe["format"]["duration"].as_str().and_then(|d| d.parse().ok()).unwrap_or(0.0)
+}
+
+fn video_size(probe: &Value) -> Option<(u64, u64)> {
+    probe["streams"]
+        .as_array()?
+        .iter()
+        .find(|s| s["codec_type"] == "video")
+        .map(|s| (s["width"].as_u64().unwrap_or(0), s["height"].as_u64().unwrap_or(0)))
+}
+
+/// Checks a published video the way players do: the master lists `expected` resolutions, each
+/// rendition plays over HTTP at the right size and duration, every hashed byte range matches.
+async fn check_published(details: &Value, source: &Path, expected: &[u64], query: &str) -> Result<()> {
+    let playlist = &details["streamingPlaylists"][0];
+    let master_url = format!("{}{query}", playlist["playlistUrl"].as_str().context("no playlistUrl")?);
+    let client = reqwest::Client::new();
+    let master = client.get(&master_url).send().await?.error_for_status()?.text().await?;
+    let mut resolutions: Vec<u64> = master
+        .lines()
+        .filter_map(|l| l.split("RESOLUTION=").nth(1))
+        .filter_map(|r| r.split(',').next()?.split('x').nth(1)?.parse().ok())
+        .collect();
+    resolutions.sort_unstable();
+    let mut wanted = expected.to_vec();
+    wanted.sort_unstable();
+    ensure!(resolutions == wanted, "master lists {resolutions:?}, expected {wanted:?}:\n{master}");
+
+    let source_duration = duration_of(&ffprobe_json(source.to_str().context("path")?)?);
+    for file in playlist["files"].as_array().context("no files")? {
+        let url = file["fileUrl"].as_str().context("no fileUrl")?;
+        let rendition_playlist = url.replace("-fragmented.mp4", ".m3u8");
+        let probe = ffprobe_json(&format!("{rendition_playlist}{query}"))?;
+        let (w, h) = video_size(&probe).context("no video stream")?;
+        ensure!(
+            w == file["width"].as_u64().unwrap_or(0) && h == file["height"].as_u64().unwrap_or(0),
+            "{url}: {w}x{h}"
+        );
+        let duration = duration_of(&probe);
+        ensure!(
+            (duration - source_duration).abs() <= 0.1,
+            "{url}: {duration} s vs the source's {source_duration} s"
+        );
+    }
+
+    let sha_url = format!("{}{query}", playlist["segmentsSha256Url"].as_str().context("no sha url")?);
+    let hashes: Value = client.get(&sha_url).send().await?.error_for_status()?.json().await?;
+    let base = master_url.rsplit_once('/').context("url")?.0.to_owned();
+    let mut checked = 0;
+    for (file, ranges) in hashes.as_object().context("sha json")? {
+        for (range, hash) in ranges.as_object().context("ranges")? {
+            let bytes = client
+                .get(format!("{base}/{file}{query}"))
+                .header("range", format!("bytes={range}"))
+                .send()
+                .await?
+                .error_for_status()?
+                .bytes()
+                .await?;
+            let actual: String = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
+            ensure!(actual == hash.as_str().unwrap_or_default(), "{file} {range}: {actual} != {hash}");
+            checked += 1;
+        }
+    }
+    ensure!(checked >= expected.len(), "only {checked} segments hashed");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_legacy_upload_is_transcoded_published_and_deleted() -> Result<()> {
+    let instance = Instance::start().await?;
+    let admin = instance.login("root", ADMIN_PASSWORD).await?;
+    let _runner = RunnerProcess::start(&instance, "runner-1", &[])?;
+    let source = fixture("big-buck-bunny-720p-5s.mp4");
+    let uuid = legacy_upload(&instance, &admin, &source, "Big Buck Bunny", 1).await?;
+    let job = wait_for_job(&instance, &admin, &uuid, Duration::from_secs(300)).await?;
+    ensure!(job["state"]["id"] == 3, "job: {job}\nrunner log:\n{}", _runner.log());
+
+    let details = video(&instance, &admin, &uuid).await?;
+    ensure!(details["state"]["id"] == 1, "{details}");
+    ensure!(details["duration"] == 5, "{}", details["duration"]);
+    check_published(&details, &source, &[720, 480, 360, 240], "").await?;
+    for path in ["thumbnailPath", "previewPath"] {
+        let url = instance.url(details[path].as_str().context("no image path")?);
+        let image = reqwest::get(&url).await?.error_for_status()?.bytes().await?;
+        ensure!(image.starts_with(&[0xff, 0xd8]), "{path} is not a JPEG");
+    }
+
+    let master = details["streamingPlaylists"][0]["playlistUrl"].as_str().context("url")?.to_owned();
+    let deleted = reqwest::Client::new()
+        .delete(instance.url(&format!("/api/v1/videos/{uuid}")))
+        .bearer_auth(&admin)
+        .send()
+        .await?;
+    ensure!(deleted.status() == 204, "delete: {}", deleted.status());
+    ensure!(reqwest::get(&master).await?.status() == 404, "the master playlist outlived its video");
+    Ok(())
+}
+
+/// Sends part of a chunk and drops the connection, as a client losing its network does.
+fn interrupted_chunk(
+    origin: &str,
+    path: &str,
+    token: &str,
+    range: &str,
+    announced: usize,
+    body: &[u8],
+) -> Result<()> {
+    let host = origin.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(host)?;
+    write!(
+        stream,
+        "PUT {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/octet-stream\r\nContent-Range: {range}\r\nContent-Length: {announced}\r\n\r\n"
+    )?;
+    stream.write_all(body)?;
+    stream.flush()?;
+    drop(stream);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_300_mb_resumable_upload_survives_an_interruption_byte_for_byte() -> Result<()> {
+    let instance = Instance::start().await?;
+    let admin = instance.login("root", ADMIN_PASSWORD).await?;
+    let total: usize = 300 * 1024 * 1024;
+    // Not periodic at any chunk or part size, so a misplaced range changes the checksum.
+    let mut file = vec![0u8; total];
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    for byte in &mut file {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        *byte = (state >> 24) as u8;
+    }
+    let expected: String = Sha256::digest(&file).iter().map(|b| format!("{b:02x}")).collect();
+
+    let client = reqwest::Client::new();
+    let me: Value =
+        client.get(instance.url("/api/v1/users/me")).bearer_auth(&admin).send().await?.json().await?;
+    let init = client
+        .post(instance.url("/api/v1/videos/upload-resumable"))
+        .bearer_auth(&admin)
+        .header("x-upload-content-length", total.to_string())
+        .header("x-upload-content-type", "video/mp4")
+        .json(&json!({"channelId": me["videoChannels"][0]["id"], "name": "Three hundred megabytes",
+                      "filename": "big.mp4", "privacy": 1}))
+        .send()
+        .await?;
+    ensure!(init.status() == 201, "init: {}", init.status());
+    let location = init.headers()["location"].to_str()?.to_owned();
+    let path = location.trim_start_matches(&format!("//127.0.0.1:{}", instance.port)).to_owned();
+    let url = instance.url(&path);
+
+    let chunk = 1024 * 1024;
+    let mut offset = 0;
+    let mut interrupted = false;
+    let mut answer = Value::Null;
+    // Bounded: one request per chunk plus the interruption's two.
+    for _ in 0..(total / chunk + 4) {
+        if offset >= total {
+            break;
+        }
+        let end = (offset + chunk).min(total);
+        if !interrupted && offset == 100 * chunk {
+            interrupted = true;
+            let range = format!("bytes {offset}-{}/{total}", end - 1);
+            interrupted_chunk(
+                &instance.origin,
+                &path,
+                &admin,
+                &range,
+                end - offset,
+                &file[offset..offset + chunk / 2],
+            )?;
+            let asked = client
+                .put(&url)
+                .bearer_auth(&admin)
+                .header("content-range", format!("bytes */{total}"))
+                .body(Vec::new())
+                .send()
+                .await?;
+            ensure!(asked.status() == 308, "offset query: {}", asked.status());
+            let stored = asked.headers()["range"].to_str()?.to_owned();
+            ensure!(
+                stored == format!("bytes=0-{}", offset - 1),
+                "after the interruption the server holds {stored}"
+            );
+        }
+        let response = client
+            .put(&url)
+            .bearer_auth(&admin)
+            .header("content-type", "application/octet-stream")
+            .header("content-range", format!("bytes {offset}-{}/{total}", end - 1))
+            .body(file[offset..end].to_vec())
+            .send()
+            .await?;
+        let status = response.status().as_u16();
+        if end < total {
+            ensure!(status == 308, "chunk at {offset}: {status} {}", response.text().await?);
+        } else {
+            ensure!(status == 200, "last chunk: {status}");
+            answer = response.json().await?;
+        }
+        offset = end;
+    }
+    ensure!(interrupted && offset == total, "the upload did not finish");
+    let uuid = answer["video"]["uuid"].as_str().context("no uuid")?.to_owned();
+
+    // Read the stored original back the way a runner does, by ranges, and compare checksums.
+    let registration = instance.runner_registration_token()?;
+    let runner: Value = client
+        .post(instance.url("/api/v1/runners/register"))
+        .json(&json!({"registrationToken": registration, "name": "checker"}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let runner_token = runner["runnerToken"].as_str().context("no runner token")?;
+    let started = Instant::now();
+    let job = loop {
+        let jobs: Value = client
+            .post(instance.url("/api/v1/runners/jobs/request"))
+            .json(&json!({"runnerToken": runner_token}))
+            .send()
+            .await?
+            .json()
+            .await?;
+        if let Some(job) = jobs["availableJobs"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|j| j["payload"]["videoUUID"] == uuid.as_str())
+        {
+            break job.clone();
+        }
+        ensure!(started.elapsed() < Duration::from_secs(60), "no job for the upload");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    let accepted: Value = client
+        .post(
+            instance
+                .url(&format!("/api/v1/runners/jobs/{}/accept", job["uuid"].as_str().unwrap_or_default())),
+        )
+        .json(&json!({"runnerToken": runner_token}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let job_token = accepted["job"]["jobToken"].as_str().context("no job token")?;
+    let input = accepted["job"]["payload"]["input"]["videoFileUrl"].as_str().context("no input url")?;
+    let mut hasher = Sha256::new();
+    let mut read = 0;
+    let step = 16 * 1024 * 1024;
+    for _ in 0..(total / step + 2) {
+        if read >= total {
+            break;
+        }
+        let bytes = client
+            .post(input)
+            .header("range", format!("bytes={read}-{}", read + step - 1))
+            .json(&json!({"runnerToken": runner_token, "jobToken": job_token}))
+            .send()
+            .await?
+            .error_for_status()?
+            .bytes()
+            .await?;
+        ensure!(!bytes.is_empty(), "empty read at {read}");
+        hasher.update(&bytes);
+        read += bytes.len();
+    }
+    let stored: String = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    ensure!(
+        read == total && stored == expected,
+        "stored {read} bytes with SHA-256 {stored}, sent {expected}"
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn private_media_needs_a_token_and_plays_with_one() -> Result<()> {
+    let instance = Instance::start().await?;
+    let admin = instance.login("root", ADMIN_PASSWORD).await?;
+    let _runner = RunnerProcess::start(&instance, "runner-1", &[])?;
+    let source = fixture("video_short.mp4");
+    let uuid = legacy_upload(&instance, &admin, &source, "Private video", 3).await?;
+    let job = wait_for_job(&instance, &admin, &uuid, Duration::from_secs(300)).await?;
+    ensure!(job["state"]["id"] == 3, "job: {job}");
+    let details = video(&instance, &admin, &uuid).await?;
+    let playlist = &details["streamingPlaylists"][0];
+    let master = playlist["playlistUrl"].as_str().context("url")?;
+    ensure!(master.contains("/hls/private/"), "{master}");
+    let file = playlist["files"][0]["fileUrl"].as_str().context("file")?;
+
+    let client = reqwest::Client::new();
+    for url in [master, file] {
+        let anonymous = client.get(url).send().await?.status().as_u16();
+        ensure!(anonymous == 401 || anonymous == 403, "{url} without a token: {anonymous}");
+        let wrong = client.get(format!("{url}?videoFileToken=not-a-token")).send().await?.status().as_u16();
+        ensure!(wrong == 403, "{url} with a bad token: {wrong}");
+    }
+    let token: Value = client
+        .post(instance.url(&format!("/api/v1/videos/{uuid}/token")))
+        .bearer_auth(&admin)
+        .send()
+        .await?
+        .json()
+        .await?;
+    let file_token = token["files"]["token"].as_str().context("no file token")?;
+    let probe = ffprobe_json(&format!("{master}?videoFileToken={file_token}&reinjectVideoFileToken=true"))?;
+    ensure!(video_size(&probe).is_some(), "ffprobe cannot play the private master: {probe}");
+    check_published(
+        &details,
+        &source,
+        &expected_ladder(&source)?,
+        &format!("?videoFileToken={file_token}&reinjectVideoFileToken=true"),
+    )
+    .await
+}
+
+/// PeerTube's default ladder (1080/720/480/360/240) at or below the input's short side, plus
+/// the input's own resolution.
+fn expected_ladder(source: &Path) -> Result<Vec<u64>> {
+    let probe = ffprobe_json(source.to_str().context("path")?)?;
+    let (w, h) = video_size(&probe).unwrap_or((0, 0));
+    let short = if h == 0 { 480 } else { w.min(h) / 2 * 2 };
+    let mut ladder: Vec<u64> = [1080, 720, 480, 360, 240].into_iter().filter(|r| *r <= short).collect();
+    if !ladder.contains(&short) {
+        ladder.push(short);
+    }
+    Ok(ladder)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_job_whose_runner_dies_is_finished_by_another() -> Result<()> {
+    let instance = Instance::start_with(&[("EDGETUBE_VARS", "RUNNER_JOB_STALE_SECONDS:5")]).await?;
+    let admin = instance.login("root", ADMIN_PASSWORD).await?;
+    // A 30 s input keeps the first runner busy long enough to be killed mid-job.
+    let dir = tempfile::tempdir()?;
+    let long = dir.path().join("long.mp4");
+    let source = fixture("big-buck-bunny-720p-5s.mp4");
+    let made = run_with_timeout(
+        "ffmpeg",
+        &[
+            "-v",
+            "error",
+            "-stream_loop",
+            "5",
+            "-i",
+            source.to_str().context("path")?,
+            "-c",
+            "copy",
+            long.to_str().context("path")?,
+        ],
+        Duration::from_secs(120),
+    )?;
+    ensure!(made.status.success(), "ffmpeg: {}", String::from_utf8_lossy(&made.stderr));
+
+    let mut first = RunnerProcess::start(&instance, "doomed", &["--threads", "1"])?;
+    let uuid = legacy_upload(&instance, &admin, &long, "Survives a crash", 1).await?;
+    let started = Instant::now();
+    loop {
+        let job = job_of(&instance, &admin, &uuid).await?;
+        if job.as_ref().is_some_and(|j| j["state"]["id"] == 2 && j["progress"].as_i64().unwrap_or(0) > 0) {
+            break;
+        }
+        ensure!(
+            started.elapsed() < Duration::from_secs(120),
+            "the first runner never started: {}",
+            first.log()
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    first.kill();
+    let _second = RunnerProcess::start(&instance, "survivor", &[])?;
+    let job = wait_for_job(&instance, &admin, &uuid, Duration::from_secs(300)).await?;
+    ensure!(job["state"]["id"] == 3, "job: {job}");
+    let details = video(&instance, &admin, &uuid).await?;
+    check_published(&details, &long, &[720, 480, 360, 240], "").await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_fixture_is_published_or_fails_with_a_reason() -> Result<()> {
+    let instance = Instance::start_with(&[("EDGETUBE_VARS", "RUNNER_JOB_MAX_FAILURES:2")]).await?;
+    let admin = instance.login("root", ADMIN_PASSWORD).await?;
+    let _runner = RunnerProcess::start(&instance, "runner-1", &[])?;
+    let mut names: Vec<String> = std::fs::read_dir(shared_dir().join("fixtures/video"))?
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .collect();
+    names.sort();
+    let mut uploaded = Vec::new();
+    for name in &names {
+        uploaded.push((
+            name.clone(),
+            legacy_upload(&instance, &admin, &fixture(name), &format!("Fixture {name}"), 1).await?,
+        ));
+    }
+    for (name, uuid) in &uploaded {
+        let job = wait_for_job(&instance, &admin, uuid, Duration::from_secs(600)).await?;
+        let details = video(&instance, &admin, uuid).await?;
+        if name == "video_short_fake.webm" {
+            ensure!(job["state"]["id"] == 4, "{name}: {job}");
+            ensure!(details["state"]["id"] == 7, "{name}: state {}", details["state"]);
+            let reason = job["error"].as_str().unwrap_or_default();
+            ensure!(
+                reason.contains("Invalid data") || reason.contains("cannot"),
+                "{name}: unclear reason {reason:?}"
+            );
+            continue;
+        }
+        ensure!(job["state"]["id"] == 3, "{name}: {job}");
+        ensure!(details["state"]["id"] == 1, "{name}: state {}", details["state"]);
+        let files = details["streamingPlaylists"][0]["files"].as_array().map_or(0, Vec::len);
+        ensure!(files >= 1, "{name}: no rendition");
+        let master = details["streamingPlaylists"][0]["playlistUrl"].as_str().context("url")?;
+        let probe = ffprobe_json(master)?;
+        ensure!(video_size(&probe).is_some(), "{name}: the master does not play: {probe}");
+    }
+    Ok(())
+}
