@@ -74,11 +74,12 @@ impl Objects for R2Objects {
             Some(body) => Bytes::from(body.bytes().await.map_err(unavailable)?),
             None => Bytes::new(),
         };
-        let range = range.map(|_| {
-            let first = match object.range() {
-                Ok(Range::OffsetWithLength { offset, .. } | Range::OffsetToEnd { offset }) => offset,
-                Ok(Range::Suffix { suffix }) => meta.size.saturating_sub(suffix),
-                _ => 0,
+        // The first byte comes from the request, not `Object::range()`: that getter panics in
+        // workers-rs 0.8.7 when the runtime leaves `range` unset (wrangler dev's R2 does).
+        let range = range.map(|range| {
+            let first = match range {
+                ObjectRange::OffsetWithLength { offset, .. } | ObjectRange::From(offset) => offset,
+                ObjectRange::Suffix(suffix) => meta.size.saturating_sub(suffix),
             };
             (first, first + (bytes.len() as u64).saturating_sub(1))
         });
