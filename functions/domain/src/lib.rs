@@ -7,6 +7,7 @@
 //! - [`videos`]: video rows, tags, passwords, lists and full-text search.
 //! - [`bootstrap::ensure_instance`]: the idempotent first start (instance actor, `root` admin
 //!   and its default channel).
+//! - [`sigv4`]: presigned URLs for R2's S3 API, signed offline at a time the caller passes.
 //!
 //! Every operation takes [`edgetube_ports::Ports`]; nothing here knows a runtime, reads the
 //! system clock or draws randomness except through the ports.
@@ -26,6 +27,7 @@ pub mod registrations;
 pub mod renditions;
 pub mod runner_jobs;
 pub mod runners;
+pub mod sigv4;
 pub mod uploads;
 pub mod users;
 pub mod videos;
