@@ -167,8 +167,10 @@ pub async fn run_job(
 
 /// Resolves with the shutdown reason once one is given; never if the sender is gone.
 pub async fn shutdown_requested(shutdown: &mut watch::Receiver<Option<String>>) -> String {
-    match shutdown.wait_for(Option::is_some).await {
-        Ok(reason) => reason.clone().unwrap_or_default(),
+    // The guard must not live across the pending await: the future has to stay `Send`.
+    let reason = shutdown.wait_for(Option::is_some).await.map(|reason| reason.clone().unwrap_or_default());
+    match reason {
+        Ok(reason) => reason,
         Err(_) => std::future::pending().await,
     }
 }

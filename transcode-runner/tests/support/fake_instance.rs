@@ -38,6 +38,8 @@ pub struct Faults {
     pub upload_forget_before: HashSet<usize>,
     /// Job calls and transfers answer 409 once this many `update`s were received.
     pub gone_after_updates: Option<usize>,
+    /// Job calls and transfers answer 409 once an `update` carried the video facts.
+    pub gone_after_video_facts: bool,
     /// `request` answers 401 to these runner tokens.
     pub unknown_tokens: HashSet<String>,
 }
@@ -78,6 +80,7 @@ pub struct World {
 impl World {
     fn job_is_gone(&self) -> bool {
         self.faults.gone_after_updates.is_some_and(|n| self.updates.len() >= n)
+            || (self.faults.gone_after_video_facts && self.updates.iter().any(|u| u.get("video").is_some()))
     }
 
     fn job_token_ok(&self, token: Option<&str>) -> bool {
