@@ -27,13 +27,21 @@ struct Inner {
     progress: u8,
     video: Option<VideoFacts>,
     video_delivered: bool,
+    /// `success` is on its way: a beat now could reach the instance after it and be refused.
+    finishing: bool,
     view: JobProgressView,
 }
 
 impl JobStatus {
     pub fn new(view: JobProgressView) -> Self {
         JobStatus {
-            inner: Mutex::new(Inner { progress: 0, video: None, video_delivered: false, view }),
+            inner: Mutex::new(Inner {
+                progress: 0,
+                video: None,
+                video_delivered: false,
+                finishing: false,
+                view,
+            }),
             wake: Notify::new(),
         }
     }
@@ -68,6 +76,15 @@ impl JobStatus {
         self.wake.notify_one();
     }
 
+    /// Stops the beats: called right before `success`, after which the job is no longer processing.
+    pub fn finishing(&self) {
+        self.lock().finishing = true;
+    }
+
+    fn is_finishing(&self) -> bool {
+        self.lock().finishing
+    }
+
     pub fn video(&self) -> Option<VideoFacts> {
         self.lock().video
     }
@@ -91,7 +108,7 @@ impl JobStatus {
 }
 
 /// Sends `update`s at least every `every` until the instance says the job is no longer this
-/// runner's, and returns that answer. Other failures are logged and the beat goes on: the
+/// runner's, and returns that answer (never once [`JobStatus::finishing`] was called). Other failures are logged and the beat goes on: the
 /// instance tolerates a few missed beats, and the work should not die of a network blip.
 pub async fn heartbeat(
     client: &InstanceClient,
@@ -106,12 +123,20 @@ pub async fn heartbeat(
             _ = ticks.tick() => {}
             () = status.wake.notified() => {}
         }
+        if status.is_finishing() {
+            return std::future::pending().await;
+        }
         let update = status.next_update();
         match client.update(auth, &update).await {
             Ok(()) => {
                 if let Some(video) = update.video {
                     status.delivered(video);
                 }
+            }
+            // A beat that crossed `success` is refused because the job is done, not given away.
+            Err(error) if error.ends_the_job() && status.is_finishing() => {
+                tracing::debug!(job = %auth.job_uuid, %error, "a last beat crossed success");
+                return std::future::pending().await;
             }
             Err(error) if error.ends_the_job() => return error,
             Err(error) => {

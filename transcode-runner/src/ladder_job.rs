@@ -336,6 +336,7 @@ impl<'a> Publisher<'a> {
             None => None,
         };
         let payload = SuccessPayload { thumbnail, preview, storyboard };
+        self.status.finishing();
         retry(&self.ctx.transfer, || self.ctx.client.success(self.auth, &payload))
             .await
             .map_err(|source| JobError::Report { call: "success", source })?;

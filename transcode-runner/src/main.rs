@@ -133,8 +133,8 @@ struct RunArgs {
     #[arg(long, env = "EDGETUBE_RUNNER_STATE_DIR")]
     state_dir: Option<PathBuf>,
 
-    /// Directory for the running job's input and outputs, removed after each job
-    /// [default: a fresh temporary directory, removed at exit]
+    /// Directory for the running job's input and outputs; each job's files are removed when it
+    /// ends [default: a fresh temporary directory, removed at exit]
     #[arg(long, env = "EDGETUBE_RUNNER_WORK_DIR")]
     work_dir: Option<PathBuf>,
 

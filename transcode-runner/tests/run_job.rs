@@ -213,7 +213,7 @@ async fn an_unreadable_input_is_reported_with_error_after_registering_again() {
         "{message}"
     );
     let world = fake.world();
-    assert_eq!(world.errors, [message.clone()]);
+    assert_eq!(world.errors, std::slice::from_ref(&message));
     assert_eq!(world.registrations.len(), 1);
     let state = runner_state::load(&dirs.state).expect("state").expect("stored");
     assert_eq!(state.runner_token, world.runner_tokens[0]);
@@ -268,11 +268,12 @@ async fn a_shutdown_during_a_job_aborts_it() {
     let result = tokio::time::timeout(Duration::from_secs(10), runner).await.expect("stops promptly");
     assert!(result.expect("joins").is_ok());
 
-    let world = fake.world();
-    assert_eq!(world.aborts, ["the runner received SIGTERM and is shutting down"]);
-    assert_eq!(world.job_state, Some(JobState::Pending));
-    assert!(world.success.is_none());
-    drop(world);
+    {
+        let world = fake.world();
+        assert_eq!(world.aborts, ["the runner received SIGTERM and is shutting down"]);
+        assert_eq!(world.job_state, Some(JobState::Pending));
+        assert!(world.success.is_none());
+    }
     assert!(is_empty_dir(&dirs.work));
     assert_no_process_uses(&dirs.work).await;
 }
