@@ -1,18 +1,29 @@
 //! `transcode-runner`: the one process of Edgetube that is not an edge function.
 //!
-//! It will register with an instance using a registration token, take transcoding jobs, run
-//! ffmpeg and upload HLS renditions (see ARCHITECTURE.md). For now it can check its settings
-//! (`check`) and transcode a local file into PeerTube's layout (`transcode-local`).
+//! `run` registers with an instance (registration token once; the runner token is kept in the
+//! state directory), polls for `vod-hls-ladder` jobs, downloads the input in ranges, encodes the
+//! whole ladder with one ffmpeg, uploads each rendition smallest first and reports it, then the
+//! images, and calls `success`; see PROTOCOL.md. `check` checks the settings and ffmpeg, and
+//! `transcode-local` does the transcoding part on local files.
+//!
+//! Progress is a bar when stderr is a terminal and `tracing` log lines otherwise (`RUST_LOG`
+//! sets the level). SIGTERM or SIGINT during a job aborts it on the instance, then exits; a second
+//! signal exits at once.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use tokio::sync::watch;
+use transcode_runner::cli_units::{parse_chunk_size, parse_duration};
+use transcode_runner::job_runner::{self, RunnerConfig};
 use transcode_runner::ladder::LadderConfig;
+use transcode_runner::progress_display::ProgressDisplay;
 use transcode_runner::transcode_local::{transcode_local, JobEvent, LocalJob, Naming, Strategy, Tools};
+use transcode_runner::transfer::TransferSettings;
 
 /// Runs Edgetube transcoding jobs with ffmpeg.
 ///
@@ -43,6 +54,14 @@ struct Args {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Take transcoding jobs from an instance and run them, one at a time, until stopped
+    ///
+    /// Registers with the registration token on first start and keeps the runner token in
+    /// `<state-dir>/runner.json`, so restarts are the same runner (a token the instance no longer
+    /// knows is replaced by registering again). SIGTERM or SIGINT during a job aborts the job on the
+    /// instance (it goes back to pending), then exits. With `--once`, exits after one job: 0 if it
+    /// succeeded, 1 otherwise; any registration failure exits 1.
+    Run(RunArgs),
     /// Check the instance settings and that ffmpeg runs, then exit
     Check {
         /// Origin of the Edgetube instance to take jobs from, e.g. https://tube.example
@@ -94,6 +113,53 @@ enum Command {
     },
 }
 
+#[derive(Debug, clap::Args)]
+struct RunArgs {
+    /// Origin of the Edgetube instance to take jobs from, e.g. https://tube.example
+    #[arg(long, env = "EDGETUBE_URL")]
+    url: String,
+
+    /// Registration token from the instance's administrator (`ptrrt-…`, or the instance's
+    /// RUNNER_REGISTRATION_TOKEN); only needed while no runner token is stored
+    #[arg(long, env = "EDGETUBE_RUNNER_REGISTRATION_TOKEN", hide_env_values = true)]
+    registration_token: Option<String>,
+
+    /// Name the administrator sees for this runner [default: this machine's host name]
+    #[arg(long, env = "EDGETUBE_RUNNER_NAME")]
+    name: Option<String>,
+
+    /// Directory keeping the runner token (`runner.json`) across restarts
+    /// [default: $XDG_STATE_HOME/edgetube-transcode-runner, else ~/.local/state/edgetube-transcode-runner]
+    #[arg(long, env = "EDGETUBE_RUNNER_STATE_DIR")]
+    state_dir: Option<PathBuf>,
+
+    /// Directory for the running job's input and outputs; each job's files are removed when it
+    /// ends [default: a fresh temporary directory, removed at exit]
+    #[arg(long, env = "EDGETUBE_RUNNER_WORK_DIR")]
+    work_dir: Option<PathBuf>,
+
+    /// Pause between two requests for jobs while none is pending (e.g. 500ms, 1s, 2m)
+    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    poll_interval: Duration,
+
+    /// Longest time between two progress updates while a job runs; the instance gives a job
+    /// without updates to another runner after RUNNER_JOB_STALE_SECONDS (default 120 s)
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    heartbeat: Duration,
+
+    /// Size of each download range and upload chunk (e.g. 512KiB, 8MiB; at most 32MiB)
+    #[arg(long, default_value = "8MiB", value_parser = parse_chunk_size)]
+    chunk_size: u64,
+
+    /// ffmpeg -threads (default: ffmpeg decides)
+    #[arg(long)]
+    threads: Option<u32>,
+
+    /// Exit after one job: 0 if it succeeded, 1 if it failed or was taken away
+    #[arg(long)]
+    once: bool,
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum StrategyArg {
     Single,
@@ -101,17 +167,28 @@ enum StrategyArg {
 }
 
 fn main() -> Result<()> {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .init();
     let args = Args::parse();
+    let interactive = std::io::stderr().is_terminal();
+    // Job bars and log lines share stderr: log lines are written with the bars hidden.
+    let bars = (interactive && matches!(args.command, Some(Command::Run(_)))).then(MultiProgress::new);
+    let logs = tracing_subscriber::fmt().with_ansi(interactive).with_env_filter(
+        tracing_subscriber::EnvFilter::try_from_default_env()
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+    );
+    match &bars {
+        Some(bars) => {
+            let bars = bars.clone();
+            logs.with_writer(move || BelowBars(bars.clone())).init();
+        }
+        None => logs.with_writer(std::io::stderr).init(),
+    }
     match args.command {
         Some(Command::Check { ref url, .. }) => check(&args.ffmpeg, url),
+        Some(Command::Run(run)) => {
+            let tools = Tools { ffmpeg: args.ffmpeg, ffprobe: args.ffprobe };
+            let display = bars.map_or(ProgressDisplay::Logs, ProgressDisplay::Bars);
+            run_jobs(run, tools, display)
+        }
         Some(Command::TranscodeLocal {
             input,
             output,
@@ -149,9 +226,116 @@ fn main() -> Result<()> {
             if args.check {
                 return Ok(());
             }
-            bail!("job processing is not implemented yet; run with --check")
+            bail!("to take jobs, use the `run` subcommand (see --help)")
         }
     }
+}
+
+/// A stderr writer that hides the job bars while a log line is written, so neither tears the other.
+struct BelowBars(MultiProgress);
+
+impl Write for BelowBars {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.suspend(|| std::io::stderr().write(buf))
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
+}
+
+fn run_jobs(run: RunArgs, tools: Tools, display: ProgressDisplay) -> Result<()> {
+    let url = run.url.trim_end_matches('/').to_owned();
+    if !(url.starts_with("https://") || url.starts_with("http://")) {
+        bail!("--url must be an http(s) origin, got {url:?}");
+    }
+    // Held until the end of the function: dropping it removes the default work directory.
+    let temporary_work_dir;
+    let work_dir = match run.work_dir {
+        Some(dir) => dir,
+        None => {
+            temporary_work_dir = tempfile::Builder::new()
+                .prefix("transcode-runner-")
+                .tempdir()
+                .context("cannot create a temporary work directory")?;
+            temporary_work_dir.path().to_owned()
+        }
+    };
+    let config = RunnerConfig {
+        url,
+        registration_token: run.registration_token.filter(|t| !t.trim().is_empty()),
+        name: run.name.unwrap_or_else(host_name),
+        state_dir: match run.state_dir {
+            Some(dir) => dir,
+            None => default_state_dir()?,
+        },
+        work_dir,
+        poll_interval: run.poll_interval,
+        heartbeat: run.heartbeat,
+        transfer: TransferSettings { chunk_size: run.chunk_size, ..TransferSettings::default() },
+        threads: run.threads,
+        tools,
+        once: run.once,
+    };
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let (shutdown, shutdown_requested) = watch::channel(None);
+        tokio::spawn(forward_signals(shutdown));
+        job_runner::run(&config, display, shutdown_requested).await
+    })?;
+    Ok(())
+}
+
+/// Turns the first SIGTERM/SIGINT into a shutdown reason; a second one exits at once.
+async fn forward_signals(shutdown: watch::Sender<Option<String>>) {
+    let Some(signal) = next_signal().await else { return };
+    tracing::info!(signal, "stopping: the running job is aborted first (signal again to exit at once)");
+    shutdown.send_replace(Some(format!("the runner received {signal} and is shutting down")));
+    if let Some(signal) = next_signal().await {
+        tracing::warn!(signal, "exiting at once");
+        std::process::exit(130);
+    }
+}
+
+#[cfg(unix)]
+async fn next_signal() -> Option<&'static str> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut terminate), Ok(mut interrupt)) =
+        (signal(SignalKind::terminate()), signal(SignalKind::interrupt()))
+    else {
+        tracing::warn!("cannot listen for signals; SIGTERM will not abort running jobs");
+        return None;
+    };
+    tokio::select! {
+        _ = terminate.recv() => Some("SIGTERM"),
+        _ = interrupt.recv() => Some("SIGINT"),
+    }
+}
+
+#[cfg(not(unix))]
+async fn next_signal() -> Option<&'static str> {
+    tokio::signal::ctrl_c().await.ok().map(|()| "Ctrl-C")
+}
+
+/// Where the runner token lives by default: the XDG state directory, as for any per-user daemon.
+fn default_state_dir() -> Result<PathBuf> {
+    let base = match (std::env::var_os("XDG_STATE_HOME"), std::env::var_os("HOME")) {
+        (Some(state), _) if !state.is_empty() => PathBuf::from(state),
+        (_, Some(home)) if !home.is_empty() => PathBuf::from(home).join(".local/state"),
+        _ => bail!("give --state-dir: neither XDG_STATE_HOME nor HOME is set"),
+    };
+    Ok(base.join("edgetube-transcode-runner"))
+}
+
+/// The machine's host name, which is what an administrator recognises a runner by.
+fn host_name() -> String {
+    let from_kernel = std::fs::read_to_string("/proc/sys/kernel/hostname").ok();
+    let from_env = || std::env::var("HOSTNAME").ok();
+    from_kernel
+        .or_else(from_env)
+        .map(|name| name.trim().to_owned())
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "transcode-runner".to_owned())
 }
 
 fn check(ffmpeg: &str, url: &str) -> Result<()> {
@@ -182,7 +366,7 @@ async fn run_local(job: &LocalJob) -> Result<()> {
     });
     let mut last_logged_decile = 0;
     let mut on_event = |event: JobEvent| match event {
-        JobEvent::Planned { renditions, duration } => {
+        JobEvent::Planned { renditions, duration, .. } => {
             tracing::info!(?renditions, ?duration, input = %job.input.display(), "planned");
         }
         JobEvent::Step(step) => match &bar {

@@ -17,8 +17,8 @@ use crate::ffmpeg_plan::{
 use crate::images::{
     poster_images_command, storyboard_command, storyboard_layout, waveform_images_command, StoryboardLayout,
 };
-use crate::ladder::{plan, LadderConfig, TranscodePlan, VideoSource};
-use crate::probe::probe;
+use crate::ladder::{plan, LadderConfig, TranscodePlan, VideoSource, STILL_IMAGE_SIZE};
+use crate::probe::{probe, Probe};
 use crate::run_ffmpeg;
 
 pub const THUMBNAIL_FILE: &str = "thumbnail.jpg";
@@ -69,6 +69,8 @@ pub enum JobEvent {
     Planned {
         renditions: Vec<u32>,
         duration: Option<f64>,
+        /// Width over height as displayed, rounded to 4 decimals (PeerTube's `aspectRatio`).
+        aspect_ratio: f64,
     },
     Step(&'static str),
     /// Share of the encoding done, `0.0..=1.0`.
@@ -80,6 +82,10 @@ pub enum JobEvent {
 pub struct Report {
     pub input: String,
     pub duration: Option<f64>,
+    /// Width over height as displayed, rounded to 4 decimals (PeerTube's `aspectRatio`).
+    pub aspect_ratio: f64,
+    /// Whether the input has an audio stream (the renditions then carry it).
+    pub has_audio: bool,
     /// `video`, or `still_image` for audio-only inputs.
     pub source: &'static str,
     pub renditions: Vec<RenditionReport>,
@@ -115,9 +121,11 @@ pub async fn transcode_local(job: &LocalJob, on_event: &mut (dyn FnMut(JobEvent)
     let probe = probe(&job.tools.ffprobe, &job.input).await?;
     let plan =
         plan(&probe, &job.ladder).with_context(|| format!("cannot transcode {}", job.input.display()))?;
+    let facts = InputFacts { aspect_ratio: aspect_ratio(&probe), has_audio: probe.has_audio() };
     on_event(JobEvent::Planned {
         renditions: plan.renditions.iter().map(|r| r.resolution).collect(),
         duration: plan.duration,
+        aspect_ratio: facts.aspect_ratio,
     });
 
     let created_output_dir = !job.output_dir.exists();
@@ -126,7 +134,8 @@ pub async fn transcode_local(job: &LocalJob, on_event: &mut (dyn FnMut(JobEvent)
     let staging = job.output_dir.join(format!(".partial-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir(&staging).with_context(|| format!("cannot create {}", staging.display()))?;
 
-    let result = run_in(&staging, job, &plan, probe.video.as_ref().and_then(|v| v.fps), on_event).await;
+    let result =
+        run_in(&staging, job, &plan, &facts, probe.video.as_ref().and_then(|v| v.fps), on_event).await;
     let result = match result {
         Ok(report) => publish(&staging, &job.output_dir).map(|()| report),
         Err(error) => Err(error),
@@ -145,6 +154,7 @@ async fn run_in(
     staging: &Path,
     job: &LocalJob,
     plan: &TranscodePlan,
+    facts: &InputFacts,
     input_fps: Option<f64>,
     on_event: &mut (dyn FnMut(JobEvent) + Send),
 ) -> Result<Report> {
@@ -218,10 +228,22 @@ async fn run_in(
         run_ffmpeg::run(&command, &mut |_| {}).await.context("cannot make the storyboard")?;
     }
 
-    let report = report(job, plan, &files, storyboard, encode_time);
+    let report = report(job, plan, facts, &files, storyboard, encode_time);
     let json = serde_json::to_string_pretty(&report).context("cannot serialise the report")?;
     std::fs::write(staging.join(REPORT_FILE), json + "\n").context("cannot write renditions.json")?;
     Ok(report)
+}
+
+/// What the report says about the input beyond the plan.
+struct InputFacts {
+    aspect_ratio: f64,
+    has_audio: bool,
+}
+
+/// PeerTube's `aspectRatio`: of the displayed frame, or of the still image an audio file becomes.
+fn aspect_ratio(probe: &Probe) -> f64 {
+    let (width, height) = probe.video.as_ref().map_or(STILL_IMAGE_SIZE, |v| v.display_size());
+    (width as f64 / height as f64 * 10_000.0).round() / 10_000.0
 }
 
 fn stem(naming: &Naming) -> String {
@@ -255,6 +277,7 @@ fn publish(staging: &Path, output_dir: &Path) -> Result<()> {
 fn report(
     job: &LocalJob,
     plan: &TranscodePlan,
+    facts: &InputFacts,
     files: &[RenditionFiles],
     storyboard: Option<StoryboardLayout>,
     encode_time: Duration,
@@ -262,6 +285,8 @@ fn report(
     Report {
         input: job.input.display().to_string(),
         duration: plan.duration,
+        aspect_ratio: facts.aspect_ratio,
+        has_audio: facts.has_audio,
         source: match plan.source {
             VideoSource::Input => "video",
             VideoSource::StillImage => "still_image",

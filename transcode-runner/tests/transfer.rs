@@ -1,0 +1,199 @@
+//! Ranged downloads and chunked uploads against the in-process fake instance, including resuming
+//! after cut connections, 5xx answers, lost answers and out-of-order chunks.
+
+mod support;
+
+use std::path::Path;
+use std::time::Duration;
+
+use support::fake_instance::FakeInstance;
+use transcode_runner::instance_client::JobAuth;
+use transcode_runner::transfer::{download, upload, TransferError, TransferSettings};
+
+const CHUNK: u64 = 16 * 1024;
+
+fn settings() -> TransferSettings {
+    TransferSettings { chunk_size: CHUNK, max_attempts: 5, first_backoff: Duration::from_millis(1) }
+}
+
+/// Bytes that differ at every offset, so a byte stored at the wrong place is caught.
+fn pattern(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i * 7 + i / 251) as u8).collect()
+}
+
+fn auth(tokens: (String, String)) -> JobAuth {
+    JobAuth { job_uuid: support::fake_instance::JOB_UUID.into(), runner_token: tokens.0, job_token: tokens.1 }
+}
+
+async fn download_to(fake: &FakeInstance, auth: &JobAuth, dest: &Path) -> Result<u64, TransferError> {
+    let size = fake.world().input.len() as u64;
+    let http = reqwest::Client::new();
+    download(&http, &fake.download_url(), auth, size, dest, &settings(), &mut |_, _| {}).await
+}
+
+async fn upload_file(fake: &FakeInstance, auth: &JobAuth, path: &Path) -> Result<u64, TransferError> {
+    let http = reqwest::Client::new();
+    let url = fake.upload_url("hls", "video-240-fragmented.mp4");
+    let mut confirmed = Vec::new();
+    let stored =
+        upload(&http, &url, auth, path, "video/mp4", &settings(), &mut |bytes| confirmed.push(bytes)).await?;
+    assert!(confirmed.windows(2).all(|w| w[0] <= w[1]), "progress only grows: {confirmed:?}");
+    Ok(stored.size)
+}
+
+#[tokio::test]
+async fn downloads_in_ranges_of_the_chunk_size() {
+    let fake = FakeInstance::start().await;
+    let input = pattern(100_000);
+    let auth = auth(fake.processing_job(input.clone()));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let dest = dir.path().join("input");
+    assert_eq!(download_to(&fake, &auth, &dest).await.expect("downloads"), 100_000);
+    assert_eq!(std::fs::read(&dest).expect("file"), input);
+    let ranges = fake.world().download_ranges.clone();
+    assert_eq!(ranges.len(), 7);
+    assert_eq!(ranges[0], (0, CHUNK - 1));
+    assert_eq!(ranges[6], (6 * CHUNK, 99_999));
+}
+
+#[tokio::test]
+async fn download_resumes_from_the_bytes_it_has_after_a_cut_and_a_500() {
+    let fake = FakeInstance::start().await;
+    let input = pattern(50_000);
+    let auth = auth(fake.processing_job(input.clone()));
+    fake.world().faults.download_cut_after.insert(1, 1000);
+    fake.world().faults.download_500.insert(2);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let dest = dir.path().join("input");
+    download_to(&fake, &auth, &dest).await.expect("downloads despite the faults");
+    assert_eq!(std::fs::read(&dest).expect("file"), input);
+    let ranges = fake.world().download_ranges.clone();
+    // The cut request kept its first 1000 bytes; the retries ask a whole chunk after them.
+    assert_eq!(ranges[1], (CHUNK, 2 * CHUNK - 1));
+    assert_eq!(ranges[2], (CHUNK + 1000, 2 * CHUNK + 999));
+    assert_eq!(ranges[3], (CHUNK + 1000, 2 * CHUNK + 999));
+}
+
+#[tokio::test]
+async fn download_gives_up_after_five_failures_in_a_row() {
+    let fake = FakeInstance::start().await;
+    let auth = auth(fake.processing_job(pattern(1000)));
+    fake.world().faults.download_500.extend(0..10);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let error = download_to(&fake, &auth, &dir.path().join("input")).await.expect_err("gives up");
+    assert!(matches!(error, TransferError::GaveUp { attempts: 5, .. }), "{error}");
+    assert_eq!(fake.world().download_ranges.len(), 5);
+}
+
+#[tokio::test]
+async fn download_of_a_job_given_away_stops_at_once() {
+    let fake = FakeInstance::start().await;
+    let (runner_token, _) = fake.processing_job(pattern(1000));
+    let auth = auth((runner_token, "an-old-job-token".into()));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let error = download_to(&fake, &auth, &dir.path().join("input")).await.expect_err("refused");
+    assert!(error.ends_the_job(), "{error}");
+}
+
+#[tokio::test]
+async fn uploads_in_ordered_chunks_and_completes_with_201() {
+    let fake = FakeInstance::start().await;
+    let auth = auth(fake.processing_job(pattern(10)));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("file");
+    let bytes = pattern(40_000);
+    std::fs::write(&path, &bytes).expect("writes");
+    assert_eq!(upload_file(&fake, &auth, &path).await.expect("uploads"), 40_000);
+    let world = fake.world();
+    assert_eq!(world.stored["hls/video-240-fragmented.mp4"], bytes);
+    assert!(world.complete.contains("hls/video-240-fragmented.mp4"));
+    assert_eq!(
+        world.upload_ranges,
+        ["bytes 0-16383/40000", "bytes 16384-32767/40000", "bytes 32768-39999/40000"]
+    );
+}
+
+#[tokio::test]
+async fn upload_asks_where_to_resume_when_an_answer_is_lost() {
+    let fake = FakeInstance::start().await;
+    let auth = auth(fake.processing_job(pattern(10)));
+    // Chunk 1 is stored but answered 500; chunk 2 (the next one sent) is refused with a 500.
+    fake.world().faults.upload_store_then_500.insert(1);
+    fake.world().faults.upload_500.insert(2);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("file");
+    let bytes = pattern(40_000);
+    std::fs::write(&path, &bytes).expect("writes");
+    upload_file(&fake, &auth, &path).await.expect("uploads despite the faults");
+    let world = fake.world();
+    assert_eq!(world.stored["hls/video-240-fragmented.mp4"], bytes);
+    assert_eq!(
+        world.upload_ranges,
+        [
+            "bytes 0-16383/40000",
+            "bytes 16384-32767/40000", // stored, answer lost
+            "bytes */40000",           // → 308 Range: bytes=0-32767
+            "bytes 32768-39999/40000", // 500, not stored
+            "bytes */40000",
+            "bytes 32768-39999/40000",
+        ]
+    );
+}
+
+#[tokio::test]
+async fn upload_resends_from_what_the_instance_has_after_a_409() {
+    let fake = FakeInstance::start().await;
+    let auth = auth(fake.processing_job(pattern(10)));
+    fake.world().faults.upload_forget_before.insert(1);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("file");
+    let bytes = pattern(20_000);
+    std::fs::write(&path, &bytes).expect("writes");
+    upload_file(&fake, &auth, &path).await.expect("uploads");
+    let world = fake.world();
+    assert_eq!(world.stored["hls/video-240-fragmented.mp4"], bytes);
+    assert_eq!(
+        world.upload_ranges,
+        ["bytes 0-16383/20000", "bytes 16384-19999/20000", "bytes */20000", "bytes 16383-19999/20000"]
+    );
+}
+
+#[tokio::test]
+async fn upload_gives_up_after_five_failures_in_a_row() {
+    let fake = FakeInstance::start().await;
+    let auth = auth(fake.processing_job(pattern(10)));
+    fake.world().faults.upload_500.extend(0..100);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("file");
+    std::fs::write(&path, pattern(1000)).expect("writes");
+    let error = upload_file(&fake, &auth, &path).await.expect_err("gives up");
+    assert!(matches!(error, TransferError::GaveUp { attempts: 5, .. }), "{error}");
+}
+
+#[tokio::test]
+async fn upload_of_a_job_given_away_stops_at_once() {
+    let fake = FakeInstance::start().await;
+    let (runner_token, _) = fake.processing_job(pattern(10));
+    let auth = auth((runner_token, "an-old-job-token".into()));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("file");
+    std::fs::write(&path, pattern(1000)).expect("writes");
+    let error = upload_file(&fake, &auth, &path).await.expect_err("refused");
+    assert!(error.ends_the_job(), "{error}");
+    // The chunk's 409 could mean "out of order"; the empty status query settles it.
+    assert_eq!(fake.world().upload_ranges, ["bytes 0-999/1000", "bytes */1000"]);
+}
+
+#[tokio::test]
+async fn empty_files_are_refused_before_any_request() {
+    let fake = FakeInstance::start().await;
+    let auth = auth(fake.processing_job(Vec::new()));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("empty");
+    std::fs::write(&path, b"").expect("writes");
+    let error = upload_file(&fake, &auth, &path).await.expect_err("empty");
+    assert!(matches!(error, TransferError::EmptyFile { .. }), "{error}");
+    let error = download_to(&fake, &auth, &dir.path().join("input")).await.expect_err("empty");
+    assert!(matches!(error, TransferError::EmptyInput), "{error}");
+    assert!(fake.world().upload_ranges.is_empty() && fake.world().download_ranges.is_empty());
+}
