@@ -116,7 +116,9 @@ pub async fn heartbeat(
     status: &JobStatus,
     every: Duration,
 ) -> ClientError {
-    let mut ticks = tokio::time::interval(every);
+    // The first beat waits a period: the instance was just told by `accept`, and by then the
+    // first update usually carries the probed video facts.
+    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
     ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
     loop {
         tokio::select! {

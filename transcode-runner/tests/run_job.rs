@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use edgetube_manifest::SegmentHashes;
+use indicatif::{MultiProgress, ProgressDrawTarget};
 use serde_json::{json, Value};
 use support::fake_instance::{FakeInstance, JobState, REGISTRATION_TOKEN};
 use tokio::sync::watch;
@@ -111,7 +112,7 @@ async fn run_once_publishes_every_rendition_then_the_images_and_exits_0() {
         .arg(&dirs.state)
         .arg("--work-dir")
         .arg(&dirs.work)
-        .args(["--chunk-size", "256KiB", "--heartbeat", "1s", "--poll-interval", "100ms", "--name", "bbb"])
+        .args(["--chunk-size", "256KiB", "--heartbeat", "3s", "--poll-interval", "100ms", "--name", "bbb"])
         .output()
         .await
         .expect("the runner runs");
@@ -157,9 +158,10 @@ async fn run_once_publishes_every_rendition_then_the_images_and_exits_0() {
         assert!(hashes.verify(file, bytes).is_empty(), "segment hashes match the uploaded bytes");
     }
 
-    // The video facts arrive before the first rendition, from the probe.
+    // The video facts come with the first update, from the probe, well before any rendition.
     let first_video = world.updates.iter().position(|u| u.get("video").is_some()).expect("video facts");
     let first_rendition = world.updates.iter().position(|u| u.get("rendition").is_some()).expect("rendition");
+    assert_eq!(first_video, 0, "{:?}", world.updates);
     assert!(first_video < first_rendition);
     let video = &world.updates[first_video]["video"];
     let duration = video["duration"].as_f64().expect("duration");
@@ -204,8 +206,10 @@ async fn an_unreadable_input_is_reported_with_error_after_registering_again() {
     };
     runner_state::save(&dirs.state, &stale).expect("saves");
     let (_shutdown, shutdown_requested) = watch::channel(None);
+    // The terminal display, drawn nowhere: its calls must not disturb the job.
+    let bars = ProgressDisplay::Bars(MultiProgress::with_draw_target(ProgressDrawTarget::hidden()));
 
-    let result = run(&config(&fake, &dirs), ProgressDisplay::Logs, shutdown_requested).await;
+    let result = run(&config(&fake, &dirs), bars, shutdown_requested).await;
 
     let Err(RunnerError::JobFailed { message, .. }) = result else { panic!("the job fails: {result:?}") };
     assert!(
