@@ -91,19 +91,13 @@ async fn wait_for_job(instance: &Instance, admin: &str, uuid: &str, limit: Durat
 }
 
 fn ffprobe_json(target: &str) -> Result<Value> {
-    let output = run_with_timeout(
-        "ffprobe",
-        &[
-            "-v",
-            "error",
-            "-show_entries",
-            "stream=codec_type,width,height:format=duration",
-            "-of",
-            "json",
-            target,
-        ],
-        Duration::from_secs(120),
-    )?;
+    let mut args = vec!["-v", "error"];
+    if target.contains("?videoFileToken=") {
+        // ffmpeg's HLS demuxer checks segment extensions on the whole URL, query included.
+        args.extend(["-allowed_extensions", "ALL"]);
+    }
+    args.extend(["-show_entries", "stream=codec_type,width,height:format=duration", "-of", "json", target]);
+    let output = run_with_timeout("ffprobe", &args, Duration::from_secs(120))?;
     ensure!(output.status.success(), "ffprobe {target}: {}", String::from_utf8_lossy(&output.stderr));
     Ok(serde_json::from_slice(&output.stdout)?)
 }

@@ -126,7 +126,7 @@ pub async fn serve(ctx: &Ctx<'_>, video_uuid: &str, file: &str) -> Answer {
     } else {
         (objects.head(&key).await.map_err(Problem::internal_from)?.ok_or_else(not_found)?, None)
     };
-    let mut base = Response::builder()
+    let base = Response::builder()
         .header(header::CONTENT_TYPE, content_type(file))
         .header(header::CACHE_CONTROL, cache)
         .header(header::ACCEPT_RANGES, "bytes")
@@ -162,10 +162,10 @@ pub async fn serve(ctx: &Ctx<'_>, video_uuid: &str, file: &str) -> Answer {
     if let (Some(token), true, true, None) = (token, reinject, file.ends_with(".m3u8"), range) {
         let text = String::from_utf8_lossy(&bytes);
         let rewritten = inject_video_file_token(&text, &token, PlaylistKind::detect(&text));
-        // The rewritten body differs per token: no shared caching, no validator.
-        base = base.header(header::CACHE_CONTROL, PRIVATE);
         let mut response =
             base.status(StatusCode::OK).body(Bytes::from(rewritten)).map_err(Problem::internal_from)?;
+        // The rewritten body differs per token: no shared caching, no validator.
+        response.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static(PRIVATE));
         response.headers_mut().remove(header::ETAG);
         return Ok(response);
     }
