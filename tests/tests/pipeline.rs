@@ -92,10 +92,6 @@ async fn wait_for_job(instance: &Instance, admin: &str, uuid: &str, limit: Durat
 
 fn ffprobe_json(target: &str) -> Result<Value> {
     let mut args = vec!["-v", "error"];
-    if target.contains("?videoFileToken=") {
-        // ffmpeg's HLS demuxer checks segment extensions on the whole URL, query included.
-        args.extend(["-allowed_extensions", "ALL"]);
-    }
     args.extend(["-show_entries", "stream=codec_type,width,height:format=duration", "-of", "json", target]);
     let output = run_with_timeout("ffprobe", &args, Duration::from_secs(120))?;
     ensure!(output.status.success(), "ffprobe {target}: {}", String::from_utf8_lossy(&output.stderr));
@@ -412,15 +408,43 @@ async fn private_media_needs_a_token_and_plays_with_one() -> Result<()> {
         .json()
         .await?;
     let file_token = token["files"]["token"].as_str().context("no file token")?;
-    let probe = ffprobe_json(&format!("{master}?videoFileToken={file_token}&reinjectVideoFileToken=true"))?;
-    ensure!(video_size(&probe).is_some(), "ffprobe cannot play the private master: {probe}");
-    check_published(
-        &details,
-        &source,
-        &expected_ladder(&source)?,
-        &format!("?videoFileToken={file_token}&reinjectVideoFileToken=true"),
-    )
-    .await
+    let with_token = format!("?videoFileToken={file_token}");
+
+    // The iOS-style rewrite: every reference in the master and the renditions carries the token,
+    // and each of them answers with it.
+    let rewritten = client
+        .get(format!("{master}{with_token}&reinjectVideoFileToken=true"))
+        .send()
+        .await?
+        .error_for_status()?
+        .text()
+        .await?;
+    let base = master.rsplit_once('/').context("url")?.0;
+    let variants: Vec<&str> = rewritten.lines().filter(|l| !l.starts_with('#') && !l.is_empty()).collect();
+    ensure!(variants.len() == expected_ladder(&source)?.len(), "{rewritten}");
+    for variant in variants {
+        ensure!(variant.contains(&with_token), "{variant} lost the token");
+        let text = client.get(format!("{base}/{variant}")).send().await?.error_for_status()?.text().await?;
+        for uri in text.lines().filter(|l| !l.starts_with('#') && !l.is_empty()) {
+            ensure!(uri.ends_with(&with_token), "{uri} lost the token");
+            let segment = client.get(format!("{base}/{uri}")).header("range", "bytes=0-99").send().await?;
+            ensure!(segment.status() == 206, "{uri}: {}", segment.status());
+        }
+    }
+    // ffmpeg's HLS demuxer drops query strings from segment URIs, so it reads each rendition file
+    // directly (as a progressive MP4, with ranges) with the token.
+    let source_duration = duration_of(&ffprobe_json(source.to_str().context("path")?)?);
+    for file in playlist["files"].as_array().context("files")? {
+        let url = format!("{}{with_token}", file["fileUrl"].as_str().context("fileUrl")?);
+        let probe = ffprobe_json(&url)?;
+        let (w, h) = video_size(&probe).context("no video stream")?;
+        ensure!(
+            w == file["width"].as_u64().unwrap_or(0) && h == file["height"].as_u64().unwrap_or(0),
+            "{url}: {w}x{h}"
+        );
+        ensure!((duration_of(&probe) - source_duration).abs() <= 0.1, "{url}: {}", duration_of(&probe));
+    }
+    Ok(())
 }
 
 /// PeerTube's default ladder (1080/720/480/360/240) at or below the input's short side, plus

@@ -221,6 +221,11 @@ async fn work(
     })
     .await
     .map_err(|e| JobError::Transcode(e.into()))?;
+    tracing::info!(
+        renditions = report.renditions.len(),
+        encode_seconds = format!("{:.1}", report.encode_seconds),
+        "transcoded"
+    );
 
     Publisher::new(ctx, auth, &payload, &local.output_dir, &report, status).publish().await
 }
