@@ -358,9 +358,8 @@ pub async fn authorize(
 
 /// A heartbeat, with the progress when given.
 pub async fn heartbeat(ports: &Ports<'_>, job: &Job, progress: Option<i64>) -> Result<(), JobError> {
-    let changed = ports
-        .sql
-        .execute(
+    while_processing(
+        ports,
             Statement::new(
                 "UPDATE runner_jobs SET progress = COALESCE(?1, progress), updated_at = ?2 WHERE id = ?3 AND state = ?4",
             )
@@ -368,33 +367,26 @@ pub async fn heartbeat(ports: &Ports<'_>, job: &Job, progress: Option<i64>) -> R
             .bind(ports.clock.now_millis())
             .bind(job.id)
             .bind(state::PROCESSING),
-        )
-        .await?;
-    if changed == 0 {
-        return Err(JobError::NotYours);
-    }
+    )
+    .await?;
     Ok(())
 }
 
 /// Marks a job done.
 pub async fn complete(ports: &Ports<'_>, job: &Job) -> Result<(), JobError> {
     let now = ports.clock.now_millis();
-    let changed = ports
-        .sql
-        .execute(
-            Statement::new(
-                "UPDATE runner_jobs SET state = ?1, progress = 100, finished_at = ?2, updated_at = ?2, \
+    while_processing(
+        ports,
+        Statement::new(
+            "UPDATE runner_jobs SET state = ?1, progress = 100, finished_at = ?2, updated_at = ?2, \
                  job_token_hash = NULL WHERE id = ?3 AND state = ?4",
-            )
-            .bind(state::COMPLETED)
-            .bind(now)
-            .bind(job.id)
-            .bind(state::PROCESSING),
         )
-        .await?;
-    if changed == 0 {
-        return Err(JobError::NotYours);
-    }
+        .bind(state::COMPLETED)
+        .bind(now)
+        .bind(job.id)
+        .bind(state::PROCESSING),
+    )
+    .await?;
     Ok(())
 }
 
@@ -419,26 +411,22 @@ pub async fn fail(
     let failures = job.failures + 1;
     let errored = failures >= config.media.job_max_failures;
     let now = ports.clock.now_millis();
-    let changed = ports
-        .sql
-        .execute(
-            Statement::new(
-                "UPDATE runner_jobs SET state = ?1, failures = ?2, error = ?3, runner_id = NULL, \
+    while_processing(
+        ports,
+        Statement::new(
+            "UPDATE runner_jobs SET state = ?1, failures = ?2, error = ?3, runner_id = NULL, \
                  job_token_hash = NULL, progress = NULL, finished_at = ?4, updated_at = ?5 \
                  WHERE id = ?6 AND state = ?7",
-            )
-            .bind(if errored { state::ERRORED } else { state::PENDING })
-            .bind(failures)
-            .bind(message)
-            .bind(errored.then_some(now))
-            .bind(now)
-            .bind(job.id)
-            .bind(state::PROCESSING),
         )
-        .await?;
-    if changed == 0 {
-        return Err(JobError::NotYours);
-    }
+        .bind(if errored { state::ERRORED } else { state::PENDING })
+        .bind(failures)
+        .bind(message)
+        .bind(errored.then_some(now))
+        .bind(now)
+        .bind(job.id)
+        .bind(state::PROCESSING),
+    )
+    .await?;
     renditions::remove_unpublished(ports, job.id).await?;
     if !errored {
         return Ok(Failure::Retrying);
@@ -453,23 +441,28 @@ pub async fn fail(
 
 /// A runner gives a job back without it counting as a failure (it is shutting down).
 pub async fn abort(ports: &Ports<'_>, job: &Job) -> Result<(), JobError> {
-    let changed = ports
-        .sql
-        .execute(
-            Statement::new(
-                "UPDATE runner_jobs SET state = ?1, runner_id = NULL, job_token_hash = NULL, progress = NULL, \
+    while_processing(
+        ports,
+        Statement::new(
+            "UPDATE runner_jobs SET state = ?1, runner_id = NULL, job_token_hash = NULL, progress = NULL, \
                  updated_at = ?2 WHERE id = ?3 AND state = ?4",
-            )
-            .bind(state::PENDING)
-            .bind(ports.clock.now_millis())
-            .bind(job.id)
-            .bind(state::PROCESSING),
         )
-        .await?;
-    if changed == 0 {
+        .bind(state::PENDING)
+        .bind(ports.clock.now_millis())
+        .bind(job.id)
+        .bind(state::PROCESSING),
+    )
+    .await?;
+    renditions::remove_unpublished(ports, job.id).await?;
+    Ok(())
+}
+
+/// Runs a state change that applies only while the job is processing; a job that moved on
+/// (reassigned, finished, cancelled) answers [`JobError::NotYours`].
+async fn while_processing(ports: &Ports<'_>, statement: Statement) -> Result<(), JobError> {
+    if ports.sql.execute(statement).await? == 0 {
         return Err(JobError::NotYours);
     }
-    renditions::remove_unpublished(ports, job.id).await?;
     Ok(())
 }
 
