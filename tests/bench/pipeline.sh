@@ -34,7 +34,7 @@ ffmpeg -v error -stream_loop 11 -i "$fixtures/video/big-buck-bunny-720p-5s.mp4" 
   -vf scale=-2:1080 -c:v libx264 -preset veryfast -crf 16 -c:a aac "$input"
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 origin="http://127.0.0.1:$port"
-EDGETUBE_ADMIN_PASSWORD=bench-password setsid bash scripts/run-instance.sh "$port" "$work/state" >"$work/wrangler.log" 2>&1 &
+EDGETUBE_VARS="API_RATE_LIMIT:100000/10" EDGETUBE_ADMIN_PASSWORD=bench-password setsid bash scripts/run-instance.sh "$port" "$work/state" >"$work/wrangler.log" 2>&1 &
 instance_pid=$!
 for _ in $(seq 1 120); do curl -sf -o /dev/null "$origin/api/v1/config" && break; sleep 1; done
 registration="$(sed -n 's/^RUNNER_REGISTRATION_TOKEN=//p' "$work/state/.dev.vars")"
@@ -61,8 +61,8 @@ for run in $(seq 1 "$runs"); do
     -F "videofile=@$input" "$origin/api/v1/videos/upload" | json 'd["video"]["uuid"]')"
   uploaded="$(now)"
   first=""
-  # Bounded: at most 20 minutes per run, polling every 200 ms.
-  for _ in $(seq 1 6000); do
+  # Bounded: at most 20 minutes per run, polling every 500 ms.
+  for _ in $(seq 1 2400); do
     details="$(curl -sf -H "Authorization: Bearer $token" "$origin/api/v1/videos/$uuid")"
     files="$(echo "$details" | json 'len(d["streamingPlaylists"][0]["files"]) if d["streamingPlaylists"] else 0')"
     if [ -z "$first" ] && [ "$files" -ge 1 ]; then first="$(now)"; fi
@@ -70,7 +70,7 @@ for run in $(seq 1 "$runs"); do
       | json "next((j['state']['id'] for j in d['data'] if j['payload']['videoUUID']=='$uuid'), 0)")"
     [ "$state" = 4 ] && { echo "job failed" >&2; tail -20 "$work/runner.log" >&2; exit 1; }
     [ "$state" = 3 ] && break
-    sleep 0.2
+    sleep 0.5
   done
   [ "$state" = 3 ] || { echo "job did not complete" >&2; exit 1; }
   done_at="$(now)"

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, ensure, Context, Result};
-use edgetube_e2e::{run_with_timeout, shared_dir, Instance, RunnerProcess};
+use edgetube_e2e::{run_with_env, run_with_timeout, shared_dir, Instance, RunnerProcess};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
@@ -167,13 +167,48 @@ async fn check_published(details: &Value, source: &Path, expected: &[u64], query
     Ok(())
 }
 
+/// `peertube-cli upload`, PeerTube's own client, unchanged; returns the new video's UUID.
+async fn cli_upload(instance: &Instance, admin: &str, file: &Path, name: &str) -> Result<String> {
+    const CLI: &str = "node_modules/@peertube/peertube-cli/dist/peertube.js";
+    let home = tempfile::tempdir()?;
+    let home_path = home.path().to_str().context("utf-8 path")?;
+    let env = [("XDG_CONFIG_HOME", home_path), ("HOME", home_path)];
+    let run = |args: &[&str]| -> Result<String> {
+        let mut full = vec![CLI];
+        full.extend_from_slice(args);
+        let output = run_with_env("node", &full, &env, Duration::from_secs(300))?;
+        let text =
+            format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+        ensure!(output.status.success(), "peertube-cli {}: {text}", args[0]);
+        Ok(text)
+    };
+    run(&["auth", "add", "-u", &instance.origin, "-U", "root", "--password", ADMIN_PASSWORD])?;
+    let printed = run(&["upload", "-f", file.to_str().context("path")?, "-n", name, "-P", "1"])?;
+    ensure!(printed.contains(&format!("Video {name} uploaded.")), "{printed}");
+    let mine: Value = reqwest::Client::new()
+        .get(instance.url("/api/v1/users/me/videos?count=100"))
+        .bearer_auth(admin)
+        .send()
+        .await?
+        .json()
+        .await?;
+    mine["data"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|v| v["name"] == name)
+        .and_then(|v| v["uuid"].as_str())
+        .map(str::to_owned)
+        .context("the uploaded video is not listed")
+}
+
 #[tokio::test(flavor = "multi_thread")]
-async fn a_legacy_upload_is_transcoded_published_and_deleted() -> Result<()> {
+async fn a_peertube_cli_upload_is_transcoded_published_and_deleted() -> Result<()> {
     let instance = Instance::start().await?;
     let admin = instance.login("root", ADMIN_PASSWORD).await?;
     let _runner = RunnerProcess::start(&instance, "runner-1", &[])?;
     let source = fixture("big-buck-bunny-720p-5s.mp4");
-    let uuid = legacy_upload(&instance, &admin, &source, "Big Buck Bunny", 1).await?;
+    let uuid = cli_upload(&instance, &admin, &source, "Big Buck Bunny").await?;
     let job = wait_for_job(&instance, &admin, &uuid, Duration::from_secs(300)).await?;
     ensure!(job["state"]["id"] == 3, "job: {job}\nrunner log:\n{}", _runner.log());
 

@@ -32,6 +32,8 @@ fn content_type(file: &str) -> &'static str {
         Some("mp4") => "video/mp4",
         Some("json") => "application/json",
         Some("jpg" | "jpeg") => "image/jpeg",
+        Some("torrent") => "application/x-bittorrent",
+        Some("webm") => "video/webm",
         _ => "application/octet-stream",
     }
 }
@@ -115,6 +117,30 @@ pub async fn serve(ctx: &Ctx<'_>, video_uuid: &str, file: &str) -> Answer {
     } else {
         SHORT
     };
+    serve_key(ctx, &key, file, cache).await
+}
+
+/// `GET|HEAD /static/web-videos/[private/]<videoUUID>-<resolution>.<ext>`: the uploaded original,
+/// listed as PeerTube's input web video file until HLS renditions exist.
+pub async fn serve_web_video(ctx: &Ctx<'_>, file: &str) -> Answer {
+    let not_found = || Problem::not_found("File not found");
+    if !file_name_is_safe(file) || file.len() < 36 {
+        return Err(not_found());
+    }
+    let video = videos::find_by_uuid(ctx.ports.sql, &file[..36])
+        .await
+        .map_err(Problem::internal_from)?
+        .ok_or_else(not_found)?;
+    check_media_access(ctx, &video).await?;
+    let key = video.original_key.clone().ok_or_else(not_found)?;
+    serve_key(ctx, &key, file, if is_public(&video) { SHORT } else { PRIVATE }).await
+}
+
+/// Serves one stored object with `Range`, `ETag` and the given cache policy; `file` names its
+/// type (and, for playlists, allows the token rewrite).
+async fn serve_key(ctx: &Ctx<'_>, key: &str, file: &str, cache: &'static str) -> Answer {
+    let not_found = || Problem::not_found("File not found");
+    let key = key.to_owned();
     let objects = ctx.ports.objects;
     let head_only = ctx.request.method() == Method::HEAD;
     // A plain GET reads once: the object carries its metadata. Ranges and validators need the
@@ -180,12 +206,14 @@ pub async fn serve(ctx: &Ctx<'_>, video_uuid: &str, file: &str) -> Answer {
     response.map_err(Problem::internal_from)
 }
 
-/// `GET|HEAD /lazy-static/{thumbnails,previews,storyboards}/<file>`: the images a transcoding job
-/// made. PeerTube serves them to anyone, whatever the video's privacy; their names are fresh each
+/// `GET|HEAD /lazy-static/{thumbnails,previews,storyboards,torrents}/<file>`: the images a
+/// transcoding job made and the torrents of uploads. PeerTube serves them to anyone, whatever the video's privacy; their names are fresh each
 /// time they are made, so they never change.
 pub async fn serve_image(ctx: &Ctx<'_>, directory: &str, file: &str) -> Answer {
     let not_found = || Problem::not_found("File not found");
-    if !file_name_is_safe(file) || !matches!(directory, "thumbnails" | "previews" | "storyboards") {
+    if !file_name_is_safe(file)
+        || !matches!(directory, "thumbnails" | "previews" | "storyboards" | "torrents")
+    {
         return Err(not_found());
     }
     let key = format!("{directory}/{file}");

@@ -12,7 +12,7 @@ use edgetube_domain::oauth::token_hash;
 use edgetube_domain::runner_jobs::StorageEvent;
 use edgetube_domain::uploads::{self, purpose, NewSession, Session, UploadError};
 use edgetube_domain::videos::{self, privacy, NewVideo, Video};
-use edgetube_domain::{actors, iso8601_millis};
+use edgetube_domain::{actors, iso8601_millis, torrents};
 use edgetube_ports::ObjectMeta;
 use http::{header, Response, StatusCode};
 use serde_json::{json, Map, Value};
@@ -413,10 +413,40 @@ pub async fn legacy(ctx: &Ctx<'_>) -> Answer {
     new.original_key = Some(key.clone());
     // The row first, so that the storage event always finds its video.
     let video = videos::create(ctx.ports, &new).await.map_err(Problem::internal_from)?;
+    let torrent_input = file.clone();
     let meta =
         ctx.ports.objects.put(&key, file, form.file_type.as_deref()).await.map_err(Problem::internal_from)?;
+    seed_input_torrent(ctx, &video, &torrent_input).await?;
     announce(ctx, &meta, false).await?;
     video_answer(&video)
+}
+
+/// PeerTube makes a torrent of the uploaded file while answering the upload, and its clients
+/// (`peertube-cli upload`) wait for it; the one-request upload has every byte in memory, so it
+/// does the same. Resumable uploads never hold the whole file and get no input torrent.
+async fn seed_input_torrent(ctx: &Ctx<'_>, video: &Video, bytes: &Bytes) -> Result<(), Problem> {
+    let size = torrents::mp4_frame_size(bytes);
+    let video = Video {
+        input_width: size.map(|(w, _)| i64::from(w)),
+        input_height: size.map(|(_, h)| i64::from(h)),
+        ..video.clone()
+    };
+    let name = crate::videos::input_file_name(&video);
+    let origin = &ctx.config.origin;
+    let trackers = crate::videos::tracker_list(origin);
+    let web_seed = crate::videos::input_file_url(origin, &video);
+    let created = ctx.ports.clock.now_millis() / 1000;
+    let spec = torrents::TorrentSpec { name: &name, trackers: &trackers, web_seed: &web_seed, created };
+    let (torrent, infohash) = torrents::make(&spec, bytes);
+    let key = format!("torrents/{}-{}.torrent", &upload_id(ctx)?[..16], video.uuid);
+    ctx.ports
+        .objects
+        .put(&key, Bytes::from(torrent), Some("application/x-bittorrent"))
+        .await
+        .map_err(Problem::internal_from)?;
+    videos::set_input_file(ctx.ports.sql, video.id, &key, &infohash, size)
+        .await
+        .map_err(Problem::internal_from)
 }
 
 struct Form {

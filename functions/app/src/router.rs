@@ -49,6 +49,10 @@ pub async fn route(ports: &Ports<'_>, config: &InstanceConfig, request: &Request
                 _ => Err(Problem::not_found("File not found")),
             }
         }
+        (
+            &Method::GET | &Method::HEAD,
+            ["static", "web-videos", "private", file] | ["static", "web-videos", file],
+        ) => edgetube_api::media::serve_web_video(&edgetube_api::Ctx { ports, config, request }, file).await,
         (&Method::GET | &Method::HEAD, ["lazy-static", directory, file]) => {
             edgetube_api::media::serve_image(&edgetube_api::Ctx { ports, config, request }, directory, file)
                 .await

@@ -28,6 +28,7 @@ pub mod renditions;
 pub mod runner_jobs;
 pub mod runners;
 pub mod sigv4;
+pub mod torrents;
 pub mod uploads;
 pub mod users;
 pub mod videos;

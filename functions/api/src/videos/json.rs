@@ -117,9 +117,89 @@ pub fn with_owner_fields(mut item: Value, video: &Video) -> Value {
     item
 }
 
-fn tracker_urls(origin: &Origin) -> Value {
+/// The instance's tracker URLs, HTTP then WebSocket.
+pub fn tracker_list(origin: &Origin) -> Vec<String> {
     let ws = if origin.scheme() == "https" { "wss" } else { "ws" };
-    json!([origin.join("/tracker/announce"), format!("{ws}://{}/tracker/socket", origin.authority())])
+    vec![origin.join("/tracker/announce"), format!("{ws}://{}/tracker/socket", origin.authority())]
+}
+
+fn tracker_urls(origin: &Origin) -> Value {
+    json!(tracker_list(origin))
+}
+
+fn input_resolution(video: &Video) -> i64 {
+    match (video.input_width, video.input_height) {
+        (Some(w), Some(h)) => w.min(h),
+        _ => 0,
+    }
+}
+
+/// The web-video name of the uploaded original: `<videoUUID>-<resolution>.<ext>`.
+pub fn input_file_name(video: &Video) -> String {
+    let ext = video
+        .original_filename
+        .as_deref()
+        .and_then(|n| n.rsplit_once('.'))
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .filter(|e| !e.is_empty() && e.len() <= 5 && e.chars().all(|c| c.is_ascii_alphanumeric()))
+        .unwrap_or_else(|| "mp4".to_owned());
+    format!("{}-{}.{ext}", video.uuid, input_resolution(video))
+}
+
+/// Where the original is served while it is the video's web video file.
+pub fn input_file_url(origin: &Origin, video: &Video) -> String {
+    let private = if matches!(video.privacy, videos::privacy::PUBLIC | videos::privacy::UNLISTED) {
+        ""
+    } else {
+        "private/"
+    };
+    origin.join(&format!("/static/web-videos/{private}{}", input_file_name(video)))
+}
+
+fn encoded(value: &str) -> String {
+    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
+
+/// PeerTube's `files` (web videos): the uploaded original, as PeerTube lists its input file,
+/// until HLS renditions replace it (like PeerTube's default configuration, no web videos are kept).
+fn input_files(origin: &Origin, video: &Video) -> Value {
+    let (Some(_), None) = (&video.original_key, &video.hls_master_key) else { return json!([]) };
+    let url = input_file_url(origin, video);
+    let torrent_url = video
+        .input_torrent_key
+        .as_deref()
+        .map(|key| origin.join(&format!("/lazy-static/torrents/{}", key.rsplit('/').next().unwrap_or(key))));
+    let magnet = video.input_infohash.as_deref().map(|hash| {
+        let mut magnet = format!("magnet:?xt=urn:btih:{hash}");
+        if let Some(torrent) = &torrent_url {
+            magnet.push_str(&format!("&xs={}", encoded(torrent)));
+        }
+        magnet.push_str(&format!("&dn={}", encoded(&video.name)));
+        for tracker in tracker_list(origin) {
+            magnet.push_str(&format!("&tr={}", encoded(&tracker)));
+        }
+        magnet.push_str(&format!("&ws={}", encoded(&url)));
+        magnet
+    });
+    let resolution = input_resolution(video);
+    let label = if resolution == 0 { "Unknown".to_owned() } else { format!("{resolution}p") };
+    json!([{
+        "id": video.id,
+        "resolution": {"id": resolution, "label": label},
+        "width": video.input_width,
+        "height": video.input_height,
+        "magnetUri": magnet,
+        "size": video.original_size,
+        "fps": null,
+        "torrentUrl": torrent_url,
+        "torrentDownloadUrl": torrent_url,
+        "fileUrl": url,
+        "fileDownloadUrl": url,
+        "metadataUrl": origin.join(&format!("/api/v1/videos/{}/metadata/{}", video.uuid, video.id)),
+        "hasAudio": null,
+        "hasVideo": true,
+        "storage": 1,
+    }])
 }
 
 /// `VideoDetails` (`GET /videos/{id}`): full account and channel, tags, state and files.
@@ -145,7 +225,7 @@ pub async fn details(ctx: &Ctx<'_>, video: &Video) -> Result<Value, Problem> {
         "blacklisted": false,
         "blacklistedReason": null,
         "streamingPlaylists": streaming_playlists(ctx, video).await?,
-        "files": [],
+        "files": input_files(origin, video),
         "support": video.support,
         "tags": tags,
         "commentsEnabled": video.comments_policy == 1,

@@ -19,6 +19,7 @@ use crate::validate::Checks;
 use crate::{pagination, respond, Problem};
 
 pub use edgetube_domain::videos::Scope;
+pub(crate) use json::{input_file_name, input_file_url, tracker_list};
 pub(crate) use update::read_update;
 pub use update::{delete, update};
 

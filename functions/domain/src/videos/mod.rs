@@ -111,6 +111,14 @@ pub struct Video {
     pub hls_master_key: Option<String>,
     /// Object key of the current `segments-sha256.json`.
     pub hls_sha256_key: Option<String>,
+    /// Object key of the original's `.torrent`, when one was made at upload.
+    pub input_torrent_key: Option<String>,
+    /// The original's BitTorrent v1 info hash (hex).
+    pub input_infohash: Option<String>,
+    /// The original's frame width, when the upload could tell.
+    pub input_width: Option<i64>,
+    /// The original's frame height, when the upload could tell.
+    pub input_height: Option<i64>,
 }
 
 impl Video {
@@ -122,6 +130,7 @@ impl Video {
             &self.preview_key,
             &self.hls_master_key,
             &self.hls_sha256_key,
+            &self.input_torrent_key,
         ]
         .into_iter()
         .flatten()
@@ -136,7 +145,8 @@ pub(crate) const VIDEO_COLUMNS: &str = "v.id, v.uuid, v.short_uuid, v.channel_id
      v.comments_policy, v.download_enabled, v.wait_transcoding, v.state, v.duration, v.aspect_ratio, \
      v.views, v.likes, v.dislikes, v.originally_published_at, v.published_at, v.created_at, v.updated_at, \
      v.input_file_updated_at, v.original_filename, v.original_size, v.original_key, v.thumbnail_key, \
-     v.preview_key, v.hls_master_key, v.hls_sha256_key";
+     v.preview_key, v.hls_master_key, v.hls_sha256_key, v.input_torrent_key, v.input_infohash, v.input_width, \
+     v.input_height";
 
 /// A video to insert (by the upload pipeline, or by tests).
 #[derive(Debug, Clone)]
@@ -336,6 +346,29 @@ pub async fn find_by_id(sql: &dyn Sql, id: i64) -> Result<Option<Video>, DomainE
 /// The video whose uploaded original is stored under `key`.
 pub async fn find_by_original_key(sql: &dyn Sql, key: &str) -> Result<Option<Video>, DomainError> {
     find_where(sql, "v.original_key = ?1", key.into()).await
+}
+
+/// Records the original's torrent and frame size (made at upload).
+pub async fn set_input_file(
+    sql: &dyn Sql,
+    video_id: i64,
+    torrent_key: &str,
+    infohash: &str,
+    size: Option<(u32, u32)>,
+) -> Result<(), DomainError> {
+    sql.execute(
+        Statement::new(
+            "UPDATE videos SET input_torrent_key = ?1, input_infohash = ?2, input_width = ?3, input_height = ?4 \
+             WHERE id = ?5",
+        )
+        .bind(torrent_key)
+        .bind(infohash)
+        .bind(size.map(|(w, _)| i64::from(w)))
+        .bind(size.map(|(_, h)| i64::from(h)))
+        .bind(video_id),
+    )
+    .await?;
+    Ok(())
 }
 
 /// Moves a video to another state.
