@@ -412,3 +412,30 @@ fn legacy_upload_and_refusals() {
     let early = json!({"action": "CompleteMultipartUpload", "bucket": "b", "object": {"key": "uploads/zzz/source", "size": 1, "eTag": "e-2"}});
     assert_eq!(f.block(f.app.handle_queue_message(&f.ports.ports(), &early)), QueueOutcome::RetryLater);
 }
+
+#[test]
+fn r2_notifications_as_cloudflare_documents_them() {
+    let f = fixture();
+    let token = f.user("erin");
+    resumable_upload(&f, &token, &data(2000));
+    let emulated = f.ports.queue.drain().remove(0);
+    let key = emulated["object"]["key"].as_str().unwrap();
+    // The message R2 sends (Cloudflare's event notification format), for the same object.
+    let from_r2 = json!({
+        "account": "3f4b7e3dcab231cbfdaa90a6a28bd548",
+        "action": "CompleteMultipartUpload",
+        "bucket": "edgetube-media",
+        "object": {"key": key, "size": 2000, "eTag": "e8ba6fa8d6ab8c9d4d1d5c1b3b8e8c2a-1"},
+        "eventTime": "2026-11-22T01:36:44.379Z"
+    });
+    let deliver = |m: &Value| f.block(f.app.handle_queue_message(&f.ports.ports(), m));
+    assert_eq!(deliver(&from_r2), QueueOutcome::Done);
+    assert_eq!(deliver(&from_r2), QueueOutcome::Done);
+    let runner = Runner::register(&f, "r2");
+    assert_eq!(runner.request(&f).len(), 1, "the same event twice makes one job");
+    // Deletions and copies elsewhere make nothing.
+    let deleted = json!({"account": "a", "action": "DeleteObject", "bucket": "edgetube-media", "object": {"key": key},
+                         "eventTime": "2026-11-22T01:40:00.000Z"});
+    assert_eq!(deliver(&deleted), QueueOutcome::Drop("not an object creation"));
+    assert_eq!(deliver(&json!({"hello": "world"})), QueueOutcome::Drop("not a storage event"));
+}
