@@ -22,7 +22,7 @@ cleanup() {
   sleep 1
   [ -n "$runner_pid" ] && kill -KILL -- "-$runner_pid" 2>/dev/null
   [ -n "$instance_pid" ] && kill -KILL -- "-$instance_pid" 2>/dev/null
-  rm -rf "$work"
+  rm -rf "$work" 2>/dev/null || true
 }
 trap cleanup EXIT
 
