@@ -81,7 +81,13 @@ pub fn single_decode_command(
     FfmpegCommand { program: paths.ffmpeg.clone(), args }
 }
 
-/// PeerTube's job graph: one ffmpeg per rendition, each decoding the whole input again.
+/// PeerTube's job graph: one ffmpeg per rendition, to run in order.
+///
+/// The largest rendition is encoded from the input; every lower one from that rendition's file, as
+/// PeerTube's lower-resolution HLS jobs read `video.getMaxQualityFile()` (the optimized original,
+/// not the upload). So each command decodes a full-size video again, and lower renditions are a
+/// second-generation encode. PeerTube's separate `-c copy` remux of the optimized MP4 into HLS is
+/// not reproduced: the largest rendition is written to HLS directly.
 pub fn per_resolution_commands(
     plan: &TranscodePlan,
     paths: &JobPaths,
@@ -90,12 +96,18 @@ pub fn per_resolution_commands(
     plan.renditions
         .iter()
         .zip(files)
-        .map(|(rendition, files)| {
+        .enumerate()
+        .map(|(i, (rendition, rendition_files))| {
             let mut args = common_args();
-            args.extend(input_args(plan, paths));
+            match (plan.source, files.first()) {
+                (VideoSource::Input, Some(largest)) if i > 0 => {
+                    args.extend(["-i".into(), path_arg(&paths.output_dir.join(&largest.fragmented_mp4))]);
+                }
+                _ => args.extend(input_args(plan, paths)),
+            }
             args.extend(["-filter_complex".into(), format!("[0:v:0]{}[v0]", video_filter(plan, rendition))]);
             args.extend(["-map".into(), "[v0]".into()]);
-            args.extend(rendition_output_args(plan, rendition, paths, files));
+            args.extend(rendition_output_args(plan, rendition, paths, rendition_files));
             FfmpegCommand { program: paths.ffmpeg.clone(), args }
         })
         .collect()
@@ -347,6 +359,22 @@ mod tests {
         assert_eq!(commands.len(), 2);
         assert!(commands[1].display().contains("[0:v:0]scale=w=-2:h=480,fps=fps=30[v0]"));
         assert!(commands.iter().all(|c| c.display().matches(" -i ").count() == 1));
+    }
+
+    #[test]
+    fn baseline_lower_renditions_decode_the_largest_like_peertube() {
+        let mut plan = video_plan();
+        plan.renditions.push(rendition(240, 426, 30, false));
+        let mut files = files();
+        files.push(RenditionFiles::new("c", 240));
+        let commands = per_resolution_commands(&plan, &paths(), &files);
+        let lines: Vec<String> = commands.iter().map(FfmpegCommand::display).collect();
+        assert!(lines[0].contains(" -i in.mp4 "), "{}", lines[0]);
+        for line in &lines[1..] {
+            assert!(line.contains(" -i out/a-720-fragmented.mp4 -filter_complex "), "{line}");
+            assert!(!line.contains("in.mp4"), "{line}");
+        }
+        assert!(lines[2].ends_with("out/c-240-fragmented.mp4 out/c-240.m3u8"), "{}", lines[2]);
     }
 
     #[test]
