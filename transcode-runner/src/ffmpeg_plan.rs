@@ -35,7 +35,8 @@ pub struct JobPaths {
     pub output_dir: PathBuf,
     /// For [`VideoSource::StillImage`] plans: the image the video is made of.
     pub still_image: Option<PathBuf>,
-    /// `-threads`, as PeerTube's `transcoding.threads`; `None` lets ffmpeg decide.
+    /// `-threads` per output (encoder threads), as PeerTube's `transcoding.threads`; `None` lets
+    /// ffmpeg decide.
     pub threads: Option<u32>,
 }
 
@@ -62,7 +63,7 @@ pub fn single_decode_command(
     paths: &JobPaths,
     files: &[RenditionFiles],
 ) -> FfmpegCommand {
-    let mut args = common_args(paths);
+    let mut args = common_args();
     args.extend(input_args(plan, paths));
     let count = plan.renditions.len();
     let mut graph = format!("[0:v:0]split={count}");
@@ -75,12 +76,18 @@ pub fn single_decode_command(
     args.extend(["-filter_complex".into(), graph]);
     for (i, (rendition, files)) in plan.renditions.iter().zip(files).enumerate() {
         args.extend(["-map".into(), format!("[v{i}]")]);
-        args.extend(rendition_output_args(plan, rendition, &paths.output_dir, files));
+        args.extend(rendition_output_args(plan, rendition, paths, files));
     }
     FfmpegCommand { program: paths.ffmpeg.clone(), args }
 }
 
-/// PeerTube's job graph: one ffmpeg per rendition, each decoding the whole input again.
+/// PeerTube's job graph: one ffmpeg per rendition, to run in order.
+///
+/// The largest rendition is encoded from the input; every lower one from that rendition's file, as
+/// PeerTube's lower-resolution HLS jobs read `video.getMaxQualityFile()` (the optimized original,
+/// not the upload). So each command decodes a full-size video again, and lower renditions are a
+/// second-generation encode. PeerTube's separate `-c copy` remux of the optimized MP4 into HLS is
+/// not reproduced: the largest rendition is written to HLS directly.
 pub fn per_resolution_commands(
     plan: &TranscodePlan,
     paths: &JobPaths,
@@ -89,27 +96,28 @@ pub fn per_resolution_commands(
     plan.renditions
         .iter()
         .zip(files)
-        .map(|(rendition, files)| {
-            let mut args = common_args(paths);
-            args.extend(input_args(plan, paths));
+        .enumerate()
+        .map(|(i, (rendition, rendition_files))| {
+            let mut args = common_args();
+            match (plan.source, files.first()) {
+                (VideoSource::Input, Some(largest)) if i > 0 => {
+                    args.extend(["-i".into(), path_arg(&paths.output_dir.join(&largest.fragmented_mp4))]);
+                }
+                _ => args.extend(input_args(plan, paths)),
+            }
             args.extend(["-filter_complex".into(), format!("[0:v:0]{}[v0]", video_filter(plan, rendition))]);
             args.extend(["-map".into(), "[v0]".into()]);
-            args.extend(rendition_output_args(plan, rendition, &paths.output_dir, files));
+            args.extend(rendition_output_args(plan, rendition, paths, rendition_files));
             FfmpegCommand { program: paths.ffmpeg.clone(), args }
         })
         .collect()
 }
 
-fn common_args(paths: &JobPaths) -> Vec<String> {
+fn common_args() -> Vec<String> {
     // -nostdin: ffmpeg must never read the runner's terminal; -progress pipe:1 replaces -stats.
-    let mut args: Vec<String> =
-        ["-hide_banner", "-nostdin", "-y", "-v", "error", "-nostats", "-progress", "pipe:1"]
-            .map(String::from)
-            .into();
-    if let Some(threads) = paths.threads {
-        args.extend(["-threads".into(), threads.to_string()]);
-    }
-    args
+    ["-hide_banner", "-nostdin", "-y", "-v", "error", "-nostats", "-progress", "pipe:1"]
+        .map(String::from)
+        .into()
 }
 
 fn input_args(plan: &TranscodePlan, paths: &JobPaths) -> Vec<String> {
@@ -148,12 +156,17 @@ fn video_filter(plan: &TranscodePlan, rendition: &Rendition) -> String {
 fn rendition_output_args(
     plan: &TranscodePlan,
     rendition: &Rendition,
-    output_dir: &Path,
+    paths: &JobPaths,
     files: &RenditionFiles,
 ) -> Vec<String> {
     let mut args: Vec<String> = Vec::new();
     if plan.audio != AudioPlan::None {
         args.extend(["-map".into(), format!("{}:a:0", audio_input(plan))]);
+    }
+    // An output option, as in PeerTube: it sets this output's encoder threads. Before `-i` it would
+    // only set the decoder's and leave every libx264 encoder on its automatic thread count.
+    if let Some(threads) = paths.threads {
+        args.extend(["-threads".into(), threads.to_string()]);
     }
     let t = rendition.bitrate;
     args.extend(
@@ -209,8 +222,8 @@ fn rendition_output_args(
         ]
         .map(String::from),
     );
-    args.push(path_arg(&output_dir.join(&files.fragmented_mp4)));
-    args.push(path_arg(&output_dir.join(&files.playlist)));
+    args.push(path_arg(&paths.output_dir.join(&files.fragmented_mp4)));
+    args.push(path_arg(&paths.output_dir.join(&files.playlist)));
     args
 }
 
@@ -325,11 +338,43 @@ mod tests {
     }
 
     #[test]
+    fn threads_set_each_encoder_not_the_decoder() {
+        let mut paths = paths();
+        paths.threads = Some(2);
+        let line = single_decode_command(&video_plan(), &paths, &files()).display();
+        let (before_input, outputs) = line.split_once(" -i in.mp4 ").expect("one input");
+        assert!(!before_input.contains("-threads"), "{line}");
+        assert_eq!(outputs.matches("-threads 2 -c:v libx264").count(), 2, "{line}");
+        for command in per_resolution_commands(&video_plan(), &paths, &files()) {
+            let line = command.display();
+            let (before_input, output) = line.split_once(" -i ").expect("one input");
+            assert!(!before_input.contains("-threads"), "{line}");
+            assert_eq!(output.matches("-threads 2 -c:v libx264").count(), 1, "{line}");
+        }
+    }
+
+    #[test]
     fn baseline_is_one_command_per_rendition() {
         let commands = per_resolution_commands(&video_plan(), &paths(), &files());
         assert_eq!(commands.len(), 2);
         assert!(commands[1].display().contains("[0:v:0]scale=w=-2:h=480,fps=fps=30[v0]"));
         assert!(commands.iter().all(|c| c.display().matches(" -i ").count() == 1));
+    }
+
+    #[test]
+    fn baseline_lower_renditions_decode_the_largest_like_peertube() {
+        let mut plan = video_plan();
+        plan.renditions.push(rendition(240, 426, 30, false));
+        let mut files = files();
+        files.push(RenditionFiles::new("c", 240));
+        let commands = per_resolution_commands(&plan, &paths(), &files);
+        let lines: Vec<String> = commands.iter().map(FfmpegCommand::display).collect();
+        assert!(lines[0].contains(" -i in.mp4 "), "{}", lines[0]);
+        for line in &lines[1..] {
+            assert!(line.contains(" -i out/a-720-fragmented.mp4 -filter_complex "), "{line}");
+            assert!(!line.contains("in.mp4"), "{line}");
+        }
+        assert!(lines[2].ends_with("out/c-240-fragmented.mp4 out/c-240.m3u8"), "{}", lines[2]);
     }
 
     #[test]

@@ -102,7 +102,8 @@ enum Command {
         #[arg(long, default_value_t = 60)]
         max_fps: u32,
 
-        /// ffmpeg -threads (default: ffmpeg decides)
+        /// ffmpeg -threads of each rendition's encoder, as PeerTube's transcoding.threads
+        /// (default: ffmpeg decides)
         #[arg(long)]
         threads: Option<u32>,
 

@@ -59,7 +59,7 @@ pub struct LocalJob {
     pub ladder: LadderConfig,
     pub naming: Naming,
     pub strategy: Strategy,
-    /// ffmpeg `-threads`; `None` lets ffmpeg decide.
+    /// ffmpeg `-threads` of each encoder; `None` lets ffmpeg decide.
     pub threads: Option<u32>,
 }
 
