@@ -353,7 +353,7 @@ pub async fn download(ctx: &Ctx<'_>, uuid: &str) -> Answer {
         .await
         .map_err(Problem::internal_from)?
         .ok_or_else(|| Problem::not_found("The original file is not stored"))?;
-    let last = first + body.bytes.len() as u64 - 1;
+    let last = (first + body.bytes.len() as u64).saturating_sub(1);
     Response::builder()
         .status(StatusCode::PARTIAL_CONTENT)
         .header(header::CONTENT_TYPE, "application/octet-stream")

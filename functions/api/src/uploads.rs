@@ -286,7 +286,8 @@ pub fn content_range(ctx: &Ctx<'_>, total: u64) -> Result<Option<(u64, u64)>, Pr
     Ok(Some((first, last)))
 }
 
-/// Stores one chunk; `Ok(None)` when more chunks are expected (answered by the caller).
+/// Stores the request's chunk (or, for the offset query, nothing) and returns the session as it
+/// is now; a refusal comes back as the response to send.
 pub async fn store_chunk(ctx: &Ctx<'_>, session: &Session) -> Result<Session, Response<Bytes>> {
     let range = content_range(ctx, session.total_size).map_err(Problem::into_response)?;
     let Some((first, _)) = range else { return Ok(session.clone()) };
@@ -403,11 +404,10 @@ pub async fn legacy(ctx: &Ctx<'_>) -> Answer {
             "body",
         ));
     };
-    let new = read_new_video(ctx, &caller, &form.fields).await?;
+    let mut new = read_new_video(ctx, &caller, &form.fields).await?;
     check_extension(&filename)?;
     check_quota(ctx, &caller, file.len() as u64).await?;
     let key = format!("uploads/{}/source", upload_id(ctx)?);
-    let mut new = new;
     new.original_filename = Some(filename);
     new.original_size = i64::try_from(file.len()).ok();
     new.original_key = Some(key.clone());
