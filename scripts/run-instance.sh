@@ -38,6 +38,6 @@ inspector_port="${EDGETUBE_INSPECTOR_PORT:-$(python3 -c 'import socket; s=socket
 exec wrangler dev --config "$ROOT/wrangler.toml" --local --ip 127.0.0.1 --port "$port" --inspector-port "$inspector_port" \
   --persist-to "$state" --env-file "$state/.dev.vars" \
   --var "PUBLIC_ORIGIN:http://127.0.0.1:$port" --var ALLOW_HTTP:true --var BENCH_ENDPOINTS:true \
-  --var EMULATE_R2_NOTIFICATIONS:true \
+  --var EMULATE_R2_NOTIFICATIONS:true --test-scheduled \
   $(for pair in ${EDGETUBE_VARS:-}; do printf -- '--var %s ' "$pair"; done) \
   --show-interactive-dev-session=false --log-level "${EDGETUBE_LOG_LEVEL:-info}"

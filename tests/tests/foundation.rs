@@ -156,3 +156,22 @@ async fn api_calls_are_rate_limited_by_a_durable_object() -> Result<()> {
     assert_eq!(client.get(instance.url("/.well-known/nodeinfo")).send().await?.status(), 200);
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_cron_trigger_runs_housekeeping() -> Result<()> {
+    // The worker's console.log lines show from wrangler's "log" level on.
+    let instance = Instance::start_with(&[("EDGETUBE_LOG_LEVEL", "log")]).await?;
+    // wrangler dev --test-scheduled fires the Worker's scheduled event on this path.
+    let response = reqwest::get(instance.url("/__scheduled?cron=*/10+*+*+*+*")).await?;
+    assert_eq!(response.status(), 200, "{}", response.text().await?);
+    let mut logged = false;
+    for _ in 0..50 {
+        if instance.log_tail().contains("housekeeping: 0 abandoned uploads removed, 0 stale jobs released") {
+            logged = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(logged, "no housekeeping line in the log:\n{}", instance.log_tail());
+    Ok(())
+}

@@ -79,6 +79,30 @@ impl App {
     }
 }
 
+impl App {
+    /// The periodic housekeeping (a Cron Trigger on Workers): removes resumable uploads idle
+    /// for an hour, with their staging objects and multipart parts, and gives back to pending
+    /// the jobs whose runner went quiet. Each step is bounded, so one run stays within a
+    /// scheduled invocation's budget; what is left waits for the next run.
+    pub async fn run_housekeeping(
+        &self,
+        ports: &Ports<'_>,
+    ) -> Result<Housekeeping, edgetube_domain::DomainError> {
+        let abandoned_uploads = edgetube_domain::uploads::remove_dangling(ports).await?;
+        let released_jobs = runner_jobs::release_stale(ports, &self.config).await?;
+        Ok(Housekeeping { abandoned_uploads, released_jobs })
+    }
+}
+
+/// What one housekeeping run did, for the platform's log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Housekeeping {
+    /// Unfinished uploads removed.
+    pub abandoned_uploads: usize,
+    /// Jobs given back to pending.
+    pub released_jobs: u64,
+}
+
 /// What the platform should do with a queue message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum QueueOutcome {

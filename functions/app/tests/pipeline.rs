@@ -439,3 +439,41 @@ fn r2_notifications_as_cloudflare_documents_them() {
     assert_eq!(deliver(&deleted), QueueOutcome::Drop("not an object creation"));
     assert_eq!(deliver(&json!({"hello": "world"})), QueueOutcome::Drop("not a storage event"));
 }
+
+#[test]
+fn housekeeping_removes_abandoned_uploads_and_releases_quiet_jobs() {
+    let f = fixture();
+    let token = f.user("carol");
+    let channel = f.channel_of(&token);
+    let file = data(20 * 1024 * 1024);
+    let (status, location) = init(&f, &token, channel, file.len(), "Abandoned");
+    assert_eq!(status, 201);
+    // One whole part and a staged remainder, then the client disappears.
+    let first = 9 * 1024 * 1024;
+    let response =
+        put_chunk(&f, &token, &location, &format!("bytes 0-{}/{}", first - 1, file.len()), &file[..first]);
+    assert_eq!(response.status(), 308);
+    let objects = f.ports.ports().objects;
+    assert!(!f.block(objects.list("staging/")).unwrap().is_empty());
+
+    // A recent session survives a run.
+    let run = || f.block(f.app.run_housekeeping(&f.ports.ports())).unwrap();
+    assert_eq!(run().abandoned_uploads, 0);
+    f.ports.clock.advance(edgetube_domain::uploads::DANGLING_AFTER_MS + 1000);
+    assert_eq!(run().abandoned_uploads, 1);
+    assert!(f.block(objects.list("staging/")).unwrap().is_empty());
+    let next = format!("bytes {first}-{}/{}", file.len() - 1, file.len());
+    assert_eq!(put_chunk(&f, &token, &location, &next, &file[first..]).status(), 404);
+
+    // A job whose runner went quiet is pending again without any runner asking.
+    resumable_upload(&f, &token, &data(4 * 1024 * 1024 + 7));
+    deliver_events(&f);
+    let runner = Runner::register(&f, "quiet");
+    let job_uuid = runner.request(&f)[0]["uuid"].as_str().unwrap().to_owned();
+    runner.accept(&f, &job_uuid);
+    assert_eq!(run().released_jobs, 0);
+    f.ports.clock.advance(31_000);
+    assert_eq!(run().released_jobs, 1);
+    let (_, listed) = f.get("/api/v1/runners/jobs", Some(&f.root()));
+    assert_eq!(listed["data"][0]["state"]["id"], 1, "{listed}");
+}

@@ -25,7 +25,8 @@ use edgetube_api::InternalError;
 use edgetube_app::{App, QueueOutcome};
 use edgetube_ports::Ports;
 use worker::{
-    console_error, event, Context, Env, MessageBatch, MessageExt, QueueRetryOptionsBuilder, Request, Response,
+    console_error, console_log, event, Context, Env, MessageBatch, MessageExt, QueueRetryOptionsBuilder,
+    Request, Response, ScheduleContext, ScheduledEvent,
 };
 
 thread_local! {
@@ -125,6 +126,24 @@ async fn queue(batch: MessageBatch<serde_json::Value>, env: Env, _ctx: Context) 
         }
     }
     Ok(())
+}
+
+/// The Cron Trigger of `wrangler.toml`: housekeeping.
+#[event(scheduled)]
+async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    let outcome = async {
+        let app = app(&env).map_err(worker::Error::RustError)?;
+        let bound = Bound::new(&env)?;
+        app.run_housekeeping(&bound.ports()).await.map_err(|e| worker::Error::RustError(e.to_string()))
+    };
+    match outcome.await {
+        Ok(done) => console_log!(
+            "housekeeping: {} abandoned uploads removed, {} stale jobs released",
+            done.abandoned_uploads,
+            done.released_jobs
+        ),
+        Err(e) => console_error!("housekeeping failed: {e}"),
+    }
 }
 
 async fn into_http(mut req: Request) -> worker::Result<http::Request<Bytes>> {

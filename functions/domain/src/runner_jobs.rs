@@ -274,8 +274,25 @@ pub async fn list(
 /// Pending jobs a runner may take (at most 10, lowest priority first, then oldest), after giving
 /// back the processing jobs whose runner has gone quiet.
 pub async fn available(ports: &Ports<'_>, config: &InstanceConfig) -> Result<Vec<Job>, DomainError> {
+    release_stale(ports, config).await?;
+    Ok(ports
+        .sql
+        .fetch_all(
+            Statement::new(format!(
+                "SELECT {JOB_COLUMNS} FROM runner_jobs j JOIN videos v ON v.id = j.video_id WHERE j.state = ?1 \
+                 ORDER BY j.priority, j.created_at, j.id LIMIT 10"
+            ))
+            .bind(state::PENDING),
+        )
+        .await?)
+}
+
+/// Gives back to pending the processing jobs without news for `RUNNER_JOB_STALE_SECONDS`; returns
+/// how many. Runners asking for work do this, and so does the scheduled housekeeping, so that the
+/// job list tells the truth even while no runner asks.
+pub async fn release_stale(ports: &Ports<'_>, config: &InstanceConfig) -> Result<u64, DomainError> {
     let now = ports.clock.now_millis();
-    ports
+    Ok(ports
         .sql
         .execute(
             Statement::new(
@@ -286,16 +303,6 @@ pub async fn available(ports: &Ports<'_>, config: &InstanceConfig) -> Result<Vec
             .bind(now)
             .bind(state::PROCESSING)
             .bind(now - config.media.job_stale_after_ms),
-        )
-        .await?;
-    Ok(ports
-        .sql
-        .fetch_all(
-            Statement::new(format!(
-                "SELECT {JOB_COLUMNS} FROM runner_jobs j JOIN videos v ON v.id = j.video_id WHERE j.state = ?1 \
-                 ORDER BY j.priority, j.created_at, j.id LIMIT 10"
-            ))
-            .bind(state::PENDING),
         )
         .await?)
 }
