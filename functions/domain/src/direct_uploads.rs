@@ -1,0 +1,241 @@
+//! Uploads whose bytes go straight from the client to R2, through presigned S3 URLs.
+//!
+//! The worker starts an R2 multipart upload through its binding and hands out one presigned
+//! `PUT` URL per part of [`PART_SIZE`] (the last part smaller); the client sends each part to R2's
+//! S3 endpoint and reports the parts' entity tags, and the worker completes the upload through the
+//! binding again. R2 shares multipart upload ids between the binding and its S3 API, which is what
+//! lets the two halves meet. The functions never see a media byte.
+//!
+//! The session is an ordinary `upload_sessions` row of purpose [`VIDEO_DIRECT`](uploads::purpose::VIDEO_DIRECT) whose
+//! `multipart_id` is set from the start and whose `received` stays 0 until completion (the worker
+//! cannot see parts arrive). Because the row sees no writes while parts flow, it records when its
+//! last handed-out URL expires (`urls_expire_at`), and the idle sweep waits for that.
+//!
+//! Completing is safe to repeat: a completed session answers with the stored object.
+
+use edgetube_ports::{ObjectMeta, PortError, Ports, Statement, UploadedPart};
+use thiserror::Error;
+use url::Url;
+
+use crate::config::DirectUploadConfig;
+use crate::sigv4::{self, SigV4Error, MAX_PART_NUMBER};
+use crate::uploads::{self, NewSession, Session, PART_SIZE};
+use crate::DomainError;
+
+/// Why a direct upload step was refused.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum DirectError {
+    /// The declared size needs no part (empty file) or more than R2's 10,000 parts.
+    #[error("a direct upload has 1 to {max} bytes, not {size}", max = max_size())]
+    Size {
+        /// The declared size.
+        size: u64,
+    },
+    /// The completion's part list does not name exactly the parts of the declared size, or
+    /// storage refused it (a wrong entity tag, a part never sent).
+    #[error("{0}")]
+    BadParts(String),
+    /// The completed object's size differs from the declared one; object and session are gone.
+    #[error("the uploaded parts hold {stored} bytes but {declared} were declared")]
+    SizeMismatch {
+        /// Bytes in the completed object.
+        stored: u64,
+        /// Bytes the init declared.
+        declared: u64,
+    },
+    /// A URL could not be signed (a configuration problem).
+    #[error(transparent)]
+    Sign(#[from] SigV4Error),
+    /// Storage or SQL failed underneath.
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+}
+
+impl From<PortError> for DirectError {
+    fn from(e: PortError) -> Self {
+        Self::Domain(e.into())
+    }
+}
+
+/// The largest file one direct upload carries: 10,000 parts of [`PART_SIZE`].
+pub const fn max_size() -> u64 {
+    MAX_PART_NUMBER as u64 * PART_SIZE
+}
+
+/// How many parts a file of `size` bytes has: `ceil(size / PART_SIZE)`, the last one smaller.
+pub fn part_count(size: u64) -> Result<u16, DirectError> {
+    if size == 0 || size > max_size() {
+        return Err(DirectError::Size { size });
+    }
+    u16::try_from(size.div_ceil(PART_SIZE)).map_err(|_| DirectError::Size { size })
+}
+
+/// Where and until when the client may `PUT` one part.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartUrl {
+    /// 1-based part number.
+    pub part_number: u16,
+    /// The presigned `PUT` URL on R2's S3 endpoint.
+    pub url: Url,
+    /// When the URL stops working (ms since the epoch).
+    pub expires_at: i64,
+}
+
+/// Opens the session `new` (purpose [`VIDEO_DIRECT`](uploads::purpose::VIDEO_DIRECT)) with its R2 multipart upload, or
+/// returns it as stored when a session with this id exists already.
+pub async fn open(ports: &Ports<'_>, new: &NewSession<'_>) -> Result<Session, DirectError> {
+    part_count(new.total_size)?;
+    let session = uploads::open(ports, new).await?;
+    if session.multipart_id.is_some() {
+        return Ok(session);
+    }
+    let id = ports.objects.create_multipart(&session.object_key, session.content_type.as_deref()).await?;
+    let changed = ports
+        .sql
+        .execute(
+            Statement::new(
+                "UPDATE upload_sessions SET multipart_id = ?1 WHERE id = ?2 AND multipart_id IS NULL",
+            )
+            .bind(id.as_str())
+            .bind(session.id.as_str()),
+        )
+        .await?;
+    if changed == 0 {
+        // A concurrent open recorded its upload first; ours is never used.
+        ports.objects.abort_multipart(&session.object_key, &id).await?;
+    }
+    uploads::find(ports.sql, &session.id).await?.ok_or_else(|| {
+        DomainError::Inconsistent(format!("upload {} vanished after creation", session.id)).into()
+    })
+}
+
+/// Fresh presigned URLs for every part of `session`, valid from now for the configured time.
+pub async fn part_urls(
+    ports: &Ports<'_>,
+    config: &DirectUploadConfig,
+    session: &Session,
+) -> Result<Vec<PartUrl>, DirectError> {
+    let upload_id = session.multipart_id.as_deref().ok_or_else(|| {
+        DomainError::Inconsistent(format!("direct upload {} has no multipart id", session.id))
+    })?;
+    let now = ports.clock.now_millis();
+    let expires_at = now + i64::from(config.url_ttl_secs) * 1000;
+    let urls = (1..=part_count(session.total_size)?)
+        .map(|part_number| {
+            let url = sigv4::presign_upload_part(
+                &config.credentials,
+                &session.object_key,
+                upload_id,
+                part_number,
+                now,
+                config.url_ttl_secs,
+            )?;
+            Ok(PartUrl { part_number, url, expires_at })
+        })
+        .collect::<Result<Vec<_>, SigV4Error>>()?;
+    ports
+        .sql
+        .execute(
+            Statement::new(
+                "UPDATE upload_sessions SET urls_expire_at = MAX(COALESCE(urls_expire_at, 0), ?1), \
+                 updated_at = ?2 WHERE id = ?3",
+            )
+            .bind(expires_at)
+            .bind(now)
+            .bind(session.id.as_str()),
+        )
+        .await?;
+    Ok(urls)
+}
+
+/// The parts a completion names, in order, once they are exactly parts 1 to
+/// [`part_count`] of the declared size, each with a non-empty entity tag (quotes dropped, as an
+/// S3 `ETag` header carries them and the binding does not).
+pub fn check_parts(session: &Session, parts: &[UploadedPart]) -> Result<Vec<UploadedPart>, DirectError> {
+    let expected = part_count(session.total_size)?;
+    let mut sorted: Vec<UploadedPart> = parts
+        .iter()
+        .map(|p| UploadedPart {
+            part_number: p.part_number,
+            etag: p.etag.trim().trim_matches('"').to_owned(),
+        })
+        .collect();
+    sorted.sort_by_key(|p| p.part_number);
+    if sorted.len() != usize::from(expected) {
+        return Err(DirectError::BadParts(format!(
+            "{} bytes make {expected} parts of {PART_SIZE} bytes (the last one smaller), but {} were listed",
+            session.total_size,
+            sorted.len()
+        )));
+    }
+    for (part, number) in sorted.iter().zip(1..) {
+        if part.part_number != number {
+            return Err(DirectError::BadParts(format!(
+                "parts must be numbered 1 to {expected}, each once; part {number} is missing"
+            )));
+        }
+        if part.etag.is_empty() {
+            return Err(DirectError::BadParts(format!("part {number} has no etag")));
+        }
+    }
+    Ok(sorted)
+}
+
+/// Completes the multipart upload from the client's part list and marks the session completed.
+///
+/// Call it after the video row exists, so that the storage event finds its video. An object whose
+/// size differs from the declared one is deleted together with the session.
+pub async fn complete(
+    ports: &Ports<'_>,
+    session: &Session,
+    parts: &[UploadedPart],
+) -> Result<ObjectMeta, DirectError> {
+    if session.completed_at.is_some() {
+        return stored(ports, session).await?.ok_or_else(|| {
+            DomainError::Inconsistent(format!("the object of upload {} is missing", session.id)).into()
+        });
+    }
+    let parts = check_parts(session, parts)?;
+    let upload_id = session.multipart_id.as_deref().ok_or_else(|| {
+        DomainError::Inconsistent(format!("direct upload {} has no multipart id", session.id))
+    })?;
+    let meta = match ports.objects.complete_multipart(&session.object_key, upload_id, parts.clone()).await {
+        Ok(meta) => meta,
+        // A repeat whose first attempt stored the object but lost the row update.
+        Err(error) => match stored(ports, session).await? {
+            Some(meta) => meta,
+            None => {
+                return Err(match error {
+                    PortError::Invalid { message, .. } => {
+                        DirectError::BadParts(format!("storage refused the parts: {message}"))
+                    }
+                    other => other.into(),
+                })
+            }
+        },
+    };
+    if meta.size != session.total_size {
+        ports.objects.delete(&session.object_key).await?;
+        uploads::cancel(ports, session).await?;
+        return Err(DirectError::SizeMismatch { stored: meta.size, declared: session.total_size });
+    }
+    let parts_json = serde_json::to_string(&parts).map_err(|e| DomainError::Inconsistent(e.to_string()))?;
+    ports
+        .sql
+        .execute(
+            Statement::new(
+                "UPDATE upload_sessions SET received = total_size, parts = ?1, completed_at = ?2, \
+                 updated_at = ?2 WHERE id = ?3",
+            )
+            .bind(parts_json)
+            .bind(ports.clock.now_millis())
+            .bind(session.id.as_str()),
+        )
+        .await?;
+    Ok(meta)
+}
+
+async fn stored(ports: &Ports<'_>, session: &Session) -> Result<Option<ObjectMeta>, DomainError> {
+    Ok(ports.objects.head(&session.object_key).await?.filter(|meta| meta.size == session.total_size))
+}
