@@ -1,4 +1,4 @@
-//! Direct uploads to R2, our extension beside PeerTube's uploads (`docs/direct-uploads.md`):
+//! Direct uploads to R2, our extension beside PeerTube's uploads (`functions/api/DIRECT-UPLOADS.md`):
 //! the worker hands out presigned S3 `PUT` URLs, one per part, and completes the upload when the
 //! client reports the parts' entity tags. Only where R2's S3 credentials are configured; otherwise
 //! every endpoint answers 501.
