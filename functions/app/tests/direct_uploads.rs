@@ -83,8 +83,8 @@ fn put_parts(f: &Fixture, answer: &Value, file: &[u8], part_size: usize) -> Valu
     Value::Array(listed)
 }
 
-/// What botocore says about each `PUT` URL: "ok" or the difference.
-fn botocore_verdicts(urls: &[String]) -> Vec<String> {
+/// What botocore says about each URL signed for `method`: "ok" or the difference.
+fn botocore_verdicts(method: &str, urls: &[String]) -> Vec<String> {
     use std::io::Write;
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/verify_presigned.py");
     let mut child = std::process::Command::new("python3")
@@ -93,7 +93,7 @@ fn botocore_verdicts(urls: &[String]) -> Vec<String> {
         .stdout(std::process::Stdio::piped())
         .spawn()
         .expect("python3 with botocore (scripts/setup.sh installs python3; pip install botocore)");
-    let input: String = urls.iter().map(|u| format!("PUT {u}\n")).collect();
+    let input: String = urls.iter().map(|u| format!("{method} {u}\n")).collect();
     child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
     let output = child.wait_with_output().unwrap();
     assert!(output.status.success(), "verifier failed: {}", String::from_utf8_lossy(&output.stderr));
@@ -125,9 +125,9 @@ fn presigned_parts_complete_into_a_video_and_a_job() {
     }
 
     // botocore signs every URL identically, and catches a URL edited to name another part.
-    assert_eq!(botocore_verdicts(&urls), vec!["ok"; 3]);
+    assert_eq!(botocore_verdicts("PUT", &urls), vec!["ok"; 3]);
     let tampered = urls[0].replace("partNumber=1", "partNumber=2");
-    assert!(botocore_verdicts(&[tampered])[0].starts_with("mismatch"));
+    assert!(botocore_verdicts("PUT", &[tampered])[0].starts_with("mismatch"));
 
     // A repeated init resumes the same upload with fresh URLs.
     let (status, again) = init(&f, &alice, file.len(), "Direct upload");
@@ -174,6 +174,21 @@ fn presigned_parts_complete_into_a_video_and_a_job() {
     let jobs = jobs["availableJobs"].as_array().unwrap();
     assert_eq!(jobs.len(), 1);
     assert_eq!(jobs[0]["payload"]["videoUUID"], json!(uuid));
+
+    // The runner that takes the job may read the original straight from R2 with a presigned GET.
+    let (status, accepted) = f.json(
+        "POST",
+        &format!("/api/v1/runners/jobs/{}/accept", jobs[0]["uuid"].as_str().unwrap()),
+        None,
+        json!({"runnerToken": runner["runnerToken"]}),
+    );
+    assert_eq!(status, 200, "{accepted}");
+    let input = &accepted["job"]["payload"]["input"];
+    assert!(input["videoFileUrl"].as_str().unwrap().starts_with(support::ORIGIN), "{input}");
+    let read = input["presignedVideoFileUrl"].as_str().unwrap();
+    assert!(read.starts_with(&format!("{S3_ENDPOINT}/edgetube-media/{key}?")), "{read}");
+    assert_eq!(botocore_verdicts("GET", &[read.to_owned()]), vec!["ok"]);
+    assert!(botocore_verdicts("PUT", &[read.to_owned()])[0].starts_with("mismatch"));
 }
 
 #[test]

@@ -236,6 +236,12 @@ pub async fn complete(
     Ok(meta)
 }
 
+/// A presigned `GET` of object `key` from now for the configured time: how a runner reads an
+/// original straight from R2 (with `Range`) instead of through the runner API.
+pub fn presigned_read(config: &DirectUploadConfig, key: &str, now_millis: i64) -> Result<Url, SigV4Error> {
+    sigv4::presign(&config.credentials, http::Method::GET, key, &[], now_millis, config.url_ttl_secs)
+}
+
 async fn stored(ports: &Ports<'_>, session: &Session) -> Result<Option<ObjectMeta>, DomainError> {
     Ok(ports.objects.head(&session.object_key).await?.filter(|meta| meta.size == session.total_size))
 }
