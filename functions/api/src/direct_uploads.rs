@@ -7,7 +7,7 @@
 //! completion shares its video creation, so both paths make the same video.
 
 use bytes::Bytes;
-use edgetube_domain::direct_uploads::{self, DirectError, PartUrl};
+use edgetube_domain::direct_uploads::{self, DirectError, PartUrl, MAX_URLS_PER_ANSWER};
 use edgetube_domain::uploads::{self, purpose, NewSession, Session, PART_SIZE};
 use edgetube_domain::videos;
 use edgetube_domain::{iso8601_millis, DirectUploadConfig};
@@ -62,13 +62,14 @@ pub async fn init(ctx: &Ctx<'_>) -> Answer {
             (StatusCode::CREATED, direct_uploads::open(ctx.ports, &new).await.map_err(refusal)?)
         }
     };
-    let mut response = session_answer(ctx, config, &session).await?;
+    let mut response = session_answer(ctx, config, &session, 1, MAX_URLS_PER_ANSWER).await?;
     *response.status_mut() = status;
     Ok(response)
 }
 
-/// `POST /api/v1/videos/upload-direct/{uploadId}/parts`: fresh URLs for every part, for a client
-/// whose URLs expired.
+/// `POST /api/v1/videos/upload-direct/{uploadId}/parts?from=&count=`: fresh URLs for parts `from`
+/// (default 1) onwards, at most `count` (default and most: 100); for the parts past the first
+/// page, and for a client whose URLs expired.
 pub async fn refresh(ctx: &Ctx<'_>, id: &str) -> Answer {
     let config = enabled(ctx)?;
     let caller = ctx.caller().await?;
@@ -76,7 +77,21 @@ pub async fn refresh(ctx: &Ctx<'_>, id: &str) -> Answer {
     if session.completed_at.is_some() {
         return Err(Problem::new(StatusCode::CONFLICT, "This upload is already completed"));
     }
-    session_answer(ctx, config, &session).await
+    let from = page_param(ctx, "from", 1)?;
+    let count = page_param(ctx, "count", MAX_URLS_PER_ANSWER)?;
+    session_answer(ctx, config, &session, from, count).await
+}
+
+fn page_param(ctx: &Ctx<'_>, name: &str, default: u16) -> Result<u16, Problem> {
+    let Some(raw) = ctx.query(name) else { return Ok(default) };
+    raw.parse::<u16>().ok().filter(|n| *n >= 1).ok_or_else(|| {
+        Problem::bad_request(format!("Incorrect request parameters: {name}")).with_invalid_param(
+            name,
+            json!(raw),
+            "Should be an integer from 1 to 10000",
+            "query",
+        )
+    })
 }
 
 /// `POST /api/v1/videos/upload-direct/{uploadId}/complete` with `{"parts": [{partNumber, etag}]}`:
@@ -138,14 +153,21 @@ async fn own_session(ctx: &Ctx<'_>, caller: &Caller, id: &str) -> Result<Session
     Ok(session)
 }
 
-async fn session_answer(ctx: &Ctx<'_>, config: &DirectUploadConfig, session: &Session) -> Answer {
-    let urls = direct_uploads::part_urls(ctx.ports, config, session).await.map_err(refusal)?;
+async fn session_answer(
+    ctx: &Ctx<'_>,
+    config: &DirectUploadConfig,
+    session: &Session,
+    first: u16,
+    count: u16,
+) -> Answer {
+    let part_count = direct_uploads::part_count(session.total_size).map_err(refusal)?;
+    let urls = direct_uploads::part_urls(ctx.ports, config, session, first, count).await.map_err(refusal)?;
     let parts: Vec<Value> = urls.iter().map(part_json).collect();
     let mut response = respond::json(&json!({
         "uploadId": session.id,
         "size": session.total_size,
         "partSize": PART_SIZE,
-        "partCount": parts.len(),
+        "partCount": part_count,
         "parts": parts,
     }))?;
     response.headers_mut().insert(http::header::CACHE_CONTROL, http::HeaderValue::from_static("no-store"));

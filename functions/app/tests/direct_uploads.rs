@@ -295,3 +295,32 @@ fn without_r2_credentials_every_endpoint_answers_501() {
     assert_eq!(complete(&f, &alice, "x", &json!([])).0, 501);
     assert_eq!(f.json("POST", "/api/v1/videos/upload-direct/x/parts", Some(&alice), json!({})).0, 501);
 }
+
+#[test]
+fn part_urls_come_in_pages_of_at_most_100() {
+    let f = fixture();
+    let root = f.root();
+    let (status, answer) = init(&f, &root, 250 * PART - 1, "Long");
+    assert_eq!(status, 201, "{answer}");
+    assert_eq!(answer["partCount"], json!(250));
+    let numbers = |answer: &Value| -> Vec<u64> {
+        answer["parts"].as_array().unwrap().iter().map(|p| p["partNumber"].as_u64().unwrap()).collect()
+    };
+    assert_eq!(numbers(&answer), (1..=100).collect::<Vec<_>>());
+    let page = |query: &str| {
+        let path =
+            format!("/api/v1/videos/upload-direct/{}/parts{query}", answer["uploadId"].as_str().unwrap());
+        f.json("POST", &path, Some(&root), json!({}))
+    };
+    let (status, last) = page("?from=201");
+    assert_eq!(status, 200, "{last}");
+    assert_eq!(numbers(&last), (201..=250).collect::<Vec<_>>());
+    assert_eq!(numbers(&page("?from=101&count=7").1), (101..=107).collect::<Vec<_>>());
+    assert_eq!(numbers(&page("?from=150&count=1000").1).len(), 100);
+    let urls: Vec<String> =
+        last["parts"].as_array().unwrap().iter().map(|p| p["url"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(botocore_verdicts("PUT", &urls), vec!["ok"; 50]);
+    for bad in ["?count=0", "?from=x", "?from=70000"] {
+        assert_eq!(page(bad).0, 400, "{bad}");
+    }
+}
