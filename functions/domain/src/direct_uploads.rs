@@ -258,3 +258,60 @@ pub fn presigned_read(config: &DirectUploadConfig, key: &str, now_millis: i64) -
 async fn stored(ports: &Ports<'_>, session: &Session) -> Result<Option<ObjectMeta>, DomainError> {
     Ok(ports.objects.head(&session.object_key).await?.filter(|meta| meta.size == session.total_size))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session(total_size: u64) -> Session {
+        Session {
+            id: "u".into(),
+            purpose: uploads::purpose::VIDEO_DIRECT.into(),
+            user_id: Some(1),
+            runner_job_id: None,
+            object_key: "uploads/u/source".into(),
+            content_type: None,
+            total_size,
+            received: 0,
+            part_size: PART_SIZE,
+            multipart_id: Some("m".into()),
+            parts: "[]".into(),
+            staged: "[]".into(),
+            metadata: None,
+            video_id: None,
+            completed_at: None,
+        }
+    }
+
+    fn part(part_number: u16, etag: &str) -> UploadedPart {
+        UploadedPart { part_number, etag: etag.into() }
+    }
+
+    #[test]
+    fn parts_are_the_size_divided_by_the_part_size_rounded_up() {
+        for (size, parts) in
+            [(1, 1), (PART_SIZE, 1), (PART_SIZE + 1, 2), (3 * PART_SIZE, 3), (max_size(), 10_000)]
+        {
+            assert_eq!(part_count(size).expect("in range"), parts, "{size}");
+        }
+        for size in [0, max_size() + 1] {
+            assert!(matches!(part_count(size), Err(DirectError::Size { .. })), "{size}");
+        }
+    }
+
+    #[test]
+    fn a_part_list_names_every_part_once_in_any_order() {
+        let s = session(2 * PART_SIZE + 5);
+        let sorted = check_parts(&s, &[part(3, "\"c\""), part(1, "a"), part(2, " \"b\" ")]).expect("valid");
+        assert_eq!(sorted, vec![part(1, "a"), part(2, "b"), part(3, "c")]);
+        for wrong in [
+            vec![part(1, "a"), part(2, "b")],
+            vec![part(1, "a"), part(2, "b"), part(2, "b")],
+            vec![part(1, "a"), part(2, "b"), part(4, "d")],
+            vec![part(0, "z"), part(1, "a"), part(2, "b")],
+            vec![part(1, "a"), part(2, "\"\""), part(3, "c")],
+        ] {
+            assert!(matches!(check_parts(&s, &wrong), Err(DirectError::BadParts(_))), "{wrong:?}");
+        }
+    }
+}
