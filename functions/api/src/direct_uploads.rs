@@ -114,14 +114,13 @@ pub async fn complete(ctx: &Ctx<'_>, id: &str) -> Answer {
             announce(ctx, &meta, true).await?;
             video_answer(&video)
         }
-        Err(error @ (DirectError::BadParts(_) | DirectError::SizeMismatch { .. })) => {
-            // Storage refused the parts (the session stays, for a corrected list) or the object was
-            // discarded with its session: either way no original exists for this video.
+        Err(error) => {
+            // No original for this video: storage refused the parts or failed (the session stays,
+            // and a retry makes the video again) or the object was discarded with its session.
             uploads::detach_video(ctx.ports.sql, &session.id).await.map_err(Problem::internal_from)?;
             videos::delete(ctx.ports.sql, &video).await.map_err(Problem::internal_from)?;
             Err(refusal(error))
         }
-        Err(error) => Err(refusal(error)),
     }
 }
 
