@@ -37,7 +37,8 @@ fn enabled<'c>(ctx: &Ctx<'c>) -> Result<&'c DirectUploadConfig, Problem> {
 }
 
 /// `POST /api/v1/videos/upload-direct`: the resumable init's headers and body; answers the
-/// session with one presigned URL per part (201, or 200 with fresh URLs for a repeated init).
+/// session with the presigned URLs of its first 100 parts (201, or 200 with fresh URLs for a
+/// repeated init).
 pub async fn init(ctx: &Ctx<'_>) -> Answer {
     let config = enabled(ctx)?;
     let caller = ctx.caller().await?;
