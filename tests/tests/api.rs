@@ -1,6 +1,6 @@
 //! The REST API areas against the real worker, with PeerTube's refusals: channels, videos,
 //! privacy, comments, ratings, views (through the view counter's Durable Object and its alarm),
-//! expired tokens and oversized bodies.
+//! expired tokens and oversized bodies, and the direct upload path being off without R2 credentials.
 
 use std::time::{Duration, Instant};
 
@@ -202,5 +202,22 @@ async fn expired_tokens_and_oversized_bodies_are_refused() -> Result<()> {
     let big = json!({"displayName": "x".repeat(2 * 1024 * 1024)});
     let (status, _) = api.call(Method::PUT, "/api/v1/users/me", Some(&root), Some(big)).await?;
     assert_eq!(status, 413);
+    Ok(())
+}
+
+/// `wrangler dev` has no R2 S3 endpoint, so the direct upload path is off there and says so.
+#[tokio::test(flavor = "multi_thread")]
+async fn direct_uploads_answer_501_without_r2_credentials() -> Result<()> {
+    let instance = Instance::start().await?;
+    let api = Api { instance: &instance, client: reqwest::Client::new() };
+    let root = api.login("root", &instance.admin_password()?).await?;
+    let body = json!({"name": "Direct", "channelId": 1, "filename": "clip.mp4"});
+    let (status, problem) =
+        api.call(Method::POST, "/api/v1/videos/upload-direct", Some(&root), Some(body)).await?;
+    assert_eq!((status, problem["code"].as_str()), (501, Some("direct_upload_disabled")), "{problem}");
+    let (status, _) = api
+        .call(Method::POST, "/api/v1/videos/upload-direct/x/complete", Some(&root), Some(json!({})))
+        .await?;
+    assert_eq!(status, 501);
     Ok(())
 }

@@ -110,10 +110,26 @@ pub struct LadderPayload {
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(from = "WireLadderInput")]
 pub struct LadderInput {
+    /// Where the input is read: the presigned storage URL when the instance gave one (it has R2
+    /// credentials), else the instance's runner API. `transfer::download` tells them apart.
     pub video_file_url: String,
     pub size: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireLadderInput {
+    video_file_url: String,
+    presigned_video_file_url: Option<String>,
+    size: u64,
+}
+
+impl From<WireLadderInput> for LadderInput {
+    fn from(wire: WireLadderInput) -> Self {
+        Self { video_file_url: wire.presigned_video_file_url.unwrap_or(wire.video_file_url), size: wire.size }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -374,5 +390,19 @@ mod tests {
         assert_eq!(payload.input.size, 2110331);
         assert_eq!(payload.output.resolutions, [1080, 720]);
         assert!(payload.output.transcode_original_resolution);
+    }
+
+    #[test]
+    fn a_presigned_input_url_wins() {
+        let input: LadderInput = serde_json::from_value(serde_json::json!({
+            "videoFileUrl": "http://127.0.0.1/api/v1/runners/jobs/j/files/videos/v/max-quality",
+            "presignedVideoFileUrl": "https://a.r2.cloudflarestorage.com/b/uploads/u/source?X-Amz-Signature=s",
+            "size": 10
+        }))
+        .expect("parses");
+        assert_eq!(
+            input.video_file_url,
+            "https://a.r2.cloudflarestorage.com/b/uploads/u/source?X-Amz-Signature=s"
+        );
     }
 }

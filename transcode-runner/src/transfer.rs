@@ -1,4 +1,6 @@
 //! Moving files through the instance: the input by ranged `POST`s, results by chunked `PUT`s.
+//! Where the instance has R2 credentials it hands out a presigned storage URL for the input
+//! instead, read by ranged `GET`s that carry no runner or job token.
 //!
 //! Both survive interruptions without starting over. A download appends each range to the file
 //! and, after a network error or a 5xx, asks again from the bytes it has. An upload sends chunks
@@ -131,12 +133,13 @@ pub async fn download(
     }
     let io = |action| move |source| TransferError::Io { action, path: dest.to_owned(), source };
     let mut file = tokio::fs::File::create(dest).await.map_err(io("create"))?;
+    let source = Source::of(url);
     let mut download = Download { file: &mut file, dest, stored: 0, total: size };
-    let mut retries = Retries { settings, url, failures: 0 };
+    let mut retries = Retries { settings, url: source.shown(), failures: 0 };
     while download.stored < download.total {
         let first = download.stored;
         let last = (first + settings.chunk_size.clamp(1, MAX_CHUNK_SIZE)).min(download.total) - 1;
-        match download.fetch_range(http, url, auth, first, last).await {
+        match download.fetch_range(http, &source, auth, first, last).await {
             Ok(()) => retries.succeeded(),
             Err(Attempt::Retry(reason)) => retries.failed(reason).await?,
             Err(Attempt::Fail(error)) => return Err(error),
@@ -145,6 +148,37 @@ pub async fn download(
     }
     download.file.flush().await.map_err(io("write"))?;
     Ok(download.stored)
+}
+
+/// Where the input comes from.
+enum Source<'a> {
+    /// The instance's runner API, authorized by the job's tokens.
+    Instance(&'a str),
+    /// A presigned storage URL, authorized by its own query; the tokens must not go there.
+    Presigned {
+        url: &'a str,
+        /// The URL without its query, for logs and errors: the signature lets anyone read the file
+        /// until it expires.
+        shown: &'a str,
+    },
+}
+
+impl<'a> Source<'a> {
+    fn of(url: &'a str) -> Self {
+        match url.split_once('?') {
+            Some((shown, query)) if query.split('&').any(|p| p.starts_with("X-Amz-Signature=")) => {
+                Source::Presigned { url, shown }
+            }
+            _ => Source::Instance(url),
+        }
+    }
+
+    fn shown(&self) -> &'a str {
+        match self {
+            Source::Instance(url) => url,
+            Source::Presigned { shown, .. } => shown,
+        }
+    }
 }
 
 struct Download<'a> {
@@ -159,18 +193,18 @@ impl Download<'_> {
     async fn fetch_range(
         &mut self,
         http: &reqwest::Client,
-        url: &str,
+        source: &Source<'_>,
         auth: &JobAuth,
         first: u64,
         last: u64,
     ) -> Result<(), Attempt> {
-        let response = http
-            .post(url)
-            .header(RANGE, format!("bytes={first}-{last}"))
-            .json(&auth.tokens_body())
-            .send()
-            .await
-            .map_err(|e| Attempt::Retry(crate::error_chain(&e)))?;
+        let range = format!("bytes={first}-{last}");
+        let request = match source {
+            Source::Instance(url) => http.post(*url).header(RANGE, range).json(&auth.tokens_body()),
+            Source::Presigned { url, .. } => http.get(*url).header(RANGE, range),
+        };
+        let url = source.shown();
+        let response = request.send().await.map_err(|e| Attempt::Retry(crate::error_chain(&e)))?;
         let (expected_end, whole_file) = match response.status() {
             StatusCode::PARTIAL_CONTENT => {
                 let header = response.headers().get(CONTENT_RANGE).and_then(|v| v.to_str().ok());
@@ -194,7 +228,12 @@ impl Download<'_> {
                 self.restart().await?;
                 (response.content_length().unwrap_or(self.total), true)
             }
-            status => return Err(status_attempt(url, status, response).await),
+            status => {
+                return Err(match source {
+                    Source::Instance(_) => status_attempt(url, status, response).await,
+                    Source::Presigned { .. } => storage_attempt(url, status, response).await,
+                })
+            }
         };
         self.append_body(response).await?;
         if self.stored < expected_end {
@@ -401,6 +440,17 @@ async fn status_attempt(url: &str, status: StatusCode, response: reqwest::Respon
         401 => Attempt::Fail(TransferError::UnknownRunner),
         status @ (404 | 409) => Attempt::Fail(TransferError::JobGone { status }),
         status @ 500.. => Attempt::Retry(format!("the instance answered {status}: {detail}")),
+        status => Attempt::Fail(TransferError::Refused { url: url.to_owned(), status, detail }),
+    }
+}
+
+/// Sorts storage's unsuccessful answer to a presigned read: only 5xx is worth another try (an
+/// expired or refused signature is 403, which a new job acceptance renews).
+async fn storage_attempt(url: &str, status: StatusCode, response: reqwest::Response) -> Attempt {
+    let body = response.text().await.unwrap_or_default();
+    let detail = body.chars().take(300).collect::<String>();
+    match status.as_u16() {
+        status @ 500.. => Attempt::Retry(format!("storage answered {status}: {detail}")),
         status => Attempt::Fail(TransferError::Refused { url: url.to_owned(), status, detail }),
     }
 }

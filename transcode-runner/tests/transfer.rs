@@ -197,3 +197,86 @@ async fn empty_files_are_refused_before_any_request() {
     assert!(matches!(error, TransferError::EmptyInput), "{error}");
     assert!(fake.world().upload_ranges.is_empty() && fake.world().download_ranges.is_empty());
 }
+
+/// What the fake bucket saw of each presigned read: method, range, whether a body came along.
+type BucketLog = std::sync::Arc<std::sync::Mutex<Vec<(String, String, bool)>>>;
+
+/// A bucket on loopback answering presigned `GET`s with ranges, as R2's S3 endpoint does; a read
+/// without a signature, or with the signature `expired`, is 403. Stopped when the returned task is aborted.
+async fn fake_bucket(input: Vec<u8>) -> (String, BucketLog, tokio::task::JoinHandle<()>) {
+    use axum::body::{Body, Bytes};
+    use axum::http::{Request, StatusCode};
+    use axum::response::Response;
+    let log = BucketLog::default();
+    let seen = log.clone();
+    let input = Bytes::from(input);
+    let app = axum::Router::new().fallback(move |request: Request<Body>| {
+        let (seen, input) = (seen.clone(), input.clone());
+        async move {
+            let signed = request
+                .uri()
+                .query()
+                .is_some_and(|q| q.contains("X-Amz-Signature=") && !q.contains("X-Amz-Signature=expired"));
+            let range = request.headers().get("range").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+            let method = request.method().to_string();
+            let body = axum::body::to_bytes(request.into_body(), 1 << 20).await.unwrap_or_default();
+            seen.lock().expect("log").push((method, range.clone(), !body.is_empty()));
+            if !signed {
+                return Response::builder()
+                    .status(StatusCode::FORBIDDEN)
+                    .body(Body::from("<Error/>"))
+                    .expect("response");
+            }
+            let (first, last) = range
+                .strip_prefix("bytes=")
+                .and_then(|r| r.split_once('-'))
+                .and_then(|(a, b)| Some((a.parse::<usize>().ok()?, b.parse::<usize>().ok()?)))
+                .expect("a ranged read");
+            let last = last.min(input.len() - 1);
+            Response::builder()
+                .status(StatusCode::PARTIAL_CONTENT)
+                .header("content-range", format!("bytes {first}-{last}/{}", input.len()))
+                .body(Body::from(input.slice(first..=last)))
+                .expect("response")
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("binds to loopback");
+    let origin = format!("http://{}", listener.local_addr().expect("has an address"));
+    let server = tokio::spawn(async move {
+        axum::serve(listener, app).await.expect("serves");
+    });
+    (origin, log, server)
+}
+
+#[tokio::test]
+async fn a_presigned_input_is_read_by_ranged_gets_without_tokens() {
+    let input = pattern(40_000);
+    let (origin, log, server) = fake_bucket(input.clone()).await;
+    let url = format!("{origin}/media/uploads/u/source?X-Amz-Date=20261121T215012Z&X-Amz-Signature=abc123");
+    let auth = JobAuth {
+        job_uuid: "j".into(),
+        runner_token: "ptrt-secret".into(),
+        job_token: "ptrjt-secret".into(),
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let dest = dir.path().join("input");
+    let http = reqwest::Client::new();
+    let stored = download(&http, &url, &auth, 40_000, &dest, &settings(), &mut |_, _| {}).await;
+    assert_eq!(stored.expect("downloads"), 40_000);
+    assert_eq!(std::fs::read(&dest).expect("file"), input);
+    let seen = log.lock().expect("log").clone();
+    assert_eq!(seen.len(), 3);
+    assert!(seen.iter().all(|(method, _, body)| method == "GET" && !body), "{seen:?}");
+    assert_eq!(seen[2].1, format!("bytes={}-39999", 2 * CHUNK));
+
+    // A refused read (403, e.g. an expired URL) ends the transfer at once, and the error does not
+    // carry the signature.
+    let refused = url.replace("abc123", "expired");
+    let error = download(&http, &refused, &auth, 40_000, &dest, &settings(), &mut |_, _| {})
+        .await
+        .expect_err("refused");
+    assert!(matches!(error, TransferError::Refused { status: 403, .. }), "{error}");
+    assert!(!error.to_string().contains("expired") && !error.to_string().contains("X-Amz"), "{error}");
+    assert!(!error.ends_the_job(), "a refused read is a failure the instance retries: {error}");
+    server.abort();
+}

@@ -12,6 +12,7 @@ mod channels;
 mod comments;
 pub mod config;
 pub mod context;
+pub mod direct_uploads;
 pub mod dto;
 pub mod media;
 pub mod pagination;

@@ -5,8 +5,8 @@ use http::{Method, Response, StatusCode};
 
 use crate::context::Ctx;
 use crate::{
-    accounts, auth, channels, comments, config, media, rate_limit, ratings, registrations, respond, runners,
-    uploads, users, videos, views, Problem,
+    accounts, auth, channels, comments, config, direct_uploads, media, rate_limit, ratings, registrations,
+    respond, runners, uploads, users, videos, views, Problem,
 };
 
 /// Answers an `/api/...` request; `segments` is the path split on `/` after `api/v1`.
@@ -67,6 +67,10 @@ pub async fn route(ctx: &Ctx<'_>, segments: &[&str]) -> Response<Bytes> {
         ["videos", "upload-resumable"] if put => uploads::put_chunk(ctx).await,
         ["videos", "upload-resumable"] if delete => uploads::cancel(ctx).await,
         ["videos", "upload"] if post => uploads::legacy(ctx).await,
+        ["videos", "upload-direct"] if post => direct_uploads::init(ctx).await,
+        ["videos", "upload-direct", id, "parts"] if post => direct_uploads::refresh(ctx, id).await,
+        ["videos", "upload-direct", id, "complete"] if post => direct_uploads::complete(ctx, id).await,
+        ["videos", "upload-direct", id] if delete => direct_uploads::abort(ctx, id).await,
         ["videos", id, "storyboards"] if get => media::storyboards(ctx, id).await,
         ["videos"] if get => videos::list(ctx).await,
         ["videos", id] if get => videos::get(ctx, id).await,

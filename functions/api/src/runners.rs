@@ -3,6 +3,7 @@
 //! registration tokens, runners and jobs.
 
 use bytes::Bytes;
+use edgetube_domain::direct_uploads;
 use edgetube_domain::oauth::token_hash;
 use edgetube_domain::renditions::{self, is_safe_file_name, NewRendition, RenditionError, Storyboard};
 use edgetube_domain::runner_jobs::{self, Failure, Job, JobError};
@@ -227,6 +228,13 @@ pub async fn accept(ctx: &Ctx<'_>, uuid: &str) -> Answer {
     };
     let mut json = job_json(ctx, &job);
     json["payload"] = runner_jobs::payload_for_runner(&job, ctx.config.origin.as_str(), size);
+    // With R2 credentials the runner reads the original straight from storage; the API URL stays
+    // for runners that do not know this field.
+    if let (Some(direct), Some(key)) = (&ctx.config.media.direct_upload, &video.original_key) {
+        let url = direct_uploads::presigned_read(direct, key, ctx.ports.clock.now_millis())
+            .map_err(Problem::internal_from)?;
+        json["payload"]["input"]["presignedVideoFileUrl"] = json!(url.as_str());
+    }
     json["jobToken"] = json!(job_token);
     respond::json(&json!({"job": json}))
 }

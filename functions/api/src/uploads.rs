@@ -123,12 +123,12 @@ async fn check_quota(ctx: &Ctx<'_>, caller: &Caller, size: u64) -> Result<(), Pr
     Ok(())
 }
 
-fn video_answer(video: &Video) -> Answer {
+pub(crate) fn video_answer(video: &Video) -> Answer {
     respond::json(&json!({"video": {"id": video.id, "shortUUID": video.short_uuid, "uuid": video.uuid}}))
 }
 
 /// Tells the job queue an original is stored, where storage itself does not.
-async fn announce(ctx: &Ctx<'_>, meta: &ObjectMeta, multipart: bool) -> Result<(), Problem> {
+pub(crate) async fn announce(ctx: &Ctx<'_>, meta: &ObjectMeta, multipart: bool) -> Result<(), Problem> {
     if !ctx.config.media.emulate_storage_events {
         return Ok(());
     }
@@ -138,7 +138,7 @@ async fn announce(ctx: &Ctx<'_>, meta: &ObjectMeta, multipart: bool) -> Result<(
     ctx.ports.queue.send(message, None).await.map_err(Problem::internal_from)
 }
 
-fn upload_id(ctx: &Ctx<'_>) -> Result<String, Problem> {
+pub(crate) fn upload_id(ctx: &Ctx<'_>) -> Result<String, Problem> {
     let bytes = ctx.ports.crypto.random_bytes(32).map_err(Problem::internal_from)?;
     let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
     // PeerTube's ids look like this: four groups of 16 hex digits.
@@ -161,12 +161,32 @@ fn declared_size(ctx: &Ctx<'_>) -> Result<u64, Problem> {
     })
 }
 
-/// `POST /api/v1/videos/upload-resumable`
-pub async fn init_resumable(ctx: &Ctx<'_>) -> Answer {
-    let caller = ctx.caller().await?;
-    let body: Map<String, Value> = ctx.json()?;
+/// A validated upload init: PeerTube's resumable init, which the direct upload shares.
+pub(crate) struct Init {
+    /// `X-Upload-Content-Length`.
+    pub size: u64,
+    /// `X-Upload-Content-Type`.
+    pub content_type: Option<String>,
+    /// The video metadata, `filename` included, kept until completion.
+    pub metadata: Map<String, Value>,
+}
+
+impl Init {
+    /// Identifies a repeated init of the same file by the same user; `kind` keeps the upload
+    /// paths' sessions apart.
+    pub fn fingerprint(&self, kind: &str, caller: &Caller) -> String {
+        let metadata = Value::Object(self.metadata.clone());
+        let base = format!("{}\n{}\n{metadata}", caller.user.id, self.size);
+        // The resumable path's fingerprint predates `kind` and keeps its form.
+        token_hash(&if kind == purpose::VIDEO { base } else { format!("{kind}\n{base}") })
+    }
+}
+
+/// Checks an init's metadata, file name, size and quota as PeerTube does.
+pub(crate) async fn read_init(ctx: &Ctx<'_>, caller: &Caller) -> Result<Init, Problem> {
+    let metadata: Map<String, Value> = ctx.json()?;
     let size = declared_size(ctx)?;
-    let filename = match body.get("filename") {
+    let filename = match metadata.get("filename") {
         Some(Value::String(name)) if !name.trim().is_empty() => name.clone(),
         other => {
             return Err(Problem::bad_request("Incorrect request parameters: filename").with_invalid_param(
@@ -177,30 +197,48 @@ pub async fn init_resumable(ctx: &Ctx<'_>) -> Answer {
             ))
         }
     };
-    read_new_video(ctx, &caller, &body).await?;
+    read_new_video(ctx, caller, &metadata).await?;
     check_extension(&filename)?;
-    check_quota(ctx, &caller, size).await?;
+    check_quota(ctx, caller, size).await?;
+    let content_type = ctx.header("x-upload-content-type").map(str::to_owned);
+    Ok(Init { size, content_type, metadata })
+}
 
+/// The unfinished session a repeated init names; a finished one forgets its fingerprint, since
+/// the same file sent again is a new upload.
+pub(crate) async fn unfinished_by_fingerprint(
+    ctx: &Ctx<'_>,
+    fingerprint: &str,
+) -> Result<Option<Session>, Problem> {
+    let Some(existing) =
+        uploads::find_by_fingerprint(ctx.ports.sql, fingerprint).await.map_err(Problem::internal_from)?
+    else {
+        return Ok(None);
+    };
+    if existing.completed_at.is_none() {
+        return Ok(Some(existing));
+    }
+    ctx.ports
+        .sql
+        .execute(
+            edgetube_ports::Statement::new("UPDATE upload_sessions SET fingerprint = NULL WHERE id = ?1")
+                .bind(existing.id.as_str()),
+        )
+        .await
+        .map_err(Problem::internal_from)?;
+    Ok(None)
+}
+
+/// `POST /api/v1/videos/upload-resumable`
+pub async fn init_resumable(ctx: &Ctx<'_>) -> Answer {
+    let caller = ctx.caller().await?;
+    let init = read_init(ctx, &caller).await?;
     // The same init from the same user resumes the same session, as PeerTube derives the id.
-    let fingerprint = token_hash(&format!("{}\n{size}\n{}", caller.user.id, Value::Object(body.clone())));
-    if let Some(existing) =
-        uploads::find_by_fingerprint(ctx.ports.sql, &fingerprint).await.map_err(Problem::internal_from)?
-    {
-        if existing.completed_at.is_none() {
-            return located(StatusCode::OK, resumable_location(ctx, &existing.id));
-        }
-        // A finished upload of the same file: this is a new one.
-        ctx.ports
-            .sql
-            .execute(
-                edgetube_ports::Statement::new("UPDATE upload_sessions SET fingerprint = NULL WHERE id = ?1")
-                    .bind(existing.id.as_str()),
-            )
-            .await
-            .map_err(Problem::internal_from)?;
+    let fingerprint = init.fingerprint(purpose::VIDEO, &caller);
+    if let Some(existing) = unfinished_by_fingerprint(ctx, &fingerprint).await? {
+        return located(StatusCode::OK, resumable_location(ctx, &existing.id));
     }
     let id = upload_id(ctx)?;
-    let content_type = ctx.header("x-upload-content-type").map(str::to_owned);
     uploads::open(
         ctx.ports,
         &NewSession {
@@ -210,9 +248,9 @@ pub async fn init_resumable(ctx: &Ctx<'_>) -> Answer {
             runner_job_id: None,
             fingerprint: Some(&fingerprint),
             object_key: &format!("uploads/{id}/source"),
-            content_type: content_type.as_deref(),
-            total_size: size,
-            metadata: Some(&Value::Object(body).to_string()),
+            content_type: init.content_type.as_deref(),
+            total_size: init.size,
+            metadata: Some(&Value::Object(init.metadata).to_string()),
         },
     )
     .await
@@ -331,43 +369,46 @@ pub async fn put_chunk(ctx: &Ctx<'_>) -> Answer {
     video_answer(&video)
 }
 
-async fn stored_video(ctx: &Ctx<'_>, session: &Session) -> Result<Option<Video>, Problem> {
+pub(crate) async fn stored_video(ctx: &Ctx<'_>, session: &Session) -> Result<Option<Video>, Problem> {
     let Some(id) = session.video_id else { return Ok(None) };
     videos::find_by_id(ctx.ports.sql, id).await.map_err(Problem::internal_from)
 }
 
 /// Makes the video of a fully received upload, then the object; safe to repeat.
 async fn complete(ctx: &Ctx<'_>, caller: &Caller, session: &Session) -> Result<Video, Problem> {
-    let video = match stored_video(ctx, session).await? {
-        Some(video) => video,
-        None => {
-            let metadata: Map<String, Value> =
-                serde_json::from_str(session.metadata.as_deref().unwrap_or("{}"))
-                    .map_err(Problem::internal_from)?;
-            let mut new = read_new_video(ctx, caller, &metadata).await?;
-            new.original_filename = metadata.get("filename").and_then(Value::as_str).map(str::to_owned);
-            new.original_size = i64::try_from(session.total_size).ok();
-            new.original_key = Some(session.object_key.clone());
-            let video = videos::create(ctx.ports, &new).await.map_err(Problem::internal_from)?;
-            if !uploads::attach_video(ctx.ports.sql, &session.id, video.id)
-                .await
-                .map_err(Problem::internal_from)?
-            {
-                // Another request for the same last chunk made the video first: keep theirs.
-                videos::delete(ctx.ports.sql, &video).await.map_err(Problem::internal_from)?;
-                let stored =
-                    uploads::find(ctx.ports.sql, &session.id).await.map_err(Problem::internal_from)?;
-                return match stored.as_ref() {
-                    Some(s) => stored_video(ctx, s).await?.ok_or_else(Problem::internal),
-                    None => Err(Problem::internal()),
-                };
-            }
-            video
-        }
-    };
+    let video = session_video(ctx, caller, session).await?;
     let meta = uploads::finish(ctx.ports, session).await.map_err(Problem::internal_from)?;
     announce(ctx, &meta, session.multipart_id.is_some()).await?;
     Ok(video)
+}
+
+/// The video an upload session makes, created from the init's metadata the first time: before
+/// the object is completed, so that the storage event always finds it.
+pub(crate) async fn session_video(
+    ctx: &Ctx<'_>,
+    caller: &Caller,
+    session: &Session,
+) -> Result<Video, Problem> {
+    if let Some(video) = stored_video(ctx, session).await? {
+        return Ok(video);
+    }
+    let metadata: Map<String, Value> =
+        serde_json::from_str(session.metadata.as_deref().unwrap_or("{}")).map_err(Problem::internal_from)?;
+    let mut new = read_new_video(ctx, caller, &metadata).await?;
+    new.original_filename = metadata.get("filename").and_then(Value::as_str).map(str::to_owned);
+    new.original_size = i64::try_from(session.total_size).ok();
+    new.original_key = Some(session.object_key.clone());
+    let video = videos::create(ctx.ports, &new).await.map_err(Problem::internal_from)?;
+    if uploads::attach_video(ctx.ports.sql, &session.id, video.id).await.map_err(Problem::internal_from)? {
+        return Ok(video);
+    }
+    // Another request completing the same upload made the video first: keep theirs.
+    videos::delete(ctx.ports.sql, &video).await.map_err(Problem::internal_from)?;
+    let stored = uploads::find(ctx.ports.sql, &session.id).await.map_err(Problem::internal_from)?;
+    match stored.as_ref() {
+        Some(s) => stored_video(ctx, s).await?.ok_or_else(Problem::internal),
+        None => Err(Problem::internal()),
+    }
 }
 
 /// `DELETE /api/v1/videos/upload-resumable?upload_id=`

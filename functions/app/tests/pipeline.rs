@@ -219,6 +219,8 @@ fn upload_event_runner_publish_delete() {
     assert_eq!(status, 200, "{accepted}");
     let job = accepted["job"].clone();
     assert_eq!(job["payload"]["input"]["size"], json!(file.len()));
+    // No R2 credentials: the original is read through the runner API only.
+    assert_eq!(job["payload"]["input"]["presignedVideoFileUrl"], Value::Null);
     // Another runner cannot take it any more.
     let second = Runner::register(&f, "second");
     assert_eq!(second.accept(&f, &job_uuid).0, 409);

@@ -4,7 +4,7 @@ use edgetube_domain::{ConfigError, InstanceConfig};
 use worker::Env;
 
 /// Variables from `[vars]` and secrets (`.dev.vars` locally, `wrangler secret put` deployed).
-const NAMES: [&str; 18] = [
+const NAMES: [&str; 24] = [
     "PUBLIC_ORIGIN",
     "ALLOW_HTTP",
     "INSTANCE_NAME",
@@ -23,6 +23,12 @@ const NAMES: [&str; 18] = [
     "RUNNER_JOB_MAX_FAILURES",
     "EMULATE_R2_NOTIFICATIONS",
     "LEGACY_UPLOAD_MAX_BYTES",
+    "R2_ACCOUNT_ID",
+    "R2_S3_ENDPOINT",
+    "R2_BUCKET_NAME",
+    "R2_ACCESS_KEY_ID",
+    "R2_SECRET_ACCESS_KEY",
+    "DIRECT_UPLOAD_URL_TTL_SECONDS",
 ];
 
 /// The instance configuration from the Worker's environment.

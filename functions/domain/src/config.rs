@@ -3,6 +3,8 @@ use std::collections::BTreeMap;
 use thiserror::Error;
 use url::Url;
 
+use crate::sigv4::{S3Credentials, SigV4Error, MAX_EXPIRES_SECS, R2_REGION};
+
 /// The instance's public origin, `scheme://host[:port]`, with no path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Origin {
@@ -106,6 +108,91 @@ pub struct MediaConfig {
     pub emulate_storage_events: bool,
     /// Largest body of the legacy one-request upload (`LEGACY_UPLOAD_MAX_BYTES`).
     pub legacy_upload_max_bytes: u64,
+    /// Uploads straight to R2 through presigned URLs; `None` unless R2's S3 credentials are set.
+    pub direct_upload: Option<DirectUploadConfig>,
+}
+
+/// What the direct-to-R2 upload path needs: S3 credentials for the bucket the Worker is bound to
+/// (`R2_ACCOUNT_ID` or `R2_S3_ENDPOINT`, `R2_BUCKET_NAME`, `R2_ACCESS_KEY_ID`,
+/// `R2_SECRET_ACCESS_KEY`) and how long a handed-out URL works (`DIRECT_UPLOAD_URL_TTL_SECONDS`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirectUploadConfig {
+    /// Signs the URLs; its `Debug` hides the secret.
+    pub credentials: S3Credentials,
+    /// Validity of every presigned URL, 1 s to 7 days.
+    pub url_ttl_secs: u32,
+}
+
+/// The variables of [`DirectUploadConfig`] that must all be set, or all be absent.
+const DIRECT_UPLOAD_KEYS: [&str; 3] = ["R2_BUCKET_NAME", "R2_ACCESS_KEY_ID", "R2_SECRET_ACCESS_KEY"];
+
+/// Default of `DIRECT_UPLOAD_URL_TTL_SECONDS`: long enough for an 8 MiB part on a slow line, short
+/// enough that a leaked URL soon stops working.
+const DEFAULT_URL_TTL_SECS: i64 = 3600;
+
+impl DirectUploadConfig {
+    /// `None` when no R2 credential is set. Some but not all of them is an error rather than a
+    /// silently disabled feature, because that is a deployment mistake.
+    fn from_vars<'v>(
+        get: &dyn Fn(&'static str) -> Option<&'v str>,
+        allow_http: bool,
+    ) -> Result<Option<Self>, ConfigError> {
+        let location = ["R2_ACCOUNT_ID", "R2_S3_ENDPOINT"];
+        if DIRECT_UPLOAD_KEYS.iter().chain(location.iter()).all(|name| get(name).is_none()) {
+            return Ok(None);
+        }
+        let require = |name: &'static str| get(name).ok_or(ConfigError::Missing(name));
+        let (bucket, access_key_id, secret) =
+            (require("R2_BUCKET_NAME")?, require("R2_ACCESS_KEY_ID")?, require("R2_SECRET_ACCESS_KEY")?);
+        let invalid =
+            |name: &'static str| move |e: SigV4Error| ConfigError::Invalid { name, reason: e.to_string() };
+        let credentials = match (get("R2_S3_ENDPOINT"), get("R2_ACCOUNT_ID")) {
+            (Some(endpoint), _) => S3Credentials {
+                access_key_id: access_key_id.to_owned(),
+                secret_access_key: secret.to_owned(),
+                endpoint: s3_endpoint(endpoint, allow_http)?,
+                bucket: bucket.to_owned(),
+                region: R2_REGION.to_owned(),
+            },
+            (None, Some(account)) => {
+                S3Credentials::r2(account, access_key_id, secret, bucket).map_err(invalid("R2_ACCOUNT_ID"))?
+            }
+            (None, None) => return Err(ConfigError::Missing("R2_ACCOUNT_ID")),
+        };
+        if bucket.contains('/') || bucket == "." || bucket == ".." {
+            return Err(ConfigError::Invalid {
+                name: "R2_BUCKET_NAME",
+                reason: SigV4Error::Bucket(bucket.to_owned()).to_string(),
+            });
+        }
+        let ttl = number(
+            "DIRECT_UPLOAD_URL_TTL_SECONDS",
+            get("DIRECT_UPLOAD_URL_TTL_SECONDS"),
+            DEFAULT_URL_TTL_SECS,
+        )?;
+        let url_ttl_secs = u32::try_from(ttl).ok().filter(|t| *t <= MAX_EXPIRES_SECS).ok_or_else(|| {
+            ConfigError::Invalid {
+                name: "DIRECT_UPLOAD_URL_TTL_SECONDS",
+                reason: format!("presigned URLs last at most {MAX_EXPIRES_SECS} seconds"),
+            }
+        })?;
+        Ok(Some(Self { credentials, url_ttl_secs }))
+    }
+}
+
+/// `R2_S3_ENDPOINT`: another S3 endpoint than the account's (a jurisdiction, a local S3 in tests).
+fn s3_endpoint(raw: &str, allow_http: bool) -> Result<Url, ConfigError> {
+    let invalid = |reason: &str| ConfigError::Invalid { name: "R2_S3_ENDPOINT", reason: reason.to_owned() };
+    let url = Url::parse(raw).map_err(|_| invalid("not a URL"))?;
+    match url.scheme() {
+        "https" => {}
+        "http" if allow_http => {}
+        _ => return Err(invalid("expected https (or http with ALLOW_HTTP)")),
+    }
+    if url.path() != "/" || url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
+        return Err(invalid("expected scheme://host[:port] with no path"));
+    }
+    Ok(url)
 }
 
 impl std::fmt::Debug for MediaConfig {
@@ -115,6 +202,7 @@ impl std::fmt::Debug for MediaConfig {
             .field("job_stale_after_ms", &self.job_stale_after_ms)
             .field("job_max_failures", &self.job_max_failures)
             .field("emulate_storage_events", &self.emulate_storage_events)
+            .field("direct_upload", &self.direct_upload)
             .finish_non_exhaustive()
     }
 }
@@ -247,7 +335,8 @@ impl InstanceConfig {
             }
         };
 
-        let origin = Origin::parse(require("PUBLIC_ORIGIN")?, flag("ALLOW_HTTP")?)?;
+        let allow_http = flag("ALLOW_HTTP")?;
+        let origin = Origin::parse(require("PUBLIC_ORIGIN")?, allow_http)?;
         let key_encryption_secret = require("KEY_ENCRYPTION_SECRET")?.to_owned();
         if key_encryption_secret.len() < MIN_SECRET_LEN {
             return Err(ConfigError::Invalid {
@@ -290,6 +379,7 @@ impl InstanceConfig {
                     64 * 1024 * 1024,
                 )?
                 .unsigned_abs(),
+                direct_upload: DirectUploadConfig::from_vars(&get, allow_http)?,
             },
             origin,
             admin_password,
@@ -350,5 +440,72 @@ mod tests {
             InstanceConfig::from_vars(&short).unwrap_err(),
             ConfigError::Invalid { name: "KEY_ENCRYPTION_SECRET", .. }
         ));
+    }
+
+    fn with_r2(extra: &[(&str, &str)]) -> Result<InstanceConfig, ConfigError> {
+        let mut pairs = vec![
+            ("PUBLIC_ORIGIN", "https://tube.example"),
+            ("KEY_ENCRYPTION_SECRET", SECRET),
+            ("ADMIN_PASSWORD", "secret1"),
+        ];
+        pairs.extend_from_slice(extra);
+        InstanceConfig::from_vars(&vars(&pairs))
+    }
+
+    const R2_KEYS: [(&str, &str); 3] = [
+        ("R2_BUCKET_NAME", "edgetube-media"),
+        ("R2_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE"),
+        ("R2_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
+    ];
+
+    #[test]
+    fn direct_upload_needs_every_r2_credential() {
+        assert_eq!(with_r2(&[]).unwrap().media.direct_upload, None);
+        let mut all = R2_KEYS.to_vec();
+        all.push(("R2_ACCOUNT_ID", "0123456789abcdef0123456789abcdef"));
+        let direct = with_r2(&all).unwrap().media.direct_upload.unwrap();
+        assert_eq!(direct.url_ttl_secs, 3600);
+        assert_eq!(
+            direct.credentials.endpoint.as_str(),
+            "https://0123456789abcdef0123456789abcdef.r2.cloudflarestorage.com/"
+        );
+        for missing in ["R2_BUCKET_NAME", "R2_ACCESS_KEY_ID", "R2_SECRET_ACCESS_KEY", "R2_ACCOUNT_ID"] {
+            let partial: Vec<_> = all.iter().copied().filter(|(name, _)| *name != missing).collect();
+            assert_eq!(with_r2(&partial).unwrap_err(), ConfigError::Missing(missing));
+        }
+    }
+
+    #[test]
+    fn direct_upload_endpoint_override_and_ttl() {
+        let mut endpoint = R2_KEYS.to_vec();
+        endpoint.push(("R2_S3_ENDPOINT", "http://127.0.0.1:9100"));
+        let err = with_r2(&endpoint).unwrap_err();
+        assert!(matches!(err, ConfigError::Invalid { name: "R2_S3_ENDPOINT", .. }), "{err}");
+        endpoint.push(("ALLOW_HTTP", "true"));
+        endpoint.push(("DIRECT_UPLOAD_URL_TTL_SECONDS", "900"));
+        let direct = with_r2(&endpoint).unwrap().media.direct_upload.unwrap();
+        assert_eq!(direct.credentials.endpoint.as_str(), "http://127.0.0.1:9100/");
+        assert_eq!(direct.url_ttl_secs, 900);
+
+        let mut too_long = endpoint.clone();
+        too_long.push(("DIRECT_UPLOAD_URL_TTL_SECONDS", "604801"));
+        let err = with_r2(&too_long).unwrap_err();
+        assert!(matches!(err, ConfigError::Invalid { name: "DIRECT_UPLOAD_URL_TTL_SECONDS", .. }), "{err}");
+        let mut with_path = R2_KEYS.to_vec();
+        with_path.push(("R2_S3_ENDPOINT", "https://s3.example/bucket"));
+        assert!(matches!(
+            with_r2(&with_path).unwrap_err(),
+            ConfigError::Invalid { name: "R2_S3_ENDPOINT", .. }
+        ));
+    }
+
+    #[test]
+    fn debug_never_shows_the_r2_secret() {
+        let mut all = R2_KEYS.to_vec();
+        all.push(("R2_ACCOUNT_ID", "0123456789abcdef0123456789abcdef"));
+        let config = with_r2(&all).unwrap();
+        let shown = format!("{:?} {:?}", config.media, config.media.direct_upload);
+        assert!(shown.contains("AKIAIOSFODNN7EXAMPLE"), "{shown}");
+        assert!(!shown.contains("wJalrXUtnFEMI"), "{shown}");
     }
 }

@@ -7,7 +7,8 @@
 //! - [`videos`]: video rows, tags, passwords, lists and full-text search.
 //! - [`bootstrap::ensure_instance`]: the idempotent first start (instance actor, `root` admin
 //!   and its default channel).
-//! - [`sigv4`]: presigned URLs for R2's S3 API, signed offline at a time the caller passes.
+//! - [`sigv4`]: presigned URLs for R2's S3 API, signed offline at a time the caller passes;
+//!   [`direct_uploads`] hands them out so creators' clients send parts straight to R2.
 //!
 //! Every operation takes [`edgetube_ports::Ports`]; nothing here knows a runtime, reads the
 //! system clock or draws randomness except through the ports.
@@ -17,6 +18,7 @@ pub mod bootstrap;
 pub mod channels;
 pub mod comments;
 mod config;
+pub mod direct_uploads;
 mod error;
 pub mod file_tokens;
 pub mod keys;
@@ -34,7 +36,9 @@ pub mod users;
 pub mod videos;
 pub mod views;
 
-pub use config::{ConfigError, InstanceConfig, MediaConfig, Origin, RateLimit, SignupPolicy};
+pub use config::{
+    ConfigError, DirectUploadConfig, InstanceConfig, MediaConfig, Origin, RateLimit, SignupPolicy,
+};
 pub use error::DomainError;
 
 /// Username of the instance `Application` actor, fixed by PeerTube (`/accounts/peertube`).

@@ -71,6 +71,8 @@ pub mod purpose {
     pub const VIDEO: &str = "video";
     /// A file a runner sends back.
     pub const RUNNER_FILE: &str = "runner-file";
+    /// A creator's video upload whose parts go straight to R2 (`direct_uploads`).
+    pub const VIDEO_DIRECT: &str = "video-direct";
 }
 
 /// A chunked upload's row.
@@ -439,6 +441,16 @@ pub async fn attach_video(sql: &dyn Sql, session_id: &str, video_id: i64) -> Res
     Ok(changed == 1)
 }
 
+/// Forgets the video an unfinished upload made, before that video is deleted.
+pub async fn detach_video(sql: &dyn Sql, session_id: &str) -> Result<(), DomainError> {
+    sql.execute(
+        Statement::new("UPDATE upload_sessions SET video_id = NULL WHERE id = ?1 AND completed_at IS NULL")
+            .bind(session_id),
+    )
+    .await?;
+    Ok(())
+}
+
 /// Drops a session: its multipart upload, its staging objects and its row. The finished object,
 /// if any, stays.
 pub async fn cancel(ports: &Ports<'_>, session: &Session) -> Result<(), DomainError> {
@@ -455,7 +467,9 @@ pub async fn cancel(ports: &Ports<'_>, session: &Session) -> Result<(), DomainEr
     Ok(())
 }
 
-/// Removes unfinished sessions idle for [`DANGLING_AFTER_MS`]; returns how many.
+/// Removes unfinished sessions idle for [`DANGLING_AFTER_MS`] (counted, for direct uploads, from
+/// the expiry of their last presigned URL, since parts sent to R2 leave no trace here); returns
+/// how many.
 pub async fn remove_dangling(ports: &Ports<'_>) -> Result<usize, DomainError> {
     let cutoff = ports.clock.now_millis() - DANGLING_AFTER_MS;
     let idle: Vec<Session> = ports
@@ -463,7 +477,7 @@ pub async fn remove_dangling(ports: &Ports<'_>) -> Result<usize, DomainError> {
         .fetch_all(
             Statement::new(format!(
                 "SELECT {SESSION_COLUMNS} FROM upload_sessions WHERE completed_at IS NULL AND updated_at < ?1 \
-                 LIMIT 100"
+                 AND COALESCE(urls_expire_at, 0) < ?1 LIMIT 100"
             ))
             .bind(cutoff),
         )

@@ -1,0 +1,326 @@
+//! Direct uploads to R2 over native ports: presigned part URLs checked by botocore, parts written
+//! through the objects port as R2's S3 API would store them, completion, the storage event and
+//! its job, ownership, refusals and abort.
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use bytes::Bytes;
+use edgetube_app::QueueOutcome;
+use edgetube_ports::Objects;
+use http::Request;
+use serde_json::{json, Value};
+use support::Fixture;
+
+const PART: usize = 8 * 1024 * 1024;
+const ACCESS_KEY: &str = "AKIAEDGETUBETEST0001";
+const SECRET_KEY: &str = "edgetube/test/secret+key0123456789abcdefgh";
+/// Nothing listens there: no test sends a part over HTTP (wrangler dev has no S3 endpoint).
+const S3_ENDPOINT: &str = "http://127.0.0.1:9";
+const REGISTRATION: &str = "ptrrt-direct-registration-token";
+
+fn fixture() -> Fixture {
+    Fixture::with_vars(&[
+        ("SIGNUP_OPEN", "true"),
+        ("EMULATE_R2_NOTIFICATIONS", "true"),
+        ("RUNNER_REGISTRATION_TOKEN", REGISTRATION),
+        ("R2_S3_ENDPOINT", S3_ENDPOINT),
+        ("R2_BUCKET_NAME", "edgetube-media"),
+        ("R2_ACCESS_KEY_ID", ACCESS_KEY),
+        ("R2_SECRET_ACCESS_KEY", SECRET_KEY),
+        ("DIRECT_UPLOAD_URL_TTL_SECONDS", "900"),
+    ])
+}
+
+fn data(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i * 37 % 251) as u8).collect()
+}
+
+fn init(f: &Fixture, token: &str, size: usize, name: &str) -> (u16, Value) {
+    let channel = f.channel_of(token);
+    let request = Request::post("/api/v1/videos/upload-direct")
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", "application/json")
+        .header("x-upload-content-length", size.to_string())
+        .header("x-upload-content-type", "video/mp4")
+        .body(Bytes::from(
+            json!({"channelId": channel, "name": name, "filename": "clip.mp4", "privacy": 1}).to_string(),
+        ))
+        .unwrap();
+    f.send(request)
+}
+
+fn complete(f: &Fixture, token: &str, upload_id: &str, parts: &Value) -> (u16, Value) {
+    f.json(
+        "POST",
+        &format!("/api/v1/videos/upload-direct/{upload_id}/complete"),
+        Some(token),
+        json!({"parts": parts}),
+    )
+}
+
+/// The storage key and multipart upload id a part URL names.
+fn target(url: &str) -> (String, String) {
+    let url = url::Url::parse(url).unwrap();
+    let key = url.path().strip_prefix("/edgetube-media/").unwrap().to_owned();
+    let upload_id = url.query_pairs().find(|(k, _)| k == "uploadId").unwrap().1.into_owned();
+    (key, upload_id)
+}
+
+/// Sends each part as a client would PUT it to its URL: into the same multipart upload, through
+/// the objects port. Returns the `[{partNumber, etag}]` list with S3's quoted entity tags.
+fn put_parts(f: &Fixture, answer: &Value, file: &[u8], part_size: usize) -> Value {
+    let mut listed = Vec::new();
+    for (part, chunk) in answer["parts"].as_array().unwrap().iter().zip(file.chunks(part_size)) {
+        let (key, upload_id) = target(part["url"].as_str().unwrap());
+        let number = part["partNumber"].as_u64().unwrap() as u16;
+        let stored = f
+            .block(f.ports.objects.upload_part(&key, &upload_id, number, Bytes::copy_from_slice(chunk)))
+            .unwrap();
+        listed.push(json!({"partNumber": number, "etag": format!("\"{}\"", stored.etag)}));
+    }
+    Value::Array(listed)
+}
+
+/// What botocore says about each URL signed for `method`: "ok" or the difference.
+fn botocore_verdicts(method: &str, urls: &[String]) -> Vec<String> {
+    use std::io::Write;
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/verify_presigned.py");
+    let mut child = std::process::Command::new("python3")
+        .args([script, ACCESS_KEY, SECRET_KEY, "auto"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 with botocore (scripts/setup.sh installs python3; pip install botocore)");
+    let input: String = urls.iter().map(|u| format!("{method} {u}\n")).collect();
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "verifier failed: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout).unwrap().lines().map(str::to_owned).collect()
+}
+
+fn my_video_count(f: &Fixture, token: &str) -> u64 {
+    f.get("/api/v1/users/me/videos", Some(token)).1["total"].as_u64().unwrap()
+}
+
+#[test]
+fn presigned_parts_complete_into_a_video_and_a_job() {
+    let f = fixture();
+    let alice = f.user("alice");
+    let file = data(2 * PART + 12_345);
+    let (status, answer) = init(&f, &alice, file.len(), "Direct upload");
+    assert_eq!(status, 201, "{answer}");
+    assert_eq!(answer["partSize"], json!(PART));
+    assert_eq!(answer["partCount"], json!(3));
+    let upload_id = answer["uploadId"].as_str().unwrap().to_owned();
+    let parts = answer["parts"].as_array().unwrap();
+    let urls: Vec<String> = parts.iter().map(|p| p["url"].as_str().unwrap().to_owned()).collect();
+    for (n, part) in parts.iter().enumerate() {
+        assert_eq!(part["partNumber"], json!(n + 1));
+        // 900 s after the fixture's clock (2026-11-21T21:50:12.254Z).
+        assert_eq!(part["expiresAt"], "2026-11-21T22:05:12.254Z");
+        assert!(urls[n].starts_with(&format!("{S3_ENDPOINT}/edgetube-media/uploads/{upload_id}/source?")));
+        assert!(urls[n].contains(&format!("partNumber={}", n + 1)), "{}", urls[n]);
+    }
+
+    // botocore signs every URL identically, and catches a URL edited to name another part.
+    assert_eq!(botocore_verdicts("PUT", &urls), vec!["ok"; 3]);
+    let tampered = urls[0].replace("partNumber=1", "partNumber=2");
+    assert!(botocore_verdicts("PUT", &[tampered])[0].starts_with("mismatch"));
+
+    // A repeated init resumes the same upload with fresh URLs.
+    let (status, again) = init(&f, &alice, file.len(), "Direct upload");
+    assert_eq!((status, &again["uploadId"]), (200, &json!(upload_id)));
+
+    let listed = put_parts(&f, &answer, &file, PART);
+    let bob = f.user("bob");
+    let (status, problem) = complete(&f, &bob, &upload_id, &listed);
+    assert_eq!(status, 403, "{problem}");
+    assert_eq!(f.ports.queue.drain().len(), 0);
+
+    let (status, video) = complete(&f, &alice, &upload_id, &listed);
+    assert_eq!(status, 200, "{video}");
+    let uuid = video["video"]["uuid"].as_str().unwrap().to_owned();
+    let (key, _) = target(&urls[0]);
+    let stored = f.block(f.ports.objects.get(&key, None)).unwrap().unwrap();
+    assert!(stored.bytes == file, "the stored object differs from the uploaded file");
+    assert_eq!(stored.meta.content_type.as_deref(), Some("video/mp4"));
+    // A lost answer: completing again gives the same video.
+    assert_eq!(complete(&f, &alice, &upload_id, &listed), (200, video.clone()));
+
+    let (_, shown) = f.get(&format!("/api/v1/videos/{uuid}"), Some(&alice));
+    assert_eq!(shown["state"]["id"], 2);
+    assert_eq!(shown["name"], "Direct upload");
+    let (_, quota) = f.get("/api/v1/users/me/video-quota-used", Some(&alice));
+    assert_eq!(quota["videoQuotaUsed"], json!(file.len()));
+
+    // The storage event (emulated, as wrangler dev sends none) makes the transcoding job.
+    let messages = f.ports.queue.drain();
+    assert_eq!(messages.len(), 1);
+    assert_eq!(messages[0]["action"], "CompleteMultipartUpload");
+    assert_eq!(messages[0]["object"]["size"], json!(file.len()));
+    assert_eq!(f.block(f.app.handle_queue_message(&f.ports.ports(), &messages[0])), QueueOutcome::Done);
+    let (status, runner) = f.json(
+        "POST",
+        "/api/v1/runners/register",
+        None,
+        json!({"registrationToken": REGISTRATION, "name": "direct"}),
+    );
+    assert_eq!(status, 200, "{runner}");
+    let (status, jobs) =
+        f.json("POST", "/api/v1/runners/jobs/request", None, json!({"runnerToken": runner["runnerToken"]}));
+    assert_eq!(status, 200, "{jobs}");
+    let jobs = jobs["availableJobs"].as_array().unwrap();
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(jobs[0]["payload"]["videoUUID"], json!(uuid));
+
+    // The runner that takes the job may read the original straight from R2 with a presigned GET.
+    let (status, accepted) = f.json(
+        "POST",
+        &format!("/api/v1/runners/jobs/{}/accept", jobs[0]["uuid"].as_str().unwrap()),
+        None,
+        json!({"runnerToken": runner["runnerToken"]}),
+    );
+    assert_eq!(status, 200, "{accepted}");
+    let input = &accepted["job"]["payload"]["input"];
+    assert!(input["videoFileUrl"].as_str().unwrap().starts_with(support::ORIGIN), "{input}");
+    let read = input["presignedVideoFileUrl"].as_str().unwrap();
+    assert!(read.starts_with(&format!("{S3_ENDPOINT}/edgetube-media/{key}?")), "{read}");
+    assert_eq!(botocore_verdicts("GET", &[read.to_owned()]), vec!["ok"]);
+    assert!(botocore_verdicts("PUT", &[read.to_owned()])[0].starts_with("mismatch"));
+}
+
+#[test]
+fn wrong_part_lists_are_refused_without_a_video() {
+    let f = fixture();
+    let alice = f.user("alice");
+    let file = data(PART + 1000);
+    let (_, answer) = init(&f, &alice, file.len(), "Parts");
+    let upload_id = answer["uploadId"].as_str().unwrap().to_owned();
+    let listed = put_parts(&f, &answer, &file, PART);
+
+    let missing = json!([listed[0]]);
+    let twice = json!([listed[0], listed[0]]);
+    let bad_etag = json!([listed[0], {"partNumber": 2, "etag": "\"0000\""}]);
+    for wrong in [missing, twice, bad_etag, json!("parts")] {
+        let (status, problem) = complete(&f, &alice, &upload_id, &wrong);
+        assert_eq!(status, 400, "{wrong}: {problem}");
+        assert!(problem["invalid-params"]["parts"].is_object(), "{problem}");
+        assert_eq!(my_video_count(&f, &alice), 0, "{wrong} left a video");
+    }
+    // The upload is still open: the right list completes it.
+    assert_eq!(complete(&f, &alice, &upload_id, &listed).0, 200);
+    assert_eq!(my_video_count(&f, &alice), 1);
+}
+
+#[test]
+fn a_size_other_than_declared_discards_the_upload() {
+    let f = fixture();
+    let alice = f.user("alice");
+    let declared = 2 * PART + 100;
+    let (_, answer) = init(&f, &alice, declared, "Short");
+    let upload_id = answer["uploadId"].as_str().unwrap().to_owned();
+    let (key, _) = target(answer["parts"][0]["url"].as_str().unwrap());
+    // Three equal 6 MiB parts R2 accepts, but 18 MiB is not the declared size.
+    let listed = put_parts(&f, &answer, &data(3 * 6 * 1024 * 1024), 6 * 1024 * 1024);
+    let (status, problem) = complete(&f, &alice, &upload_id, &listed);
+    assert_eq!(status, 400, "{problem}");
+    assert!(problem["detail"].as_str().unwrap().contains(&format!("{declared} were declared")), "{problem}");
+    assert!(f.block(f.ports.objects.head(&key)).unwrap().is_none());
+    assert_eq!(my_video_count(&f, &alice), 0);
+    assert_eq!(f.ports.queue.drain().len(), 0);
+    let refreshed =
+        f.json("POST", &format!("/api/v1/videos/upload-direct/{upload_id}/parts"), Some(&alice), json!({}));
+    assert_eq!(refreshed.0, 404);
+}
+
+#[test]
+fn refresh_abort_and_sizes() {
+    let f = fixture();
+    let alice = f.user("alice");
+    let (status, answer) = init(&f, &alice, 5 * PART, "Abort me");
+    assert_eq!(status, 201, "{answer}");
+    assert_eq!(answer["partCount"], json!(5));
+    let upload_id = answer["uploadId"].as_str().unwrap().to_owned();
+    let (key, multipart) = target(answer["parts"][4]["url"].as_str().unwrap());
+
+    f.ports.clock.advance(600_000);
+    let path = format!("/api/v1/videos/upload-direct/{upload_id}/parts");
+    let bob = f.user("bob");
+    assert_eq!(f.json("POST", &path, Some(&bob), json!({})).0, 403);
+    let (status, fresh) = f.json("POST", &path, Some(&alice), json!({}));
+    assert_eq!(status, 200, "{fresh}");
+    assert_eq!(fresh["parts"][0]["expiresAt"], "2026-11-21T22:15:12.254Z");
+    assert_ne!(fresh["parts"][0]["url"], answer["parts"][0]["url"]);
+
+    // The idle sweep keeps an upload whose URLs still work, though its row saw no write for an hour.
+    f.ports.clock.advance(3_600_000);
+    assert_eq!(f.block(edgetube_domain::uploads::remove_dangling(&f.ports.ports())).unwrap(), 0);
+
+    let abort = |token: &str| {
+        f.handle(
+            Request::delete(format!("/api/v1/videos/upload-direct/{upload_id}"))
+                .header("authorization", format!("Bearer {token}"))
+                .body(Bytes::new())
+                .unwrap(),
+        )
+        .status()
+        .as_u16()
+    };
+    assert_eq!(abort(&bob), 403);
+    assert_eq!(abort(&alice), 204);
+    assert_eq!(abort(&alice), 404);
+    // The multipart upload is gone: no part can be added to it any more.
+    assert!(f.block(f.ports.objects.upload_part(&key, &multipart, 1, Bytes::from_static(b"x"))).is_err());
+
+    assert_eq!(init(&f, &alice, 0, "Empty").0, 400);
+    let (status, problem) = init(&f, &alice, 10_000 * PART + 1, "Huge");
+    // The quota refuses first for a normal user; an unlimited admin meets the part limit.
+    assert_eq!(status, 413, "{problem}");
+    let root = f.root();
+    let (status, problem) = init(&f, &root, 10_000 * PART + 1, "Huge");
+    assert_eq!(status, 413, "{problem}");
+    assert!(problem["detail"].as_str().unwrap().contains("direct upload"), "{problem}");
+}
+
+#[test]
+fn without_r2_credentials_every_endpoint_answers_501() {
+    let f = Fixture::new();
+    let alice = f.user("alice");
+    let (status, problem) = init(&f, &alice, 1000, "Nope");
+    assert_eq!(status, 501, "{problem}");
+    assert_eq!(problem["code"], "direct_upload_disabled");
+    assert!(problem["detail"].as_str().unwrap().contains("upload-resumable"), "{problem}");
+    assert_eq!(complete(&f, &alice, "x", &json!([])).0, 501);
+    assert_eq!(f.json("POST", "/api/v1/videos/upload-direct/x/parts", Some(&alice), json!({})).0, 501);
+}
+
+#[test]
+fn part_urls_come_in_pages_of_at_most_100() {
+    let f = fixture();
+    let root = f.root();
+    let (status, answer) = init(&f, &root, 250 * PART - 1, "Long");
+    assert_eq!(status, 201, "{answer}");
+    assert_eq!(answer["partCount"], json!(250));
+    let numbers = |answer: &Value| -> Vec<u64> {
+        answer["parts"].as_array().unwrap().iter().map(|p| p["partNumber"].as_u64().unwrap()).collect()
+    };
+    assert_eq!(numbers(&answer), (1..=100).collect::<Vec<_>>());
+    let page = |query: &str| {
+        let path =
+            format!("/api/v1/videos/upload-direct/{}/parts{query}", answer["uploadId"].as_str().unwrap());
+        f.json("POST", &path, Some(&root), json!({}))
+    };
+    let (status, last) = page("?from=201");
+    assert_eq!(status, 200, "{last}");
+    assert_eq!(numbers(&last), (201..=250).collect::<Vec<_>>());
+    assert_eq!(numbers(&page("?from=101&count=7").1), (101..=107).collect::<Vec<_>>());
+    assert_eq!(numbers(&page("?from=150&count=1000").1).len(), 100);
+    let urls: Vec<String> =
+        last["parts"].as_array().unwrap().iter().map(|p| p["url"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(botocore_verdicts("PUT", &urls), vec!["ok"; 50]);
+    for bad in ["?count=0", "?from=x", "?from=70000"] {
+        assert_eq!(page(bad).0, 400, "{bad}");
+    }
+}
