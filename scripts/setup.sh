@@ -39,6 +39,13 @@ if ! "$ROOT/.venv/bin/st" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION
   "$ROOT/.venv/bin/pip" install -q "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 
+# botocore checks our SigV4 presigned URLs independently (functions/app/tests/direct_uploads.rs).
+BOTOCORE_VERSION=1.43.11
+if ! "$ROOT/.venv/bin/python3" -c "import botocore, sys; sys.exit(botocore.__version__ != '$BOTOCORE_VERSION')" 2>/dev/null; then
+  log "pip: installing botocore $BOTOCORE_VERSION into .venv"
+  "$ROOT/.venv/bin/pip" install -q "botocore==$BOTOCORE_VERSION"
+fi
+
 stamp="$ROOT/node_modules/.package-lock.json"
 if [ ! -f "$stamp" ] || [ "$ROOT/package-lock.json" -nt "$stamp" ]; then
   log "npm: installing from package-lock.json"

@@ -87,12 +87,14 @@ fn put_parts(f: &Fixture, answer: &Value, file: &[u8], part_size: usize) -> Valu
 fn botocore_verdicts(method: &str, urls: &[String]) -> Vec<String> {
     use std::io::Write;
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/verify_presigned.py");
-    let mut child = std::process::Command::new("python3")
+    // The repository's virtualenv, where scripts/setup.sh installs a pinned botocore.
+    let python = concat!(env!("CARGO_MANIFEST_DIR"), "/../../.venv/bin/python3");
+    let mut child = std::process::Command::new(python)
         .args([script, ACCESS_KEY, SECRET_KEY, "auto"])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn()
-        .expect("python3 with botocore (scripts/setup.sh installs python3; pip install botocore)");
+        .expect(".venv/bin/python3 with botocore: run scripts/setup.sh");
     let input: String = urls.iter().map(|u| format!("{method} {u}\n")).collect();
     child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
     let output = child.wait_with_output().unwrap();
