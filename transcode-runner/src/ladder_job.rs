@@ -5,6 +5,10 @@
 //! every ffmpeg and ffprobe is spawned with `kill_on_drop`, so nothing keeps running for a job
 //! the instance has given to someone else. The job's files live in one directory that is removed
 //! however the job ends.
+//!
+//! With `lowest_first` ([`Strategy::LowestFirst`]) the lowest rendition is uploaded and reported
+//! while ffmpeg still encodes the rest of the ladder, so the instance publishes the video early;
+//! either side failing drops the other.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -257,7 +261,7 @@ async fn work(
 
     let rest: Vec<RenditionReport> =
         report.renditions.iter().filter(|r| !published_early.contains(&r.resolution)).cloned().collect();
-    Publisher::new(ctx, auth, upload_url, &output_dir, status, &rest).publish(&report, rest.clone()).await
+    Publisher::new(ctx, auth, upload_url, &output_dir, status, &rest).publish(&report, &rest).await
 }
 
 /// Uploads a job's files and reports them.
@@ -297,12 +301,9 @@ impl<'a> Publisher<'a> {
     }
 
     /// Uploads `renditions` (smallest first) and the images, then reports success.
-    async fn publish(
-        mut self,
-        report: &Report,
-        mut renditions: Vec<RenditionReport>,
-    ) -> Result<(), JobError> {
+    async fn publish(mut self, report: &Report, renditions: &[RenditionReport]) -> Result<(), JobError> {
         // Smallest first: the instance publishes the video at its first rendition.
+        let mut renditions = renditions.to_vec();
         renditions.sort_by_key(|r| r.resolution);
         self.status.step("uploading");
         for rendition in &renditions {
