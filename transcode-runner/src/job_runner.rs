@@ -31,6 +31,8 @@ pub struct RunnerConfig {
     pub heartbeat: Duration,
     pub transfer: TransferSettings,
     pub threads: Option<u32>,
+    /// See [`JobContext::lowest_first`].
+    pub lowest_first: bool,
     pub tools: Tools,
     /// Return after the first job taken, with its outcome.
     pub once: bool,
@@ -96,6 +98,7 @@ pub async fn run(
                             runner_token: &runner_token,
                             tools: &config.tools,
                             threads: config.threads,
+                            lowest_first: config.lowest_first,
                             transfer: config.transfer,
                             heartbeat: config.heartbeat,
                             work_dir: &config.work_dir,

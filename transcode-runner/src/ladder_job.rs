@@ -5,6 +5,10 @@
 //! every ffmpeg and ffprobe is spawned with `kill_on_drop`, so nothing keeps running for a job
 //! the instance has given to someone else. The job's files live in one directory that is removed
 //! however the job ends.
+//!
+//! With `lowest_first` ([`Strategy::LowestFirst`]) the lowest rendition is uploaded and reported
+//! while ffmpeg still encodes the rest of the ladder, so the instance publishes the video early;
+//! either side failing drops the other.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -18,8 +22,11 @@ use crate::instance_client::{
 };
 use crate::ladder::LadderConfig;
 use crate::progress_display::ProgressDisplay;
-use crate::rendition_facts::rendition_facts;
-use crate::transcode_local::{transcode_local, JobEvent, LocalJob, Naming, Report, Strategy, Tools};
+use crate::rendition_facts::rendition_facts_from_file;
+use crate::transcode_local::{
+    transcode_local, JobEvent, LocalJob, Naming, RenditionReport, Report, Strategy, Tools, PREVIEW_FILE,
+    STORYBOARD_FILE, THUMBNAIL_FILE,
+};
 use crate::transfer::{self, TransferError, TransferSettings};
 
 /// The instance keeps at most this much of an error message.
@@ -34,6 +41,9 @@ pub struct JobContext<'a> {
     pub runner_token: &'a str,
     pub tools: &'a Tools,
     pub threads: Option<u32>,
+    /// Encode the lowest rendition alone first and publish it while the rest encodes
+    /// ([`Strategy::LowestFirst`]).
+    pub lowest_first: bool,
     pub transfer: TransferSettings,
     pub heartbeat: Duration,
     /// Each job works in its own directory below this one.
@@ -198,133 +208,115 @@ async fn work(
         .await
         .map_err(JobError::Download)?;
 
+    let output_dir = dir.join("output");
     let local = LocalJob {
         tools: ctx.tools.clone(),
         input,
-        output_dir: dir.join("output"),
+        output_dir: output_dir.clone(),
         ladder: LadderConfig {
             resolutions: payload.output.resolutions.clone(),
             always_transcode_original_resolution: payload.output.transcode_original_resolution,
             max_fps: payload.output.fps_max,
         },
         naming: Naming::FreshUuids,
-        strategy: Strategy::SingleDecode,
+        strategy: if ctx.lowest_first { Strategy::LowestFirst } else { Strategy::SingleDecode },
         threads: ctx.threads,
     };
-    let report = transcode_local(&local, &mut |event| match event {
-        JobEvent::Planned { duration: Some(duration), aspect_ratio, .. } => {
-            status.set_video(VideoFacts { duration, aspect_ratio });
+    // A rendition finished early is uploaded and reported while ffmpeg encodes the rest.
+    let (early_tx, mut early_rx) = tokio::sync::mpsc::unbounded_channel();
+    let transcode = async move {
+        let mut video = (None, 1.0);
+        let result = transcode_local(&local, &mut |event| match event {
+            JobEvent::Planned { duration, aspect_ratio, .. } => {
+                video = (duration, aspect_ratio);
+                if let Some(duration) = duration {
+                    status.set_video(VideoFacts { duration, aspect_ratio });
+                }
+            }
+            JobEvent::Step(step) => status.step(step),
+            JobEvent::Progress(fraction) => status.advance((fraction.clamp(0.0, 1.0) * ENCODING_SHARE) as u8),
+            // The receiver only goes away with this whole job.
+            JobEvent::RenditionReady(rendition) => drop(early_tx.send((rendition, video))),
+        })
+        .await;
+        // `early_tx` is dropped with the closure here, which ends the early publisher's loop.
+        result.map_err(|e| JobError::Transcode(e.into()))
+    };
+    let upload_url = payload.output.upload_url.trim_end_matches('/');
+    let publish_early = async {
+        let mut publisher = Publisher::new(ctx, auth, upload_url, &output_dir, status, &[]);
+        let mut published = Vec::new();
+        while let Some((rendition, (duration, aspect_ratio))) = early_rx.recv().await {
+            publisher.publish_rendition(&rendition, duration, aspect_ratio).await?;
+            published.push(rendition.resolution);
         }
-        JobEvent::Planned { .. } => {}
-        JobEvent::Step(step) => status.step(step),
-        JobEvent::Progress(fraction) => status.advance((fraction.clamp(0.0, 1.0) * ENCODING_SHARE) as u8),
-    })
-    .await
-    .map_err(|e| JobError::Transcode(e.into()))?;
+        Ok(published)
+    };
+    let (report, published_early) = tokio::try_join!(transcode, publish_early)?;
     tracing::info!(
         renditions = report.renditions.len(),
         encode_seconds = format!("{:.1}", report.encode_seconds),
         "transcoded"
     );
 
-    Publisher::new(ctx, auth, &payload, &local.output_dir, &report, status).publish().await
+    let rest: Vec<RenditionReport> =
+        report.renditions.iter().filter(|r| !published_early.contains(&r.resolution)).cloned().collect();
+    Publisher::new(ctx, auth, upload_url, &output_dir, status, &rest).publish(&report, &rest).await
 }
 
-/// Uploads a finished job's files and reports them.
+/// Uploads a job's files and reports them.
 struct Publisher<'a> {
     ctx: &'a JobContext<'a>,
     auth: &'a JobAuth,
     upload_url: &'a str,
     output_dir: &'a Path,
-    report: &'a Report,
     status: &'a JobStatus,
+    /// Bytes of the files this publisher will upload, for the progress bar; 0 leaves it alone.
     bytes_total: u64,
     bytes_done: u64,
 }
 
 impl<'a> Publisher<'a> {
+    /// A publisher whose uploads drive the progress bar from encoding's share to 100 %, sized by
+    /// `renditions` and the images; with no renditions it only uploads and reports.
     fn new(
         ctx: &'a JobContext<'a>,
         auth: &'a JobAuth,
-        payload: &'a LadderPayload,
+        upload_url: &'a str,
         output_dir: &'a Path,
-        report: &'a Report,
         status: &'a JobStatus,
+        renditions: &[RenditionReport],
     ) -> Self {
-        let rendition_files = report.renditions.iter().flat_map(|r| [&r.file, &r.playlist]);
-        let images =
-            [Some(&report.thumbnail), Some(&report.preview), report.storyboard.as_ref().map(|s| &s.file)];
-        let bytes_total = rendition_files
-            .chain(images.into_iter().flatten())
-            .map(|name| std::fs::metadata(output_dir.join(name)).map_or(0, |m| m.len()))
-            .sum();
-        Publisher {
-            ctx,
-            auth,
-            upload_url: payload.output.upload_url.trim_end_matches('/'),
-            output_dir,
-            report,
-            status,
-            bytes_total,
-            bytes_done: 0,
-        }
+        let bytes_total = if renditions.is_empty() {
+            0
+        } else {
+            let rendition_files = renditions.iter().flat_map(|r| [&r.file, &r.playlist]);
+            let images = [THUMBNAIL_FILE, PREVIEW_FILE, STORYBOARD_FILE].map(String::from);
+            rendition_files
+                .chain(images.iter())
+                .map(|name| std::fs::metadata(output_dir.join(name)).map_or(0, |m| m.len()))
+                .sum()
+        };
+        Publisher { ctx, auth, upload_url, output_dir, status, bytes_total, bytes_done: 0 }
     }
 
-    async fn publish(mut self) -> Result<(), JobError> {
+    /// Uploads `renditions` (smallest first) and the images, then reports success.
+    async fn publish(mut self, report: &Report, renditions: &[RenditionReport]) -> Result<(), JobError> {
         // Smallest first: the instance publishes the video at its first rendition.
-        let mut renditions = self.report.renditions.clone();
+        let mut renditions = renditions.to_vec();
         renditions.sort_by_key(|r| r.resolution);
         self.status.step("uploading");
         for rendition in &renditions {
-            let size = self.upload("hls", &rendition.file, &rendition.file, "video/mp4").await?;
-            self.upload("hls", &rendition.playlist, &rendition.playlist, "application/vnd.apple.mpegurl")
-                .await?;
-            let path = self.output_dir.join(&rendition.file);
-            let file_name = rendition.file.clone();
-            let facts = tokio::task::spawn_blocking({
-                let path = path.clone();
-                move || -> Result<_, Box<dyn std::error::Error + Send + Sync>> {
-                    let bytes = std::fs::read(&path)?;
-                    Ok(rendition_facts(&file_name, &bytes)?)
-                }
-            })
-            .await
-            .map_err(|e| JobError::Inspect { path: path.clone(), source: e.into() })?
-            .map_err(|source| JobError::Inspect { path, source })?;
-            let video = VideoFacts {
-                duration: self.report.duration.unwrap_or(facts.duration),
-                aspect_ratio: self.report.aspect_ratio,
-            };
-            let update = JobUpdate {
-                progress: Some(self.status.progress()),
-                video: Some(video),
-                rendition: Some(RenditionUpdate {
-                    resolution: rendition.resolution,
-                    width: rendition.width,
-                    height: rendition.height,
-                    fps: rendition.fps,
-                    file: rendition.file.clone(),
-                    playlist: rendition.playlist.clone(),
-                    size,
-                    codecs: facts.codecs,
-                    has_audio: facts.has_audio,
-                    has_video: facts.has_video,
-                    segments_sha256: facts.segments_sha256,
-                }),
-            };
-            retry(&self.ctx.transfer, || self.ctx.client.update(self.auth, &update))
-                .await
-                .map_err(|source| JobError::Report { call: "rendition update", source })?;
-            tracing::info!(job = %self.auth.job_uuid, resolution = rendition.resolution, "rendition published");
+            self.publish_rendition(rendition, report.duration, report.aspect_ratio).await?;
         }
 
         // PeerTube names images by fresh UUIDs too; names must not repeat across jobs.
         let image_name = || format!("{}.jpg", uuid::Uuid::new_v4());
         let thumbnail = image_name();
-        self.upload("thumbnail", &self.report.thumbnail, &thumbnail, "image/jpeg").await?;
+        self.upload("thumbnail", &report.thumbnail, &thumbnail, "image/jpeg").await?;
         let preview = image_name();
-        self.upload("preview", &self.report.preview, &preview, "image/jpeg").await?;
-        let storyboard = match &self.report.storyboard {
+        self.upload("preview", &report.preview, &preview, "image/jpeg").await?;
+        let storyboard = match &report.storyboard {
             Some(storyboard) => {
                 let file = image_name();
                 self.upload("storyboard", &storyboard.file, &file, "image/jpeg").await?;
@@ -349,6 +341,49 @@ impl<'a> Publisher<'a> {
         Ok(())
     }
 
+    /// Uploads one rendition's fMP4 and playlist and reports it, so the instance publishes it.
+    /// `duration` is the probed one; without it, the rendition's own is sent.
+    async fn publish_rendition(
+        &mut self,
+        rendition: &RenditionReport,
+        duration: Option<f64>,
+        aspect_ratio: f64,
+    ) -> Result<(), JobError> {
+        let size = self.upload("hls", &rendition.file, &rendition.file, "video/mp4").await?;
+        self.upload("hls", &rendition.playlist, &rendition.playlist, "application/vnd.apple.mpegurl").await?;
+        let path = self.output_dir.join(&rendition.file);
+        let facts = tokio::task::spawn_blocking({
+            let path = path.clone();
+            move || rendition_facts_from_file(&path)
+        })
+        .await
+        .map_err(|e| JobError::Inspect { path: path.clone(), source: e.into() })?
+        .map_err(|source| JobError::Inspect { path, source: source.into() })?;
+        let video = VideoFacts { duration: duration.unwrap_or(facts.duration), aspect_ratio };
+        let update = JobUpdate {
+            progress: Some(self.status.progress()),
+            video: Some(video),
+            rendition: Some(RenditionUpdate {
+                resolution: rendition.resolution,
+                width: rendition.width,
+                height: rendition.height,
+                fps: rendition.fps,
+                file: rendition.file.clone(),
+                playlist: rendition.playlist.clone(),
+                size,
+                codecs: facts.codecs,
+                has_audio: facts.has_audio,
+                has_video: facts.has_video,
+                segments_sha256: facts.segments_sha256,
+            }),
+        };
+        retry(&self.ctx.transfer, || self.ctx.client.update(self.auth, &update))
+            .await
+            .map_err(|source| JobError::Report { call: "rendition update", source })?;
+        tracing::info!(job = %self.auth.job_uuid, resolution = rendition.resolution, "rendition published");
+        Ok(())
+    }
+
     /// Uploads the output file `local_name` as `<kind>/<remote_name>`; returns its size.
     async fn upload(
         &mut self,
@@ -359,10 +394,12 @@ impl<'a> Publisher<'a> {
     ) -> Result<u64, JobError> {
         let url = format!("{}/{kind}/{remote_name}", self.upload_url);
         let path = self.output_dir.join(local_name);
-        let (done, total, status) = (self.bytes_done, self.bytes_total.max(1), self.status);
+        let (done, total, status) = (self.bytes_done, self.bytes_total, self.status);
         let on_progress = &mut |stored: u64| {
-            let share = (done + stored) as f64 / total as f64;
-            status.advance((ENCODING_SHARE + share.min(1.0) * (100.0 - ENCODING_SHARE)) as u8);
+            if total > 0 {
+                let share = (done + stored) as f64 / total as f64;
+                status.advance((ENCODING_SHARE + share.min(1.0) * (100.0 - ENCODING_SHARE)) as u8);
+            }
         };
         let http = self.ctx.client.http();
         let stored =

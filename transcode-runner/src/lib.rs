@@ -8,13 +8,17 @@
 //! Taking jobs is [`job_runner`] (registration, polling, one job at a time) → [`ladder_job`]
 //! (one job: download, transcode, publish) with [`heartbeat`] beside it; [`instance_client`] makes
 //! the API calls, [`transfer`] moves files in resumable ranges and chunks, and
-//! [`rendition_facts`] reads segment hashes and codecs from each fMP4 with `edgetube-manifest`.
+//! [`rendition_facts`] reads segment hashes and codecs from each fMP4 with `edgetube-manifest`,
+//! one segment at a time.
 //!
 //! The decision a newcomer would question: unlike PeerTube, which runs one ffmpeg job per
 //! resolution, the runner encodes the whole ladder from a single decode (`split` in one
 //! `-filter_complex`). The encoder flags and file layout stay PeerTube's, so output is
 //! interchangeable; [`ffmpeg_plan::per_resolution_commands`] keeps PeerTube's graph for
-//! benchmarks.
+//! benchmarks. A ladder that encodes in lockstep finishes every rendition at the same moment,
+//! so by default a job first encodes the lowest rendition alone and publishes it while the rest
+//! encodes from a second decode ([`transcode_local::Strategy::LowestFirst`]): the video plays after
+//! the cheapest encode, for one more decode of the input.
 //!
 //! It does not write master playlists or `segments-sha256.json`: the instance does, from the
 //! facts each rendition report carries.

@@ -17,7 +17,7 @@ use crate::ffmpeg_plan::{
 use crate::images::{
     poster_images_command, storyboard_command, storyboard_layout, waveform_images_command, StoryboardLayout,
 };
-use crate::ladder::{plan, LadderConfig, TranscodePlan, VideoSource, STILL_IMAGE_SIZE};
+use crate::ladder::{plan, LadderConfig, Rendition, TranscodePlan, VideoSource, STILL_IMAGE_SIZE};
 use crate::probe::{probe, Probe};
 use crate::run_ffmpeg;
 
@@ -49,6 +49,11 @@ pub enum Strategy {
     SingleDecode,
     /// PeerTube's job graph, one ffmpeg per rendition one after the other; for benchmarks.
     PerResolution,
+    /// The lowest rendition alone first, moved to the output directory and announced with
+    /// [`JobEvent::RenditionReady`] at once; then one ffmpeg decoding the input once for the rest.
+    /// The video can be published after the cheapest encode instead of the whole ladder, for one
+    /// more decode of the input. Same as [`Strategy::SingleDecode`] for a one-rendition ladder.
+    LowestFirst,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -75,6 +80,9 @@ pub enum JobEvent {
     Step(&'static str),
     /// Share of the encoding done, `0.0..=1.0`.
     Progress(f64),
+    /// A rendition is complete and already in the output directory, before the job ends
+    /// ([`Strategy::LowestFirst`]). The final [`Report`] lists it too.
+    RenditionReady(RenditionReport),
 }
 
 /// What a finished job wrote; also the content of `renditions.json`.
@@ -96,7 +104,7 @@ pub struct Report {
     pub encode_seconds: f64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RenditionReport {
     pub resolution: u32,
     pub width: u32,
@@ -189,8 +197,35 @@ async fn run_in(
     on_event(JobEvent::Step("encoding"));
     let started = Instant::now();
     let duration = plan.duration.unwrap_or(0.0);
+    let mut published_early = Vec::new();
     match job.strategy {
-        Strategy::SingleDecode => {
+        Strategy::LowestFirst if plan.renditions.len() > 1 => {
+            let (lowest, rest) = split_lowest(plan, &files);
+            let share = lowest_share(plan);
+            run_ffmpeg::run(&single_decode_command(&lowest.0, &paths, &lowest.1), &mut |us| {
+                on_event(JobEvent::Progress(share * progress_fraction(us, duration)))
+            })
+            .await?;
+            let early = &lowest.1[0];
+            rewrite_playlist(&staging.join(&early.playlist))?;
+            for name in [&early.playlist, &early.fragmented_mp4] {
+                if let Err(error) = move_file(&staging.join(name), &job.output_dir.join(name)) {
+                    remove_files(&published_early);
+                    return Err(error);
+                }
+                published_early.push(job.output_dir.join(name));
+            }
+            on_event(JobEvent::RenditionReady(rendition_report(&lowest.0.renditions[0], early)));
+            let result = run_ffmpeg::run(&single_decode_command(&rest.0, &paths, &rest.1), &mut |us| {
+                on_event(JobEvent::Progress(share + (1.0 - share) * progress_fraction(us, duration)))
+            })
+            .await;
+            if let Err(error) = result {
+                remove_files(&published_early);
+                return Err(error);
+            }
+        }
+        Strategy::SingleDecode | Strategy::LowestFirst => {
             let command = single_decode_command(plan, &paths, &files);
             run_ffmpeg::run(&command, &mut |us| {
                 on_event(JobEvent::Progress(progress_fraction(us, duration)))
@@ -211,8 +246,32 @@ async fn run_in(
     }
     let encode_time = started.elapsed();
     on_event(JobEvent::Progress(1.0));
-    for file in &files {
-        rewrite_playlist(&staging.join(&file.playlist))?;
+    let result = finish(staging, job, plan, facts, &files, &published_early, encode_time, on_event).await;
+    if result.is_err() {
+        // Nothing may be left behind by a failed job, including what was handed out early.
+        remove_files(&published_early);
+    }
+    result
+}
+
+/// After the encoding: playlists fixed, storyboard, `renditions.json`.
+#[allow(clippy::too_many_arguments)]
+async fn finish(
+    staging: &Path,
+    job: &LocalJob,
+    plan: &TranscodePlan,
+    facts: &InputFacts,
+    files: &[RenditionFiles],
+    published_early: &[PathBuf],
+    encode_time: Duration,
+    on_event: &mut (dyn FnMut(JobEvent) + Send),
+) -> Result<Report> {
+    let ffmpeg = job.tools.ffmpeg.as_str();
+    for file in files {
+        // A rendition published early was fixed and moved already.
+        if !published_early.contains(&job.output_dir.join(&file.playlist)) {
+            rewrite_playlist(&staging.join(&file.playlist))?;
+        }
     }
 
     let storyboard = match (plan.source, plan.duration) {
@@ -228,7 +287,7 @@ async fn run_in(
         run_ffmpeg::run(&command, &mut |_| {}).await.context("cannot make the storyboard")?;
     }
 
-    let report = report(job, plan, facts, &files, storyboard, encode_time);
+    let report = report(job, plan, facts, files, storyboard, encode_time);
     let json = serde_json::to_string_pretty(&report).context("cannot serialise the report")?;
     std::fs::write(staging.join(REPORT_FILE), json + "\n").context("cannot write renditions.json")?;
     Ok(report)
@@ -263,6 +322,60 @@ fn rewrite_playlist(path: &Path) -> Result<()> {
     Ok(())
 }
 
+fn rendition_report(rendition: &Rendition, files: &RenditionFiles) -> RenditionReport {
+    RenditionReport {
+        resolution: rendition.resolution,
+        width: rendition.width,
+        height: rendition.height,
+        fps: rendition.fps,
+        bitrate_target: rendition.bitrate,
+        playlist: files.playlist.clone(),
+        file: files.fragmented_mp4.clone(),
+    }
+}
+
+/// The plan (and files) of the lowest rendition alone, and of the others; `files[i]` names
+/// `plan.renditions[i]`, which are largest first.
+fn split_lowest(
+    plan: &TranscodePlan,
+    files: &[RenditionFiles],
+) -> ((TranscodePlan, Vec<RenditionFiles>), (TranscodePlan, Vec<RenditionFiles>)) {
+    let cut = plan.renditions.len().saturating_sub(1);
+    let part = |range: std::ops::Range<usize>| {
+        let renditions = plan.renditions[range.clone()].to_vec();
+        (TranscodePlan { renditions, ..plan.clone() }, files[range].to_vec())
+    };
+    let (lowest, rest) = (part(cut..plan.renditions.len()), part(0..cut));
+    (lowest, rest)
+}
+
+/// The lowest rendition's pass as a share of the encoding, for the progress bar: each pass
+/// decodes the input once, and encoding costs about its output's pixel rate.
+fn lowest_share(plan: &TranscodePlan) -> f64 {
+    let pixel_rate = |r: &Rendition| f64::from(r.width) * f64::from(r.height) * f64::from(r.fps);
+    let decode = plan.renditions.first().map_or(0.0, pixel_rate);
+    let lowest = plan.renditions.last().map_or(0.0, pixel_rate);
+    let all: f64 = plan.renditions.iter().map(pixel_rate).sum();
+    let total = 2.0 * decode + all;
+    if total > 0.0 {
+        (decode + lowest) / total
+    } else {
+        0.5
+    }
+}
+
+fn move_file(from: &Path, to: &Path) -> Result<()> {
+    std::fs::rename(from, to).with_context(|| format!("cannot move a file to {}", to.display()))
+}
+
+fn remove_files(paths: &[PathBuf]) {
+    for path in paths {
+        if let Err(error) = std::fs::remove_file(path) {
+            tracing::warn!(path = %path.display(), %error, "cannot remove a rendition published early");
+        }
+    }
+}
+
 /// Moves every finished file from the staging directory into the output directory.
 fn publish(staging: &Path, output_dir: &Path) -> Result<()> {
     for entry in std::fs::read_dir(staging).context("cannot list the staging directory")? {
@@ -291,20 +404,7 @@ fn report(
             VideoSource::Input => "video",
             VideoSource::StillImage => "still_image",
         },
-        renditions: plan
-            .renditions
-            .iter()
-            .zip(files)
-            .map(|(r, f)| RenditionReport {
-                resolution: r.resolution,
-                width: r.width,
-                height: r.height,
-                fps: r.fps,
-                bitrate_target: r.bitrate,
-                playlist: f.playlist.clone(),
-                file: f.fragmented_mp4.clone(),
-            })
-            .collect(),
+        renditions: plan.renditions.iter().zip(files).map(|(r, f)| rendition_report(r, f)).collect(),
         thumbnail: THUMBNAIL_FILE.into(),
         preview: PREVIEW_FILE.into(),
         storyboard: storyboard.map(|layout| StoryboardReport { file: STORYBOARD_FILE.into(), layout }),

@@ -9,7 +9,7 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use edgetube_manifest::SegmentHashes;
+use edgetube_manifest::{master_playlist, MasterRendition, SegmentHashes};
 use indicatif::{MultiProgress, ProgressDrawTarget};
 use serde_json::{json, Value};
 use support::fake_instance::{FakeInstance, JobState, REGISTRATION_TOKEN};
@@ -58,6 +58,7 @@ fn config(fake: &FakeInstance, dirs: &Dirs) -> RunnerConfig {
             first_backoff: Duration::from_millis(10),
         },
         threads: None,
+        lowest_first: true,
         tools: Tools { ffmpeg: "ffmpeg".into(), ffprobe: "ffprobe".into() },
         once: true,
     }
@@ -169,12 +170,11 @@ async fn run_once_publishes_every_rendition_then_the_images_and_exits_0() {
     assert_eq!(video["aspectRatio"], 1.7778);
     let progress: Vec<u64> = world.updates.iter().filter_map(|u| u["progress"].as_u64()).collect();
     assert!(progress.iter().all(|&p| p <= 100), "{progress:?}");
-    let upload_progress =
-        world.updates.iter().filter(|u| u.get("rendition").is_some()).map(|u| &u["progress"]);
-    assert!(
-        upload_progress.clone().all(|p| p.as_u64() >= Some(80)),
-        "uploads are past encoding: {progress:?}"
-    );
+    // The lowest rendition is published while the rest encodes (`--lowest-first`, the default);
+    // the others are uploaded once encoding is over.
+    let mut upload_progress =
+        world.updates.iter().filter(|u| u.get("rendition").is_some()).map(|u| &u["progress"]).skip(1);
+    assert!(upload_progress.all(|p| p.as_u64() >= Some(80)), "uploads are past encoding: {progress:?}");
 
     let success = world.success.as_ref().expect("success");
     for kind in ["thumbnail", "preview"] {
@@ -190,6 +190,94 @@ async fn run_once_publishes_every_rendition_then_the_images_and_exits_0() {
     // 5.3 s: six one-second sprites in one row, as PeerTube lays them out.
     assert_eq!(storyboard["totalWidth"], 192 * 6);
     assert_eq!(storyboard["totalHeight"], 108);
+}
+
+/// What the runner has done when the instance hears of the lowest rendition.
+struct FirstReport {
+    resolution: u64,
+    /// Command lines of the job's ffmpeg processes at that moment.
+    ffmpeg: Vec<String>,
+    /// Rendition files uploaded by then.
+    uploaded: Vec<String>,
+}
+
+/// Polls until the first rendition update arrives, then records what is going on.
+async fn first_report(fake: &FakeInstance, work: &Path) -> FirstReport {
+    for _ in 0..6000 {
+        {
+            let world = fake.world();
+            if let Some(rendition) = world.updates.iter().find_map(|u| u.get("rendition")) {
+                let uploaded = world.stored.keys().filter(|k| k.ends_with(".mp4")).cloned().collect();
+                return FirstReport {
+                    resolution: rendition["resolution"].as_u64().expect("resolution"),
+                    ffmpeg: processes_using(work),
+                    uploaded,
+                };
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("no rendition was reported within a minute");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_lowest_rendition_is_published_while_the_rest_of_the_ladder_encodes() {
+    let Some(input) = fixture("big-buck-bunny-720p-5s.mp4") else { return };
+    let fake = FakeInstance::start().await;
+    fake.add_job(input, &[480, 360, 240], true);
+    let dirs = dirs();
+    let config = config(&fake, &dirs);
+    assert!(config.lowest_first);
+    let (_shutdown, shutdown_requested) = watch::channel(None);
+    let runner = tokio::spawn(async move { run(&config, ProgressDisplay::Logs, shutdown_requested).await });
+
+    let first = first_report(&fake, &dirs.work).await;
+    assert_eq!(first.resolution, 240);
+    // The ladder pass (one decode, split to the three other renditions) is still encoding.
+    let ladder: Vec<&String> = first.ffmpeg.iter().filter(|c| c.contains("split=3")).collect();
+    assert_eq!(ladder.len(), 1, "{:?}", first.ffmpeg);
+    for resolution in ["720", "480", "360"] {
+        assert!(ladder[0].contains(&format!("-{resolution}-fragmented.mp4")), "{}", ladder[0]);
+    }
+    assert!(!ladder[0].contains("-240-"), "{}", ladder[0]);
+    assert!(first.uploaded.iter().all(|k| k.ends_with("-240-fragmented.mp4")), "{:?}", first.uploaded);
+
+    let result = tokio::time::timeout(Duration::from_secs(300), runner).await.expect("finishes");
+    assert!(result.expect("joins").is_ok(), "the job succeeds");
+    let world = fake.world();
+    assert_eq!(world.job_state, Some(JobState::Completed));
+    let renditions: Vec<&Value> = world.updates.iter().filter_map(|u| u.get("rendition")).collect();
+    let resolutions: Vec<u64> = renditions.iter().filter_map(|r| r["resolution"].as_u64()).collect();
+    assert_eq!(resolutions, [240, 360, 480, 720], "each once, smallest first");
+
+    // The master the instance writes from these reports lists every rendition.
+    let master: Vec<MasterRendition> = renditions
+        .iter()
+        .map(|r| {
+            let file = r["file"].as_str().expect("file");
+            assert!(world.complete.contains(&format!("hls/{file}")), "{file}");
+            assert_eq!(r["size"].as_u64(), Some(world.stored[&format!("hls/{file}")].len() as u64));
+            let playlist = r["playlist"].as_str().expect("playlist");
+            assert!(world.complete.contains(&format!("hls/{playlist}")), "{playlist}");
+            let hashes =
+                SegmentHashes::parse(&json!({ file: r["segmentsSha256"] }).to_string()).expect("parses");
+            assert!(hashes.verify(file, &world.stored[&format!("hls/{file}")]).is_empty(), "{file}");
+            let number = |key: &str| r[key].as_u64().expect(key);
+            MasterRendition {
+                uri: playlist.to_owned(),
+                width: number("width") as u32,
+                height: number("height") as u32,
+                fps: number("fps") as u32,
+                size: number("size"),
+                codecs: r["codecs"].as_str().expect("codecs").to_owned(),
+            }
+        })
+        .collect();
+    let master = master_playlist(&master, 5);
+    for size in ["426x240", "640x360", "854x480", "1280x720"] {
+        assert_eq!(master.matches(&format!("RESOLUTION={size},")).count(), 1, "{master}");
+    }
+    assert!(is_empty_dir(&dirs.work), "the job's files are removed");
 }
 
 #[tokio::test(flavor = "multi_thread")]

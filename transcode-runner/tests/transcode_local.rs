@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use transcode_runner::ladder::LadderConfig;
-use transcode_runner::transcode_local::{transcode_local, LocalJob, Naming, Strategy, Tools};
+use transcode_runner::transcode_local::{transcode_local, JobEvent, LocalJob, Naming, Strategy, Tools};
 
 fn fixture(name: &str) -> Option<PathBuf> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/video").join(name);
@@ -140,4 +140,55 @@ async fn audio_only_becomes_one_still_image_rendition() {
     assert_eq!(image_size(&out.join("preview.jpg")), (850, 480));
     assert_eq!(image_size(&out.join("thumbnail.jpg")), (280, 157));
     assert!(!out.join("storyboard.jpg").exists());
+}
+
+#[tokio::test]
+async fn lowest_first_hands_out_the_lowest_rendition_while_the_rest_encodes() {
+    let Some(input) = fixture("bikes-640x272-10s-noaudio.mp4") else { return };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("out");
+    let mut job = job(input, out.clone());
+    job.strategy = Strategy::LowestFirst;
+    // (event, whether each rendition's fMP4 is in the output directory at that moment)
+    let mut seen = Vec::new();
+    let report = transcode_local(&job, &mut |event| {
+        let present = |r: u32| out.join(format!("video-{r}-fragmented.mp4")).exists();
+        seen.push((event, present(240), present(272)));
+    })
+    .await
+    .expect("transcodes");
+
+    let ready: Vec<usize> = seen
+        .iter()
+        .enumerate()
+        .filter(|(_, (e, ..))| matches!(e, JobEvent::RenditionReady(_)))
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(ready.len(), 1, "{seen:?}");
+    let (event, lowest_there, original_there) = &seen[ready[0]];
+    let JobEvent::RenditionReady(rendition) = event else { unreachable!() };
+    assert_eq!(
+        (rendition.resolution, rendition.width, rendition.file.as_str()),
+        (240, 564, "video-240-fragmented.mp4")
+    );
+    assert!(*lowest_there && !*original_there, "only the lowest is out when announced");
+    let playlist = std::fs::read_to_string(out.join("video-240.m3u8")).expect("playlist");
+    assert!(playlist.contains("#EXT-X-MAP:URI=\"video-240-fragmented.mp4\""), "{playlist}");
+    // The rest is encoded after the announcement.
+    let later_progress = seen[ready[0]..].iter().filter_map(|(e, ..)| match e {
+        JobEvent::Progress(f) => Some(*f),
+        _ => None,
+    });
+    assert!(later_progress.clone().any(|f| f < 1.0), "{seen:?}");
+    assert!(later_progress.clone().zip(later_progress.skip(1)).all(|(a, b)| a <= b), "{seen:?}");
+
+    let made: Vec<u32> = report.renditions.iter().map(|r| r.resolution).collect();
+    assert_eq!(made, [272, 240]);
+    for (resolution, width) in [(272, 640), (240, 564)] {
+        let media = ffprobe(&out.join(format!("video-{resolution}-fragmented.mp4")));
+        assert_eq!(media.video, Some(("h264".into(), width, resolution)));
+        assert!((media.duration - 10.0).abs() <= 0.2, "{resolution}p lasts {}", media.duration);
+    }
+    let mut entries = std::fs::read_dir(&out).expect("list").filter_map(Result::ok);
+    assert!(!entries.any(|e| e.file_name().to_string_lossy().starts_with('.')), "staging left behind");
 }
