@@ -159,7 +159,7 @@ mod tests {
         status.advance(30);
         status.advance(20);
         assert_eq!(status.next_update().progress, Some(30), "progress never goes back");
-        let video = VideoFacts { duration: 5.0, aspect_ratio: 1.7778 };
+        let video = VideoFacts { duration: 5.0, aspect_ratio: Some(1.7778) };
         status.set_video(video);
         assert_eq!(status.next_update().video, Some(video));
         status.delivered(video);

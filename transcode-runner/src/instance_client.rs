@@ -6,11 +6,14 @@
 
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::Value;
 
-/// The one job type Edgetube hands out: the whole HLS ladder of an upload.
-pub const LADDER_JOB_TYPE: &str = "vod-hls-ladder";
+/// The one job type Edgetube hands out, and the bodies of its calls: one definition with the instance.
+pub use edgetube_runner_protocol::{
+    JobUpdate, LadderPayload, RenditionReport, StoryboardReport, SuccessPayload, VideoFacts,
+    LADDER_JOB as LADDER_JOB_TYPE,
+};
 
 /// Why a call to the instance failed.
 #[derive(Debug, thiserror::Error)]
@@ -97,106 +100,6 @@ pub struct AcceptedJob {
     pub job_token: String,
     #[serde(default)]
     pub failures: u32,
-}
-
-/// The payload of a `vod-hls-ladder` job.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct LadderPayload {
-    #[serde(rename = "videoUUID")]
-    pub video_uuid: String,
-    pub input: LadderInput,
-    pub output: LadderOutput,
-}
-
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(from = "WireLadderInput")]
-pub struct LadderInput {
-    /// Where the input is read: the presigned storage URL when the instance gave one (it has R2
-    /// credentials), else the instance's runner API. `transfer::download` tells them apart.
-    pub video_file_url: String,
-    pub size: u64,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct WireLadderInput {
-    video_file_url: String,
-    presigned_video_file_url: Option<String>,
-    size: u64,
-}
-
-impl From<WireLadderInput> for LadderInput {
-    fn from(wire: WireLadderInput) -> Self {
-        Self { video_file_url: wire.presigned_video_file_url.unwrap_or(wire.video_file_url), size: wire.size }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct LadderOutput {
-    pub resolutions: Vec<u32>,
-    pub transcode_original_resolution: bool,
-    pub fps_max: u32,
-    pub upload_url: String,
-}
-
-/// What an `update` says besides the tokens; absent fields are left out of the JSON.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct JobUpdate {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub progress: Option<u8>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub video: Option<VideoFacts>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub rendition: Option<RenditionUpdate>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct VideoFacts {
-    /// Seconds.
-    pub duration: f64,
-    /// Width over height as displayed, rounded to 4 decimals like PeerTube's.
-    pub aspect_ratio: f64,
-}
-
-/// One uploaded rendition, as the instance publishes it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RenditionUpdate {
-    pub resolution: u32,
-    pub width: u32,
-    pub height: u32,
-    pub fps: u32,
-    pub file: String,
-    pub playlist: String,
-    pub size: u64,
-    pub codecs: String,
-    pub has_audio: bool,
-    pub has_video: bool,
-    /// `"<first>-<last>"` → hex SHA-256, in file order.
-    pub segments_sha256: serde_json::Map<String, Value>,
-}
-
-/// The `payload` of `success`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct SuccessPayload {
-    pub thumbnail: String,
-    pub preview: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub storyboard: Option<StoryboardFile>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct StoryboardFile {
-    pub file: String,
-    pub sprite_width: u32,
-    pub sprite_height: u32,
-    pub total_width: u32,
-    pub total_height: u32,
-    pub sprite_duration: u32,
 }
 
 /// Talks to one instance.
@@ -376,33 +279,5 @@ mod tests {
         merge(&mut body, &JobUpdate { progress: Some(42), ..JobUpdate::default() });
         assert_eq!(body, serde_json::json!({"runnerToken": "r", "jobToken": "t", "progress": 42}));
         assert!(!format!("{auth:?}").contains("\"r\""), "tokens stay out of logs");
-    }
-
-    #[test]
-    fn reads_the_ladder_payload() {
-        let payload: LadderPayload = serde_json::from_value(serde_json::json!({
-            "videoUUID": "73bad3ec-0474-4742-af5f-639d9e808e09",
-            "input": {"videoFileUrl": "http://127.0.0.1/api/v1/runners/jobs/j/files/videos/v/max-quality", "size": 2110331},
-            "output": {"resolutions": [1080, 720], "transcodeOriginalResolution": true, "fpsMax": 60,
-                       "uploadUrl": "http://127.0.0.1/api/v1/runners/jobs/j/files/upload"}
-        }))
-        .expect("parses");
-        assert_eq!(payload.input.size, 2110331);
-        assert_eq!(payload.output.resolutions, [1080, 720]);
-        assert!(payload.output.transcode_original_resolution);
-    }
-
-    #[test]
-    fn a_presigned_input_url_wins() {
-        let input: LadderInput = serde_json::from_value(serde_json::json!({
-            "videoFileUrl": "http://127.0.0.1/api/v1/runners/jobs/j/files/videos/v/max-quality",
-            "presignedVideoFileUrl": "https://a.r2.cloudflarestorage.com/b/uploads/u/source?X-Amz-Signature=s",
-            "size": 10
-        }))
-        .expect("parses");
-        assert_eq!(
-            input.video_file_url,
-            "https://a.r2.cloudflarestorage.com/b/uploads/u/source?X-Amz-Signature=s"
-        );
     }
 }

@@ -17,8 +17,8 @@ use tokio::sync::watch;
 
 use crate::heartbeat::{heartbeat, JobStatus};
 use crate::instance_client::{
-    AcceptedJob, ClientError, InstanceClient, JobAuth, JobUpdate, LadderPayload, RenditionUpdate,
-    StoryboardFile, SuccessPayload, VideoFacts, LADDER_JOB_TYPE,
+    AcceptedJob, ClientError, InstanceClient, JobAuth, JobUpdate, LadderPayload, StoryboardReport,
+    SuccessPayload, VideoFacts, LADDER_JOB_TYPE,
 };
 use crate::ladder::LadderConfig;
 use crate::progress_display::ProgressDisplay;
@@ -202,7 +202,7 @@ async fn work(
 
     status.step("downloading");
     let input = dir.join("input");
-    let url = &payload.input.video_file_url;
+    let url = payload.input.preferred_url();
     let http = ctx.client.http();
     transfer::download(http, url, auth, payload.input.size, &input, &ctx.transfer, &mut |_, _| {})
         .await
@@ -230,7 +230,7 @@ async fn work(
             JobEvent::Planned { duration, aspect_ratio, .. } => {
                 video = (duration, aspect_ratio);
                 if let Some(duration) = duration {
-                    status.set_video(VideoFacts { duration, aspect_ratio });
+                    status.set_video(VideoFacts { duration, aspect_ratio: Some(aspect_ratio) });
                 }
             }
             JobEvent::Step(step) => status.step(step),
@@ -321,7 +321,7 @@ impl<'a> Publisher<'a> {
                 let file = image_name();
                 self.upload("storyboard", &storyboard.file, &file, "image/jpeg").await?;
                 let layout = &storyboard.layout;
-                Some(StoryboardFile {
+                Some(StoryboardReport {
                     file,
                     sprite_width: layout.sprite_width,
                     sprite_height: layout.sprite_height,
@@ -359,11 +359,12 @@ impl<'a> Publisher<'a> {
         .await
         .map_err(|e| JobError::Inspect { path: path.clone(), source: e.into() })?
         .map_err(|source| JobError::Inspect { path, source: source.into() })?;
-        let video = VideoFacts { duration: duration.unwrap_or(facts.duration), aspect_ratio };
+        let video =
+            VideoFacts { duration: duration.unwrap_or(facts.duration), aspect_ratio: Some(aspect_ratio) };
         let update = JobUpdate {
             progress: Some(self.status.progress()),
             video: Some(video),
-            rendition: Some(RenditionUpdate {
+            rendition: Some(edgetube_runner_protocol::RenditionReport {
                 resolution: rendition.resolution,
                 width: rendition.width,
                 height: rendition.height,

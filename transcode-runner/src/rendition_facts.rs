@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 use edgetube_manifest::sha256::sha256_hex;
 use edgetube_manifest::{fmp4, ByteRange, Codecs, FourCc, SegmentHashes};
-use serde_json::{Map, Value};
+use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct RenditionFacts {
@@ -24,8 +24,8 @@ pub struct RenditionFacts {
     pub codecs: String,
     pub has_audio: bool,
     pub has_video: bool,
-    /// `"<first>-<last>"` → hex SHA-256 of each media segment, in file order.
-    pub segments_sha256: Map<String, Value>,
+    /// `"<first>-<last>"` → hex SHA-256 of each media segment.
+    pub segments_sha256: BTreeMap<String, String>,
     /// Sum of the segment durations, in seconds.
     pub duration: f64,
 }
@@ -54,10 +54,8 @@ pub fn rendition_facts(file_name: &str, bytes: &[u8]) -> Result<RenditionFacts, 
     let codecs = Codecs::from_init(bytes)?;
     let mut hashes = SegmentHashes::new();
     hashes.add_file(file_name, bytes, &layout)?;
-    let segments_sha256 = hashes
-        .files()
-        .flat_map(|(_, ranges)| ranges)
-        .map(|(range, hash)| (range_key(*range), hash.clone().into()));
+    let segments_sha256 =
+        hashes.files().flat_map(|(_, ranges)| ranges).map(|(range, hash)| (range_key(*range), hash.clone()));
     Ok(RenditionFacts {
         codecs: codecs.hls_value(),
         has_audio: codecs.audio.is_some(),
@@ -83,7 +81,7 @@ pub fn rendition_facts_from_file(path: &Path) -> Result<RenditionFacts, FactsErr
     let mut buffer = vec![0; init_len];
     read_range(&mut file, init, &mut buffer).map_err(io)?;
     let codecs = Codecs::from_init(&buffer)?;
-    let mut segments_sha256 = Map::new();
+    let mut segments_sha256 = BTreeMap::new();
     let mut duration = 0.0;
     for segment in segments {
         let segment_len = usize::try_from(segment.length).map_err(|_| too_large(segment.offset))?;
@@ -97,7 +95,7 @@ pub fn rendition_facts_from_file(path: &Path) -> Result<RenditionFacts, FactsErr
             });
         };
         duration += one.duration_secs();
-        segments_sha256.insert(range_key(segment), sha256_hex(&buffer[init_len..]).into());
+        segments_sha256.insert(range_key(segment), sha256_hex(&buffer[init_len..]));
     }
     Ok(RenditionFacts {
         codecs: codecs.hls_value(),

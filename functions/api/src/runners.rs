@@ -5,12 +5,13 @@
 use bytes::Bytes;
 use edgetube_domain::direct_uploads;
 use edgetube_domain::oauth::token_hash;
-use edgetube_domain::renditions::{self, is_safe_file_name, NewRendition, RenditionError, Storyboard};
+use edgetube_domain::renditions::{self, is_safe_file_name, RenditionError, Storyboard};
 use edgetube_domain::runner_jobs::{self, Failure, Job, JobError};
 use edgetube_domain::runners::{self, Runner};
 use edgetube_domain::uploads::{self, purpose, NewSession};
 use edgetube_domain::{iso8601_millis, videos};
 use edgetube_ports::ObjectRange;
+use edgetube_runner_protocol::{RenditionReport, SuccessPayload, VideoFacts};
 use http::{header, Response, StatusCode};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -241,25 +242,19 @@ pub async fn accept(ctx: &Ctx<'_>, uuid: &str) -> Answer {
 
 /// `POST /api/v1/runners/jobs/{uuid}/update`: heartbeat, progress, probed facts, a rendition.
 pub async fn update(ctx: &Ctx<'_>, uuid: &str) -> Answer {
-    #[derive(Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    struct VideoInfo {
-        duration: f64,
-        aspect_ratio: Option<f64>,
-    }
     let (_, job, body) = job_call(ctx, uuid).await?;
     let progress = body.get("progress").and_then(Value::as_f64).map(|p| p.round() as i64);
     runner_jobs::heartbeat(ctx.ports, &job, progress).await.map_err(job_problem)?;
     let video = runner_jobs::video_of(ctx.ports.sql, &job).await.map_err(job_problem)?;
     if let Some(info) = body.get("video").filter(|v| !v.is_null()) {
-        let info: VideoInfo =
+        let info: VideoFacts =
             serde_json::from_value(info.clone()).map_err(|e| Problem::bad_request(format!("video: {e}")))?;
         renditions::set_video_info(ctx.ports, &video, info.duration, info.aspect_ratio)
             .await
             .map_err(Problem::internal_from)?;
     }
     if let Some(rendition) = body.get("rendition").filter(|v| !v.is_null()) {
-        let rendition: NewRendition = serde_json::from_value(rendition.clone())
+        let rendition: RenditionReport = serde_json::from_value(rendition.clone())
             .map_err(|e| Problem::bad_request(format!("rendition: {e}")))?;
         let video = videos::find_by_id(ctx.ports.sql, video.id).await.map_err(Problem::internal_from)?;
         let video = video.ok_or_else(|| Problem::not_found("Unknown video"))?;
@@ -274,20 +269,8 @@ pub async fn update(ctx: &Ctx<'_>, uuid: &str) -> Answer {
 
 /// `POST /api/v1/runners/jobs/{uuid}/success`
 pub async fn success(ctx: &Ctx<'_>, uuid: &str) -> Answer {
-    #[derive(Deserialize)]
-    struct StoryboardFile {
-        file: String,
-        #[serde(flatten)]
-        layout: Storyboard,
-    }
-    #[derive(Deserialize)]
-    struct Payload {
-        thumbnail: String,
-        preview: String,
-        storyboard: Option<StoryboardFile>,
-    }
     let (_, job, body) = job_call(ctx, uuid).await?;
-    let payload: Payload = serde_json::from_value(body.get("payload").cloned().unwrap_or(Value::Null))
+    let payload: SuccessPayload = serde_json::from_value(body.get("payload").cloned().unwrap_or(Value::Null))
         .map_err(|e| Problem::bad_request(format!("payload: {e}")))?;
     let video = runner_jobs::video_of(ctx.ports.sql, &job).await.map_err(job_problem)?;
     if !renditions::has_any(ctx.ports.sql, video.id).await.map_err(Problem::internal_from)? {
@@ -296,7 +279,14 @@ pub async fn success(ctx: &Ctx<'_>, uuid: &str) -> Answer {
     let thumbnail = stored_image(ctx, "thumbnail", &payload.thumbnail).await?;
     let preview = stored_image(ctx, "preview", &payload.preview).await?;
     let storyboard = match payload.storyboard {
-        Some(s) => Some(Storyboard { file_key: stored_image(ctx, "storyboard", &s.file).await?, ..s.layout }),
+        Some(s) => Some(Storyboard {
+            file_key: stored_image(ctx, "storyboard", &s.file).await?,
+            sprite_width: s.sprite_width.into(),
+            sprite_height: s.sprite_height.into(),
+            total_width: s.total_width.into(),
+            total_height: s.total_height.into(),
+            sprite_duration: s.sprite_duration.into(),
+        }),
         None => None,
     };
     renditions::set_images(ctx.ports, &video, &thumbnail, &preview, storyboard.as_ref())

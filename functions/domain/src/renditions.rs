@@ -21,32 +21,7 @@ pub fn hls_prefix(video_uuid: &str) -> String {
 }
 
 /// A rendition as the runner reports it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct NewRendition {
-    /// Short side in pixels.
-    pub resolution: u32,
-    /// Frame width.
-    pub width: u32,
-    /// Frame height.
-    pub height: u32,
-    /// Frames per second.
-    pub fps: u32,
-    /// The fragmented MP4's name, under `hls/<videoUUID>/`.
-    pub file: String,
-    /// The rendition playlist's name, beside it.
-    pub playlist: String,
-    /// The fMP4's size.
-    pub size: u64,
-    /// `CODECS`, e.g. `avc1.64001f,mp4a.40.2`.
-    pub codecs: String,
-    /// Whether it carries audio.
-    pub has_audio: bool,
-    /// Whether it carries video.
-    pub has_video: bool,
-    /// `"<first>-<last>"` → hex SHA-256 of that segment.
-    pub segments_sha256: BTreeMap<String, String>,
-}
+pub use edgetube_runner_protocol::RenditionReport;
 
 /// A recorded rendition.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -130,7 +105,11 @@ fn range_of(key: &str) -> Option<ByteRange> {
 }
 
 /// Records a rendition whose files are stored, then republishes the master and hashes.
-pub async fn add(ports: &Ports<'_>, video: &Video, rendition: &NewRendition) -> Result<(), RenditionError> {
+pub async fn add(
+    ports: &Ports<'_>,
+    video: &Video,
+    rendition: &RenditionReport,
+) -> Result<(), RenditionError> {
     if !is_safe_file_name(&rendition.file) || !rendition.file.ends_with("-fragmented.mp4") {
         return Err(RenditionError::Invalid(format!("{:?} is not an fMP4 file name", rendition.file)));
     }

@@ -1,0 +1,168 @@
+//! The JSON bodies a `transcode-runner` and an instance exchange (`transcode-runner/PROTOCOL.md`).
+//!
+//! One definition for both ends, so the runner cannot send a shape the instance does not read.
+//! The instance checks what it receives (a runner is a remote party); these types only fix the
+//! shape. No I/O, no dependency beyond `serde`: the edge core and the native runner both use it.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// The job type this protocol knows: the whole HLS ladder of one upload.
+pub const LADDER_JOB: &str = "vod-hls-ladder";
+
+/// The `payload` of a `vod-hls-ladder` job, as `accept` hands it to the runner.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LadderPayload {
+    /// The video the renditions belong to.
+    #[serde(rename = "videoUUID")]
+    pub video_uuid: String,
+    /// Where the original is read.
+    pub input: LadderInput,
+    /// What to make and where to put it.
+    pub output: LadderOutput,
+}
+
+/// The original upload.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LadderInput {
+    /// The original through the instance's runner API (ranged `GET` with the job token).
+    pub video_file_url: String,
+    /// The original straight from storage, when the instance has R2 credentials: a presigned
+    /// `GET` that takes no token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub presigned_video_file_url: Option<String>,
+    /// Bytes.
+    pub size: u64,
+}
+
+impl LadderInput {
+    /// The URL to read the original from: storage when the instance offered it.
+    pub fn preferred_url(&self) -> &str {
+        self.presigned_video_file_url.as_deref().unwrap_or(&self.video_file_url)
+    }
+}
+
+/// The ladder to make.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LadderOutput {
+    /// Enabled resolutions (short side); those above the input are skipped.
+    pub resolutions: Vec<u32>,
+    /// Whether to add the input's own resolution when it is not in the list.
+    pub transcode_original_resolution: bool,
+    /// The frame rate cap.
+    pub fps_max: u32,
+    /// Where result files are `PUT` (`<uploadUrl>/<kind>/<name>`).
+    pub upload_url: String,
+}
+
+/// What an `update` carries besides the tokens; absent fields are left out.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct JobUpdate {
+    /// Percent done.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub progress: Option<u8>,
+    /// Facts probed from the input.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub video: Option<VideoFacts>,
+    /// A rendition whose files are uploaded, to publish now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rendition: Option<RenditionReport>,
+}
+
+/// Facts about the input that PeerTube shows on the video.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VideoFacts {
+    /// Seconds.
+    pub duration: f64,
+    /// Width over height as displayed, rounded to 4 decimals like PeerTube's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aspect_ratio: Option<f64>,
+}
+
+/// One uploaded rendition, as the instance publishes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RenditionReport {
+    /// Short side in pixels.
+    pub resolution: u32,
+    /// Frame width.
+    pub width: u32,
+    /// Frame height.
+    pub height: u32,
+    /// Frames per second.
+    pub fps: u32,
+    /// The fragmented MP4's name, under `hls/<videoUUID>/`.
+    pub file: String,
+    /// The rendition playlist's name, beside it.
+    pub playlist: String,
+    /// The fMP4's size.
+    pub size: u64,
+    /// `CODECS`, e.g. `avc1.64001f,mp4a.40.2`.
+    pub codecs: String,
+    /// Whether it carries audio.
+    pub has_audio: bool,
+    /// Whether it carries video.
+    pub has_video: bool,
+    /// `"<first>-<last>"` byte range → hex SHA-256 of that segment.
+    pub segments_sha256: BTreeMap<String, String>,
+}
+
+/// The `payload` of `success`: the images, already uploaded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SuccessPayload {
+    /// The thumbnail's file name.
+    pub thumbnail: String,
+    /// The preview's file name.
+    pub preview: String,
+    /// The storyboard, when the video is long enough for one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storyboard: Option<StoryboardReport>,
+}
+
+/// A storyboard sprite and its layout, in PeerTube's field names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StoryboardReport {
+    /// The sprite's file name.
+    pub file: String,
+    /// One frame's width.
+    pub sprite_width: u32,
+    /// One frame's height.
+    pub sprite_height: u32,
+    /// The sprite's width.
+    pub total_width: u32,
+    /// The sprite's height.
+    pub total_height: u32,
+    /// Seconds between frames.
+    pub sprite_duration: u32,
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn the_payload_reads_with_and_without_a_presigned_url() {
+        let text = r#"{"videoUUID":"v","input":{"videoFileUrl":"https://i/f","size":5},
+            "output":{"resolutions":[720,240],"transcodeOriginalResolution":true,"fpsMax":60,"uploadUrl":"https://i/u"}}"#;
+        let payload: LadderPayload = serde_json::from_str(text).unwrap();
+        assert_eq!(payload.input.preferred_url(), "https://i/f");
+        let mut signed = payload.clone();
+        signed.input.presigned_video_file_url = Some("https://r2/f?X-Amz-Signature=1".into());
+        let again: LadderPayload = serde_json::from_str(&serde_json::to_string(&signed).unwrap()).unwrap();
+        assert_eq!(again.input.preferred_url(), "https://r2/f?X-Amz-Signature=1");
+    }
+
+    #[test]
+    fn an_update_leaves_out_what_it_does_not_carry() {
+        let update = JobUpdate { progress: Some(40), ..JobUpdate::default() };
+        assert_eq!(serde_json::to_string(&update).unwrap(), r#"{"progress":40}"#);
+    }
+}
