@@ -233,6 +233,59 @@ async fn a_peertube_cli_upload_is_transcoded_published_and_deleted() -> Result<(
     Ok(())
 }
 
+/// Above the old 64 MiB cap: only a streamed body fits a Worker's 128 MB isolate with room to spare.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_70_mb_legacy_upload_streams_into_storage_byte_for_byte() -> Result<()> {
+    let instance = Instance::start().await?;
+    let admin = instance.login("root", ADMIN_PASSWORD).await?;
+    let total: usize = 70 * 1000 * 1000;
+    let mut file = vec![0u8; total];
+    let mut state: u64 = 0x853c_49e6_748f_ea9b;
+    for byte in &mut file {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        *byte = (state >> 24) as u8;
+    }
+    let expected: String = Sha256::digest(&file).iter().map(|b| format!("{b:02x}")).collect();
+    let client = reqwest::Client::new();
+    let me: Value =
+        client.get(instance.url("/api/v1/users/me")).bearer_auth(&admin).send().await?.json().await?;
+    // The metadata after the file: the row can only be written once the whole form is read.
+    let form = reqwest::multipart::Form::new()
+        .part("videofile", reqwest::multipart::Part::bytes(file).file_name("big.mp4").mime_str("video/mp4")?)
+        .text("name", "Seventy megabytes")
+        .text("channelId", me["videoChannels"][0]["id"].to_string())
+        .text("privacy", "1");
+    let started = Instant::now();
+    let response =
+        client.post(instance.url("/api/v1/videos/upload")).bearer_auth(&admin).multipart(form).send().await?;
+    let status = response.status();
+    let answer: Value = response.json().await?;
+    ensure!(status == 200, "upload answered {status}: {answer}\n{}", instance.log_tail());
+    eprintln!("70 MB legacy upload answered in {:?}", started.elapsed());
+    let uuid = answer["video"]["uuid"].as_str().context("no uuid")?;
+
+    let details = video(&instance, &admin, uuid).await?;
+    let input = &details["files"][0];
+    ensure!(input["size"] == total, "stored size: {}", input["size"]);
+    ensure!(input["magnetUri"].as_str().is_some_and(|m| m.starts_with("magnet:?xt=urn:btih:")), "{input}");
+    let url = input["fileUrl"].as_str().context("no file url")?;
+    let mut stored = client.get(url).send().await?.error_for_status()?;
+    let mut hasher = Sha256::new();
+    let mut read = 0;
+    while let Some(chunk) = stored.chunk().await? {
+        hasher.update(&chunk);
+        read += chunk.len();
+    }
+    let stored: String = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    ensure!(
+        read == total && stored == expected,
+        "stored {read} bytes with SHA-256 {stored}, sent {expected}"
+    );
+    Ok(())
+}
+
 /// Sends part of a chunk and drops the connection, as a client losing its network does.
 fn interrupted_chunk(
     origin: &str,

@@ -24,6 +24,9 @@ pub struct BodyError(pub String);
 /// `Send` (a Worker's JavaScript stream) wraps them, which is sound where one thread runs everything.
 pub type BodyStream = Pin<Box<dyn Stream<Item = Result<Bytes, BodyError>> + Send>>;
 
+/// The largest buffer a `Content-Length` may reserve up front: Workers' body limit (Free/Pro).
+const MAX_HINT: u64 = 100_000_000;
+
 /// A request body as the platform hands it over.
 pub enum Body {
     /// Every byte, already read.
@@ -38,12 +41,15 @@ impl Body {
         Self::Stream(Box::pin(stream))
     }
 
-    /// Reads the whole body.
-    pub async fn collect(self) -> Result<Bytes, BodyError> {
+    /// Reads the whole body. `size_hint` (the announced `Content-Length`) sizes the buffer once:
+    /// grown by doubling, a 64 MB resumable chunk would briefly need three times its size.
+    pub async fn collect(self, size_hint: Option<u64>) -> Result<Bytes, BodyError> {
         match self {
             Self::Full(bytes) => Ok(bytes),
             Self::Stream(mut stream) => {
-                let mut whole = BytesMut::new();
+                // Never more than a Worker may receive, whatever a header claims.
+                let capacity = size_hint.unwrap_or(0).min(MAX_HINT);
+                let mut whole = BytesMut::with_capacity(usize::try_from(capacity).unwrap_or(0));
                 while let Some(chunk) = stream.next().await {
                     whole.extend_from_slice(&chunk?);
                 }

@@ -59,7 +59,7 @@ impl App {
             Body::Stream(stream) if edgetube_api::streams_body(&parts.method, parts.uri.path()) => {
                 (Bytes::new(), PendingBody::new(stream))
             }
-            body => match body.collect().await {
+            body => match body.collect(content_length(&parts.headers)).await {
                 Ok(bytes) => (bytes, PendingBody::default()),
                 Err(error) => {
                     let mut response = Problem::bad_request(error.to_string()).into_response();
@@ -97,6 +97,10 @@ impl App {
             Err(_) => QueueOutcome::RetryLater,
         }
     }
+}
+
+fn content_length(headers: &http::HeaderMap) -> Option<u64> {
+    headers.get(http::header::CONTENT_LENGTH)?.to_str().ok()?.trim().parse().ok()
 }
 
 /// What the platform should do with a queue message.

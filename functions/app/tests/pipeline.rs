@@ -628,3 +628,42 @@ fn malformed_or_refused_legacy_streams_leave_nothing() {
     let (_, mine) = f.get("/api/v1/users/me/videos", Some(&token));
     assert_eq!(mine["total"], 0);
 }
+
+#[test]
+fn other_routes_read_a_streamed_body_whole() {
+    let f = fixture();
+    let token = f.user("chunky");
+    let channel = f.channel_of(&token);
+    let init = json!({"channelId": channel, "name": "Streamed init", "filename": "clip.mp4"}).to_string();
+    let response = f.handle(
+        Request::post("/api/v1/videos/upload-resumable")
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", "application/json")
+            .header("x-upload-content-length", "3000")
+            .body(streamed(init.as_bytes(), 7))
+            .unwrap(),
+    );
+    assert_eq!(response.status(), 201, "{:?}", response.body());
+    let location = response.headers()["location"].to_str().unwrap().trim_start_matches("//127.0.0.1:9000");
+    let file = data(3000);
+    let response = f.handle(
+        Request::put(location)
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-range", "bytes 0-2999/3000")
+            .header("content-length", "3000")
+            .body(streamed(&file, 1000))
+            .unwrap(),
+    );
+    assert_eq!(response.status(), 200, "{:?}", response.body());
+    let stored = f.block(f.ports.ports().objects.list("uploads/")).unwrap();
+    assert!(f.block(f.ports.ports().objects.get(&stored[0], None)).unwrap().unwrap().bytes == file);
+    // A body that breaks off is a bad request, not a truncated one.
+    let broken = futures::stream::iter(vec![Ok(Bytes::from_static(b"{")), Err(BodyError("reset".into()))]);
+    let response = f.handle(
+        Request::post("/api/v1/videos/upload-resumable")
+            .header("authorization", format!("Bearer {token}"))
+            .body(Body::stream(broken))
+            .unwrap(),
+    );
+    assert_eq!(response.status(), 400);
+}
