@@ -388,7 +388,7 @@ pub async fn cancel(ctx: &Ctx<'_>) -> Answer {
 ///
 /// The form is read as it arrives, up to `LEGACY_UPLOAD_MAX_BYTES` (the platform's body limit):
 /// the file goes to storage in equal parts and through the input torrent's hashes, so memory
-/// holds about one part whatever the file's size. Fields may come before or after the file; the
+/// holds about one part (and the `moov` box, up to 16 MiB) whatever the file's size. Fields may come before or after the file; the
 /// video row is written once all of them are read and before the object is completed, and any
 /// refusal drops the parts already stored.
 pub async fn legacy(ctx: &Ctx<'_>) -> Answer {
