@@ -297,6 +297,75 @@ async fn a_70_mb_legacy_upload_streams_into_storage_byte_for_byte() -> Result<()
     Ok(())
 }
 
+/// Past the cap with no `Content-Length` to refuse it early: the Worker counts the bytes as they
+/// stream through and answers 413 with no video made.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_chunked_legacy_upload_past_the_cap_is_refused_while_streaming() -> Result<()> {
+    let instance = Instance::start_with(&[("EDGETUBE_VARS", "LEGACY_UPLOAD_MAX_BYTES:20000000")]).await?;
+    let admin = instance.login("root", ADMIN_PASSWORD).await?;
+    let me: Value = reqwest::Client::new()
+        .get(instance.url("/api/v1/users/me"))
+        .bearer_auth(&admin)
+        .send()
+        .await?
+        .json()
+        .await?;
+    let boundary = "edgetube-chunked";
+    let mut body = Vec::new();
+    for (name, value) in
+        [("name", "Too big".to_owned()), ("channelId", me["videoChannels"][0]["id"].to_string())]
+    {
+        body.extend(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                .bytes(),
+        );
+    }
+    body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"videofile\"; filename=\"big.mp4\"\r\n\r\n").bytes());
+    body.extend(vec![7u8; 30_000_000]);
+    body.extend(format!("\r\n--{boundary}--\r\n").bytes());
+    let host = instance.origin.trim_start_matches("http://").to_owned();
+    let token = admin.clone();
+    let (status, text) = tokio::task::spawn_blocking(move || -> Result<(String, String)> {
+        use std::io::Read;
+        let mut stream = std::net::TcpStream::connect(&host)?;
+        stream.set_read_timeout(Some(Duration::from_secs(120)))?;
+        stream.set_write_timeout(Some(Duration::from_secs(120)))?;
+        write!(
+            stream,
+            "POST /api/v1/videos/upload HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n\
+             Content-Type: multipart/form-data; boundary={boundary}\r\nTransfer-Encoding: chunked\r\n\
+             Connection: close\r\n\r\n"
+        )?;
+        for chunk in body.chunks(64 * 1024) {
+            // The answer may come before the body is all sent; then the rest is not read.
+            let sent = write!(stream, "{:x}\r\n", chunk.len())
+                .and_then(|()| stream.write_all(chunk))
+                .and_then(|()| stream.write_all(b"\r\n"));
+            if sent.is_err() {
+                break;
+            }
+        }
+        let _ = stream.write_all(b"0\r\n\r\n");
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer);
+        let answer = String::from_utf8_lossy(&answer).into_owned();
+        let status = answer.lines().next().unwrap_or_default().to_owned();
+        Ok((status, answer))
+    })
+    .await??;
+    ensure!(status.starts_with("HTTP/1.1 413"), "answer: {text}\n{}", instance.log_tail());
+    ensure!(text.contains("use the resumable upload"), "answer: {text}");
+    let mine: Value = reqwest::Client::new()
+        .get(instance.url("/api/v1/users/me/videos"))
+        .bearer_auth(&admin)
+        .send()
+        .await?
+        .json()
+        .await?;
+    ensure!(mine["total"] == 0, "a video was made: {mine}");
+    Ok(())
+}
+
 /// Sends part of a chunk and drops the connection, as a client losing its network does.
 fn interrupted_chunk(
     origin: &str,
