@@ -41,19 +41,26 @@ impl Body {
         Self::Stream(Box::pin(stream))
     }
 
-    /// Reads the whole body. `size_hint` (the announced `Content-Length`) sizes the buffer once:
-    /// grown by doubling, a 64 MB resumable chunk would briefly need three times its size.
-    pub async fn collect(self, size_hint: Option<u64>) -> Result<Bytes, BodyError> {
+    /// Reads the whole body. `announced` (the `Content-Length`) sizes the buffer once
+    /// (grown by doubling, a 64 MB resumable chunk would briefly need three times its size) and
+    /// must match what arrives.
+    pub async fn collect(self, announced: Option<u64>) -> Result<Bytes, BodyError> {
         match self {
             Self::Full(bytes) => Ok(bytes),
             Self::Stream(mut stream) => {
                 // Never more than a Worker may receive, whatever a header claims.
-                let capacity = size_hint.unwrap_or(0).min(MAX_HINT);
+                let capacity = announced.unwrap_or(0).min(MAX_HINT);
                 let mut whole = BytesMut::with_capacity(usize::try_from(capacity).unwrap_or(0));
                 while let Some(chunk) = stream.next().await {
                     whole.extend_from_slice(&chunk?);
                 }
-                Ok(whole.freeze())
+                // A Worker's stream ends quietly when the client goes away: a short body is cut.
+                match announced {
+                    Some(announced) if announced != whole.len() as u64 => {
+                        Err(BodyError(format!("the body ended after {} of {announced} bytes", whole.len())))
+                    }
+                    _ => Ok(whole.freeze()),
+                }
             }
         }
     }

@@ -1,8 +1,8 @@
 //! The whole HTTP surface of an Edgetube instance as one platform-free function.
 //!
 //! [`App::handle`] takes the [`Ports`] a platform bound for this request and an
-//! `http::Request` whose body is whole [`Bytes`] or a [`Body`] stream, routes it to the federation documents or the REST API, and always
-//! returns a response: failures become PeerTube problem documents here, never a platform error.
+//! `http::Request` whose body is whole [`Bytes`] or a [`Body`] stream, routes it to the
+//! federation documents or the REST API, and always returns a response: failures become PeerTube problem documents here, never a platform error.
 //!
 //! An [`App`] lives as long as the platform's isolate or process. It remembers that the
 //! instance was bootstrapped, so the idempotent first-start check costs one read per isolate,

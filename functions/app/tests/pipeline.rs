@@ -657,7 +657,17 @@ fn other_routes_read_a_streamed_body_whole() {
     assert_eq!(response.status(), 200, "{:?}", response.body());
     let stored = f.block(f.ports.ports().objects.list("uploads/")).unwrap();
     assert!(f.block(f.ports.ports().objects.get(&stored[0], None)).unwrap().unwrap().bytes == file);
-    // A body that breaks off is a bad request, not a truncated one.
+    // A body that breaks off, or ends short of its length, is a bad request, not a truncated one.
+    let short = f.handle(
+        Request::post("/api/v1/videos/upload-resumable")
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", "application/json")
+            .header("x-upload-content-length", "3000")
+            .header("content-length", (init.len() + 1).to_string())
+            .body(streamed(init.as_bytes(), 7))
+            .unwrap(),
+    );
+    assert_eq!(short.status(), 400);
     let broken = futures::stream::iter(vec![Ok(Bytes::from_static(b"{")), Err(BodyError("reset".into()))]);
     let response = f.handle(
         Request::post("/api/v1/videos/upload-resumable")
