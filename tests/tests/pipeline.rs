@@ -233,6 +233,139 @@ async fn a_peertube_cli_upload_is_transcoded_published_and_deleted() -> Result<(
     Ok(())
 }
 
+/// Above the old 64 MiB cap: only a streamed body fits a Worker's 128 MB isolate with room to spare.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_70_mb_legacy_upload_streams_into_storage_byte_for_byte() -> Result<()> {
+    let instance = Instance::start().await?;
+    let admin = instance.login("root", ADMIN_PASSWORD).await?;
+    let total: usize = 70 * 1000 * 1000;
+    let mut file = vec![0u8; total];
+    let mut state: u64 = 0x853c_49e6_748f_ea9b;
+    for byte in &mut file {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        *byte = (state >> 24) as u8;
+    }
+    let expected: String = Sha256::digest(&file).iter().map(|b| format!("{b:02x}")).collect();
+    // Bounded: a stalled transfer fails the test instead of hanging it.
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(240)).build()?;
+    let me: Value =
+        client.get(instance.url("/api/v1/users/me")).bearer_auth(&admin).send().await?.json().await?;
+    // The metadata after the file: the row can only be written once the whole form is read.
+    let form = reqwest::multipart::Form::new()
+        .part("videofile", reqwest::multipart::Part::bytes(file).file_name("big.mp4").mime_str("video/mp4")?)
+        .text("name", "Seventy megabytes")
+        .text("channelId", me["videoChannels"][0]["id"].to_string())
+        .text("privacy", "1");
+    let started = Instant::now();
+    let response =
+        client.post(instance.url("/api/v1/videos/upload")).bearer_auth(&admin).multipart(form).send().await?;
+    let status = response.status();
+    let answer: Value = response.json().await?;
+    ensure!(status == 200, "upload answered {status}: {answer}\n{}", instance.log_tail());
+    eprintln!("70 MB legacy upload answered in {:?}", started.elapsed());
+    let uuid = answer["video"]["uuid"].as_str().context("no uuid")?;
+
+    let details = video(&instance, &admin, uuid).await?;
+    let input = &details["files"][0];
+    ensure!(input["size"] == total, "stored size: {}", input["size"]);
+    ensure!(input["magnetUri"].as_str().is_some_and(|m| m.starts_with("magnet:?xt=urn:btih:")), "{input}");
+    let url = input["fileUrl"].as_str().context("no file url")?;
+    // Read back by ranges, as players and web seeds do: a plain GET answers from one buffer of
+    // the whole object, which is not what this test is about.
+    let started = Instant::now();
+    let mut hasher = Sha256::new();
+    let mut read = 0;
+    let step = 16 * 1024 * 1024;
+    for _ in 0..(total / step + 2) {
+        if read >= total {
+            break;
+        }
+        let range = format!("bytes={read}-{}", read + step - 1);
+        let bytes = client.get(url).header("range", range).send().await?.error_for_status()?.bytes().await?;
+        ensure!(!bytes.is_empty(), "empty read at {read}");
+        hasher.update(&bytes);
+        read += bytes.len();
+    }
+    eprintln!("read back in {:?}", started.elapsed());
+    let stored: String = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    ensure!(
+        read == total && stored == expected,
+        "stored {read} bytes with SHA-256 {stored}, sent {expected}"
+    );
+    Ok(())
+}
+
+/// Past the cap with no `Content-Length` to refuse it early: the Worker counts the bytes as they
+/// stream through and answers 413 with no video made.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_chunked_legacy_upload_past_the_cap_is_refused_while_streaming() -> Result<()> {
+    let instance = Instance::start_with(&[("EDGETUBE_VARS", "LEGACY_UPLOAD_MAX_BYTES:20000000")]).await?;
+    let admin = instance.login("root", ADMIN_PASSWORD).await?;
+    let me: Value = reqwest::Client::new()
+        .get(instance.url("/api/v1/users/me"))
+        .bearer_auth(&admin)
+        .send()
+        .await?
+        .json()
+        .await?;
+    let boundary = "edgetube-chunked";
+    let mut body = Vec::new();
+    for (name, value) in
+        [("name", "Too big".to_owned()), ("channelId", me["videoChannels"][0]["id"].to_string())]
+    {
+        body.extend(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                .bytes(),
+        );
+    }
+    body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"videofile\"; filename=\"big.mp4\"\r\n\r\n").bytes());
+    body.extend(vec![7u8; 30_000_000]);
+    body.extend(format!("\r\n--{boundary}--\r\n").bytes());
+    let host = instance.origin.trim_start_matches("http://").to_owned();
+    let token = admin.clone();
+    let (status, text) = tokio::task::spawn_blocking(move || -> Result<(String, String)> {
+        use std::io::Read;
+        let mut stream = std::net::TcpStream::connect(&host)?;
+        stream.set_read_timeout(Some(Duration::from_secs(120)))?;
+        stream.set_write_timeout(Some(Duration::from_secs(120)))?;
+        write!(
+            stream,
+            "POST /api/v1/videos/upload HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n\
+             Content-Type: multipart/form-data; boundary={boundary}\r\nTransfer-Encoding: chunked\r\n\
+             Connection: close\r\n\r\n"
+        )?;
+        for chunk in body.chunks(64 * 1024) {
+            // The answer may come before the body is all sent; then the rest is not read.
+            let sent = write!(stream, "{:x}\r\n", chunk.len())
+                .and_then(|()| stream.write_all(chunk))
+                .and_then(|()| stream.write_all(b"\r\n"));
+            if sent.is_err() {
+                break;
+            }
+        }
+        let _ = stream.write_all(b"0\r\n\r\n");
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer);
+        let answer = String::from_utf8_lossy(&answer).into_owned();
+        let status = answer.lines().next().unwrap_or_default().to_owned();
+        Ok((status, answer))
+    })
+    .await??;
+    ensure!(status.starts_with("HTTP/1.1 413"), "answer: {text}\n{}", instance.log_tail());
+    ensure!(text.contains("use the resumable upload"), "answer: {text}");
+    let mine: Value = reqwest::Client::new()
+        .get(instance.url("/api/v1/users/me/videos"))
+        .bearer_auth(&admin)
+        .send()
+        .await?
+        .json()
+        .await?;
+    ensure!(mine["total"] == 0, "a video was made: {mine}");
+    Ok(())
+}
+
 /// Sends part of a chunk and drops the connection, as a client losing its network does.
 fn interrupted_chunk(
     origin: &str,

@@ -9,6 +9,7 @@ use edgetube_ports::Ports;
 use http::{header, Request, StatusCode};
 use serde::de::DeserializeOwned;
 
+use crate::body::{BodyStream, PendingBody};
 use crate::Problem;
 
 /// PeerTube's JSON body limit (express `json({limit: '500kb'})`).
@@ -20,8 +21,10 @@ pub struct Ctx<'a> {
     pub ports: &'a Ports<'a>,
     /// The instance configuration.
     pub config: &'a InstanceConfig,
-    /// The request.
+    /// The request. Its body is empty when the body is still [`pending`](Self::pending).
     pub request: &'a Request<Bytes>,
+    /// The body of a request that streams it (the legacy upload), not read yet.
+    pub pending: &'a PendingBody,
 }
 
 /// The authenticated caller.
@@ -76,6 +79,14 @@ impl Ctx<'_> {
                 .collect());
         }
         Ok(url::form_urlencoded::parse(body).map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
+    }
+
+    /// The body as a stream: the pending one, or the bytes already read as one chunk.
+    pub fn body_stream(&self) -> BodyStream {
+        self.pending.take().unwrap_or_else(|| {
+            let bytes = self.request.body().clone();
+            Box::pin(futures::stream::once(async move { Ok(bytes) }))
+        })
     }
 
     /// A request header as text.

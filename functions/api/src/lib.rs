@@ -8,6 +8,7 @@
 
 mod accounts;
 mod auth;
+pub mod body;
 mod channels;
 mod comments;
 pub mod config;
@@ -29,7 +30,8 @@ pub mod validate;
 pub mod videos;
 mod views;
 
+pub use body::{Body, BodyError, BodyStream, PendingBody};
 pub use context::Ctx;
-pub use routes::route;
+pub use routes::{route, streams_body};
 
 pub use problem::{InternalError, Problem};

@@ -9,6 +9,12 @@ use crate::{
     respond, runners, uploads, users, videos, views, Problem,
 };
 
+/// Whether the handler of `method path` reads the body as a stream (the legacy upload, up to the
+/// platform's whole body limit); every other body is read whole before routing.
+pub fn streams_body(method: &Method, path: &str) -> bool {
+    method == Method::POST && path.trim_end_matches('/') == "/api/v1/videos/upload"
+}
+
 /// Answers an `/api/...` request; `segments` is the path split on `/` after `api/v1`.
 pub async fn route(ctx: &Ctx<'_>, segments: &[&str]) -> Response<Bytes> {
     let method = ctx.request.method().clone();

@@ -9,6 +9,7 @@
 
 use bytes::Bytes;
 use edgetube_domain::oauth::token_hash;
+use edgetube_domain::part_writer::PartWriter;
 use edgetube_domain::runner_jobs::StorageEvent;
 use edgetube_domain::uploads::{self, purpose, NewSession, Session, UploadError};
 use edgetube_domain::videos::{self, privacy, NewVideo, Video};
@@ -17,7 +18,8 @@ use edgetube_ports::ObjectMeta;
 use http::{header, Response, StatusCode};
 use serde_json::{json, Map, Value};
 
-use crate::context::{Caller, Ctx};
+use crate::body::Paced;
+use crate::context::{Caller, Ctx, MAX_JSON_BODY};
 use crate::validate::Checks;
 use crate::videos::read_update;
 use crate::{respond, Problem};
@@ -424,20 +426,122 @@ pub async fn cancel(ctx: &Ctx<'_>) -> Answer {
 }
 
 /// `POST /api/v1/videos/upload`: one multipart form with the metadata and `videofile`.
+///
+/// The form is read as it arrives, up to `LEGACY_UPLOAD_MAX_BYTES` (the platform's body limit):
+/// the file goes to storage in equal parts and through the input torrent's hashes, so memory
+/// holds about one part (and the `moov` box, up to 16 MiB) whatever the file's size. Fields may come before or after the file; the
+/// video row is written once all of them are read and before the object is completed, and any
+/// refusal drops the parts already stored.
 pub async fn legacy(ctx: &Ctx<'_>) -> Answer {
     let caller = ctx.caller().await?;
     let limit = ctx.config.media.legacy_upload_max_bytes;
-    if ctx.request.body().len() as u64 > limit {
-        return Err(Problem::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!("A one-request upload may carry at most {limit} bytes; use the resumable upload for larger files"),
-        ));
+    // Refused before reading a byte when the client announces its size; the form's other fields
+    // make the announced size a slight overestimate of the file's.
+    let announced = ctx.header(header::CONTENT_LENGTH.as_str()).and_then(|v| v.trim().parse::<u64>().ok());
+    if let Some(length) = announced {
+        if length > limit {
+            return Err(too_large(limit));
+        }
+        check_quota(ctx, &caller, length).await?;
     }
     let content_type = ctx.header(header::CONTENT_TYPE.as_str()).unwrap_or_default();
     let boundary = multer::parse_boundary(content_type)
         .map_err(|_| Problem::bad_request("Expected a multipart/form-data body"))?;
-    let form = read_form(ctx.request.body().clone(), boundary).await?;
-    let Some((filename, file)) = form.file else {
+    let key = format!("uploads/{}/source", upload_id(ctx)?);
+    let mut writer = None;
+    let result = store_legacy(ctx, &caller, boundary, &key, &mut writer).await;
+    if result.is_err() {
+        if let Some(writer) = writer {
+            // Best effort: storage also expires unfinished multipart uploads by itself.
+            let _ = writer.abort().await;
+        }
+    }
+    video_answer(&result?)
+}
+
+fn too_large(limit: u64) -> Problem {
+    Problem::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        format!(
+            "A one-request upload may carry at most {limit} bytes; use the resumable upload for larger files"
+        ),
+    )
+}
+
+fn form_error(error: multer::Error, limit: u64) -> Problem {
+    match error {
+        multer::Error::StreamSizeExceeded { .. } => too_large(limit),
+        multer::Error::FieldSizeExceeded { field_name, .. } if field_name.as_deref() == Some("videofile") => {
+            too_large(limit)
+        }
+        multer::Error::FieldSizeExceeded { .. } => {
+            Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "request entity too large")
+        }
+        other => Problem::bad_request(format!("Malformed multipart body: {other}")),
+    }
+}
+
+/// The file of a legacy upload as it streamed by.
+struct StreamedFile {
+    filename: String,
+    pieces: torrents::PieceHasher,
+    frame_size: torrents::FrameSizeProbe,
+}
+
+/// Reads the form, storing the file through `writer` (left there, unfinished, on failure so the
+/// caller can abort it), then writes the video row and completes the object.
+async fn store_legacy<'p>(
+    ctx: &'p Ctx<'_>,
+    caller: &Caller,
+    boundary: String,
+    key: &str,
+    writer: &mut Option<PartWriter<'p>>,
+) -> Result<Video, Problem> {
+    let limit = ctx.config.media.legacy_upload_max_bytes;
+    let sizes = multer::SizeLimit::new()
+        .whole_stream(limit)
+        .per_field(MAX_JSON_BODY as u64)
+        .for_field("videofile", limit);
+    let mut form = multer::Multipart::with_constraints(
+        Paced::new(ctx.body_stream()),
+        boundary,
+        multer::Constraints::new().size_limit(sizes),
+    );
+    let mut fields = Map::new();
+    let mut fields_size = 0;
+    let mut file = None;
+    while let Some(mut field) = form.next_field().await.map_err(|e| form_error(e, limit))? {
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "videofile" {
+            if writer.is_some() {
+                return Err(Problem::bad_request("Only one videofile may be sent"));
+            }
+            let filename = field.file_name().unwrap_or("video").to_owned();
+            check_extension(&filename)?;
+            let content_type = field.content_type().map(ToString::to_string);
+            let out = writer.insert(PartWriter::new(ctx.ports, key, content_type));
+            let mut streamed = StreamedFile {
+                filename,
+                pieces: torrents::PieceHasher::new(limit),
+                frame_size: torrents::FrameSizeProbe::default(),
+            };
+            while let Some(chunk) = field.chunk().await.map_err(|e| form_error(e, limit))? {
+                streamed.pieces.update(&chunk);
+                streamed.frame_size.update(&chunk);
+                out.write(chunk).await.map_err(Problem::internal_from)?;
+            }
+            file = Some(streamed);
+            continue;
+        }
+        let text = field.text().await.map_err(|e| form_error(e, limit))?;
+        // Every field is small, but nothing else bounds how many there are.
+        fields_size += name.len() + text.len();
+        if fields_size > MAX_JSON_BODY {
+            return Err(Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "request entity too large"));
+        }
+        add_field(&mut fields, &name, text);
+    }
+    let (Some(file), Some(out)) = (file, writer.as_mut()) else {
         return Err(Problem::bad_request("Incorrect request parameters: videofile").with_invalid_param(
             "videofile",
             Value::Null,
@@ -445,28 +549,55 @@ pub async fn legacy(ctx: &Ctx<'_>) -> Answer {
             "body",
         ));
     };
-    let mut new = read_new_video(ctx, &caller, &form.fields).await?;
-    check_extension(&filename)?;
-    check_quota(ctx, &caller, file.len() as u64).await?;
-    let key = format!("uploads/{}/source", upload_id(ctx)?);
-    new.original_filename = Some(filename);
-    new.original_size = i64::try_from(file.len()).ok();
-    new.original_key = Some(key.clone());
+    let mut new = read_new_video(ctx, caller, &fields).await?;
+    let size = out.size();
+    check_quota(ctx, caller, size).await?;
+    new.original_filename = Some(file.filename);
+    new.original_size = i64::try_from(size).ok();
+    new.original_key = Some(key.to_owned());
     // The row first, so that the storage event always finds its video.
     let video = videos::create(ctx.ports, &new).await.map_err(Problem::internal_from)?;
-    let torrent_input = file.clone();
-    let meta =
-        ctx.ports.objects.put(&key, file, form.file_type.as_deref()).await.map_err(Problem::internal_from)?;
-    seed_input_torrent(ctx, &video, &torrent_input).await?;
-    announce(ctx, &meta, false).await?;
-    video_answer(&video)
+    let written = match out.finish().await {
+        Ok(written) => written,
+        Err(error) => {
+            let _ = videos::delete(ctx.ports.sql, &video).await;
+            return Err(Problem::internal_from(error));
+        }
+    };
+    // Stored for good: nothing to abort from here on.
+    *writer = None;
+    let pieces = file.pieces.finish().ok_or_else(Problem::internal)?;
+    seed_input_torrent(ctx, &video, &pieces, file.frame_size.finish()).await?;
+    announce(ctx, &written.meta, written.multipart).await?;
+    Ok(video)
+}
+
+/// Adds a text field; `tags[]` (and `tags`) repeat, `videoPasswords[]` too.
+fn add_field(fields: &mut Map<String, Value>, name: &str, text: String) {
+    let (key, list) = match name.strip_suffix("[]") {
+        Some(base) => (base.to_owned(), true),
+        None => (name.to_owned(), name == "tags" || name == "videoPasswords"),
+    };
+    if list {
+        let entry = fields.entry(key).or_insert_with(|| Value::Array(Vec::new()));
+        if let Value::Array(items) = entry {
+            items.push(Value::String(text));
+        }
+    } else {
+        fields.insert(key, Value::String(text));
+    }
 }
 
 /// PeerTube makes a torrent of the uploaded file while answering the upload, and its clients
-/// (`peertube-cli upload`) wait for it; the one-request upload has every byte in memory, so it
-/// does the same. Resumable uploads never hold the whole file and get no input torrent.
-async fn seed_input_torrent(ctx: &Ctx<'_>, video: &Video, bytes: &Bytes) -> Result<(), Problem> {
-    let size = torrents::mp4_frame_size(bytes);
+/// (`peertube-cli upload`) wait for it; the one-request upload sees every byte go by, so it
+/// hashes them on the way. Resumable uploads never see the whole file in one request and get no
+/// input torrent.
+async fn seed_input_torrent(
+    ctx: &Ctx<'_>,
+    video: &Video,
+    pieces: &torrents::Pieces,
+    size: Option<(u32, u32)>,
+) -> Result<(), Problem> {
     let video = Video {
         input_width: size.map(|(w, _)| i64::from(w)),
         input_height: size.map(|(_, h)| i64::from(h)),
@@ -478,7 +609,7 @@ async fn seed_input_torrent(ctx: &Ctx<'_>, video: &Video, bytes: &Bytes) -> Resu
     let web_seed = crate::videos::input_file_url(origin, &video);
     let created = ctx.ports.clock.now_millis() / 1000;
     let spec = torrents::TorrentSpec { name: &name, trackers: &trackers, web_seed: &web_seed, created };
-    let (torrent, infohash) = torrents::make(&spec, bytes);
+    let (torrent, infohash) = torrents::make_from_pieces(&spec, pieces);
     let key = format!("torrents/{}-{}.torrent", &upload_id(ctx)?[..16], video.uuid);
     ctx.ports
         .objects
@@ -488,42 +619,4 @@ async fn seed_input_torrent(ctx: &Ctx<'_>, video: &Video, bytes: &Bytes) -> Resu
     videos::set_input_file(ctx.ports.sql, video.id, &key, &infohash, size)
         .await
         .map_err(Problem::internal_from)
-}
-
-struct Form {
-    fields: Map<String, Value>,
-    file: Option<(String, Bytes)>,
-    file_type: Option<String>,
-}
-
-async fn read_form(body: Bytes, boundary: String) -> Result<Form, Problem> {
-    let stream = futures::stream::once(async move { Ok::<Bytes, std::convert::Infallible>(body) });
-    let mut multipart = multer::Multipart::new(stream, boundary);
-    let bad = |e: multer::Error| Problem::bad_request(format!("Malformed multipart body: {e}"));
-    let mut form = Form { fields: Map::new(), file: None, file_type: None };
-    // Bounded by the body: every field consumes part of it.
-    while let Some(field) = multipart.next_field().await.map_err(bad)? {
-        let name = field.name().unwrap_or_default().to_owned();
-        if name == "videofile" {
-            let filename = field.file_name().unwrap_or("video").to_owned();
-            form.file_type = field.content_type().map(ToString::to_string);
-            form.file = Some((filename, field.bytes().await.map_err(bad)?));
-            continue;
-        }
-        let text = field.text().await.map_err(bad)?;
-        // `tags[]` (and `tags`) repeat; `videoPasswords[]` too.
-        let (key, list) = match name.strip_suffix("[]") {
-            Some(base) => (base.to_owned(), true),
-            None => (name.clone(), name == "tags" || name == "videoPasswords"),
-        };
-        if list {
-            let entry = form.fields.entry(key).or_insert_with(|| Value::Array(Vec::new()));
-            if let Value::Array(items) = entry {
-                items.push(Value::String(text));
-            }
-        } else {
-            form.fields.insert(key, Value::String(text));
-        }
-    }
-    Ok(form)
 }

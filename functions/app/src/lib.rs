@@ -1,8 +1,8 @@
 //! The whole HTTP surface of an Edgetube instance as one platform-free function.
 //!
 //! [`App::handle`] takes the [`Ports`] a platform bound for this request and an
-//! `http::Request<Bytes>`, routes it to the federation documents or the REST API, and always
-//! returns a response: failures become PeerTube problem documents here, never a platform error.
+//! `http::Request` whose body is whole [`Bytes`] or a [`Body`] stream, routes it to the
+//! federation documents or the REST API, and always returns a response: failures become PeerTube problem documents here, never a platform error.
 //!
 //! An [`App`] lives as long as the platform's isolate or process. It remembers that the
 //! instance was bootstrapped, so the idempotent first-start check costs one read per isolate,
@@ -15,7 +15,8 @@ mod router;
 use std::cell::Cell;
 
 use bytes::Bytes;
-use edgetube_api::Problem;
+pub use edgetube_api::{Body, BodyError, BodyStream};
+use edgetube_api::{PendingBody, Problem};
 use edgetube_domain::runner_jobs::{self, EventOutcome, StorageEvent};
 use edgetube_domain::{bootstrap, InstanceConfig};
 use edgetube_ports::Ports;
@@ -48,9 +49,28 @@ impl App {
     }
 
     /// Answers one request.
-    pub async fn handle(&self, ports: &Ports<'_>, request: Request<Bytes>) -> Response<Bytes> {
+    ///
+    /// The body may be a stream ([`Body::Stream`]): a Worker can receive up to 100 MB in an
+    /// isolate of 128 MB, so the one route that takes bodies that large (the legacy upload) reads
+    /// it as it arrives; for every other route it is read whole here first.
+    pub async fn handle<B: Into<Body>>(&self, ports: &Ports<'_>, request: Request<B>) -> Response<Bytes> {
+        let (parts, body) = request.into_parts();
+        let (bytes, pending) = match body.into() {
+            Body::Stream(stream) if edgetube_api::streams_body(&parts.method, parts.uri.path()) => {
+                (Bytes::new(), PendingBody::new(stream))
+            }
+            body => match body.collect(content_length(&parts.headers)).await {
+                Ok(bytes) => (bytes, PendingBody::default()),
+                Err(error) => {
+                    let mut response = Problem::bad_request(error.to_string()).into_response();
+                    headers::add_common(response.headers_mut());
+                    return response;
+                }
+            },
+        };
+        let request = Request::from_parts(parts, bytes);
         let mut response = match self.ensure_bootstrapped(ports).await {
-            Ok(()) => router::route(ports, &self.config, &request).await,
+            Ok(()) => router::route(ports, &self.config, &request, &pending).await,
             Err(_) => {
                 Problem::new(http::StatusCode::SERVICE_UNAVAILABLE, "The instance is starting; retry shortly")
                     .into_response()
@@ -101,6 +121,10 @@ pub struct Housekeeping {
     pub abandoned_uploads: usize,
     /// Jobs given back to pending.
     pub released_jobs: u64,
+}
+
+fn content_length(headers: &http::HeaderMap) -> Option<u64> {
+    headers.get(http::header::CONTENT_LENGTH)?.to_str().ok()?.trim().parse().ok()
 }
 
 /// What the platform should do with a queue message.

@@ -2,7 +2,7 @@
 //! slice pattern per route reads as the table itself.
 
 use bytes::Bytes;
-use edgetube_api::{respond, Problem};
+use edgetube_api::{respond, PendingBody, Problem};
 use edgetube_domain::InstanceConfig;
 use edgetube_ports::Ports;
 use http::{Method, Request, Response, StatusCode};
@@ -11,8 +11,14 @@ use edgetube_api::rate_limit;
 
 use crate::{federation_routes as fed, headers};
 
-/// Routes one request; every outcome is a response.
-pub async fn route(ports: &Ports<'_>, config: &InstanceConfig, request: &Request<Bytes>) -> Response<Bytes> {
+/// Routes one request; every outcome is a response. `pending` holds the body when the route
+/// streams it (`edgetube_api::streams_body`).
+pub async fn route(
+    ports: &Ports<'_>,
+    config: &InstanceConfig,
+    request: &Request<Bytes>,
+    pending: &PendingBody,
+) -> Response<Bytes> {
     if request.method() == Method::OPTIONS {
         return headers::preflight();
     }
@@ -43,7 +49,7 @@ pub async fn route(ports: &Ports<'_>, config: &InstanceConfig, request: &Request
             [prefix @ ("accounts" | "a" | "video-channels" | "c"), name, collection],
         ) => fed::actor_collection(ports, config, request, prefix, name, collection).await,
         (&Method::GET | &Method::HEAD, ["static", "streaming-playlists", "hls", rest @ ..]) => {
-            let ctx = edgetube_api::Ctx { ports, config, request };
+            let ctx = edgetube_api::Ctx { ports, config, request, pending };
             match rest {
                 ["private", uuid, file] | [uuid, file] => edgetube_api::media::serve(&ctx, uuid, file).await,
                 _ => Err(Problem::not_found("File not found")),
@@ -52,13 +58,20 @@ pub async fn route(ports: &Ports<'_>, config: &InstanceConfig, request: &Request
         (
             &Method::GET | &Method::HEAD,
             ["static", "web-videos", "private", file] | ["static", "web-videos", file],
-        ) => edgetube_api::media::serve_web_video(&edgetube_api::Ctx { ports, config, request }, file).await,
-        (&Method::GET | &Method::HEAD, ["lazy-static", directory, file]) => {
-            edgetube_api::media::serve_image(&edgetube_api::Ctx { ports, config, request }, directory, file)
+        ) => {
+            edgetube_api::media::serve_web_video(&edgetube_api::Ctx { ports, config, request, pending }, file)
                 .await
         }
+        (&Method::GET | &Method::HEAD, ["lazy-static", directory, file]) => {
+            edgetube_api::media::serve_image(
+                &edgetube_api::Ctx { ports, config, request, pending },
+                directory,
+                file,
+            )
+            .await
+        }
         (_, ["api", "v1", rest @ ..]) => {
-            Ok(edgetube_api::route(&edgetube_api::Ctx { ports, config, request }, rest).await)
+            Ok(edgetube_api::route(&edgetube_api::Ctx { ports, config, request, pending }, rest).await)
         }
         // PeerTube answers an unknown API route with a bare 400 and an empty JSON body.
         (_, ["api", ..]) => Ok(unknown_api_route()),

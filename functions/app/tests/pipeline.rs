@@ -6,7 +6,8 @@
 mod support;
 
 use bytes::Bytes;
-use edgetube_app::QueueOutcome;
+use edgetube_app::{Body, BodyError, QueueOutcome};
+use edgetube_domain::torrents;
 use http::Request;
 use serde_json::{json, Value};
 use support::Fixture;
@@ -478,4 +479,241 @@ fn housekeeping_removes_abandoned_uploads_and_releases_quiet_jobs() {
     assert_eq!(run().released_jobs, 1);
     let (_, listed) = f.get("/api/v1/runners/jobs", Some(&f.root()));
     assert_eq!(listed["data"][0]["state"]["id"], 1, "{listed}");
+}
+
+/// A `multipart/form-data` body with `fields` before the file, or after it.
+fn legacy_form(fields: &[(&str, String)], filename: &str, file: &[u8], fields_first: bool) -> Vec<u8> {
+    let mut text = Vec::new();
+    for (name, value) in fields {
+        text.extend(
+            format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                .bytes(),
+        );
+    }
+    let mut part = format!(
+        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"videofile\"; filename=\"{filename}\"\r\n\
+         Content-Type: video/mp4\r\n\r\n"
+    )
+    .into_bytes();
+    part.extend_from_slice(file);
+    part.extend(b"\r\n");
+    let mut body = if fields_first { [text, part].concat() } else { [part, text].concat() };
+    body.extend(format!("--{BOUNDARY}--\r\n").bytes());
+    body
+}
+
+const BOUNDARY: &str = "----edgetube-stream";
+
+/// `body` as a stream of `chunk`-byte pieces, the way a platform hands a large body over.
+fn streamed(body: &[u8], chunk: usize) -> Body {
+    let chunks: Vec<Result<Bytes, BodyError>> =
+        body.chunks(chunk).map(|c| Ok(Bytes::copy_from_slice(c))).collect();
+    Body::stream(futures::stream::iter(chunks))
+}
+
+fn legacy_request(token: &str, body: Body) -> Request<Body> {
+    Request::post("/api/v1/videos/upload")
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", format!("multipart/form-data; boundary={BOUNDARY}"))
+        .body(body)
+        .unwrap()
+}
+
+fn metadata(channel: i64, name: &str) -> Vec<(&'static str, String)> {
+    vec![("name", name.to_owned()), ("channelId", channel.to_string()), ("privacy", "1".to_owned())]
+}
+
+/// Not periodic at any part size, so a misplaced part changes the bytes.
+fn noise(len: usize) -> Vec<u8> {
+    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 24) as u8
+        })
+        .collect()
+}
+
+#[test]
+fn a_streamed_legacy_upload_with_fields_after_the_file_is_stored_in_parts() {
+    let f = fixture();
+    let token = f.user("streamer");
+    let channel = f.channel_of(&token);
+    let part = edgetube_domain::uploads::PART_SIZE as usize;
+    let file = noise(2 * part + 12_345);
+    let body = legacy_form(&metadata(channel, "Streamed"), "big.mp4", &file, false);
+    // An odd chunk size, so chunks straddle the form's boundaries and the parts'.
+    let response = f.handle(legacy_request(&token, streamed(&body, 65_537)));
+    assert_eq!(response.status(), 200, "{:?}", response.body());
+    let uuid = support::json_body(&response)["video"]["uuid"].as_str().unwrap().to_owned();
+
+    let stored = f.block(f.ports.ports().objects.list("uploads/")).unwrap();
+    assert_eq!(stored.len(), 1);
+    assert!(f.block(f.ports.ports().objects.get(&stored[0], None)).unwrap().unwrap().bytes == file);
+    // Three parts were joined and nothing unfinished is left.
+    assert!(!f.stored_files().iter().any(|p| p.starts_with(".multipart/") && p.contains("part-")));
+    let (_, video) = f.get(&format!("/api/v1/videos/{uuid}"), Some(&token));
+    assert_eq!(video["name"], "Streamed");
+    let input = &video["files"][0];
+    assert_eq!(input["size"], file.len());
+    // The hashes taken on the way are those of the whole file.
+    let name = input["fileUrl"].as_str().unwrap().rsplit('/').next().unwrap().to_owned();
+    // The info hash covers the name, the size and the pieces only.
+    let spec = torrents::TorrentSpec { name: &name, trackers: &[], web_seed: "", created: 0 };
+    let infohash = torrents::make(&spec, &file).1;
+    assert!(input["magnetUri"].as_str().unwrap().starts_with(&format!("magnet:?xt=urn:btih:{infohash}&")));
+    let events = f.ports.queue.drain();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["action"], "CompleteMultipartUpload");
+}
+
+#[test]
+fn a_streamed_small_mp4_gets_its_frame_size_and_one_put() {
+    let f = fixture();
+    let token = f.user("small");
+    let channel = f.channel_of(&token);
+    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/fixtures/video/video_short.mp4");
+    let file = std::fs::read(fixture).unwrap();
+    let body = legacy_form(&metadata(channel, "Small"), "short.mp4", &file, true);
+    let response = f.handle(legacy_request(&token, streamed(&body, 1000)));
+    assert_eq!(response.status(), 200, "{:?}", response.body());
+    let uuid = support::json_body(&response)["video"]["uuid"].as_str().unwrap().to_owned();
+    let (_, video) = f.get(&format!("/api/v1/videos/{uuid}"), Some(&token));
+    assert_eq!(
+        (video["files"][0]["width"].as_i64(), video["files"][0]["height"].as_i64()),
+        (Some(1364), Some(720))
+    );
+    let stored = f.block(f.ports.ports().objects.list("uploads/")).unwrap();
+    assert!(f.block(f.ports.ports().objects.get(&stored[0], None)).unwrap().unwrap().bytes == file);
+    let events = f.ports.queue.drain();
+    assert_eq!(events[0]["action"], "PutObject");
+}
+
+#[test]
+fn an_over_cap_legacy_stream_is_refused_and_leaves_nothing() {
+    let cap = 10 * 1024 * 1024;
+    let f =
+        Fixture::with_vars(&[("EMULATE_R2_NOTIFICATIONS", "true"), ("LEGACY_UPLOAD_MAX_BYTES", "10485760")]);
+    let token = f.login("root", support::ADMIN_PASSWORD);
+    let channel = f.channel_of(&token);
+    let before = f.stored_files();
+    // Past the cap after a whole part was stored, with no Content-Length to refuse it early.
+    let body = legacy_form(&metadata(channel, "Too big"), "big.mp4", &noise(cap + 1), true);
+    let response = f.handle(legacy_request(&token, streamed(&body, 256 * 1024)));
+    assert_eq!(response.status(), 413);
+    let problem = support::json_body(&response);
+    assert!(problem["detail"].as_str().unwrap().contains("use the resumable upload"), "{problem}");
+    assert_eq!(f.stored_files(), before);
+    // An announced size above the cap is refused before a byte is read.
+    let announced = Request::post("/api/v1/videos/upload")
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", format!("multipart/form-data; boundary={BOUNDARY}"))
+        .header("content-length", (cap + 1).to_string())
+        .body(Body::stream(futures::stream::pending::<Result<Bytes, BodyError>>()))
+        .unwrap();
+    assert_eq!(f.handle(announced).status(), 413);
+    assert_eq!(f.stored_files(), before);
+    assert!(f.ports.queue.drain().is_empty());
+}
+
+#[test]
+fn malformed_or_refused_legacy_streams_leave_nothing() {
+    let f = fixture();
+    let root = f.root();
+    let (status, problem) = f.json(
+        "POST",
+        "/api/v1/users",
+        Some(&root),
+        json!({"username": "quota", "password": "quota-password", "email": "quota@example.com", "role": 2,
+               "videoQuota": 9 * 1024 * 1024}),
+    );
+    assert_eq!(status, 200, "{problem}");
+    let token = f.login("quota", "quota-password");
+    let channel = f.channel_of(&token);
+    let before = f.stored_files();
+    let file = noise(9 * 1024 * 1024 + 1);
+
+    // The form stops in the middle of the file, after a part was stored.
+    let whole = legacy_form(&metadata(channel, "Cut"), "cut.mp4", &file, true);
+    let cut = &whole[..8 * 1024 * 1024 + 500_000];
+    let response = f.handle(legacy_request(&token, streamed(cut, 100_000)));
+    assert_eq!(response.status(), 400, "{:?}", response.body());
+    assert!(support::json_body(&response)["detail"]
+        .as_str()
+        .unwrap()
+        .starts_with("Malformed multipart body"));
+    assert_eq!(f.stored_files(), before);
+
+    // Metadata after the file that turns out invalid (no name).
+    let fields = vec![("channelId", channel.to_string())];
+    let response =
+        f.handle(legacy_request(&token, streamed(&legacy_form(&fields, "a.mp4", &file, false), 1 << 20)));
+    assert_eq!(response.status(), 400, "{:?}", response.body());
+    assert_eq!(f.stored_files(), before);
+
+    // Over the quota, known only at the end of the stream.
+    let body = legacy_form(&metadata(channel, "Over quota"), "a.mp4", &file, false);
+    let response = f.handle(legacy_request(&token, streamed(&body, 1 << 20)));
+    assert_eq!(response.status(), 413);
+    assert_eq!(support::json_body(&response)["code"], "quota_reached");
+    assert_eq!(f.stored_files(), before);
+
+    // An unsupported file is refused when its field starts.
+    let body = legacy_form(&metadata(channel, "Notes"), "notes.txt", &file, true);
+    assert_eq!(f.handle(legacy_request(&token, streamed(&body, 1 << 20))).status(), 415);
+    assert_eq!(f.stored_files(), before);
+    assert!(f.ports.queue.drain().is_empty());
+    let (_, mine) = f.get("/api/v1/users/me/videos", Some(&token));
+    assert_eq!(mine["total"], 0);
+}
+
+#[test]
+fn other_routes_read_a_streamed_body_whole() {
+    let f = fixture();
+    let token = f.user("chunky");
+    let channel = f.channel_of(&token);
+    let init = json!({"channelId": channel, "name": "Streamed init", "filename": "clip.mp4"}).to_string();
+    let response = f.handle(
+        Request::post("/api/v1/videos/upload-resumable")
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", "application/json")
+            .header("x-upload-content-length", "3000")
+            .body(streamed(init.as_bytes(), 7))
+            .unwrap(),
+    );
+    assert_eq!(response.status(), 201, "{:?}", response.body());
+    let location = response.headers()["location"].to_str().unwrap().trim_start_matches("//127.0.0.1:9000");
+    let file = data(3000);
+    let response = f.handle(
+        Request::put(location)
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-range", "bytes 0-2999/3000")
+            .header("content-length", "3000")
+            .body(streamed(&file, 1000))
+            .unwrap(),
+    );
+    assert_eq!(response.status(), 200, "{:?}", response.body());
+    let stored = f.block(f.ports.ports().objects.list("uploads/")).unwrap();
+    assert!(f.block(f.ports.ports().objects.get(&stored[0], None)).unwrap().unwrap().bytes == file);
+    // A body that breaks off, or ends short of its length, is a bad request, not a truncated one.
+    let short = f.handle(
+        Request::post("/api/v1/videos/upload-resumable")
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", "application/json")
+            .header("x-upload-content-length", "3000")
+            .header("content-length", (init.len() + 1).to_string())
+            .body(streamed(init.as_bytes(), 7))
+            .unwrap(),
+    );
+    assert_eq!(short.status(), 400);
+    let broken = futures::stream::iter(vec![Ok(Bytes::from_static(b"{")), Err(BodyError("reset".into()))]);
+    let response = f.handle(
+        Request::post("/api/v1/videos/upload-resumable")
+            .header("authorization", format!("Bearer {token}"))
+            .body(Body::stream(broken))
+            .unwrap(),
+    );
+    assert_eq!(response.status(), 400);
 }

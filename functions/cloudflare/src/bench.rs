@@ -2,7 +2,6 @@
 //! crate, measured in the same isolate. Mounted only when `BENCH_ENDPOINTS` is `true` (local
 //! configuration); `tests/bench/worker.sh` drives it and writes BENCHMARKS.md figures.
 
-use bytes::Bytes;
 use edgetube_ports::Crypto;
 use rand::rngs::OsRng;
 use rsa::pkcs1v15::SigningKey;
@@ -22,7 +21,7 @@ const MESSAGE: &[u8] =
     b"(request-target): post /inbox\nhost: tube.example\ndate: Sat, 21 Nov 2026 21:39:23 GMT";
 
 /// Handles a benchmark request when benchmarks are enabled, `None` otherwise.
-pub async fn handle(env: &Env, request: &http::Request<Bytes>) -> Option<worker::Result<Response>> {
+pub async fn handle<B>(env: &Env, request: &http::Request<B>) -> Option<worker::Result<Response>> {
     if request.uri().path() != "/__bench/crypto" {
         return None;
     }

@@ -18,15 +18,19 @@ mod rate_limiter;
 mod views;
 
 use std::cell::RefCell;
+use std::pin::Pin;
 use std::rc::Rc;
+use std::task::{Context as TaskContext, Poll};
 
 use bytes::Bytes;
 use edgetube_api::InternalError;
-use edgetube_app::{App, QueueOutcome};
+use edgetube_app::{App, Body, BodyError, QueueOutcome};
 use edgetube_ports::Ports;
+use futures::Stream;
+use worker::send::SendWrapper;
 use worker::{
-    console_error, console_log, event, Context, Env, MessageBatch, MessageExt, QueueRetryOptionsBuilder,
-    Request, Response, ScheduleContext, ScheduledEvent,
+    console_error, console_log, event, ByteStream, Context, Env, MessageBatch, MessageExt,
+    QueueRetryOptionsBuilder, Request, Response, ScheduleContext, ScheduledEvent,
 };
 
 thread_local! {
@@ -97,7 +101,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
         }
     };
     let bound = Bound::new(&env)?;
-    let request = into_http(req).await?;
+    let request = into_http(req)?;
     if let Some(response) = bench::handle(&env, &request).await {
         return response;
     }
@@ -146,8 +150,14 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     }
 }
 
-async fn into_http(mut req: Request) -> worker::Result<http::Request<Bytes>> {
-    let body = Bytes::from(req.bytes().await.unwrap_or_default());
+/// The request with its body still unread: the core streams the bodies that may be large (the
+/// legacy upload, up to 100 MB in an isolate of 128 MB) and reads the others whole.
+fn into_http(mut req: Request) -> worker::Result<http::Request<Body>> {
+    let body = match req.stream() {
+        Ok(stream) => Body::stream(RequestStream(SendWrapper::new(Box::pin(stream)))),
+        // No body at all (GET, HEAD).
+        Err(_) => Body::Full(Bytes::new()),
+    };
     let url = req.url()?;
     let path_and_query = match url.query() {
         Some(q) => format!("{}?{q}", url.path()),
@@ -158,6 +168,21 @@ async fn into_http(mut req: Request) -> worker::Result<http::Request<Bytes>> {
         builder = builder.header(name, value);
     }
     builder.body(body).map_err(|e| worker::Error::RustError(e.to_string()))
+}
+
+/// The request body's JavaScript stream as the core's `Send` body stream. `SendWrapper` is sound
+/// here: an isolate runs this Worker on one thread, so the stream never leaves it.
+struct RequestStream(SendWrapper<Pin<Box<ByteStream>>>);
+
+impl Stream for RequestStream {
+    type Item = Result<Bytes, BodyError>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Option<Self::Item>> {
+        self.0
+            .as_mut()
+            .poll_next(cx)
+            .map(|item| item.map(|r| r.map(Bytes::from).map_err(|e| BodyError(e.to_string()))))
+    }
 }
 
 fn from_http(response: http::Response<Bytes>) -> worker::Result<Response> {

@@ -376,7 +376,8 @@ impl InstanceConfig {
                 legacy_upload_max_bytes: number(
                     "LEGACY_UPLOAD_MAX_BYTES",
                     get("LEGACY_UPLOAD_MAX_BYTES"),
-                    64 * 1024 * 1024,
+                    // Workers' request body limit on the Free and Pro plans.
+                    100_000_000,
                 )?
                 .unsigned_abs(),
                 direct_upload: DirectUploadConfig::from_vars(&get, allow_http)?,

@@ -23,6 +23,7 @@ mod error;
 pub mod file_tokens;
 pub mod keys;
 pub mod oauth;
+pub mod part_writer;
 pub mod password;
 pub mod ratings;
 pub mod registrations;

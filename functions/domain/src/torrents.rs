@@ -40,29 +40,119 @@ fn integer(out: &mut Vec<u8>, n: i64) {
     out.extend_from_slice(format!("i{n}e").as_bytes());
 }
 
-/// The bencoded `info` dictionary of `bytes` (keys in sorted order, as bencoding requires).
-fn info(name: &str, bytes: &[u8]) -> Vec<u8> {
-    let length = piece_length(bytes.len() as u64);
-    let mut pieces = Vec::with_capacity(bytes.len().div_ceil(length as usize) * 20);
-    for piece in bytes.chunks(length as usize) {
-        pieces.extend_from_slice(&Sha1::digest(piece));
+/// SHA-1 piece hashes of a file fed chunk by chunk, so a streamed upload never needs every byte
+/// at once.
+///
+/// The piece length depends on the final size, which a stream only knows at its end, so every
+/// length a file of at most `max_size` bytes may get is hashed side by side: just one below
+/// ~128 MiB (which covers the legacy upload's 100 MB).
+#[derive(Debug, Clone)]
+pub struct PieceHasher {
+    candidates: Vec<Pieces>,
+    size: u64,
+}
+
+/// A file's piece hashes at one piece length.
+#[derive(Debug, Clone)]
+pub struct Pieces {
+    /// The piece length.
+    pub piece_length: u64,
+    /// The file's size.
+    pub length: u64,
+    /// The concatenated 20-byte SHA-1 of every piece.
+    pub hashes: Vec<u8>,
+    current: Sha1,
+    filled: u64,
+}
+
+impl Pieces {
+    fn new(piece_length: u64) -> Self {
+        Self { piece_length, length: 0, hashes: Vec::new(), current: Sha1::new(), filled: 0 }
     }
+
+    fn update(&mut self, mut bytes: &[u8]) {
+        while !bytes.is_empty() {
+            let room = usize::try_from(self.piece_length - self.filled).unwrap_or(usize::MAX);
+            let (now, rest) = bytes.split_at(room.min(bytes.len()));
+            self.current.update(now);
+            self.filled += now.len() as u64;
+            if self.filled == self.piece_length {
+                self.close_piece();
+            }
+            bytes = rest;
+        }
+    }
+
+    fn close_piece(&mut self) {
+        let digest = std::mem::take(&mut self.current).finalize();
+        self.hashes.extend_from_slice(&digest);
+        self.filled = 0;
+    }
+}
+
+impl PieceHasher {
+    /// A hasher for a file of at most `max_size` bytes.
+    pub fn new(max_size: u64) -> Self {
+        let largest = piece_length(max_size);
+        let mut candidates = vec![Pieces::new(piece_length(0))];
+        while let Some(length) = candidates.last().map(|p| p.piece_length).filter(|l| *l < largest) {
+            candidates.push(Pieces::new(length * 2));
+        }
+        Self { candidates, size: 0 }
+    }
+
+    /// Feeds the next bytes of the file.
+    pub fn update(&mut self, bytes: &[u8]) {
+        self.size += bytes.len() as u64;
+        for pieces in &mut self.candidates {
+            pieces.update(bytes);
+        }
+    }
+
+    /// Bytes fed so far.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// The pieces at the length the final size calls for; `None` when more than `max_size`
+    /// bytes were fed.
+    pub fn finish(self) -> Option<Pieces> {
+        let length = piece_length(self.size);
+        let mut pieces = self.candidates.into_iter().find(|p| p.piece_length == length)?;
+        if pieces.filled > 0 {
+            pieces.close_piece();
+        }
+        pieces.length = self.size;
+        Some(pieces)
+    }
+}
+
+/// The bencoded `info` dictionary (keys in sorted order, as bencoding requires).
+fn info(name: &str, pieces: &Pieces) -> Vec<u8> {
     let mut out = vec![b'd'];
     string(&mut out, b"length");
-    integer(&mut out, i64::try_from(bytes.len()).unwrap_or(i64::MAX));
+    integer(&mut out, i64::try_from(pieces.length).unwrap_or(i64::MAX));
     string(&mut out, b"name");
     string(&mut out, name.as_bytes());
     string(&mut out, b"piece length");
-    integer(&mut out, i64::try_from(length).unwrap_or(i64::MAX));
+    integer(&mut out, i64::try_from(pieces.piece_length).unwrap_or(i64::MAX));
     string(&mut out, b"pieces");
-    string(&mut out, &pieces);
+    string(&mut out, &pieces.hashes);
     out.push(b'e');
     out
 }
 
 /// The `.torrent` file of `bytes` and its info hash (lowercase hex).
 pub fn make(spec: &TorrentSpec<'_>, bytes: &[u8]) -> (Vec<u8>, String) {
-    let info = info(spec.name, bytes);
+    let mut hasher = PieceHasher::new(bytes.len() as u64);
+    hasher.update(bytes);
+    let pieces = hasher.finish().unwrap_or_else(|| Pieces::new(piece_length(0)));
+    make_from_pieces(spec, &pieces)
+}
+
+/// The `.torrent` file of a file hashed by a [`PieceHasher`] and its info hash (lowercase hex).
+pub fn make_from_pieces(spec: &TorrentSpec<'_>, pieces: &Pieces) -> (Vec<u8>, String) {
+    let info = info(spec.name, pieces);
     let hash: String = Sha1::digest(&info).iter().map(|b| format!("{b:02x}")).collect();
     let mut out = vec![b'd'];
     if let Some(first) = spec.trackers.first() {
@@ -113,6 +203,122 @@ pub fn mp4_frame_size(bytes: &[u8]) -> Option<(u32, u32)> {
     None
 }
 
+/// Largest `moov` box [`FrameSizeProbe`] keeps: a `moov` holds the sample tables, a few MB even
+/// for long videos; past this the display size is left unknown rather than risk the memory.
+pub const MAX_MOOV_CAPTURE: u64 = 16 * 1024 * 1024;
+
+/// [`mp4_frame_size`] of a file fed chunk by chunk: walks the top-level boxes as they go by and
+/// keeps only the `moov` box (at the start or the end of the file), up to [`MAX_MOOV_CAPTURE`].
+#[derive(Debug, Clone)]
+pub struct FrameSizeProbe {
+    state: Probe,
+}
+
+#[derive(Debug, Clone)]
+enum Probe {
+    /// Reading a box header (8 bytes, 16 with a 64-bit size).
+    Header(Vec<u8>),
+    /// Passing over the rest of a box that is not `moov`.
+    Skip(u64),
+    /// Keeping the `moov` box; `None` remaining for a box that runs to the end of the file.
+    Capture { moov: Vec<u8>, remaining: Option<u64> },
+    /// Settled: nothing more to read.
+    Done(Option<(u32, u32)>),
+}
+
+impl Default for FrameSizeProbe {
+    fn default() -> Self {
+        Self { state: Probe::Header(Vec::with_capacity(16)) }
+    }
+}
+
+impl FrameSizeProbe {
+    /// Feeds the next bytes of the file.
+    pub fn update(&mut self, mut bytes: &[u8]) {
+        while !bytes.is_empty() {
+            match &mut self.state {
+                Probe::Done(_) => return,
+                Probe::Skip(remaining) => {
+                    let n = usize::try_from(*remaining).unwrap_or(usize::MAX).min(bytes.len());
+                    *remaining -= n as u64;
+                    bytes = &bytes[n..];
+                    if *remaining == 0 {
+                        self.state = Probe::Header(Vec::with_capacity(16));
+                    }
+                }
+                Probe::Capture { moov, remaining } => {
+                    let n = remaining
+                        .map_or(bytes.len(), |r| usize::try_from(r).unwrap_or(usize::MAX))
+                        .min(bytes.len());
+                    if moov.len() + n > MAX_MOOV_CAPTURE as usize {
+                        self.state = Probe::Done(None);
+                        return;
+                    }
+                    moov.extend_from_slice(&bytes[..n]);
+                    bytes = &bytes[n..];
+                    if let Some(remaining) = remaining {
+                        *remaining -= n as u64;
+                        if *remaining == 0 {
+                            self.state = Probe::Done(mp4_frame_size(moov));
+                        }
+                    }
+                }
+                Probe::Header(header) => {
+                    let wanted = if header.len() >= 8 && header[..4] == [0, 0, 0, 1] { 16 } else { 8 };
+                    let n = (wanted - header.len()).min(bytes.len());
+                    header.extend_from_slice(&bytes[..n]);
+                    bytes = &bytes[n..];
+                    if header.len() == 8 && header[..4] == [0, 0, 0, 1] {
+                        continue;
+                    }
+                    if header.len() == wanted {
+                        let header = std::mem::take(header);
+                        self.state = Self::after_header(header);
+                    }
+                }
+            }
+        }
+    }
+
+    fn after_header(header: Vec<u8>) -> Probe {
+        let short = u64::from(u32::from_be_bytes([header[0], header[1], header[2], header[3]]));
+        let size = match short {
+            1 => header[8..16].iter().fold(0u64, |n, b| n << 8 | u64::from(*b)),
+            0 => 0,
+            n => n,
+        };
+        let is_moov = &header[4..8] == b"moov";
+        let header_len = header.len() as u64;
+        if short == 0 {
+            // The box runs to the end of the file: nothing follows it.
+            return if is_moov {
+                Probe::Capture { moov: header, remaining: None }
+            } else {
+                Probe::Done(None)
+            };
+        }
+        if size < header_len {
+            return Probe::Done(None);
+        }
+        match (is_moov, size - header_len) {
+            (true, _) if size > MAX_MOOV_CAPTURE => Probe::Done(None),
+            (true, 0) => Probe::Done(mp4_frame_size(&header)),
+            (true, rest) => Probe::Capture { moov: header, remaining: Some(rest) },
+            (false, 0) => Probe::Header(Vec::with_capacity(16)),
+            (false, rest) => Probe::Skip(rest),
+        }
+    }
+
+    /// The display size, once every byte was fed.
+    pub fn finish(self) -> Option<(u32, u32)> {
+        match self.state {
+            Probe::Done(size) => size,
+            Probe::Capture { moov, remaining: None } => mp4_frame_size(&moov),
+            _ => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -143,5 +349,86 @@ mod tests {
         // non-square pixels.
         assert_eq!(mp4_frame_size(&bytes), Some((1364, 720)));
         assert_eq!(mp4_frame_size(b"not a video"), None);
+    }
+
+    /// Splits `bytes` into chunks of pseudo-random sizes from 1 byte to 300 KiB.
+    fn random_chunks(bytes: &[u8], mut seed: u64) -> Vec<&[u8]> {
+        let mut chunks = Vec::new();
+        let mut rest = bytes;
+        while !rest.is_empty() {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            // Mostly small chunks, sometimes large ones, so box headers and pieces straddle them.
+            let limit = if seed.is_multiple_of(4) { 300 * 1024 } else { 17 };
+            let n = (1 + (seed >> 8) as usize % limit).min(rest.len());
+            let (chunk, tail) = rest.split_at(n);
+            chunks.push(chunk);
+            rest = tail;
+        }
+        chunks
+    }
+
+    #[test]
+    fn a_streamed_torrent_is_byte_identical_to_the_one_shot_one() {
+        let trackers = vec!["http://t.example/announce".to_owned()];
+        let spec = TorrentSpec { name: "a.mp4", trackers: &trackers, web_seed: "http://x/a.mp4", created: 9 };
+        for (len, seed) in [(0usize, 1u64), (1, 2), (256 * 1024, 3), (700_001, 4), (3 * 1024 * 1024 + 5, 5)] {
+            let bytes: Vec<u8> = (0..len).map(|i| (i * 7 % 251) as u8).collect();
+            // The piece list as the one-shot definition has it: SHA-1 of each whole piece.
+            let expected: Vec<u8> = bytes
+                .chunks(piece_length(len as u64) as usize)
+                .flat_map(|piece| Sha1::digest(piece).to_vec())
+                .collect();
+            // The cap is far above the size: the final piece length must still be the size's own.
+            let mut hasher = PieceHasher::new(1 << 30);
+            for chunk in random_chunks(&bytes, seed) {
+                hasher.update(chunk);
+            }
+            assert_eq!(hasher.size(), len as u64);
+            let pieces = hasher.finish().unwrap();
+            assert_eq!(pieces.hashes, expected, "{len} bytes");
+            assert_eq!(make_from_pieces(&spec, &pieces), make(&spec, &bytes), "{len} bytes");
+        }
+        // Past the size it was made for, a hasher has no answer rather than a wrong one.
+        let mut small = PieceHasher::new(10);
+        small.update(&vec![0u8; 200 * 1024 * 1024]);
+        assert!(small.finish().is_none());
+    }
+
+    #[test]
+    fn the_frame_size_is_found_in_a_stream_with_moov_first_or_last() {
+        let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/fixtures/video/video_short.mp4");
+        let bytes = std::fs::read(fixture).unwrap();
+        let boxes: Vec<_> = edgetube_manifest::fmp4::boxes(&bytes).map(Result::unwrap).collect();
+        let span = |kind: &[u8; 4]| {
+            let b = boxes.iter().find(|b| &b.kind.0 == kind).unwrap();
+            let range = b.range();
+            bytes[range.offset as usize..(range.offset + range.length) as usize].to_vec()
+        };
+        let (ftyp, moov, mdat) = (span(b"ftyp"), span(b"moov"), span(b"mdat"));
+        let moov_last = [ftyp.clone(), mdat.clone(), moov.clone()].concat();
+        let moov_first = [ftyp, moov, mdat].concat();
+        for (file, seed) in [(&bytes, 11u64), (&moov_last, 12), (&moov_first, 13)] {
+            let mut probe = FrameSizeProbe::default();
+            for chunk in random_chunks(file, seed) {
+                probe.update(chunk);
+            }
+            assert_eq!(probe.finish(), Some((1364, 720)));
+        }
+        // A 64-bit box size is followed; other containers and truncated files give no size.
+        let mut large = vec![0, 0, 0, 1, b'f', b'r', b'e', b'e', 0, 0, 0, 0, 0, 0, 0, 20, 1, 2, 3, 4];
+        large.extend_from_slice(&bytes);
+        let mut probe = FrameSizeProbe::default();
+        for chunk in random_chunks(&large, 14) {
+            probe.update(chunk);
+        }
+        assert_eq!(probe.finish(), Some((1364, 720)));
+        let mut webm = FrameSizeProbe::default();
+        webm.update(&[0x1a, 0x45, 0xdf, 0xa3, 0x9f, 0x42, 0x86, 0x81, 0x01]);
+        assert_eq!(webm.finish(), None);
+        let mut cut = FrameSizeProbe::default();
+        cut.update(&moov_last[..moov_last.len() - 10]);
+        assert_eq!(cut.finish(), None);
     }
 }

@@ -67,8 +67,26 @@ impl Fixture {
         self.app = App::new(self.app.config().clone());
     }
 
+    /// Every file under the objects directory, unfinished multipart parts included, relative to it.
+    pub fn stored_files(&self) -> Vec<String> {
+        fn walk(dir: &std::path::Path, root: &std::path::Path, out: &mut Vec<String>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    walk(&path, root, out);
+                } else {
+                    out.push(path.strip_prefix(root).unwrap().display().to_string());
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(self._dir.path(), self._dir.path(), &mut out);
+        out.sort();
+        out
+    }
+
     /// Handles a request; the whole response.
-    pub fn handle(&self, request: Request<Bytes>) -> Response<Bytes> {
+    pub fn handle<B: Into<edgetube_app::Body>>(&self, request: Request<B>) -> Response<Bytes> {
         block_on(self.app.handle(&self.ports.ports(), request))
     }
 
