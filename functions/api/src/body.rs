@@ -1,9 +1,11 @@
-//! Request bodies: whole bytes, or a stream for the one route that must not buffer.
+//! Request and response bodies: whole bytes, or a stream where buffering could exhaust memory.
 //!
 //! A Worker may receive bodies of up to 100 MB (Free/Pro plans) while its isolate has 128 MB of
 //! memory, so the legacy one-request upload reads its multipart form as a stream and keeps one
 //! storage part in memory. Every other route takes bodies far below that (JSON is capped at
 //! 500 kB, resumable chunks at `uploads::MAX_CHUNK`) and reads them whole, as before.
+//! In the other direction, media objects go out as the storage's stream (`media`): a plain GET of
+//! a 100 MB original must not be read whole either.
 
 use std::cell::RefCell;
 use std::fmt;
@@ -11,14 +13,15 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use bytes::{Bytes, BytesMut};
+use edgetube_ports::ObjectStream;
 use futures::{Stream, StreamExt};
 
-/// Why reading a streamed body failed (the client went away, the platform refused it).
+/// Why reading a streamed body failed (the client went away, the platform or storage refused it).
 #[derive(Debug, thiserror::Error)]
-#[error("reading the request body failed: {0}")]
+#[error("reading the body failed: {0}")]
 pub struct BodyError(pub String);
 
-/// A request body arriving in chunks.
+/// A body arriving in chunks.
 ///
 /// `Send` because the multipart parser (`multer`) asks for it; a platform whose streams are not
 /// `Send` (a Worker's JavaScript stream) wraps them, which is sound where one thread runs everything.
@@ -27,7 +30,7 @@ pub type BodyStream = Pin<Box<dyn Stream<Item = Result<Bytes, BodyError>> + Send
 /// The largest buffer a `Content-Length` may reserve up front: Workers' body limit (Free/Pro).
 const MAX_HINT: u64 = 100_000_000;
 
-/// A request body as the platform hands it over.
+/// A request body as the platform hands it over, or a response body as the core hands it back.
 pub enum Body {
     /// Every byte, already read.
     Full(Bytes),
@@ -39,6 +42,36 @@ impl Body {
     /// A body read from `stream` as it arrives.
     pub fn stream(stream: impl Stream<Item = Result<Bytes, BodyError>> + Send + 'static) -> Self {
         Self::Stream(Box::pin(stream))
+    }
+
+    /// A response body read from storage as the client takes it.
+    pub fn object(stream: ObjectStream) -> Self {
+        Self::stream(stream.map(|chunk| chunk.map_err(|e| BodyError(e.to_string()))))
+    }
+
+    /// Whether the bytes are still to come.
+    pub fn is_stream(&self) -> bool {
+        matches!(self, Self::Stream(_))
+    }
+
+    /// Reads the whole body, refusing one longer than `limit` bytes as soon as it passes it.
+    pub async fn collect_limited(self, limit: usize) -> Result<Bytes, BodyError> {
+        let too_long = || BodyError(format!("the body is longer than {limit} bytes"));
+        match self {
+            Self::Full(bytes) if bytes.len() > limit => Err(too_long()),
+            Self::Full(bytes) => Ok(bytes),
+            Self::Stream(mut stream) => {
+                let mut whole = BytesMut::new();
+                while let Some(chunk) = stream.next().await {
+                    let chunk = chunk?;
+                    if whole.len() + chunk.len() > limit {
+                        return Err(too_long());
+                    }
+                    whole.extend_from_slice(&chunk);
+                }
+                Ok(whole.freeze())
+            }
+        }
     }
 
     /// Reads the whole body. `announced` (the `Content-Length`) sizes the buffer once
@@ -69,6 +102,12 @@ impl Body {
 impl From<Bytes> for Body {
     fn from(bytes: Bytes) -> Self {
         Self::Full(bytes)
+    }
+}
+
+impl Default for Body {
+    fn default() -> Self {
+        Self::Full(Bytes::new())
     }
 }
 
@@ -160,6 +199,15 @@ mod tests {
         Box::pin(futures::stream::iter(chunks).inspect(move |_| {
             pulled.fetch_add(1, Ordering::SeqCst);
         }))
+    }
+
+    #[test]
+    fn a_limited_collect_refuses_a_longer_stream() {
+        let chunks =
+            || futures::stream::iter(vec![Ok(Bytes::from_static(b"abc")), Ok(Bytes::from_static(b"de"))]);
+        assert_eq!(block_on(Body::stream(chunks()).collect_limited(5)).unwrap(), "abcde");
+        assert!(block_on(Body::stream(chunks()).collect_limited(4)).is_err());
+        assert!(block_on(Body::Full(Bytes::from_static(b"abcde")).collect_limited(4)).is_err());
     }
 
     #[test]

@@ -8,15 +8,21 @@ use bytes::Bytes;
 use edgetube_domain::videos::{self, privacy, Video};
 use edgetube_domain::{file_tokens, iso8601_millis, renditions};
 use edgetube_manifest::playlist::{inject_video_file_token, PlaylistKind};
-use edgetube_ports::{ObjectBody, ObjectRange};
+use edgetube_ports::ObjectRange;
 use http::{header, Method, Response, StatusCode};
 use serde_json::json;
 
+use crate::body::Body;
 use crate::context::Ctx;
 use crate::videos::{check_can_see, find};
 use crate::{respond, Problem};
 
 type Answer = Result<Response<Bytes>, Problem>;
+/// Media answers: object bodies go out as streams.
+type Served = Result<Response<Body>, Problem>;
+
+/// The largest playlist read whole to rewrite it for a file token; real ones are a few kB.
+const MAX_REWRITTEN_PLAYLIST: usize = 1 << 20;
 
 /// Rendition files and their playlists never change under a name: a year, immutable.
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
@@ -96,7 +102,7 @@ fn file_name_is_safe(file: &str) -> bool {
 }
 
 /// `GET|HEAD /static/streaming-playlists/hls/[private/]<videoUUID>/<file>`
-pub async fn serve(ctx: &Ctx<'_>, video_uuid: &str, file: &str) -> Answer {
+pub async fn serve(ctx: &Ctx<'_>, video_uuid: &str, file: &str) -> Served {
     let not_found = || Problem::not_found("File not found");
     if !file_name_is_safe(file) {
         return Err(not_found());
@@ -122,7 +128,7 @@ pub async fn serve(ctx: &Ctx<'_>, video_uuid: &str, file: &str) -> Answer {
 
 /// `GET|HEAD /static/web-videos/[private/]<videoUUID>-<resolution>.<ext>`: the uploaded original,
 /// listed as PeerTube's input web video file until HLS renditions exist.
-pub async fn serve_web_video(ctx: &Ctx<'_>, file: &str) -> Answer {
+pub async fn serve_web_video(ctx: &Ctx<'_>, file: &str) -> Served {
     let not_found = || Problem::not_found("File not found");
     if !file_name_is_safe(file) || file.len() < 36 {
         return Err(not_found());
@@ -138,19 +144,23 @@ pub async fn serve_web_video(ctx: &Ctx<'_>, file: &str) -> Answer {
 
 /// Serves one stored object with `Range`, `ETag` and the given cache policy; `file` names its
 /// type (and, for playlists, allows the token rewrite).
-async fn serve_key(ctx: &Ctx<'_>, key: &str, file: &str, cache: &'static str) -> Answer {
+///
+/// The body goes out as storage's stream with its `Content-Length`: a plain GET of a 100 MB
+/// original must not be read whole into a Worker's 128 MB isolate. Only a playlist rewritten for
+/// a file token is read whole, up to [`MAX_REWRITTEN_PLAYLIST`].
+async fn serve_key(ctx: &Ctx<'_>, key: &str, file: &str, cache: &'static str) -> Served {
     let not_found = || Problem::not_found("File not found");
-    let key = key.to_owned();
     let objects = ctx.ports.objects;
     let head_only = ctx.request.method() == Method::HEAD;
     // A plain GET reads once: the object carries its metadata. Ranges and validators need the
     // size and entity tag before any bytes are read.
     let plain = !head_only && ctx.header("range").is_none() && ctx.header("if-none-match").is_none();
-    let (meta, prefetched) = if plain {
-        let body = objects.get(&key, None).await.map_err(Problem::internal_from)?.ok_or_else(not_found)?;
-        (body.meta.clone(), Some(body))
+    let (meta, opened) = if plain {
+        let object =
+            objects.get_stream(key, None).await.map_err(Problem::internal_from)?.ok_or_else(not_found)?;
+        (object.meta.clone(), Some(object))
     } else {
-        (objects.head(&key).await.map_err(Problem::internal_from)?.ok_or_else(not_found)?, None)
+        (objects.head(key).await.map_err(Problem::internal_from)?.ok_or_else(not_found)?, None)
     };
     let base = Response::builder()
         .header(header::CONTENT_TYPE, content_type(file))
@@ -158,7 +168,7 @@ async fn serve_key(ctx: &Ctx<'_>, key: &str, file: &str, cache: &'static str) ->
         .header(header::ACCEPT_RANGES, "bytes")
         .header(header::ETAG, meta.http_etag.as_str());
     if ctx.header("if-none-match").is_some_and(|tags| tags.split(',').any(|t| t.trim() == meta.http_etag)) {
-        return base.status(StatusCode::NOT_MODIFIED).body(Bytes::new()).map_err(Problem::internal_from);
+        return base.status(StatusCode::NOT_MODIFIED).body(Body::default()).map_err(Problem::internal_from);
     }
 
     let range = match ctx.header("range") {
@@ -169,68 +179,67 @@ async fn serve_key(ctx: &Ctx<'_>, key: &str, file: &str, cache: &'static str) ->
                 return base
                     .status(StatusCode::RANGE_NOT_SATISFIABLE)
                     .header(header::CONTENT_RANGE, format!("bytes */{}", meta.size))
-                    .body(Bytes::new())
+                    .body(Body::default())
                     .map_err(Problem::internal_from)
             }
         },
     };
-    let ObjectBody { bytes, range: served, .. } = match prefetched {
-        Some(body) => body,
-        None if head_only && range.is_none() => {
-            ObjectBody { meta: meta.clone(), bytes: Bytes::new(), range: None }
+    if head_only {
+        let response = match range.and_then(|range| range.span(meta.size)) {
+            Some((first, last)) => base
+                .status(StatusCode::PARTIAL_CONTENT)
+                .header(header::CONTENT_RANGE, format!("bytes {first}-{last}/{}", meta.size)),
+            None => base.status(StatusCode::OK),
+        };
+        return response.body(Body::default()).map_err(Problem::internal_from);
+    }
+    let object = match opened {
+        Some(object) => object,
+        None => {
+            objects.get_stream(key, range).await.map_err(Problem::internal_from)?.ok_or_else(not_found)?
         }
-        None => objects.get(&key, range).await.map_err(Problem::internal_from)?.ok_or_else(not_found)?,
     };
 
     // Playlists of private media carry the token on to what they reference, when asked to.
     let token = ctx.query("videoFileToken");
     let reinject = ctx.query("reinjectVideoFileToken").as_deref() == Some("true");
     if let (Some(token), true, true, None) = (token, reinject, file.ends_with(".m3u8"), range) {
+        let bytes = Body::object(object.stream)
+            .collect_limited(MAX_REWRITTEN_PLAYLIST)
+            .await
+            .map_err(Problem::internal_from)?;
         let text = String::from_utf8_lossy(&bytes);
         let rewritten = inject_video_file_token(&text, &token, PlaylistKind::detect(&text));
-        let mut response =
-            base.status(StatusCode::OK).body(Bytes::from(rewritten)).map_err(Problem::internal_from)?;
+        let mut response = base
+            .status(StatusCode::OK)
+            .body(Body::from(rewritten.into_bytes()))
+            .map_err(Problem::internal_from)?;
         // The rewritten body differs per token: no shared caching, no validator.
         response.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static(PRIVATE));
         response.headers_mut().remove(header::ETAG);
         return Ok(response);
     }
 
-    let response = match served {
+    let base = base.header(header::CONTENT_LENGTH, object.len());
+    let response = match object.range {
         Some((first, last)) => base
             .status(StatusCode::PARTIAL_CONTENT)
-            .header(header::CONTENT_RANGE, format!("bytes {first}-{last}/{}", meta.size))
-            .body(if head_only { Bytes::new() } else { bytes }),
-        None => base.status(StatusCode::OK).body(bytes),
+            .header(header::CONTENT_RANGE, format!("bytes {first}-{last}/{}", meta.size)),
+        None => base.status(StatusCode::OK),
     };
-    response.map_err(Problem::internal_from)
+    response.body(Body::object(object.stream)).map_err(Problem::internal_from)
 }
 
 /// `GET|HEAD /lazy-static/{thumbnails,previews,storyboards,torrents}/<file>`: the images a
 /// transcoding job made and the torrents of uploads. PeerTube serves them to anyone, whatever the video's privacy; their names are fresh each
 /// time they are made, so they never change.
-pub async fn serve_image(ctx: &Ctx<'_>, directory: &str, file: &str) -> Answer {
-    let not_found = || Problem::not_found("File not found");
+pub async fn serve_image(ctx: &Ctx<'_>, directory: &str, file: &str) -> Served {
     if !file_name_is_safe(file)
         || !matches!(directory, "thumbnails" | "previews" | "storyboards" | "torrents")
     {
-        return Err(not_found());
+        return Err(Problem::not_found("File not found"));
     }
-    let key = format!("{directory}/{file}");
-    let body =
-        ctx.ports.objects.get(&key, None).await.map_err(Problem::internal_from)?.ok_or_else(not_found)?;
-    let base = Response::builder()
-        .header(header::CONTENT_TYPE, content_type(file))
-        .header(header::CACHE_CONTROL, IMMUTABLE)
-        .header(header::ETAG, body.meta.http_etag.as_str());
-    if ctx
-        .header("if-none-match")
-        .is_some_and(|tags| tags.split(',').any(|t| t.trim() == body.meta.http_etag))
-    {
-        return base.status(StatusCode::NOT_MODIFIED).body(Bytes::new()).map_err(Problem::internal_from);
-    }
-    let bytes = if ctx.request.method() == Method::HEAD { Bytes::new() } else { body.bytes };
-    base.status(StatusCode::OK).body(bytes).map_err(Problem::internal_from)
+    serve_key(ctx, &format!("{directory}/{file}"), file, IMMUTABLE).await
 }
 
 /// `GET /api/v1/videos/{id}/storyboards`

@@ -40,7 +40,7 @@ pub async fn check(
 }
 
 /// PeerTube's `X-RateLimit-*` headers (reset in epoch seconds).
-pub fn add_headers(response: &mut Response<Bytes>, decision: &RateDecision) {
+pub fn add_headers<B>(response: &mut Response<B>, decision: &RateDecision) {
     let values = [
         ("x-ratelimit-limit", decision.limit.to_string()),
         ("x-ratelimit-remaining", decision.remaining.to_string()),

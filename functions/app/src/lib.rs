@@ -53,7 +53,10 @@ impl App {
     /// The body may be a stream ([`Body::Stream`]): a Worker can receive up to 100 MB in an
     /// isolate of 128 MB, so the one route that takes bodies that large (the legacy upload) reads
     /// it as it arrives; for every other route it is read whole here first.
-    pub async fn handle<B: Into<Body>>(&self, ports: &Ports<'_>, request: Request<B>) -> Response<Bytes> {
+    ///
+    /// The response body is a stream for media objects (`edgetube_api::media`), which the platform
+    /// sends on as it reads them, and whole bytes otherwise.
+    pub async fn handle<B: Into<Body>>(&self, ports: &Ports<'_>, request: Request<B>) -> Response<Body> {
         let (parts, body) = request.into_parts();
         let (bytes, pending) = match body.into() {
             Body::Stream(stream) if edgetube_api::streams_body(&parts.method, parts.uri.path()) => {
@@ -64,7 +67,7 @@ impl App {
                 Err(error) => {
                     let mut response = Problem::bad_request(error.to_string()).into_response();
                     headers::add_common(response.headers_mut());
-                    return response;
+                    return response.map(Body::Full);
                 }
             },
         };
@@ -74,6 +77,7 @@ impl App {
             Err(_) => {
                 Problem::new(http::StatusCode::SERVICE_UNAVAILABLE, "The instance is starting; retry shortly")
                     .into_response()
+                    .map(Body::Full)
             }
         };
         headers::add_common(response.headers_mut());

@@ -2,7 +2,7 @@
 //! slice pattern per route reads as the table itself.
 
 use bytes::Bytes;
-use edgetube_api::{respond, PendingBody, Problem};
+use edgetube_api::{respond, Body, PendingBody, Problem};
 use edgetube_domain::InstanceConfig;
 use edgetube_ports::Ports;
 use http::{Method, Request, Response, StatusCode};
@@ -18,36 +18,37 @@ pub async fn route(
     config: &InstanceConfig,
     request: &Request<Bytes>,
     pending: &PendingBody,
-) -> Response<Bytes> {
+) -> Response<Body> {
     if request.method() == Method::OPTIONS {
-        return headers::preflight();
+        return headers::preflight().map(Body::Full);
     }
     let path = request.uri().path();
     let api_decision = if path.starts_with("/api/") && !is_bulk_transfer(path) {
         match rate_limit::check(ports, "api", config.api_rate_limit, request).await {
             Ok(decision) => decision,
-            Err(refusal) => return refusal,
+            Err(refusal) => return refusal.map(Body::Full),
         }
     } else {
         None
     };
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-    let result = match (request.method(), segments.as_slice()) {
+    // Media bodies are streams (`edgetube_api::media`); every other answer is whole.
+    let result: Result<Response<Body>, Problem> = match (request.method(), segments.as_slice()) {
         (&Method::GET | &Method::HEAD, [".well-known", "webfinger"]) => {
-            fed::webfinger(ports, config, request).await
+            whole(fed::webfinger(ports, config, request).await)
         }
-        (&Method::GET | &Method::HEAD, [".well-known", "nodeinfo"]) => fed::nodeinfo_discovery(config),
+        (&Method::GET | &Method::HEAD, [".well-known", "nodeinfo"]) => whole(fed::nodeinfo_discovery(config)),
         (&Method::GET | &Method::HEAD, ["nodeinfo", "2.0.json" | "2.0"]) => {
-            fed::nodeinfo(ports, config).await
+            whole(fed::nodeinfo(ports, config).await)
         }
-        (&Method::GET | &Method::HEAD, [".well-known", "host-meta"]) => fed::host_meta(config),
+        (&Method::GET | &Method::HEAD, [".well-known", "host-meta"]) => whole(fed::host_meta(config)),
         (&Method::GET | &Method::HEAD, [prefix @ ("accounts" | "a" | "video-channels" | "c"), name]) => {
-            fed::actor(ports, config, request, prefix, name).await
+            whole(fed::actor(ports, config, request, prefix, name).await)
         }
         (
             &Method::GET | &Method::HEAD,
             [prefix @ ("accounts" | "a" | "video-channels" | "c"), name, collection],
-        ) => fed::actor_collection(ports, config, request, prefix, name, collection).await,
+        ) => whole(fed::actor_collection(ports, config, request, prefix, name, collection).await),
         (&Method::GET | &Method::HEAD, ["static", "streaming-playlists", "hls", rest @ ..]) => {
             let ctx = edgetube_api::Ctx { ports, config, request, pending };
             match rest {
@@ -71,21 +72,27 @@ pub async fn route(
             .await
         }
         (_, ["api", "v1", rest @ ..]) => {
-            Ok(edgetube_api::route(&edgetube_api::Ctx { ports, config, request, pending }, rest).await)
+            Ok(edgetube_api::route(&edgetube_api::Ctx { ports, config, request, pending }, rest)
+                .await
+                .map(Body::Full))
         }
         // PeerTube answers an unknown API route with a bare 400 and an empty JSON body.
-        (_, ["api", ..]) => Ok(unknown_api_route()),
-        (&Method::GET | &Method::HEAD, [""]) => fed::home(config),
+        (_, ["api", ..]) => Ok(unknown_api_route().map(Body::Full)),
+        (&Method::GET | &Method::HEAD, [""]) => whole(fed::home(config)),
         _ => Err(Problem::not_found(format!("No route for {} {path}", request.method()))),
     };
-    let mut response = result.unwrap_or_else(Problem::into_response);
+    let mut response = result.unwrap_or_else(|problem| problem.into_response().map(Body::Full));
     if request.method() == Method::HEAD {
-        *response.body_mut() = Bytes::new();
+        *response.body_mut() = Body::default();
     }
     if let Some(decision) = api_decision {
         rate_limit::add_headers(&mut response, &decision);
     }
     response
+}
+
+fn whole(answer: Result<Response<Bytes>, Problem>) -> Result<Response<Body>, Problem> {
+    answer.map(|response| response.map(Body::Full))
 }
 
 /// Upload chunks and runner calls are exempt from the per-address API limit: a 1 MB-chunked

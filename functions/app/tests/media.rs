@@ -6,8 +6,10 @@
 mod support;
 
 use bytes::Bytes;
+use edgetube_app::Body;
 use edgetube_domain::videos::{privacy, NewVideo};
 use edgetube_ports::Objects;
+use futures::StreamExt;
 use http::Request;
 use serde_json::json;
 use support::Fixture;
@@ -122,4 +124,60 @@ fn private_media_needs_a_token_or_a_file_token() {
     // Eight hours later the grant is over.
     f.ports.clock.advance(8 * 3600 * 1000 + 1);
     assert_eq!(f.fetch(&format!("{file}?videoFileToken={token}"), &[]).status(), 403);
+}
+
+/// A plain GET of a large original, as CDNs, `curl` and `ffprobe` send: the body is storage's
+/// stream with the object's length, never the object read whole.
+#[test]
+fn a_large_original_goes_out_as_a_stream_with_its_length() {
+    let f = Fixture::new();
+    let root = f.root();
+    let size = 20 << 20;
+    let original: Vec<u8> = (0..size).map(|i: usize| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let mut new = NewVideo::new(f.channel_of(&root), "Large original");
+    new.privacy = privacy::PUBLIC;
+    new.original_key = Some("originals/large.mp4".to_owned());
+    let uuid = f.video(new).uuid;
+    f.block(f.ports.objects.put("originals/large.mp4", Bytes::from(original.clone()), Some("video/mp4")))
+        .unwrap();
+    let file = format!("/static/web-videos/{uuid}-720.mp4");
+
+    let response = f.handle_streamed(Request::get(&file).body(Bytes::new()).unwrap());
+    assert_eq!(response.status(), 200);
+    assert!(response.body().is_stream(), "{:?}", response.body());
+    let headers = response.headers().clone();
+    assert_eq!(headers["content-length"], size.to_string());
+    assert_eq!(headers["content-type"], "video/mp4");
+    assert_eq!(headers["cache-control"], "public, max-age=60");
+    assert_eq!(headers["accept-ranges"], "bytes");
+    let etag = headers["etag"].to_str().unwrap().to_owned();
+    let mut chunks = 0;
+    let mut received = Vec::with_capacity(size);
+    let Body::Stream(mut stream) = response.into_body() else { unreachable!() };
+    while let Some(chunk) = f.block(stream.next()) {
+        let chunk = chunk.unwrap();
+        assert!(chunk.len() <= 1 << 20, "a chunk of {} bytes", chunk.len());
+        received.extend_from_slice(&chunk);
+        chunks += 1;
+    }
+    assert!(chunks >= 20, "{chunks} chunks");
+    assert!(received == original, "the streamed bytes differ from the object");
+
+    let part = f.handle_streamed(
+        Request::get(&file).header("range", "bytes=10485750-10485769").body(Bytes::new()).unwrap(),
+    );
+    assert_eq!(part.status(), 206);
+    assert_eq!(part.headers()["content-range"], format!("bytes 10485750-10485769/{size}"));
+    assert_eq!(part.headers()["content-length"], "20");
+    assert_eq!(part.headers()["etag"], etag.as_str());
+    let bytes = f.block(part.into_body().collect_limited(1 << 10)).unwrap();
+    assert_eq!(&bytes[..], &original[10_485_750..10_485_770]);
+
+    let tail = f.fetch(&file, &[("range", "bytes=-5")]);
+    assert_eq!((tail.status().as_u16(), &tail.body()[..]), (206, &original[size - 5..]));
+    assert_eq!(f.fetch(&file, &[("if-none-match", &etag)]).status(), 304);
+    assert_eq!(f.fetch(&file, &[("range", &format!("bytes={size}-"))]).status(), 416);
+    let head = f.handle_streamed(Request::head(&file).body(Bytes::new()).unwrap());
+    assert_eq!(head.status(), 200);
+    assert!(!head.body().is_stream());
 }

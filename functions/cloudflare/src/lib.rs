@@ -11,6 +11,7 @@ mod config;
 mod crypto;
 mod d1;
 mod http_client;
+mod js_stream;
 mod kv;
 mod queue;
 mod r2;
@@ -18,19 +19,16 @@ mod rate_limiter;
 mod views;
 
 use std::cell::RefCell;
-use std::pin::Pin;
 use std::rc::Rc;
-use std::task::{Context as TaskContext, Poll};
 
 use bytes::Bytes;
 use edgetube_api::InternalError;
 use edgetube_app::{App, Body, BodyError, QueueOutcome};
 use edgetube_ports::Ports;
-use futures::Stream;
-use worker::send::SendWrapper;
+use futures::StreamExt;
 use worker::{
-    console_error, console_log, event, ByteStream, Context, Env, MessageBatch, MessageExt,
-    QueueRetryOptionsBuilder, Request, Response, ScheduleContext, ScheduledEvent,
+    console_error, console_log, event, Context, Env, MessageBatch, MessageExt, QueueRetryOptionsBuilder,
+    Request, Response, ResponseBuilder, ScheduleContext, ScheduledEvent,
 };
 
 thread_local! {
@@ -154,7 +152,9 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
 /// legacy upload, up to 100 MB in an isolate of 128 MB) and reads the others whole.
 fn into_http(mut req: Request) -> worker::Result<http::Request<Body>> {
     let body = match req.stream() {
-        Ok(stream) => Body::stream(RequestStream(SendWrapper::new(Box::pin(stream)))),
+        Ok(stream) => Body::stream(
+            js_stream::SendByteStream::new(stream).map(|r| r.map_err(|e| BodyError(e.to_string()))),
+        ),
         // No body at all (GET, HEAD).
         Err(_) => Body::Full(Bytes::new()),
     };
@@ -170,22 +170,7 @@ fn into_http(mut req: Request) -> worker::Result<http::Request<Body>> {
     builder.body(body).map_err(|e| worker::Error::RustError(e.to_string()))
 }
 
-/// The request body's JavaScript stream as the core's `Send` body stream. `SendWrapper` is sound
-/// here: an isolate runs this Worker on one thread, so the stream never leaves it.
-struct RequestStream(SendWrapper<Pin<Box<ByteStream>>>);
-
-impl Stream for RequestStream {
-    type Item = Result<Bytes, BodyError>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Option<Self::Item>> {
-        self.0
-            .as_mut()
-            .poll_next(cx)
-            .map(|item| item.map(|r| r.map(Bytes::from).map_err(|e| BodyError(e.to_string()))))
-    }
-}
-
-fn from_http(response: http::Response<Bytes>) -> worker::Result<Response> {
+fn from_http(response: http::Response<Body>) -> worker::Result<Response> {
     let (parts, body) = response.into_parts();
     let headers = worker::Headers::new();
     for (name, value) in &parts.headers {
@@ -193,6 +178,26 @@ fn from_http(response: http::Response<Bytes>) -> worker::Result<Response> {
             headers.append(name.as_str(), value)?;
         }
     }
-    let response = if body.is_empty() { Response::empty()? } else { Response::from_bytes(body.to_vec())? };
+    let response = match body {
+        Body::Full(bytes) if bytes.is_empty() => Response::empty()?,
+        Body::Full(bytes) => Response::from_bytes(bytes.to_vec())?,
+        Body::Stream(stream) => {
+            let chunks = stream.map(|chunk| chunk.map(Vec::from).map_err(|e| worker::Error::RustError(e.0)));
+            match content_length(&parts.headers) {
+                // A stream of known length goes through a FixedLengthStream: workerd then sends
+                // `Content-Length` instead of chunked encoding, and clients see the size.
+                Some(length) => {
+                    let fixed: worker::worker_sys::FixedLengthStream =
+                        worker::FixedLengthStream::wrap(chunks, length).into();
+                    ResponseBuilder::new().stream(fixed.readable())
+                }
+                None => Response::from_stream(chunks)?,
+            }
+        }
+    };
     Ok(response.with_status(parts.status.as_u16()).with_headers(headers))
+}
+
+fn content_length(headers: &http::HeaderMap) -> Option<u64> {
+    headers.get(http::header::CONTENT_LENGTH)?.to_str().ok()?.trim().parse().ok()
 }

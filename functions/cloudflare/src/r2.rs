@@ -1,7 +1,10 @@
 use async_trait::async_trait;
 use bytes::Bytes;
-use edgetube_ports::{ObjectBody, ObjectMeta, ObjectRange, Objects, PortError, UploadedPart};
+use edgetube_ports::{ObjectBody, ObjectMeta, ObjectRange, Objects, PortError, StreamedObject, UploadedPart};
+use futures::StreamExt;
 use worker::{Bucket, Data, HttpMetadata, Object, Range};
+
+use crate::js_stream::SendByteStream;
 
 /// The objects port on R2.
 pub struct R2Objects {
@@ -36,6 +39,22 @@ fn checked(value: u64) -> Result<u64, PortError> {
     Ok(value)
 }
 
+impl R2Objects {
+    async fn get_object(&self, key: &str, range: Option<ObjectRange>) -> Result<Option<Object>, PortError> {
+        let mut get = self.bucket.get(key);
+        if let Some(range) = range {
+            get = get.range(match range {
+                ObjectRange::OffsetWithLength { offset, length } => {
+                    Range::OffsetWithLength { offset: checked(offset)?, length: checked(length)? }
+                }
+                ObjectRange::From(offset) => Range::OffsetToEnd { offset: checked(offset)? },
+                ObjectRange::Suffix(suffix) => Range::Suffix { suffix: checked(suffix)? },
+            });
+        }
+        get.execute().await.map_err(unavailable)
+    }
+}
+
 #[async_trait(?Send)]
 impl Objects for R2Objects {
     async fn put(
@@ -58,17 +77,7 @@ impl Objects for R2Objects {
     }
 
     async fn get(&self, key: &str, range: Option<ObjectRange>) -> Result<Option<ObjectBody>, PortError> {
-        let mut get = self.bucket.get(key);
-        if let Some(range) = range {
-            get = get.range(match range {
-                ObjectRange::OffsetWithLength { offset, length } => {
-                    Range::OffsetWithLength { offset: checked(offset)?, length: checked(length)? }
-                }
-                ObjectRange::From(offset) => Range::OffsetToEnd { offset: checked(offset)? },
-                ObjectRange::Suffix(suffix) => Range::Suffix { suffix: checked(suffix)? },
-            });
-        }
-        let Some(object) = get.execute().await.map_err(unavailable)? else { return Ok(None) };
+        let Some(object) = self.get_object(key, range).await? else { return Ok(None) };
         let meta = meta(&object);
         let bytes = match object.body() {
             Some(body) => Bytes::from(body.bytes().await.map_err(unavailable)?),
@@ -84,6 +93,30 @@ impl Objects for R2Objects {
             (first, first + (bytes.len() as u64).saturating_sub(1))
         });
         Ok(Some(ObjectBody { meta, bytes, range }))
+    }
+
+    async fn get_stream(
+        &self,
+        key: &str,
+        range: Option<ObjectRange>,
+    ) -> Result<Option<StreamedObject>, PortError> {
+        let Some(object) = self.get_object(key, range).await? else { return Ok(None) };
+        let meta = meta(&object);
+        // As in `get`, the span comes from the request: `Object::range()` may panic.
+        let range = match range {
+            None => None,
+            Some(range) => Some(range.span(meta.size).ok_or_else(|| {
+                PortError::invalid("objects", format!("range outside the {}-byte object {key}", meta.size))
+            })?),
+        };
+        let stream = match object.body() {
+            Some(body) => {
+                let chunks = SendByteStream::new(body.stream().map_err(unavailable)?);
+                chunks.map(|chunk| chunk.map_err(unavailable)).boxed()
+            }
+            None => futures::stream::empty().boxed(),
+        };
+        Ok(Some(StreamedObject { meta, stream, range }))
     }
 
     async fn head(&self, key: &str) -> Result<Option<ObjectMeta>, PortError> {

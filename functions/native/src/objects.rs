@@ -1,8 +1,11 @@
+use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use edgetube_ports::{ObjectBody, ObjectMeta, ObjectRange, Objects, PortError, UploadedPart};
+use edgetube_ports::{
+    ObjectBody, ObjectMeta, ObjectRange, ObjectStream, Objects, PortError, StreamedObject, UploadedPart,
+};
 use sha2::{Digest, Sha256};
 
 /// Objects as files under a directory; the key is the relative path.
@@ -15,6 +18,8 @@ pub struct DirObjects {
 const CONTENT_TYPE_SUFFIX: &str = ".content-type";
 /// Unfinished multipart uploads live here, outside every key's path.
 const MULTIPART_DIR: &str = ".multipart";
+/// The largest chunk a streamed read holds.
+const STREAM_CHUNK: usize = 1 << 20;
 /// R2's smallest part but the last; enforced here so native tests catch what R2 would refuse.
 pub const MIN_PART_SIZE: u64 = 5 * 1024 * 1024;
 
@@ -32,13 +37,36 @@ impl DirObjects {
     }
 
     fn meta(&self, key: &str, path: &Path, bytes: &[u8]) -> ObjectMeta {
+        self.meta_of(key, path, bytes.len() as u64, Sha256::digest(bytes).into())
+    }
+
+    fn meta_of(&self, key: &str, path: &Path, size: u64, digest: [u8; 32]) -> ObjectMeta {
         let content_type = std::fs::read_to_string(sidecar(path)).ok();
         ObjectMeta {
             key: key.to_owned(),
-            size: bytes.len() as u64,
-            http_etag: format!("\"{}\"", hex(&Sha256::digest(bytes)[..16])),
+            size,
+            http_etag: format!("\"{}\"", hex(&digest[..16])),
             content_type,
         }
+    }
+
+    /// The metadata of the file at `path`, read one chunk at a time; `None` when it does not exist.
+    fn meta_of_file(&self, key: &str, path: &Path) -> Result<Option<ObjectMeta>, PortError> {
+        let mut file = match std::fs::File::open(path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io(e)),
+        };
+        let (mut hasher, mut size, mut chunk) = (Sha256::new(), 0u64, vec![0; STREAM_CHUNK]);
+        loop {
+            let read = file.read(&mut chunk).map_err(io)?;
+            if read == 0 {
+                break;
+            }
+            hasher.update(&chunk[..read]);
+            size += read as u64;
+        }
+        Ok(Some(self.meta_of(key, path, size, hasher.finalize().into())))
     }
 }
 
@@ -69,6 +97,19 @@ fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, PortError> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(io(e)),
     }
+}
+
+/// `reader`'s bytes in chunks of at most [`STREAM_CHUNK`], read as the stream is polled.
+fn file_chunks(reader: impl Read + Send + 'static) -> ObjectStream {
+    Box::pin(futures::stream::try_unfold(reader, |mut reader| async move {
+        let mut chunk = vec![0; STREAM_CHUNK];
+        let read = reader.read(&mut chunk).map_err(io)?;
+        if read == 0 {
+            return Ok(None);
+        }
+        chunk.truncate(read);
+        Ok(Some((Bytes::from(chunk), reader)))
+    }))
 }
 
 #[async_trait(?Send)]
@@ -111,6 +152,25 @@ impl Objects for DirObjects {
         }
         let bytes = Bytes::copy_from_slice(&all[first as usize..end as usize]);
         Ok(Some(ObjectBody { meta, bytes, range: Some((first, end - 1)) }))
+    }
+
+    async fn get_stream(
+        &self,
+        key: &str,
+        range: Option<ObjectRange>,
+    ) -> Result<Option<StreamedObject>, PortError> {
+        let path = self.path(key)?;
+        let Some(meta) = self.meta_of_file(key, &path)? else { return Ok(None) };
+        let span = match range {
+            None => None,
+            Some(range) => Some(range.span(meta.size).ok_or_else(|| {
+                PortError::invalid("objects", format!("range outside the {}-byte object {key}", meta.size))
+            })?),
+        };
+        let (first, length) = span.map_or((0, meta.size), |(first, last)| (first, last - first + 1));
+        let mut file = std::fs::File::open(&path).map_err(io)?;
+        file.seek(SeekFrom::Start(first)).map_err(io)?;
+        Ok(Some(StreamedObject { meta, stream: file_chunks(file.take(length)), range: span }))
     }
 
     async fn head(&self, key: &str) -> Result<Option<ObjectMeta>, PortError> {

@@ -27,7 +27,7 @@ pub use crypto::{Crypto, RsaKeyPair};
 pub use error::PortError;
 pub use http_client::HttpClient;
 pub use kv::Kv;
-pub use objects::{ObjectBody, ObjectMeta, ObjectRange, Objects, UploadedPart};
+pub use objects::{ObjectBody, ObjectMeta, ObjectRange, ObjectStream, Objects, StreamedObject, UploadedPart};
 pub use queue::JobQueue;
 pub use rate_limit::{FixedWindow, RateDecision, RateLimiter};
 pub use sql::{Row, Sql, SqlValue, Statement};

@@ -1,5 +1,8 @@
+use std::pin::Pin;
+
 use async_trait::async_trait;
 use bytes::Bytes;
+use futures::Stream;
 
 use crate::PortError;
 
@@ -17,6 +20,19 @@ pub enum ObjectRange {
     From(u64),
     /// The last `n` bytes.
     Suffix(u64),
+}
+
+impl ObjectRange {
+    /// The bytes this range covers in an object of `size` bytes, as `(first, last)` inclusive;
+    /// `None` when it covers none.
+    pub fn span(self, size: u64) -> Option<(u64, u64)> {
+        let (first, end) = match self {
+            Self::OffsetWithLength { offset, length } => (offset, offset.saturating_add(length).min(size)),
+            Self::From(offset) => (offset, size),
+            Self::Suffix(n) => (size.saturating_sub(n), size),
+        };
+        (first < end).then(|| (first, end - 1))
+    }
 }
 
 /// What storage knows about an object.
@@ -43,6 +59,43 @@ pub struct ObjectBody {
     pub range: Option<(u64, u64)>,
 }
 
+/// An object's bytes as they are read, never all in memory at once.
+///
+/// `Send` because the response bodies that carry it are (see `edgetube_api::Body`); a platform whose
+/// streams are not `Send` wraps them, which is sound where one thread runs everything.
+pub type ObjectStream = Pin<Box<dyn Stream<Item = Result<Bytes, PortError>> + Send>>;
+
+/// An object's metadata and (part of) its bytes, still to be read.
+pub struct StreamedObject {
+    /// The whole object's metadata (`size` is the total, not the range's).
+    pub meta: ObjectMeta,
+    /// The requested bytes.
+    pub stream: ObjectStream,
+    /// The range that `stream` covers, as `(first, last)` inclusive; `None` for the whole object.
+    pub range: Option<(u64, u64)>,
+}
+
+impl StreamedObject {
+    /// How many bytes `stream` yields.
+    pub fn len(&self) -> u64 {
+        match self.range {
+            Some((first, last)) => last - first + 1,
+            None => self.meta.size,
+        }
+    }
+
+    /// Whether `stream` yields nothing.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl std::fmt::Debug for StreamedObject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StreamedObject").field("meta", &self.meta).field("range", &self.range).finish()
+    }
+}
+
 /// A part stored by [`Objects::upload_part`], as [`Objects::complete_multipart`] needs it back.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct UploadedPart {
@@ -63,6 +116,15 @@ pub trait Objects {
 
     /// Reads an object, or part of it; `Ok(None)` when the key does not exist.
     async fn get(&self, key: &str, range: Option<ObjectRange>) -> Result<Option<ObjectBody>, PortError>;
+
+    /// Reads an object, or part of it, as a stream of bounded chunks; `Ok(None)` when the key does
+    /// not exist. For bodies that may be large (media served to clients): a Worker's isolate has
+    /// 128 MB of memory.
+    async fn get_stream(
+        &self,
+        key: &str,
+        range: Option<ObjectRange>,
+    ) -> Result<Option<StreamedObject>, PortError>;
 
     /// The object's metadata; `Ok(None)` when the key does not exist.
     async fn head(&self, key: &str) -> Result<Option<ObjectMeta>, PortError>;

@@ -19,6 +19,9 @@ pub const ORIGIN: &str = "http://127.0.0.1:9000";
 /// The admin's password.
 pub const ADMIN_PASSWORD: &str = "admin-password";
 
+/// The largest response body a test collects.
+const MAX_TEST_BODY: usize = 256 << 20;
+
 /// An instance over fresh native ports.
 pub struct Fixture {
     pub app: App,
@@ -85,8 +88,17 @@ impl Fixture {
         out
     }
 
-    /// Handles a request; the whole response.
+    /// Handles a request; the whole response (a streamed body collected).
     pub fn handle<B: Into<edgetube_app::Body>>(&self, request: Request<B>) -> Response<Bytes> {
+        let (parts, body) = self.handle_streamed(request).into_parts();
+        Response::from_parts(parts, block_on(body.collect_limited(MAX_TEST_BODY)).unwrap())
+    }
+
+    /// Handles a request; the response as the app returns it.
+    pub fn handle_streamed<B: Into<edgetube_app::Body>>(
+        &self,
+        request: Request<B>,
+    ) -> Response<edgetube_app::Body> {
         block_on(self.app.handle(&self.ports.ports(), request))
     }
 
