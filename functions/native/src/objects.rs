@@ -342,6 +342,33 @@ mod tests {
     }
 
     #[test]
+    fn a_streamed_read_comes_in_bounded_chunks_with_the_same_metadata() {
+        use futures::TryStreamExt;
+
+        let dir = tempfile::tempdir().unwrap();
+        let objects = DirObjects::new(dir.path());
+        let bytes: Vec<u8> = (0..STREAM_CHUNK * 2 + 5).map(|i| (i % 251) as u8).collect();
+        let meta = block_on(objects.put("big", Bytes::from(bytes.clone()), Some("video/mp4"))).unwrap();
+        let read = |range| block_on(objects.get_stream("big", range)).unwrap().unwrap();
+        let collect = |stream| block_on(TryStreamExt::try_collect::<Vec<Bytes>>(stream)).unwrap();
+
+        let whole = read(None);
+        assert_eq!((&whole.meta, whole.range, whole.len()), (&meta, None, bytes.len() as u64));
+        let chunks = collect(whole.stream);
+        assert_eq!(chunks.iter().map(Bytes::len).collect::<Vec<_>>(), [STREAM_CHUNK, STREAM_CHUNK, 5]);
+        assert!(chunks.concat() == bytes);
+
+        let part = read(Some(ObjectRange::OffsetWithLength { offset: STREAM_CHUNK as u64 - 2, length: 4 }));
+        assert_eq!(part.range, Some((STREAM_CHUNK as u64 - 2, STREAM_CHUNK as u64 + 1)));
+        assert_eq!(collect(part.stream).concat(), &bytes[STREAM_CHUNK - 2..STREAM_CHUNK + 2]);
+        let tail = read(Some(ObjectRange::Suffix(3)));
+        assert_eq!(collect(tail.stream).concat(), &bytes[bytes.len() - 3..]);
+
+        assert!(block_on(objects.get_stream("missing", None)).unwrap().is_none());
+        assert!(block_on(objects.get_stream("big", Some(ObjectRange::From(bytes.len() as u64)))).is_err());
+    }
+
+    #[test]
     fn multipart_joins_equal_parts_and_refuses_what_r2_refuses() {
         let dir = tempfile::tempdir().unwrap();
         let objects = DirObjects::new(dir.path());

@@ -161,3 +161,24 @@ pub trait Objects {
     /// Drops an unfinished upload and its parts; aborting an unknown upload is not an error.
     async fn abort_multipart(&self, key: &str, upload_id: &str) -> Result<(), PortError>;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::ObjectRange;
+
+    #[test]
+    fn spans_are_clamped_to_the_object() {
+        let cases = [
+            (ObjectRange::OffsetWithLength { offset: 2, length: 3 }, Some((2, 4))),
+            (ObjectRange::OffsetWithLength { offset: 8, length: 5 }, Some((8, 9))),
+            (ObjectRange::From(7), Some((7, 9))),
+            (ObjectRange::Suffix(3), Some((7, 9))),
+            (ObjectRange::Suffix(30), Some((0, 9))),
+            (ObjectRange::From(10), None),
+            (ObjectRange::OffsetWithLength { offset: 4, length: 0 }, None),
+        ];
+        for (range, span) in cases {
+            assert_eq!(range.span(10), span, "{range:?}");
+        }
+    }
+}
