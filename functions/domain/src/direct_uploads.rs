@@ -12,6 +12,10 @@
 //! last handed-out URL expires (`urls_expire_at`), and the idle sweep waits for that.
 //!
 //! Completing is safe to repeat: a completed session answers with the stored object.
+//!
+//! Runners use the same credentials for their media bytes: [`presigned_read`] for the original,
+//! [`presigned_write`] for each result file, which [`track_runner_write`] records with the job so
+//! a failed attempt's files are found and deleted.
 
 use edgetube_ports::{ObjectMeta, PortError, Ports, Statement, UploadedPart};
 use thiserror::Error;
