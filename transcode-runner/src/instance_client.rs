@@ -11,8 +11,8 @@ use serde_json::Value;
 
 /// The one job type Edgetube hands out, and the bodies of its calls: one definition with the instance.
 pub use edgetube_runner_protocol::{
-    JobUpdate, LadderPayload, RenditionReport, StoryboardReport, SuccessPayload, VideoFacts,
-    LADDER_JOB as LADDER_JOB_TYPE,
+    JobUpdate, LadderPayload, RenditionReport, StoryboardReport, SuccessPayload, UploadUrl, UploadUrlRequest,
+    VideoFacts, LADDER_JOB as LADDER_JOB_TYPE,
 };
 
 /// Why a call to the instance failed.
@@ -197,6 +197,25 @@ impl InstanceClient {
         let mut body = auth.tokens_body();
         body["reason"] = reason.into();
         self.job_call("abort", auth, &body).await
+    }
+
+    /// A presigned storage `PUT` for one result file, or `None` when the instance hands out none
+    /// (501 without R2 credentials, 404 from an instance that does not know the call).
+    pub async fn upload_url(
+        &self,
+        auth: &JobAuth,
+        asked: &UploadUrlRequest,
+    ) -> Result<Option<UploadUrl>, ClientError> {
+        let mut body = auth.tokens_body();
+        if let (Value::Object(body), Ok(Value::Object(fields))) = (&mut body, serde_json::to_value(asked)) {
+            body.extend(fields);
+        }
+        let path = format!("/api/v1/runners/jobs/{}/files/upload-url", auth.job_uuid);
+        match self.post("upload-url", Scope::Job, &path, &body).await {
+            Ok(answer) => parse_answer("upload-url", &answer).map(Some),
+            Err(ClientError::Server { status: 501, .. } | ClientError::JobGone { status: 404 }) => Ok(None),
+            Err(error) => Err(error),
+        }
     }
 
     async fn job_call(&self, call: &'static str, auth: &JobAuth, body: &Value) -> Result<(), ClientError> {

@@ -21,6 +21,7 @@ use crate::instance_client::{
     SuccessPayload, VideoFacts, LADDER_JOB_TYPE,
 };
 use crate::ladder::LadderConfig;
+use crate::presigned_put;
 use crate::progress_display::ProgressDisplay;
 use crate::rendition_facts::rendition_facts_from_file;
 use crate::transcode_local::{
@@ -243,8 +244,10 @@ async fn work(
         result.map_err(|e| JobError::Transcode(e.into()))
     };
     let upload_url = payload.output.upload_url.trim_end_matches('/');
+    let presigned = payload.output.presigned_uploads;
     let publish_early = async {
         let mut publisher = Publisher::new(ctx, auth, upload_url, &output_dir, status, &[]);
+        publisher.presigned = presigned;
         let mut published = Vec::new();
         while let Some((rendition, (duration, aspect_ratio))) = early_rx.recv().await {
             publisher.publish_rendition(&rendition, duration, aspect_ratio).await?;
@@ -261,7 +264,9 @@ async fn work(
 
     let rest: Vec<RenditionReport> =
         report.renditions.iter().filter(|r| !published_early.contains(&r.resolution)).cloned().collect();
-    Publisher::new(ctx, auth, upload_url, &output_dir, status, &rest).publish(&report, &rest).await
+    let mut publisher = Publisher::new(ctx, auth, upload_url, &output_dir, status, &rest);
+    publisher.presigned = presigned;
+    publisher.publish(&report, &rest).await
 }
 
 /// Uploads a job's files and reports them.
@@ -274,6 +279,8 @@ struct Publisher<'a> {
     /// Bytes of the files this publisher will upload, for the progress bar; 0 leaves it alone.
     bytes_total: u64,
     bytes_done: u64,
+    /// Whether to ask for presigned storage `PUT`s; cleared when the instance hands out none.
+    presigned: bool,
 }
 
 impl<'a> Publisher<'a> {
@@ -297,7 +304,7 @@ impl<'a> Publisher<'a> {
                 .map(|name| std::fs::metadata(output_dir.join(name)).map_or(0, |m| m.len()))
                 .sum()
         };
-        Publisher { ctx, auth, upload_url, output_dir, status, bytes_total, bytes_done: 0 }
+        Publisher { ctx, auth, upload_url, output_dir, status, bytes_total, bytes_done: 0, presigned: false }
     }
 
     /// Uploads `renditions` (smallest first) and the images, then reports success.
@@ -393,8 +400,31 @@ impl<'a> Publisher<'a> {
         remote_name: &str,
         content_type: &str,
     ) -> Result<u64, JobError> {
-        let url = format!("{}/{kind}/{remote_name}", self.upload_url);
         let path = self.output_dir.join(local_name);
+        if self.presigned {
+            let put = presigned_put::upload(
+                self.ctx.client,
+                self.auth,
+                kind,
+                remote_name,
+                &path,
+                &self.ctx.transfer,
+            );
+            match put.await {
+                Ok(Some(size)) => {
+                    self.bytes_done += size;
+                    return Ok(size);
+                }
+                Ok(None) => {
+                    tracing::info!(job = %self.auth.job_uuid, "no presigned uploads: using the upload URL");
+                    self.presigned = false;
+                }
+                Err(source) => {
+                    return Err(JobError::Upload { file: format!("{kind}/{remote_name}"), source })
+                }
+            }
+        }
+        let url = format!("{}/{kind}/{remote_name}", self.upload_url);
         let (done, total, status) = (self.bytes_done, self.bytes_total, self.status);
         let on_progress = &mut |stored: u64| {
             if total > 0 {

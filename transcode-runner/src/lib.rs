@@ -7,7 +7,8 @@
 //!
 //! Taking jobs is [`job_runner`] (registration, polling, one job at a time) → [`ladder_job`]
 //! (one job: download, transcode, publish) with [`heartbeat`] beside it; [`instance_client`] makes
-//! the API calls, [`transfer`] moves files in resumable ranges and chunks, and
+//! the API calls, [`transfer`] moves files in resumable ranges and chunks (or, where the instance
+//! offers it, [`presigned_put`] writes each result with one `PUT` straight to storage), and
 //! [`rendition_facts`] reads segment hashes and codecs from each fMP4 with `edgetube-manifest`,
 //! one segment at a time.
 //!
@@ -31,6 +32,7 @@ pub mod instance_client;
 pub mod job_runner;
 pub mod ladder;
 pub mod ladder_job;
+pub mod presigned_put;
 pub mod probe;
 pub mod progress_display;
 pub mod rendition_facts;

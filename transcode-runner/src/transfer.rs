@@ -90,14 +90,14 @@ impl From<TransferError> for Attempt {
 }
 
 /// Counts failures in a row and waits between them.
-struct Retries<'a> {
-    settings: &'a TransferSettings,
-    url: &'a str,
-    failures: u32,
+pub(crate) struct Retries<'a> {
+    pub(crate) settings: &'a TransferSettings,
+    pub(crate) url: &'a str,
+    pub(crate) failures: u32,
 }
 
 impl Retries<'_> {
-    async fn failed(&mut self, reason: String) -> Result<(), TransferError> {
+    pub(crate) async fn failed(&mut self, reason: String) -> Result<(), TransferError> {
         self.failures += 1;
         if self.failures >= self.settings.max_attempts {
             return Err(TransferError::GaveUp {

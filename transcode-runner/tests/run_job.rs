@@ -12,6 +12,7 @@ use std::time::Duration;
 use edgetube_manifest::{master_playlist, MasterRendition, SegmentHashes};
 use indicatif::{MultiProgress, ProgressDrawTarget};
 use serde_json::{json, Value};
+use support::fake_bucket::FakeBucket;
 use support::fake_instance::{FakeInstance, JobState, REGISTRATION_TOKEN};
 use tokio::sync::watch;
 use transcode_runner::job_runner::{run, RunnerConfig, RunnerError};
@@ -190,6 +191,93 @@ async fn run_once_publishes_every_rendition_then_the_images_and_exits_0() {
     // 5.3 s: six one-second sprites in one row, as PeerTube lays them out.
     assert_eq!(storyboard["totalWidth"], 192 * 6);
     assert_eq!(storyboard["totalHeight"], 108);
+}
+
+/// Runs one job through the binary with `--once`; returns its stderr after checking it exited 0.
+async fn run_once(fake: &FakeInstance, dirs: &Dirs) -> String {
+    let output = runner_binary()
+        .args(["run", "--once", "--url", &fake.origin(), "--registration-token", REGISTRATION_TOKEN])
+        .arg("--state-dir")
+        .arg(&dirs.state)
+        .arg("--work-dir")
+        .arg(&dirs.work)
+        .args(["--chunk-size", "256KiB", "--heartbeat", "3s", "--poll-interval", "100ms"])
+        .output()
+        .await
+        .expect("the runner runs");
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(output.status.success(), "{}: {stderr}", output.status);
+    stderr
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_presigned_uploads_every_result_goes_to_storage_in_one_put() {
+    let Some(input) = fixture("big-buck-bunny-720p-5s.mp4") else { return };
+    let fake = FakeInstance::start().await;
+    let bucket = FakeBucket::start().await;
+    fake.add_job(input, &[360, 240], false);
+    {
+        let mut world = fake.world();
+        world.offer_presigned = true;
+        world.presign_bucket = Some(bucket.origin.clone());
+        // The first URL is refused (an expired signature); the runner asks for a fresh one.
+        world.presign_expired_first = 1;
+    }
+    let dirs = dirs();
+    let stderr = run_once(&fake, &dirs).await;
+    assert!(
+        !stderr.contains("X-Amz-Signature") && !stderr.contains("sig1"),
+        "signatures stay out of logs: {stderr}"
+    );
+
+    let world = fake.world();
+    assert_eq!(world.job_state, Some(JobState::Completed));
+    assert!(world.upload_ranges.is_empty(), "nothing went through the API upload path");
+    let seen = bucket.seen();
+    assert!(seen.iter().all(|s| s.method == "PUT" && !s.had_token), "{seen:?}");
+    assert_eq!(seen.iter().filter(|s| s.status == 403).count(), 1);
+    let stored =
+        |path: String| seen.iter().find(|s| s.status == 200 && s.path == path).map(|s| s.body.clone());
+    let renditions: Vec<&Value> = world.updates.iter().filter_map(|u| u.get("rendition")).collect();
+    assert_eq!(renditions.len(), 2);
+    for rendition in renditions {
+        let file = rendition["file"].as_str().expect("file");
+        let bytes = stored(format!("/media/hls/{file}")).expect("the fMP4 is in the bucket");
+        assert_eq!(rendition["size"].as_u64(), Some(bytes.len() as u64));
+        let segments = rendition["segmentsSha256"].as_object().expect("hashes");
+        let hashes = SegmentHashes::parse(&json!({ file: segments }).to_string()).expect("parses");
+        assert!(hashes.verify(file, &bytes).is_empty(), "the bucket holds the bytes the report describes");
+        let playlist = stored(format!("/media/hls/{}", rendition["playlist"].as_str().expect("playlist")));
+        assert!(playlist.expect("the playlist is in the bucket").starts_with(b"#EXTM3U"));
+    }
+    let success = world.success.as_ref().expect("success");
+    for kind in ["thumbnail", "preview"] {
+        let image = stored(format!("/media/{kind}/{}", success[kind].as_str().expect("name")));
+        assert!(image.expect("in the bucket").starts_with(&[0xff, 0xd8]), "{kind} is a JPEG");
+    }
+    assert!(stored(format!("/media/storyboard/{}", success["storyboard"]["file"].as_str().expect("file")))
+        .is_some());
+    assert!(is_empty_dir(&dirs.work), "the job's files are removed");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_instance_that_hands_out_no_url_gets_the_files_through_its_api() {
+    let Some(input) = fixture("big-buck-bunny-720p-5s.mp4") else { return };
+    let fake = FakeInstance::start().await;
+    fake.add_job(input, &[240], false);
+    // Offered in the payload, but every `upload-url` call answers 501.
+    fake.world().offer_presigned = true;
+    let dirs = dirs();
+    run_once(&fake, &dirs).await;
+
+    let world = fake.world();
+    assert_eq!(world.job_state, Some(JobState::Completed));
+    // One refusal per publisher (the early one, then the rest) is enough to fall back.
+    assert!((1..=2).contains(&world.upload_url_requests.len()), "{:?}", world.upload_url_requests);
+    let rendition = world.updates.iter().find_map(|u| u.get("rendition")).expect("a rendition");
+    assert!(world.complete.contains(&format!("hls/{}", rendition["file"].as_str().expect("file"))));
+    let success = world.success.as_ref().expect("success");
+    assert!(world.complete.contains(&format!("thumbnail/{}", success["thumbnail"].as_str().expect("name"))));
 }
 
 /// What the runner has done when the instance hears of the lowest rendition.

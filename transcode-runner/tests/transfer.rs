@@ -6,8 +6,10 @@ mod support;
 use std::path::Path;
 use std::time::Duration;
 
+use support::fake_bucket::FakeBucket;
 use support::fake_instance::FakeInstance;
-use transcode_runner::instance_client::JobAuth;
+use transcode_runner::instance_client::{InstanceClient, JobAuth};
+use transcode_runner::presigned_put;
 use transcode_runner::transfer::{download, upload, TransferError, TransferSettings};
 
 const CHUNK: u64 = 16 * 1024;
@@ -279,4 +281,85 @@ async fn a_presigned_input_is_read_by_ranged_gets_without_tokens() {
     assert!(!error.to_string().contains("expired") && !error.to_string().contains("X-Amz"), "{error}");
     assert!(!error.ends_the_job(), "a refused read is a failure the instance retries: {error}");
     server.abort();
+}
+
+async fn presigned_upload(
+    fake: &FakeInstance,
+    auth: &JobAuth,
+    name: &str,
+    path: &Path,
+) -> Result<Option<u64>, TransferError> {
+    let client = InstanceClient::new(&fake.origin()).expect("client");
+    presigned_put::upload(&client, auth, "hls", name, path, &settings()).await
+}
+
+#[tokio::test]
+async fn results_go_to_storage_by_one_presigned_put_without_tokens() {
+    let fake = FakeInstance::start().await;
+    let bucket = FakeBucket::start().await;
+    let auth = auth(fake.processing_job(Vec::new()));
+    fake.world().presign_bucket = Some(bucket.origin.clone());
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("v-240-fragmented.mp4");
+    // Larger than one body frame, so the file is streamed in several.
+    let file = pattern(700_000);
+    std::fs::write(&path, &file).expect("writes");
+
+    let stored = presigned_upload(&fake, &auth, "v-240-fragmented.mp4", &path).await;
+    assert_eq!(stored.expect("uploads"), Some(700_000));
+    let seen = bucket.seen().clone();
+    assert_eq!(seen.len(), 1, "one PUT for the whole file");
+    assert_eq!((seen[0].method.as_str(), seen[0].path.as_str()), ("PUT", "/media/hls/v-240-fragmented.mp4"));
+    assert!(seen[0].body == file, "the stored body differs from the file");
+    assert!(!seen[0].had_token, "tokens must not go to storage");
+    assert_eq!(seen[0].content_type.as_deref(), Some("application/x-test"), "the answer's headers are sent");
+    let asked = fake.world().upload_url_requests.clone();
+    assert_eq!(asked.len(), 1);
+    assert_eq!(asked[0]["kind"], "hls");
+    assert_eq!(asked[0]["name"], "v-240-fragmented.mp4");
+    assert_eq!(asked[0]["size"], 700_000);
+    assert_eq!(asked[0]["jobToken"], auth.job_token.as_str());
+    assert!(fake.world().upload_ranges.is_empty(), "nothing went through the API path");
+}
+
+#[tokio::test]
+async fn a_refused_put_gets_a_fresh_url_and_refusals_are_bounded() {
+    let fake = FakeInstance::start().await;
+    let bucket = FakeBucket::start().await;
+    let auth = auth(fake.processing_job(Vec::new()));
+    fake.world().presign_bucket = Some(bucket.origin.clone());
+    fake.world().presign_expired_first = 2;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("t.jpg");
+    std::fs::write(&path, pattern(3000)).expect("writes");
+
+    let stored = presigned_upload(&fake, &auth, "t.jpg", &path).await;
+    assert_eq!(stored.expect("uploads on the third URL"), Some(3000));
+    let statuses: Vec<u16> = bucket.seen().iter().map(|s| s.status).collect();
+    assert_eq!(statuses, [403, 403, 200]);
+    assert_eq!(fake.world().upload_url_requests.len(), 3, "a fresh URL for every attempt");
+
+    // Every URL refused: the runner gives up after max_attempts, and the error carries no signature.
+    fake.world().presign_expired_first = usize::MAX;
+    let error = presigned_upload(&fake, &auth, "t.jpg", &path).await.expect_err("always refused");
+    assert!(matches!(error, TransferError::GaveUp { attempts: 5, .. }), "{error}");
+    assert!(!error.to_string().contains("X-Amz") && !error.to_string().contains("expired"), "{error}");
+    assert_eq!(fake.world().upload_url_requests.len(), 8);
+}
+
+#[tokio::test]
+async fn without_presigned_uploads_the_runner_is_sent_back_to_the_api_path() {
+    let fake = FakeInstance::start().await;
+    let auth = auth(fake.processing_job(Vec::new()));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("t.jpg");
+    std::fs::write(&path, pattern(3000)).expect("writes");
+    // The fake answers 501 without a bucket, as an instance without R2 credentials does.
+    assert_eq!(presigned_upload(&fake, &auth, "t.jpg", &path).await.expect("no error"), None);
+    assert_eq!(fake.world().upload_url_requests.len(), 1);
+
+    // A job given away is not a reason to fall back.
+    let gone = JobAuth { job_token: "ptrjt-other".into(), ..auth };
+    let error = presigned_upload(&fake, &gone, "t.jpg", &path).await.expect_err("gone");
+    assert!(error.ends_the_job(), "{error}");
 }

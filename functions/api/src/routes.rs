@@ -113,6 +113,7 @@ pub async fn route(ctx: &Ctx<'_>, segments: &[&str]) -> Response<Bytes> {
         ["runners", "jobs", job, "files", "videos", _, "max-quality"] if post => {
             runners::download(ctx, job).await
         }
+        ["runners", "jobs", job, "files", "upload-url"] if post => runners::upload_url(ctx, job).await,
         ["runners", "jobs", job, "files", "upload", kind, name] if put => {
             runners::upload(ctx, job, kind, name).await
         }

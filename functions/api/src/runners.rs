@@ -11,7 +11,7 @@ use edgetube_domain::runners::{self, Runner};
 use edgetube_domain::uploads::{self, purpose, NewSession};
 use edgetube_domain::{iso8601_millis, videos};
 use edgetube_ports::ObjectRange;
-use edgetube_runner_protocol::{RenditionReport, SuccessPayload, VideoFacts};
+use edgetube_runner_protocol::{RenditionReport, SuccessPayload, UploadUrl, UploadUrlRequest, VideoFacts};
 use http::{header, Response, StatusCode};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -236,6 +236,9 @@ pub async fn accept(ctx: &Ctx<'_>, uuid: &str) -> Answer {
             .map_err(Problem::internal_from)?;
         json["payload"]["input"]["presignedVideoFileUrl"] = json!(url.as_str());
     }
+    if ctx.config.media.direct_upload.is_some() {
+        json["payload"]["output"]["presignedUploads"] = json!(true);
+    }
     json["jobToken"] = json!(job_token);
     respond::json(&json!({"job": json}))
 }
@@ -388,6 +391,43 @@ fn content_type_of(name: &str) -> &'static str {
         Some("mp4") => "video/mp4",
         _ => "image/jpeg",
     }
+}
+
+/// `POST /api/v1/runners/jobs/{uuid}/files/upload-url`: a presigned storage `PUT` for the object
+/// the API upload path would write for `{kind, name}`.
+pub async fn upload_url(ctx: &Ctx<'_>, uuid: &str) -> Answer {
+    let (_, job, body) = job_call(ctx, uuid).await?;
+    let Some(direct) = &ctx.config.media.direct_upload else {
+        return Err(Problem::new(
+            StatusCode::NOT_IMPLEMENTED,
+            "Presigned uploads are not configured on this instance (no R2 S3 credentials); \
+             use the upload URL",
+        )
+        .with_code("direct_upload_disabled"));
+    };
+    let asked: UploadUrlRequest =
+        serde_json::from_value(body).map_err(|e| Problem::bad_request(e.to_string()))?;
+    let key = object_key(&asked.kind, &asked.name, &job.video_uuid).map_err(Problem::bad_request)?;
+    if asked.size == 0 || asked.size > direct_uploads::MAX_SINGLE_PUT {
+        return Err(Problem::bad_request(format!(
+            "a presigned upload carries 1 to {} bytes, not {}",
+            direct_uploads::MAX_SINGLE_PUT,
+            asked.size
+        )));
+    }
+    let content_type = content_type_of(&asked.name);
+    direct_uploads::track_runner_write(ctx.ports, job.id, &job.uuid, &key, content_type, asked.size)
+        .await
+        .map_err(Problem::internal_from)?;
+    let now = ctx.ports.clock.now_millis();
+    let url = direct_uploads::presigned_write(direct, &key, now).map_err(Problem::internal_from)?;
+    // Asking for a URL is a sign of life, as an API chunk is.
+    runner_jobs::heartbeat(ctx.ports, &job, None).await.map_err(job_problem)?;
+    respond::json(&UploadUrl {
+        url: url.into(),
+        expires_at: iso8601_millis(now + i64::from(direct.url_ttl_secs) * 1000),
+        headers: [(header::CONTENT_TYPE.as_str().to_owned(), content_type.to_owned())].into(),
+    })
 }
 
 /// `PUT /api/v1/runners/jobs/{uuid}/files/upload/{kind}/{name}`: one chunk of a result file.

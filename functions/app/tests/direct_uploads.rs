@@ -326,3 +326,156 @@ fn part_urls_come_in_pages_of_at_most_100() {
         assert_eq!(page(bad).0, 400, "{bad}");
     }
 }
+
+/// A video uploaded directly, its job accepted: `(runner token, job)`.
+fn accepted_job(f: &Fixture) -> (String, Value) {
+    let alice = f.user("alice");
+    let file = data(1000);
+    let (status, answer) = init(f, &alice, file.len(), "For the runner");
+    assert_eq!(status, 201, "{answer}");
+    let listed = put_parts(f, &answer, &file, PART);
+    assert_eq!(complete(f, &alice, answer["uploadId"].as_str().unwrap(), &listed).0, 200);
+    for message in f.ports.queue.drain() {
+        assert_eq!(f.block(f.app.handle_queue_message(&f.ports.ports(), &message)), QueueOutcome::Done);
+    }
+    let (_, runner) = f.json(
+        "POST",
+        "/api/v1/runners/register",
+        None,
+        json!({"registrationToken": REGISTRATION, "name": "writer"}),
+    );
+    let token = runner["runnerToken"].as_str().unwrap().to_owned();
+    let (_, jobs) = f.json("POST", "/api/v1/runners/jobs/request", None, json!({"runnerToken": token}));
+    let uuid = jobs["availableJobs"][0]["uuid"].as_str().unwrap().to_owned();
+    let (status, accepted) =
+        f.json("POST", &format!("/api/v1/runners/jobs/{uuid}/accept"), None, json!({"runnerToken": token}));
+    assert_eq!(status, 200, "{accepted}");
+    (token, accepted["job"].clone())
+}
+
+fn upload_url(f: &Fixture, runner: &str, job: &Value, kind: &str, name: &str, size: u64) -> (u16, Value) {
+    f.json(
+        "POST",
+        &format!("/api/v1/runners/jobs/{}/files/upload-url", job["uuid"].as_str().unwrap()),
+        None,
+        json!({"runnerToken": runner, "jobToken": job["jobToken"], "kind": kind, "name": name, "size": size}),
+    )
+}
+
+/// Writes `bytes` where a presigned `PUT` URL points, as R2 would on that `PUT`.
+fn put_at(f: &Fixture, url: &str, bytes: &[u8], content_type: &str) {
+    let key = url::Url::parse(url).unwrap().path().strip_prefix("/edgetube-media/").unwrap().to_owned();
+    f.block(f.ports.objects.put(&key, Bytes::copy_from_slice(bytes), Some(content_type))).unwrap();
+}
+
+#[test]
+fn runners_write_results_through_presigned_puts() {
+    let f = fixture();
+    let (runner, job) = accepted_job(&f);
+    assert_eq!(job["payload"]["output"]["presignedUploads"], true, "{job}");
+    let video_uuid = job["payload"]["videoUUID"].as_str().unwrap();
+    let mp4 = data(5000);
+    let (status, answer) = upload_url(&f, &runner, &job, "hls", "v-240-fragmented.mp4", mp4.len() as u64);
+    assert_eq!(status, 200, "{answer}");
+    let url = answer["url"].as_str().unwrap();
+    assert!(
+        url.starts_with(&format!("{S3_ENDPOINT}/edgetube-media/hls/{video_uuid}/v-240-fragmented.mp4?")),
+        "{url}"
+    );
+    assert!(!url.contains(&runner) && !url.contains(job["jobToken"].as_str().unwrap()), "{url}");
+    assert_eq!(answer["headers"], json!({"content-type": "video/mp4"}));
+    assert!(answer["expiresAt"].as_str().unwrap().ends_with('Z'), "{answer}");
+    // botocore accepts it as a PUT of exactly that key, and as nothing else.
+    assert_eq!(botocore_verdicts("PUT", &[url.to_owned()]), vec!["ok"]);
+    assert!(botocore_verdicts("GET", &[url.to_owned()])[0].starts_with("mismatch"));
+
+    // The same checks as the API upload path.
+    let (status, problem) = upload_url(&f, &runner, &job, "hls", "../x-fragmented.mp4", 10);
+    assert_eq!(status, 400, "{problem}");
+    assert_eq!(upload_url(&f, &runner, &job, "hls", "cover.jpg", 10).0, 400);
+    assert_eq!(upload_url(&f, &runner, &job, "subtitles", "a.vtt", 10).0, 400);
+    assert_eq!(upload_url(&f, &runner, &job, "thumbnail", "t.jpg", 0).0, 400);
+    assert_eq!(upload_url(&f, &runner, &job, "thumbnail", "t.jpg", 6 << 30).0, 400);
+    let stolen = json!({"uuid": job["uuid"], "jobToken": "ptrjt-wrong"});
+    assert_eq!(upload_url(&f, &runner, &stolen, "thumbnail", "t.jpg", 10).0, 409);
+    assert_eq!(upload_url(&f, "ptrt-unknown", &job, "thumbnail", "t.jpg", 10).0, 401);
+
+    // A rendition whose playlist was never written is refused; once both objects are there, it
+    // publishes.
+    let (_, playlist) = upload_url(&f, &runner, &job, "hls", "v-240.m3u8", 8);
+    let report = json!({"runnerToken": runner, "jobToken": job["jobToken"], "progress": 50,
+        "rendition": {"resolution": 240, "width": 426, "height": 240, "fps": 25,
+                      "file": "v-240-fragmented.mp4", "playlist": "v-240.m3u8", "size": mp4.len(),
+                      "codecs": "avc1.64001f", "hasAudio": false, "hasVideo": true, "segmentsSha256": {"0-99": "ab"}}});
+    let update = format!("/api/v1/runners/jobs/{}/update", job["uuid"].as_str().unwrap());
+    put_at(&f, url, &mp4, "video/mp4");
+    assert_eq!(f.json("POST", &update, None, report.clone()).0, 400);
+    put_at(&f, playlist["url"].as_str().unwrap(), b"#EXTM3U\n", "application/vnd.apple.mpegurl");
+    let (status, body) = f.json("POST", &update, None, report);
+    assert_eq!(status, 204, "{body}");
+    let (_, video) = f.get(&format!("/api/v1/videos/{video_uuid}"), None);
+    assert_eq!(video["state"]["id"], 1, "{video}");
+
+    // A thumbnail written straight to storage by an attempt that fails is removed with the attempt;
+    // the published rendition stays.
+    let (_, thumbnail) = upload_url(&f, &runner, &job, "thumbnail", "t.jpg", 4);
+    put_at(&f, thumbnail["url"].as_str().unwrap(), b"\xff\xd8jp", "image/jpeg");
+    assert!(f.block(f.ports.objects.head("thumbnails/t.jpg")).unwrap().is_some());
+    let (status, _) = f.json(
+        "POST",
+        &format!("/api/v1/runners/jobs/{}/error", job["uuid"].as_str().unwrap()),
+        None,
+        json!({"runnerToken": runner, "jobToken": job["jobToken"], "message": "ffmpeg crashed"}),
+    );
+    assert_eq!(status, 204);
+    assert!(f.block(f.ports.objects.head("thumbnails/t.jpg")).unwrap().is_none());
+    let hls = f.block(f.ports.objects.list(&format!("hls/{video_uuid}/"))).unwrap();
+    assert!(hls.iter().any(|k| k.ends_with("v-240-fragmented.mp4")), "{hls:?}");
+}
+
+#[test]
+fn without_r2_credentials_runners_are_told_to_use_the_api_path() {
+    let f = Fixture::with_vars(&[
+        ("SIGNUP_OPEN", "true"),
+        ("EMULATE_R2_NOTIFICATIONS", "true"),
+        ("RUNNER_REGISTRATION_TOKEN", REGISTRATION),
+    ]);
+    let alice = f.user("alice");
+    let channel = f.channel_of(&alice);
+    let request = Request::post("/api/v1/videos/upload-resumable")
+        .header("authorization", format!("Bearer {alice}"))
+        .header("content-type", "application/json")
+        .header("x-upload-content-length", "1000")
+        .header("x-upload-content-type", "video/mp4")
+        .body(Bytes::from(json!({"channelId": channel, "name": "Plain", "filename": "clip.mp4"}).to_string()))
+        .unwrap();
+    let response = f.handle(request);
+    assert_eq!(response.status(), 201);
+    let location =
+        response.headers()["location"].to_str().unwrap().trim_start_matches("//127.0.0.1:9000").to_owned();
+    let chunk = Request::put(location)
+        .header("authorization", format!("Bearer {alice}"))
+        .header("content-range", "bytes 0-999/1000")
+        .body(Bytes::from(data(1000)))
+        .unwrap();
+    assert_eq!(f.handle(chunk).status(), 200);
+    for message in f.ports.queue.drain() {
+        f.block(f.app.handle_queue_message(&f.ports.ports(), &message));
+    }
+    let (_, runner) = f.json(
+        "POST",
+        "/api/v1/runners/register",
+        None,
+        json!({"registrationToken": REGISTRATION, "name": "plain"}),
+    );
+    let token = runner["runnerToken"].as_str().unwrap();
+    let (_, jobs) = f.json("POST", "/api/v1/runners/jobs/request", None, json!({"runnerToken": token}));
+    let uuid = jobs["availableJobs"][0]["uuid"].as_str().unwrap();
+    let (_, accepted) =
+        f.json("POST", &format!("/api/v1/runners/jobs/{uuid}/accept"), None, json!({"runnerToken": token}));
+    let job = &accepted["job"];
+    assert_eq!(job["payload"]["output"].get("presignedUploads"), None, "{job}");
+    let (status, problem) = upload_url(&f, token, job, "thumbnail", "t.jpg", 10);
+    assert_eq!(status, 501, "{problem}");
+    assert_eq!(problem["code"], "direct_upload_disabled");
+}

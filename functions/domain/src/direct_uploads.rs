@@ -12,6 +12,10 @@
 //! last handed-out URL expires (`urls_expire_at`), and the idle sweep waits for that.
 //!
 //! Completing is safe to repeat: a completed session answers with the stored object.
+//!
+//! Runners use the same credentials for their media bytes: [`presigned_read`] for the original,
+//! [`presigned_write`] for each result file, which [`track_runner_write`] records with the job so
+//! a failed attempt's files are found and deleted.
 
 use edgetube_ports::{ObjectMeta, PortError, Ports, Statement, UploadedPart};
 use thiserror::Error;
@@ -253,6 +257,59 @@ pub async fn complete(
 /// original straight from R2 (with `Range`) instead of through the runner API.
 pub fn presigned_read(config: &DirectUploadConfig, key: &str, now_millis: i64) -> Result<Url, SigV4Error> {
     sigv4::presign(&config.credentials, http::Method::GET, key, &[], now_millis, config.url_ttl_secs)
+}
+
+/// The largest object one S3 `PUT` may carry (R2's limit too): 5 GiB.
+pub const MAX_SINGLE_PUT: u64 = 5 * 1024 * 1024 * 1024;
+
+/// A presigned `PUT` of object `key` from now for the configured time: how a runner writes a
+/// result file straight to R2 instead of through the runner API.
+pub fn presigned_write(config: &DirectUploadConfig, key: &str, now_millis: i64) -> Result<Url, SigV4Error> {
+    sigv4::presign(&config.credentials, http::Method::PUT, key, &[], now_millis, config.url_ttl_secs)
+}
+
+/// Records that job `job_id` may write `key` straight to storage, as the API upload path records
+/// its files, so that the cleanup of a failed or replaced attempt finds the object.
+///
+/// The row is marked completed at once: no byte passes through the instance, and the idle sweep
+/// of unfinished uploads must not drop the key while the job runs. Safe to repeat.
+pub async fn track_runner_write(
+    ports: &Ports<'_>,
+    job_id: i64,
+    job_uuid: &str,
+    key: &str,
+    content_type: &str,
+    size: u64,
+) -> Result<(), DomainError> {
+    let id = crate::oauth::token_hash(&format!("{job_uuid}\n{key}\npresigned"));
+    let session = uploads::open(
+        ports,
+        &NewSession {
+            id: &id,
+            purpose: uploads::purpose::RUNNER_FILE_DIRECT,
+            user_id: None,
+            runner_job_id: Some(job_id),
+            fingerprint: None,
+            object_key: key,
+            content_type: Some(content_type),
+            total_size: size,
+            metadata: None,
+        },
+    )
+    .await?;
+    ports
+        .sql
+        .execute(
+            Statement::new(
+                "UPDATE upload_sessions SET total_size = ?1, completed_at = COALESCE(completed_at, ?2), \
+                 updated_at = ?2 WHERE id = ?3",
+            )
+            .bind(uploads::size_value(size)?)
+            .bind(ports.clock.now_millis())
+            .bind(session.id.as_str()),
+        )
+        .await?;
+    Ok(())
 }
 
 async fn stored(ports: &Ports<'_>, session: &Session) -> Result<Option<ObjectMeta>, DomainError> {

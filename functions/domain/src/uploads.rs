@@ -73,6 +73,8 @@ pub mod purpose {
     pub const RUNNER_FILE: &str = "runner-file";
     /// A creator's video upload whose parts go straight to R2 (`direct_uploads`).
     pub const VIDEO_DIRECT: &str = "video-direct";
+    /// A file a runner writes straight to R2 through a presigned `PUT` (only tracked, for cleanup).
+    pub const RUNNER_FILE_DIRECT: &str = "runner-file-direct";
 }
 
 /// A chunked upload's row.
@@ -163,7 +165,7 @@ pub struct NewSession<'a> {
     pub metadata: Option<&'a str>,
 }
 
-fn size_value(n: u64) -> Result<i64, DomainError> {
+pub(crate) fn size_value(n: u64) -> Result<i64, DomainError> {
     // SQL integers stay below 2^53 (D1 returns JavaScript numbers).
     i64::try_from(n)
         .ok()

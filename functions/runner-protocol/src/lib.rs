@@ -57,6 +57,34 @@ pub struct LadderOutput {
     pub fps_max: u32,
     /// Where result files are `PUT` (`<uploadUrl>/<kind>/<name>`).
     pub upload_url: String,
+    /// Whether the instance hands out presigned storage `PUT`s for result files
+    /// (`<uploadUrl>-url`, [`UploadUrlRequest`]); only `accept` answers carry it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub presigned_uploads: bool,
+}
+
+/// What a runner asks a presigned `PUT` for, besides its tokens.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadUrlRequest {
+    /// `hls`, `thumbnail`, `preview` or `storyboard`, as in the API upload path.
+    pub kind: String,
+    /// The file name, as in the API upload path.
+    pub name: String,
+    /// The file's size in bytes.
+    pub size: u64,
+}
+
+/// A presigned `PUT` for one result file, straight to storage.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UploadUrl {
+    /// The URL; it authorizes itself, so it is a secret until it expires.
+    pub url: String,
+    /// When it stops working (ISO 8601).
+    pub expires_at: String,
+    /// Headers to send with the `PUT` (not signed, so storage keeps them as sent).
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
 }
 
 /// What an `update` carries besides the tokens; absent fields are left out.
@@ -158,6 +186,16 @@ mod tests {
         signed.input.presigned_video_file_url = Some("https://r2/f?X-Amz-Signature=1".into());
         let again: LadderPayload = serde_json::from_str(&serde_json::to_string(&signed).unwrap()).unwrap();
         assert_eq!(again.input.preferred_url(), "https://r2/f?X-Amz-Signature=1");
+    }
+
+    #[test]
+    fn presigned_uploads_are_off_unless_offered() {
+        let text = r#"{"resolutions":[240],"transcodeOriginalResolution":false,"fpsMax":30,"uploadUrl":"u"}"#;
+        let mut output: LadderOutput = serde_json::from_str(text).unwrap();
+        assert!(!output.presigned_uploads);
+        assert!(!serde_json::to_string(&output).unwrap().contains("presignedUploads"));
+        output.presigned_uploads = true;
+        assert!(serde_json::to_string(&output).unwrap().contains(r#""presignedUploads":true"#));
     }
 
     #[test]

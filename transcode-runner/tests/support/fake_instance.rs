@@ -73,6 +73,15 @@ pub struct World {
     pub success: Option<Value>,
     pub errors: Vec<String>,
     pub aborts: Vec<String>,
+    /// Where `upload-url` points (a fake bucket's origin); `None` answers 501, as an instance
+    /// without R2 credentials does.
+    pub presign_bucket: Option<String>,
+    /// How many `upload-url` answers carry the signature `expired` before good ones.
+    pub presign_expired_first: usize,
+    /// The bodies of `upload-url` calls.
+    pub upload_url_requests: Vec<Value>,
+    /// Whether `accept` tells the runner that presigned uploads are available.
+    pub offer_presigned: bool,
     download_requests: usize,
     chunk_puts: usize,
 }
@@ -190,6 +199,7 @@ fn route(world: &mut World, method: &Method, uri: &Uri, headers: &HeaderMap, bod
             let key = p[job_prefix.len() + "files/upload/".len()..].to_owned();
             upload(world, headers, key, body)
         }
+        ("POST", p) if p == format!("{job_prefix}files/upload-url") => upload_url(world, json_body()),
         ("POST", p) if p.starts_with(&job_prefix) => job_call(world, &p[job_prefix.len()..], json_body()),
         _ => problem(StatusCode::NOT_FOUND, "no such route"),
     }
@@ -230,8 +240,12 @@ fn job_call(world: &mut World, call: &str, body: Value) -> Response {
         world.job_tokens_issued += 1;
         let job_token = format!("ptrjt-{}", world.job_tokens_issued);
         world.job_state = Some(JobState::Processing { job_token: job_token.clone() });
+        let mut payload = world.job_payload.clone().unwrap_or_default();
+        if world.offer_presigned {
+            payload["output"]["presignedUploads"] = json!(true);
+        }
         let job = json!({"uuid": JOB_UUID, "type": "vod-hls-ladder", "state": {"id": 2, "label": "Processing"},
-            "payload": world.job_payload, "failures": 0, "jobToken": job_token});
+            "payload": payload, "failures": 0, "jobToken": job_token});
         return json_response(StatusCode::OK, json!({"job": job}));
     }
     if !world.job_token_ok(body["jobToken"].as_str()) {
@@ -254,6 +268,29 @@ fn job_call(world: &mut World, call: &str, body: Value) -> Response {
         _ => return problem(StatusCode::NOT_FOUND, "no such job call"),
     }
     Response::builder().status(StatusCode::NO_CONTENT).body(Body::empty()).expect("response")
+}
+
+/// A presigned `PUT` on the fake bucket for `{kind, name}`, after the same token checks as a job call.
+fn upload_url(world: &mut World, body: Value) -> Response {
+    if !world.runner_ok(body["runnerToken"].as_str()) {
+        return problem(StatusCode::UNAUTHORIZED, "unknown runner token");
+    }
+    if !world.job_token_ok(body["jobToken"].as_str()) {
+        return problem(StatusCode::CONFLICT, "this job is not processing under this token");
+    }
+    world.upload_url_requests.push(body.clone());
+    let Some(bucket) = world.presign_bucket.clone() else {
+        return problem(StatusCode::NOT_IMPLEMENTED, "no R2 credentials");
+    };
+    let handed = world.upload_url_requests.len();
+    let signature =
+        if handed <= world.presign_expired_first { "expired".to_owned() } else { format!("sig{handed}") };
+    let (kind, name) = (body["kind"].as_str().unwrap_or(""), body["name"].as_str().unwrap_or(""));
+    json_response(
+        StatusCode::OK,
+        json!({"url": format!("{bucket}/media/{kind}/{name}?X-Amz-Date=20261121T215012Z&X-Amz-Signature={signature}"),
+               "expiresAt": "2026-11-21T22:50:12.000Z", "headers": {"content-type": "application/x-test"}}),
+    )
 }
 
 fn download(world: &mut World, headers: &HeaderMap, body: Value) -> Response {

@@ -1,1 +1,2 @@
+pub mod fake_bucket;
 pub mod fake_instance;
