@@ -213,7 +213,7 @@ impl InstanceClient {
         let path = format!("/api/v1/runners/jobs/{}/files/upload-url", auth.job_uuid);
         match self.post("upload-url", Scope::Job, &path, &body).await {
             Ok(answer) => parse_answer("upload-url", &answer).map(Some),
-            Err(ClientError::Server { status: 501, .. } | ClientError::JobGone { status: 404 }) => Ok(None),
+            Err(ClientError::Server { status: 501, .. }) => Ok(None),
             Err(error) => Err(error),
         }
     }

@@ -5,8 +5,8 @@
 //! sends the whole file to it, streamed from disk, with no runner or job token: the URL authorizes
 //! itself, so it stays out of logs and errors like a token. A refused or failed `PUT` (403 once the
 //! URL expired, a 5xx, a cut connection) is retried with a fresh URL, a bounded number of times.
-//! An instance that hands out no URL (501, or 404 from one that does not know the call) sends the
-//! caller back to the API upload path in [`crate::transfer`].
+//! An instance that hands out no URL (501) sends the caller back to the API upload path in
+//! [`crate::transfer`]. A 404 is not that: it is the instance's "unknown job", which ends the work.
 
 use std::path::Path;
 use std::pin::Pin;

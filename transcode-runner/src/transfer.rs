@@ -204,7 +204,10 @@ impl Download<'_> {
             Source::Presigned { url, .. } => http.get(*url).header(RANGE, range),
         };
         let url = source.shown();
-        let response = request.send().await.map_err(|e| Attempt::Retry(crate::error_chain(&e)))?;
+        // `without_url`: reqwest names the URL in its errors, and a presigned URL's query is its
+        // signature; `shown` names the source instead.
+        let response =
+            request.send().await.map_err(|e| Attempt::Retry(crate::error_chain(&e.without_url())))?;
         let (expected_end, whole_file) = match response.status() {
             StatusCode::PARTIAL_CONTENT => {
                 let header = response.headers().get(CONTENT_RANGE).and_then(|v| v.to_str().ok());
@@ -270,7 +273,7 @@ impl Download<'_> {
                     self.stored += bytes.len() as u64;
                 }
                 Ok(None) => return Ok(()),
-                Err(e) => return Err(Attempt::Retry(crate::error_chain(&e))),
+                Err(e) => return Err(Attempt::Retry(crate::error_chain(&e.without_url()))),
             }
         }
     }
