@@ -27,8 +27,19 @@ pub struct BodyError(pub String);
 /// `Send` (a Worker's JavaScript stream) wraps them, which is sound where one thread runs everything.
 pub type BodyStream = Pin<Box<dyn Stream<Item = Result<Bytes, BodyError>> + Send>>;
 
-/// The largest buffer a `Content-Length` may reserve up front: Workers' body limit (Free/Pro).
-const MAX_HINT: u64 = 100_000_000;
+/// Why a whole body could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum CollectError {
+    /// More than the route accepts (413).
+    #[error("the body is larger than the {limit} bytes this route accepts")]
+    TooLarge {
+        /// The route's limit.
+        limit: u64,
+    },
+    /// The body broke off or could not be read (400).
+    #[error(transparent)]
+    Body(#[from] BodyError),
+}
 
 /// A request body as the platform hands it over, or a response body as the core hands it back.
 pub enum Body {
@@ -74,24 +85,37 @@ impl Body {
         }
     }
 
-    /// Reads the whole body. `announced` (the `Content-Length`) sizes the buffer once
-    /// (grown by doubling, a 64 MB resumable chunk would briefly need three times its size) and
-    /// must match what arrives.
-    pub async fn collect(self, announced: Option<u64>) -> Result<Bytes, BodyError> {
+    /// Reads the whole body of a request whose route accepts at most `limit` bytes.
+    ///
+    /// `announced` (the `Content-Length`) must match what arrives, and sizes the buffer once,
+    /// because growing it by doubling would briefly need three times a 64 MB resumable chunk. The
+    /// buffer is reserved only when the first bytes arrive and never beyond `limit`, so a request
+    /// that announces a large body and sends nothing reserves nothing.
+    pub async fn collect(self, announced: Option<u64>, limit: u64) -> Result<Bytes, CollectError> {
+        if announced.is_some_and(|announced| announced > limit) {
+            return Err(CollectError::TooLarge { limit });
+        }
         match self {
+            Self::Full(bytes) if bytes.len() as u64 > limit => Err(CollectError::TooLarge { limit }),
             Self::Full(bytes) => Ok(bytes),
             Self::Stream(mut stream) => {
-                // Never more than a Worker may receive, whatever a header claims.
-                let capacity = announced.unwrap_or(0).min(MAX_HINT);
-                let mut whole = BytesMut::with_capacity(usize::try_from(capacity).unwrap_or(0));
+                let mut whole = BytesMut::new();
                 while let Some(chunk) = stream.next().await {
-                    whole.extend_from_slice(&chunk?);
+                    let chunk = chunk?;
+                    if (whole.len() + chunk.len()) as u64 > limit {
+                        return Err(CollectError::TooLarge { limit });
+                    }
+                    if whole.capacity() == 0 {
+                        let expected = announced.unwrap_or(0).max(chunk.len() as u64);
+                        whole.reserve(usize::try_from(expected).unwrap_or(chunk.len()));
+                    }
+                    whole.extend_from_slice(&chunk);
                 }
                 // A Worker's stream ends quietly when the client goes away: a short body is cut.
                 match announced {
-                    Some(announced) if announced != whole.len() as u64 => {
-                        Err(BodyError(format!("the body ended after {} of {announced} bytes", whole.len())))
-                    }
+                    Some(announced) if announced != whole.len() as u64 => Err(CollectError::Body(BodyError(
+                        format!("the body ended after {} of {announced} bytes", whole.len()),
+                    ))),
                     _ => Ok(whole.freeze()),
                 }
             }

@@ -30,8 +30,8 @@ pub mod validate;
 pub mod videos;
 mod views;
 
-pub use body::{Body, BodyError, BodyStream, PendingBody};
+pub use body::{Body, BodyError, BodyStream, CollectError, PendingBody};
 pub use context::Ctx;
-pub use routes::{route, streams_body};
+pub use routes::{route, streams_body, whole_body_limit};
 
 pub use problem::{InternalError, Problem};

@@ -15,6 +15,20 @@ pub fn streams_body(method: &Method, path: &str) -> bool {
     method == Method::POST && path.trim_end_matches('/') == "/api/v1/videos/upload"
 }
 
+/// The most bytes the handler of `method path` accepts in a body read whole: a resumable chunk
+/// for the two chunked uploads (creators' and runners'), and otherwise a little over PeerTube's
+/// 500 kB JSON limit, so that no other route makes an isolate hold a large body.
+pub fn whole_body_limit(method: &Method, path: &str) -> u64 {
+    let chunked_upload = method == Method::PUT
+        && (path.starts_with("/api/v1/videos/upload-resumable")
+            || (path.starts_with("/api/v1/runners/jobs/") && path.contains("/files/upload/")));
+    if chunked_upload {
+        edgetube_domain::uploads::MAX_CHUNK
+    } else {
+        1024 * 1024
+    }
+}
+
 /// Answers an `/api/...` request; `segments` is the path split on `/` after `api/v1`.
 pub async fn route(ctx: &Ctx<'_>, segments: &[&str]) -> Response<Bytes> {
     let method = ctx.request.method().clone();

@@ -16,7 +16,7 @@ use std::cell::Cell;
 
 use bytes::Bytes;
 pub use edgetube_api::{Body, BodyError, BodyStream};
-use edgetube_api::{PendingBody, Problem};
+use edgetube_api::{CollectError, PendingBody, Problem};
 use edgetube_domain::runner_jobs::{self, EventOutcome, StorageEvent};
 use edgetube_domain::{bootstrap, InstanceConfig};
 use edgetube_ports::Ports;
@@ -62,10 +62,22 @@ impl App {
             Body::Stream(stream) if edgetube_api::streams_body(&parts.method, parts.uri.path()) => {
                 (Bytes::new(), PendingBody::new(stream))
             }
-            body => match body.collect(content_length(&parts.headers)).await {
+            body => match body
+                .collect(
+                    content_length(&parts.headers),
+                    edgetube_api::whole_body_limit(&parts.method, parts.uri.path()),
+                )
+                .await
+            {
                 Ok(bytes) => (bytes, PendingBody::default()),
                 Err(error) => {
-                    let mut response = Problem::bad_request(error.to_string()).into_response();
+                    let problem = match error {
+                        CollectError::TooLarge { .. } => {
+                            Problem::new(http::StatusCode::PAYLOAD_TOO_LARGE, error.to_string())
+                        }
+                        CollectError::Body(_) => Problem::bad_request(error.to_string()),
+                    };
+                    let mut response = problem.into_response();
                     headers::add_common(response.headers_mut());
                     return response.map(Body::Full);
                 }

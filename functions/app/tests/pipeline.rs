@@ -459,11 +459,20 @@ fn housekeeping_removes_abandoned_uploads_and_releases_quiet_jobs() {
     let objects = f.ports.ports().objects;
     assert!(!f.block(objects.list("staging/")).unwrap().is_empty());
 
+    // As if its last chunk had written the video row and then failed to complete the object.
+    let upload_id = location.split("upload_id=").nth(1).unwrap().to_owned();
+    let orphan = f.video(edgetube_domain::videos::NewVideo::new(channel, "Never completed"));
+    assert!(f
+        .block(edgetube_domain::uploads::attach_video(f.ports.ports().sql, &upload_id, orphan.id))
+        .unwrap());
+
     // A recent session survives a run.
     let run = || f.block(f.app.run_housekeeping(&f.ports.ports())).unwrap();
     assert_eq!(run().abandoned_uploads, 0);
     f.ports.clock.advance(edgetube_domain::uploads::DANGLING_AFTER_MS + 1000);
     assert_eq!(run().abandoned_uploads, 1);
+    let (status, _) = f.get(&format!("/api/v1/videos/{}", orphan.uuid), Some(&token));
+    assert_eq!(status, 404, "a video without its original goes with its upload");
     assert!(f.block(objects.list("staging/")).unwrap().is_empty());
     let next = format!("bytes {first}-{}/{}", file.len() - 1, file.len());
     assert_eq!(put_chunk(&f, &token, &location, &next, &file[first..]).status(), 404);
@@ -716,4 +725,21 @@ fn other_routes_read_a_streamed_body_whole() {
             .unwrap(),
     );
     assert_eq!(response.status(), 400);
+
+    // Only the chunked uploads take large bodies whole: elsewhere a large announced length is
+    // refused before a byte is read (the stream below would fail the test if it were read), and
+    // an unannounced one as soon as it passes the limit.
+    let unread = futures::stream::once(async { panic!("the body was read") });
+    let announced = f.handle(
+        Request::post("/api/v1/videos/upload-resumable")
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-length", "99000000")
+            .body(Body::stream(unread))
+            .unwrap(),
+    );
+    assert_eq!(announced.status(), 413);
+    let unannounced = f.handle(
+        Request::post("/api/v1/users/token").body(streamed(&data(2 * 1024 * 1024), 64 * 1024)).unwrap(),
+    );
+    assert_eq!(unannounced.status(), 413);
 }

@@ -485,7 +485,27 @@ pub async fn remove_dangling(ports: &Ports<'_>) -> Result<usize, DomainError> {
         )
         .await?;
     for session in &idle {
+        remove_video_without_original(ports, session).await?;
         cancel(ports, session).await?;
     }
     Ok(idle.len())
+}
+
+/// A creator's upload writes its video row before it completes the object. When the client never
+/// came back after a failed completion, the row would wait for an original that will not come:
+/// it goes with the session, unless the object did get completed.
+async fn remove_video_without_original(ports: &Ports<'_>, session: &Session) -> Result<(), DomainError> {
+    let creators = [purpose::VIDEO, purpose::VIDEO_DIRECT];
+    let Some(video_id) = session.video_id.filter(|_| creators.contains(&session.purpose.as_str())) else {
+        return Ok(());
+    };
+    if ports.objects.head(&session.object_key).await?.is_some() {
+        return Ok(());
+    }
+    if let Some(video) = crate::videos::find_by_id(ports.sql, video_id).await? {
+        for key in crate::videos::delete(ports.sql, &video).await? {
+            ports.objects.delete(&key).await?;
+        }
+    }
+    Ok(())
 }
