@@ -2,8 +2,9 @@
 //!
 //! A Worker may receive bodies of up to 100 MB (Free/Pro plans) while its isolate has 128 MB of
 //! memory, so the legacy one-request upload reads its multipart form as a stream and keeps one
-//! storage part in memory. Every other route takes bodies far below that (JSON is capped at
-//! 500 kB, resumable chunks at `uploads::MAX_CHUNK`) and reads them whole, as before.
+//! storage part in memory, and the chunked uploads stream each chunk into storage parts once the
+//! caller is known. Every other route takes bodies far below that (JSON is capped at 500 kB) and
+//! reads them whole, as before.
 //! In the other direction, media objects go out as the storage's stream (`media`): a plain GET of
 //! a 100 MB original must not be read whole either.
 
@@ -159,6 +160,11 @@ impl PendingBody {
     /// Holds `stream` until a handler takes it.
     pub fn new(stream: BodyStream) -> Self {
         Self(RefCell::new(Some(stream)))
+    }
+
+    /// Whether a stream waits to be taken.
+    pub fn is_pending(&self) -> bool {
+        self.0.borrow().is_some()
     }
 
     /// The stream, if it was not taken yet.

@@ -430,7 +430,8 @@ pub async fn upload_url(ctx: &Ctx<'_>, uuid: &str) -> Answer {
     })
 }
 
-/// `PUT /api/v1/runners/jobs/{uuid}/files/upload/{kind}/{name}`: one chunk of a result file.
+/// `PUT /api/v1/runners/jobs/{uuid}/files/upload/{kind}/{name}`: one chunk of a result file,
+/// read only after the runner and job tokens (headers) are checked.
 pub async fn upload(ctx: &Ctx<'_>, uuid: &str, kind: &str, name: &str) -> Answer {
     let runner = runner_named(ctx, ctx.header("x-runner-token")).await?;
     let job =
@@ -442,7 +443,8 @@ pub async fn upload(ctx: &Ctx<'_>, uuid: &str, kind: &str, name: &str) -> Answer
         .header(header::CONTENT_RANGE.as_str())
         .and_then(|v| v.rsplit('/').next())
         .and_then(|t| t.trim().parse::<u64>().ok())
-        .unwrap_or(ctx.request.body().len() as u64);
+        .or_else(|| crate::uploads::chunk_length(ctx))
+        .ok_or_else(|| Problem::bad_request("A chunk needs Content-Range or Content-Length"))?;
     let id = token_hash(&format!("{}\n{kind}\n{name}", job.uuid));
     let session = uploads::open(
         ctx.ports,

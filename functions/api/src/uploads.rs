@@ -295,13 +295,23 @@ pub fn resume_incomplete(received: u64) -> Response<Bytes> {
     builder.body(Bytes::new()).unwrap_or_default()
 }
 
+/// The length of the request's chunk: the bytes already read, or the `Content-Length` of a body
+/// still to come (`None` when a streamed body does not announce it).
+pub fn chunk_length(ctx: &Ctx<'_>) -> Option<u64> {
+    if ctx.pending.is_pending() {
+        ctx.header(header::CONTENT_LENGTH.as_str()).and_then(|v| v.trim().parse().ok())
+    } else {
+        Some(ctx.request.body().len() as u64)
+    }
+}
+
 /// A chunk's `Content-Range`: `Some((first, last))` for `bytes a-b/total`, `None` for the
-/// offset query `bytes */total`.
+/// offset query `bytes */total`. Decided from the headers alone: the body is not read yet.
 pub fn content_range(ctx: &Ctx<'_>, total: u64) -> Result<Option<(u64, u64)>, Problem> {
     let bad = |detail: &str| Problem::bad_request(format!("Invalid Content-Range: {detail}"));
     let Some(value) = ctx.header(header::CONTENT_RANGE.as_str()) else {
         // A body without Content-Range is the whole file in one chunk.
-        let len = ctx.request.body().len() as u64;
+        let len = chunk_length(ctx).unwrap_or(0);
         return Ok((len > 0).then(|| (0, len - 1)));
     };
     let spec = value.trim().strip_prefix("bytes ").ok_or_else(|| bad("expected bytes"))?;
@@ -320,18 +330,20 @@ pub fn content_range(ctx: &Ctx<'_>, total: u64) -> Result<Option<(u64, u64)>, Pr
     if last < first || last >= total {
         return Err(bad("the range is outside the file"));
     }
-    if ctx.request.body().len() as u64 != last - first + 1 {
+    // A streamed body without a length is counted as it arrives instead.
+    if chunk_length(ctx).is_some_and(|len| len != last - first + 1) {
         return Err(bad("the body length differs from the range"));
     }
     Ok(Some((first, last)))
 }
 
 /// Stores the request's chunk (or, for the offset query, nothing) and returns the session as it
-/// is now; a refusal comes back as the response to send.
+/// is now; a refusal comes back as the response to send. The body is read here, as a stream
+/// cut into storage parts, and only here: callers authenticate before.
 pub async fn store_chunk(ctx: &Ctx<'_>, session: &Session) -> Result<Session, Response<Bytes>> {
     let range = content_range(ctx, session.total_size).map_err(Problem::into_response)?;
-    let Some((first, _)) = range else { return Ok(session.clone()) };
-    match uploads::append(ctx.ports, session, first, ctx.request.body().clone()).await {
+    let Some((first, last)) = range else { return Ok(session.clone()) };
+    match uploads::append_stream(ctx.ports, session, first, last - first + 1, ctx.body_stream()).await {
         Ok(session) => Ok(session),
         Err(UploadError::RangeMismatch { received, .. }) => {
             let mut response = resume_incomplete(received);
@@ -346,7 +358,9 @@ pub async fn store_chunk(ctx: &Ctx<'_>, session: &Session) -> Result<Session, Re
             format!("A chunk may carry at most {} bytes", uploads::MAX_CHUNK),
         )
         .into_response()),
-        Err(UploadError::BadRange(detail)) => Err(Problem::bad_request(detail).into_response()),
+        Err(UploadError::BadRange(detail) | UploadError::Body(detail)) => {
+            Err(Problem::bad_request(detail).into_response())
+        }
         Err(UploadError::Domain(e)) => Err(Problem::internal_from(e).into_response()),
     }
 }

@@ -58,18 +58,49 @@ impl App {
     /// sends on as it reads them, and whole bytes otherwise.
     pub async fn handle<B: Into<Body>>(&self, ports: &Ports<'_>, request: Request<B>) -> Response<Body> {
         let (parts, body) = request.into_parts();
-        let (bytes, pending) = match body.into() {
-            Body::Stream(stream) if edgetube_api::streams_body(&parts.method, parts.uri.path()) => {
-                (Bytes::new(), PendingBody::new(stream))
+        // The head alone decides the preflight and the rate limit: nothing of the body is read
+        // for a client the limit refuses.
+        let mut request = Request::from_parts(parts, Bytes::new());
+        let admitted = router::admit(ports, &self.config, &request).await;
+        let mut response = match admitted {
+            Err(refusal) => refusal,
+            Ok(decision) => match self.read_body(&request, body.into()).await {
+                Err(refusal) => refusal,
+                Ok((bytes, pending)) => {
+                    *request.body_mut() = bytes;
+                    match self.ensure_bootstrapped(ports).await {
+                        Ok(()) => router::route(ports, &self.config, &request, &pending, decision).await,
+                        Err(_) => Problem::new(
+                            http::StatusCode::SERVICE_UNAVAILABLE,
+                            "The instance is starting; retry shortly",
+                        )
+                        .into_response()
+                        .map(Body::Full),
+                    }
+                }
+            },
+        };
+        headers::add_common(response.headers_mut());
+        response
+    }
+
+    /// The body as the route takes it: left pending for the routes that stream it (their handlers
+    /// read it once they know the caller), read whole up to the route's limit otherwise.
+    async fn read_body(
+        &self,
+        head: &Request<Bytes>,
+        body: Body,
+    ) -> Result<(Bytes, PendingBody), Response<Body>> {
+        let (method, path) = (head.method(), head.uri().path());
+        match body {
+            Body::Stream(stream) if edgetube_api::streams_body(method, path) => {
+                Ok((Bytes::new(), PendingBody::new(stream)))
             }
             body => match body
-                .collect(
-                    content_length(&parts.headers),
-                    edgetube_api::whole_body_limit(&parts.method, parts.uri.path()),
-                )
+                .collect(content_length(head.headers()), edgetube_api::whole_body_limit(method, path))
                 .await
             {
-                Ok(bytes) => (bytes, PendingBody::default()),
+                Ok(bytes) => Ok((bytes, PendingBody::default())),
                 Err(error) => {
                     let problem = match error {
                         CollectError::TooLarge { .. } => {
@@ -77,23 +108,10 @@ impl App {
                         }
                         CollectError::Body(_) => Problem::bad_request(error.to_string()),
                     };
-                    let mut response = problem.into_response();
-                    headers::add_common(response.headers_mut());
-                    return response.map(Body::Full);
+                    Err(problem.into_response().map(Body::Full))
                 }
             },
-        };
-        let request = Request::from_parts(parts, bytes);
-        let mut response = match self.ensure_bootstrapped(ports).await {
-            Ok(()) => router::route(ports, &self.config, &request, &pending).await,
-            Err(_) => {
-                Problem::new(http::StatusCode::SERVICE_UNAVAILABLE, "The instance is starting; retry shortly")
-                    .into_response()
-                    .map(Body::Full)
-            }
-        };
-        headers::add_common(response.headers_mut());
-        response
+        }
     }
 
     /// Handles one message of the job queue: R2's object-created notifications (or the same

@@ -4,33 +4,43 @@
 use bytes::Bytes;
 use edgetube_api::{respond, Body, PendingBody, Problem};
 use edgetube_domain::InstanceConfig;
-use edgetube_ports::Ports;
+use edgetube_ports::{Ports, RateDecision};
 use http::{Method, Request, Response, StatusCode};
 
 use edgetube_api::rate_limit;
 
 use crate::{federation_routes as fed, headers};
 
-/// Routes one request; every outcome is a response. `pending` holds the body when the route
-/// streams it (`edgetube_api::streams_body`).
+/// What is decided from the request's head before its body is read: a CORS preflight is
+/// answered, and `/api/` requests are counted against the client's API limit (`Ok` carries the
+/// decision for the response's `X-RateLimit-*` headers).
+pub async fn admit(
+    ports: &Ports<'_>,
+    config: &InstanceConfig,
+    head: &Request<Bytes>,
+) -> Result<Option<RateDecision>, Response<Body>> {
+    if head.method() == Method::OPTIONS {
+        return Err(headers::preflight().map(Body::Full));
+    }
+    let path = head.uri().path();
+    if !path.starts_with("/api/") || is_bulk_transfer(path) {
+        return Ok(None);
+    }
+    rate_limit::check(ports, "api", config.api_rate_limit, head)
+        .await
+        .map_err(|refusal| refusal.map(Body::Full))
+}
+
+/// Routes one admitted request; every outcome is a response. `pending` holds the body when the
+/// route streams it (`edgetube_api::streams_body`); `api_decision` is [`admit`]'s.
 pub async fn route(
     ports: &Ports<'_>,
     config: &InstanceConfig,
     request: &Request<Bytes>,
     pending: &PendingBody,
+    api_decision: Option<RateDecision>,
 ) -> Response<Body> {
-    if request.method() == Method::OPTIONS {
-        return headers::preflight().map(Body::Full);
-    }
     let path = request.uri().path();
-    let api_decision = if path.starts_with("/api/") && !is_bulk_transfer(path) {
-        match rate_limit::check(ports, "api", config.api_rate_limit, request).await {
-            Ok(decision) => decision,
-            Err(refusal) => return refusal.map(Body::Full),
-        }
-    } else {
-        None
-    };
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     // Media bodies are streams (`edgetube_api::media`); every other answer is whole.
     let result: Result<Response<Body>, Problem> = match (request.method(), segments.as_slice()) {
@@ -97,7 +107,8 @@ fn whole(answer: Result<Response<Bytes>, Problem>) -> Result<Response<Body>, Pro
 
 /// Upload chunks and runner calls are exempt from the per-address API limit: a 1 MB-chunked
 /// upload alone sends hundreds of requests, and a runner polls every second. Both are
-/// authenticated on every request (bearer, runner token), which bounds who can send them.
+/// authenticated on every request (bearer, runner token) from the headers, before any byte of
+/// their bodies is read, which bounds who can make the isolate hold one.
 fn is_bulk_transfer(path: &str) -> bool {
     path.starts_with("/api/v1/videos/upload-resumable") || path.starts_with("/api/v1/runners/")
 }

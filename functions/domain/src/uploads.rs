@@ -19,6 +19,7 @@
 
 use bytes::{Bytes, BytesMut};
 use edgetube_ports::{ObjectMeta, Ports, Sql, Statement, UploadedPart};
+use futures::{Stream, StreamExt};
 use serde::Deserialize;
 use thiserror::Error;
 
@@ -51,6 +52,9 @@ pub enum UploadError {
     /// The chunk is larger than [`MAX_CHUNK`].
     #[error("a chunk may carry at most {MAX_CHUNK} bytes")]
     ChunkTooLarge,
+    /// The chunk's body broke off or ended short of its range.
+    #[error("reading the chunk failed: {0}")]
+    Body(String),
     /// Another request appended to the session at the same time; asking for the offset resolves it.
     #[error("another request is writing this upload")]
     Concurrent,
@@ -221,10 +225,76 @@ pub async fn find_by_fingerprint(sql: &dyn Sql, fingerprint: &str) -> Result<Opt
         .await?)
 }
 
+/// Where a session stands, as far as placing the next chunk goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    /// The announced size.
+    pub total: u64,
+    /// Bytes stored so far.
+    pub received: u64,
+    /// Bytes of those waiting in staging objects (less than a part).
+    pub staged: u64,
+    /// Size of every part but the last.
+    pub part_size: u64,
+    /// Whether a part was cut already.
+    pub has_parts: bool,
+}
+
+/// What storing a chunk of `len` bytes at byte `first` does, decided before a byte of it is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChunkPlan {
+    /// The session holds these bytes already (a client that lost the answer repeats a chunk).
+    AlreadyStored,
+    /// The chunk waits whole in one staging object: with what is staged it is less than a part
+    /// (or the whole file is, and `finish` will store it in one put).
+    Stage,
+    /// Staged bytes and the chunk, in order, are cut into `parts` parts (the last one short when
+    /// the file is complete); the last `to_staging` bytes wait in a staging object.
+    Cut {
+        /// Parts to upload.
+        parts: u64,
+        /// Bytes left over for staging.
+        to_staging: u64,
+    },
+}
+
+/// Decides where a chunk goes (or why it is refused), from the session's numbers alone.
+pub fn plan_chunk(at: Progress, first: u64, len: u64) -> Result<ChunkPlan, UploadError> {
+    if len > MAX_CHUNK {
+        return Err(UploadError::ChunkTooLarge);
+    }
+    let end = first.checked_add(len).ok_or_else(|| UploadError::BadRange("range overflows".into()))?;
+    if end > at.total {
+        return Err(UploadError::BadRange(format!(
+            "bytes {first}-{end} reach past the announced {} bytes",
+            at.total
+        )));
+    }
+    if end <= at.received && (len > 0 || first <= at.received) {
+        return Ok(ChunkPlan::AlreadyStored);
+    }
+    if first != at.received {
+        return Err(UploadError::RangeMismatch { first, received: at.received });
+    }
+    let complete = end == at.total;
+    let combined = at.staged + len;
+    if complete && !at.has_parts && combined < at.part_size {
+        return Ok(ChunkPlan::Stage);
+    }
+    if combined < at.part_size && !complete {
+        return Ok(ChunkPlan::Stage);
+    }
+    let whole = combined / at.part_size;
+    let rest = combined % at.part_size;
+    Ok(if complete {
+        ChunkPlan::Cut { parts: whole + u64::from(rest > 0), to_staging: 0 }
+    } else {
+        ChunkPlan::Cut { parts: whole, to_staging: rest }
+    })
+}
+
 /// Stores `bytes` as the chunk starting at byte `first`, and returns the session as it is now.
-///
-/// A chunk the session already holds entirely is accepted again without effect (a client that
-/// lost the answer repeats it).
+/// See [`append_stream`].
 pub async fn append(
     ports: &Ports<'_>,
     session: &Session,
@@ -232,76 +302,97 @@ pub async fn append(
     bytes: Bytes,
 ) -> Result<Session, UploadError> {
     let len = bytes.len() as u64;
-    if len > MAX_CHUNK {
-        return Err(UploadError::ChunkTooLarge);
-    }
-    let end = first.checked_add(len).ok_or_else(|| UploadError::BadRange("range overflows".into()))?;
-    if end > session.total_size {
-        return Err(UploadError::BadRange(format!(
-            "bytes {first}-{end} reach past the announced {} bytes",
-            session.total_size
-        )));
-    }
-    if end <= session.received && (len > 0 || first <= session.received) {
-        return Ok(session.clone());
-    }
-    if first != session.received {
-        return Err(UploadError::RangeMismatch { first, received: session.received });
-    }
+    let body = futures::stream::iter([Ok::<_, std::convert::Infallible>(bytes)]);
+    append_stream(ports, session, first, len, body).await
+}
 
+/// Stores the chunk of `len` bytes starting at byte `first`, read from `body` as it arrives, and
+/// returns the session as it is now.
+///
+/// Memory holds at most one part and one piece of the body: a chunk of up to [`MAX_CHUNK`] goes
+/// to storage part by part as its bytes come. A body that is longer or shorter than `len` is
+/// refused ([`UploadError::BadRange`], [`UploadError::Body`]) and changes nothing the row names:
+/// parts it uploaded are replaced by the retry's, which carry the same part numbers.
+///
+/// A chunk the session already holds entirely is accepted again without effect and without
+/// reading the body.
+pub async fn append_stream<S, E>(
+    ports: &Ports<'_>,
+    session: &Session,
+    first: u64,
+    len: u64,
+    body: S,
+) -> Result<Session, UploadError>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+{
     let mut parts = session.uploaded_parts()?;
     let staged = session.staged_chunks()?;
-    let staged_len: u64 = staged.iter().map(|(_, l)| l).sum();
-    let received = end;
-    let complete = received == session.total_size;
+    let progress = Progress {
+        total: session.total_size,
+        received: session.received,
+        staged: staged.iter().map(|(_, l)| l).sum(),
+        part_size: session.part_size,
+        has_parts: !parts.is_empty(),
+    };
+    let plan = plan_chunk(progress, first, len)?;
+    let received = first + len;
+    let mut body = ExactBody { inner: body, expected: len, seen: 0 };
     let mut multipart_id = session.multipart_id.clone();
     let mut new_staged = staged.clone();
-    let consumed_staging;
-
-    if complete && parts.is_empty() && staged_len + len < session.part_size {
-        // Everything fits in one object: `finish` stores it in a single put from staging.
-        if len > 0 {
-            ports.objects.put(&session.staging_key(first, len), bytes, None).await?;
-            new_staged.push((first, len));
-        }
-        consumed_staging = Vec::new();
-    } else if staged_len + len >= session.part_size || complete {
-        let head = read_staged(ports, session, &staged).await?;
-        let combined_len = staged_len + len;
-        let whole_parts = combined_len / session.part_size;
-        let rest = combined_len % session.part_size;
-        // The final rest is the (smaller) last part; otherwise it waits in staging.
-        let cut_parts = if complete && rest > 0 { whole_parts + 1 } else { whole_parts };
-        let id = match &multipart_id {
-            Some(id) => id.clone(),
-            None => {
-                ports.objects.create_multipart(&session.object_key, session.content_type.as_deref()).await?
+    let consumed_staging = match plan {
+        ChunkPlan::AlreadyStored => return Ok(session.clone()),
+        ChunkPlan::Stage => {
+            // Less than a part: bounded by PART_SIZE.
+            let bytes = body.read_all().await?;
+            if len > 0 {
+                ports.objects.put(&session.staging_key(first, len), bytes, None).await?;
+                new_staged.push((first, len));
             }
-        };
-        for k in 0..cut_parts {
-            let from = k * session.part_size;
-            let to = ((k + 1) * session.part_size).min(combined_len);
-            let part = slice_of(&head, &bytes, from, to);
-            let number = u16::try_from(parts.len() + 1)
-                .ok()
-                .filter(|n| *n <= 10_000)
-                .ok_or_else(|| UploadError::BadRange("more than 10,000 parts".into()))?;
-            parts.push(ports.objects.upload_part(&session.object_key, &id, number, part).await?);
+            Vec::new()
         }
-        multipart_id = Some(id);
-        new_staged.clear();
-        if !complete && rest > 0 {
-            let offset = received - rest;
-            let tail = slice_of(&head, &bytes, combined_len - rest, combined_len);
-            ports.objects.put(&session.staging_key(offset, rest), tail, None).await?;
-            new_staged.push((offset, rest));
+        ChunkPlan::Cut { parts: cut, to_staging } => {
+            let id = match &multipart_id {
+                Some(id) => id.clone(),
+                None => {
+                    ports
+                        .objects
+                        .create_multipart(&session.object_key, session.content_type.as_deref())
+                        .await?
+                }
+            };
+            let mut buffer = BytesMut::new();
+            buffer.extend_from_slice(&read_staged(ports, session, &staged).await?);
+            let mut cut_so_far = 0;
+            while let Some(piece) = body.next().await? {
+                buffer.extend_from_slice(&piece);
+                while buffer.len() as u64 >= session.part_size && cut_so_far < cut {
+                    let part = buffer.split_to(session.part_size as usize).freeze();
+                    parts.push(
+                        ports.objects.upload_part(&session.object_key, &id, next_part(&parts)?, part).await?,
+                    );
+                    cut_so_far += 1;
+                }
+            }
+            body.check_complete()?;
+            if cut_so_far < cut {
+                // The file's short last part.
+                let part = buffer.split().freeze();
+                parts.push(
+                    ports.objects.upload_part(&session.object_key, &id, next_part(&parts)?, part).await?,
+                );
+            }
+            multipart_id = Some(id);
+            new_staged.clear();
+            if to_staging > 0 {
+                let offset = received - to_staging;
+                ports.objects.put(&session.staging_key(offset, to_staging), buffer.freeze(), None).await?;
+                new_staged.push((offset, to_staging));
+            }
+            staged
         }
-        consumed_staging = staged;
-    } else {
-        ports.objects.put(&session.staging_key(first, len), bytes, None).await?;
-        new_staged.push((first, len));
-        consumed_staging = Vec::new();
-    }
+    };
 
     let parts_json = serde_json::to_string(&parts).map_err(|e| DomainError::Inconsistent(e.to_string()))?;
     let staged_json =
@@ -332,19 +423,55 @@ pub async fn append(
     Ok(Session { received, parts: parts_json, staged: staged_json, multipart_id, ..session.clone() })
 }
 
-/// Bytes `[from, to)` of `head ++ tail`, copying only when the range spans both.
-fn slice_of(head: &Bytes, tail: &Bytes, from: u64, to: u64) -> Bytes {
-    let h = head.len() as u64;
-    let (from, to) = (from as usize, to as usize);
-    if to as u64 <= h {
-        head.slice(from..to)
-    } else if from as u64 >= h {
-        tail.slice(from - h as usize..to - h as usize)
-    } else {
-        let mut joined = BytesMut::with_capacity(to - from);
-        joined.extend_from_slice(&head[from..]);
-        joined.extend_from_slice(&tail[..to - h as usize]);
-        joined.freeze()
+/// The number of the part after `parts`; R2 (like S3) takes at most 10,000.
+fn next_part(parts: &[UploadedPart]) -> Result<u16, UploadError> {
+    u16::try_from(parts.len() + 1)
+        .ok()
+        .filter(|n| *n <= 10_000)
+        .ok_or_else(|| UploadError::BadRange("more than 10,000 parts".into()))
+}
+
+/// A chunk's body that must carry exactly `expected` bytes: a Worker's stream ends quietly when
+/// the client goes away, so a short body is only seen by counting.
+struct ExactBody<S> {
+    inner: S,
+    expected: u64,
+    seen: u64,
+}
+
+impl<S, E> ExactBody<S>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+{
+    async fn next(&mut self) -> Result<Option<Bytes>, UploadError> {
+        let Some(piece) = self.inner.next().await else { return Ok(None) };
+        let piece = piece.map_err(|e| UploadError::Body(e.to_string()))?;
+        self.seen += piece.len() as u64;
+        if self.seen > self.expected {
+            return Err(UploadError::BadRange(format!(
+                "the body is longer than the {} bytes of its range",
+                self.expected
+            )));
+        }
+        Ok(Some(piece))
+    }
+
+    fn check_complete(&self) -> Result<(), UploadError> {
+        if self.seen == self.expected {
+            Ok(())
+        } else {
+            Err(UploadError::Body(format!("the body ended after {} of {} bytes", self.seen, self.expected)))
+        }
+    }
+
+    async fn read_all(&mut self) -> Result<Bytes, UploadError> {
+        let mut whole = BytesMut::new();
+        while let Some(piece) = self.next().await? {
+            whole.extend_from_slice(&piece);
+        }
+        self.check_complete()?;
+        Ok(whole.freeze())
     }
 }
 
@@ -508,4 +635,53 @@ async fn remove_video_without_original(ports: &Ports<'_>, session: &Session) -> 
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const P: u64 = 100;
+
+    fn at(total: u64, received: u64, staged: u64, has_parts: bool) -> Progress {
+        Progress { total, received, staged, part_size: P, has_parts }
+    }
+
+    #[test]
+    fn a_chunk_is_placed_from_the_session_numbers_alone() {
+        use ChunkPlan::*;
+        let cases: &[(Progress, u64, u64, Result<ChunkPlan, &str>)] = &[
+            // Less than a part with what is staged: staged whole.
+            (at(1000, 0, 0, false), 0, 30, Ok(Stage)),
+            (at(1000, 30, 30, false), 30, 69, Ok(Stage)),
+            // Reaching a part: cut, the rest waits.
+            (at(1000, 30, 30, false), 30, 70, Ok(Cut { parts: 1, to_staging: 0 })),
+            (at(1000, 30, 30, false), 30, 275, Ok(Cut { parts: 3, to_staging: 5 })),
+            // The whole file under a part: one put at the end, no multipart.
+            (at(50, 20, 20, false), 20, 30, Ok(Stage)),
+            // The last chunk after parts: the short last part.
+            (at(250, 200, 0, true), 200, 50, Ok(Cut { parts: 1, to_staging: 0 })),
+            (at(250, 180, 80, true), 180, 70, Ok(Cut { parts: 2, to_staging: 0 })),
+            (at(200, 150, 50, true), 150, 50, Ok(Cut { parts: 1, to_staging: 0 })),
+            // Repeats, gaps, overruns.
+            (at(1000, 300, 0, true), 100, 100, Ok(AlreadyStored)),
+            (at(1000, 300, 0, true), 300, 0, Ok(AlreadyStored)),
+            (at(1000, 300, 0, true), 400, 10, Err("gap")),
+            (at(1000, 300, 0, true), 250, 100, Err("gap")),
+            (at(1000, 300, 0, true), 300, 701, Err("range")),
+            (at(u64::MAX, 0, 0, false), u64::MAX, 2, Err("range")),
+            (at(u64::MAX, 0, 0, false), 0, MAX_CHUNK + 1, Err("size")),
+        ];
+        for (progress, first, len, expected) in cases {
+            let got = plan_chunk(*progress, *first, *len);
+            let ok = match (&got, expected) {
+                (Ok(plan), Ok(want)) => plan == want,
+                (Err(UploadError::RangeMismatch { .. }), Err("gap")) => true,
+                (Err(UploadError::BadRange(_)), Err("range")) => true,
+                (Err(UploadError::ChunkTooLarge), Err("size")) => true,
+                _ => false,
+            };
+            assert!(ok, "{progress:?} first {first} len {len}: {got:?}, expected {expected:?}");
+        }
+    }
 }

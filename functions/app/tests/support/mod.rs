@@ -70,6 +70,11 @@ impl Fixture {
         self.app = App::new(self.app.config().clone());
     }
 
+    /// The directory the native ports keep their files in.
+    pub fn ports_dir(&self) -> std::path::PathBuf {
+        self._dir.path().to_path_buf()
+    }
+
     /// Every file under the objects directory, unfinished multipart parts included, relative to it.
     pub fn stored_files(&self) -> Vec<String> {
         fn walk(dir: &std::path::Path, root: &std::path::Path, out: &mut Vec<String>) {
