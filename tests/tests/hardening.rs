@@ -20,12 +20,22 @@ async fn the_review_findings_stay_closed() -> Result<()> {
     let vars = format!("RUNNER_JOB_STALE_SECONDS:{STALE_SECONDS}");
     let instance = Instance::start_with(&[("EDGETUBE_VARS", vars.as_str())]).await?;
     let admin = instance.login("root", ADMIN_PASSWORD).await?;
-    let result = async {
+    let checks = async {
+        eprintln!("finding 1: unauthenticated chunks");
         unauthenticated_chunks_are_refused_while_they_are_sent(&instance, &admin).await?;
+        eprintln!("finding 2: a stale runner");
         a_stale_runner_cannot_touch_its_successors_job(&instance, &admin).await
-    }
-    .await;
+    };
+    let result = match tokio::time::timeout(Duration::from_secs(300), checks).await {
+        Ok(result) => result,
+        Err(_) => Err(anyhow::anyhow!("the checks did not finish within 300 s")),
+    };
     result.with_context(|| format!("instance log:\n{}", instance.log_tail()))
+}
+
+/// An HTTP client whose every call is bounded.
+fn client() -> reqwest::Client {
+    reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap_or_default()
 }
 
 /// Bytes stored by the local R2 (its blobs), to see that a refused request wrote nothing.
@@ -44,8 +54,11 @@ fn stored_bytes(dir: &Path) -> u64 {
 
 /// Finding 1: a chunk route answers an unknown caller from the headers, while the client is
 /// still sending a 60 MB body slowly, and nothing of it is stored.
-async fn unauthenticated_chunks_are_refused_while_they_are_sent(instance: &Instance, admin: &str) -> Result<()> {
-    let client = reqwest::Client::new();
+async fn unauthenticated_chunks_are_refused_while_they_are_sent(
+    instance: &Instance,
+    admin: &str,
+) -> Result<()> {
+    let client = client();
     let me: Value =
         client.get(instance.url("/api/v1/users/me")).bearer_auth(admin).send().await?.json().await?;
     let channel = me["videoChannels"][0]["id"].as_i64().context("no channel")?;
@@ -107,6 +120,7 @@ async fn slow_put(port: u16, route: &str, headers: &str, length: u64) -> Result<
     let mut buffer = [0u8; 4096];
     while started.elapsed() < Duration::from_secs(60) {
         tokio::select! {
+            () = tokio::time::sleep(Duration::from_secs(1)) => continue,
             read = reader.read(&mut buffer) => {
                 let n = read?;
                 answer.extend_from_slice(&buffer[..n]);
@@ -136,7 +150,7 @@ async fn slow_put(port: u16, route: &str, headers: &str, length: u64) -> Result<
 
 /// The runner protocol's JSON call.
 async fn runner_call(instance: &Instance, path: &str, body: Value) -> Result<(u16, Value)> {
-    let response = reqwest::Client::new().post(instance.url(path)).json(&body).send().await?;
+    let response = client().post(instance.url(path)).json(&body).send().await?;
     let status = response.status().as_u16();
     let text = response.text().await?;
     Ok((status, serde_json::from_str(&text).unwrap_or(Value::Null)))
@@ -144,12 +158,9 @@ async fn runner_call(instance: &Instance, path: &str, body: Value) -> Result<(u1
 
 async fn register_runner(instance: &Instance, name: &str) -> Result<String> {
     let token = instance.runner_registration_token()?;
-    let (status, body) = runner_call(
-        instance,
-        "/api/v1/runners/register",
-        json!({"registrationToken": token, "name": name}),
-    )
-    .await?;
+    let (status, body) =
+        runner_call(instance, "/api/v1/runners/register", json!({"registrationToken": token, "name": name}))
+            .await?;
     ensure!(status == 200, "register answered {status}: {body}");
     body["runnerToken"].as_str().map(str::to_owned).context("no runnerToken")
 }
@@ -178,7 +189,7 @@ async fn take_job(instance: &Instance, runner: &str, uuid: &str) -> Result<Strin
 
 /// The administrators' view of the only job of `video`.
 async fn job_of_video(instance: &Instance, admin: &str, video: &str) -> Result<Option<Value>> {
-    let jobs: Value = reqwest::Client::new()
+    let jobs: Value = client()
         .get(instance.url("/api/v1/runners/jobs?count=100"))
         .bearer_auth(admin)
         .send()
@@ -191,7 +202,7 @@ async fn job_of_video(instance: &Instance, admin: &str, video: &str) -> Result<O
 /// Finding 2: once a job went to another runner, the first runner's late calls are refused and
 /// change nothing of the new holder's job.
 async fn a_stale_runner_cannot_touch_its_successors_job(instance: &Instance, admin: &str) -> Result<()> {
-    let client = reqwest::Client::new();
+    let client = client();
     let me: Value =
         client.get(instance.url("/api/v1/users/me")).bearer_auth(admin).send().await?.json().await?;
     let channel = me["videoChannels"][0]["id"].as_i64().context("no channel")?;
@@ -241,7 +252,8 @@ async fn a_stale_runner_cannot_touch_its_successors_job(instance: &Instance, adm
     ] {
         let mut body = late.clone();
         body.as_object_mut().context("object")?.extend(extra.as_object().cloned().unwrap_or_default());
-        let (status, answer) = runner_call(instance, &format!("/api/v1/runners/jobs/{uuid}/{call}"), body).await?;
+        let (status, answer) =
+            runner_call(instance, &format!("/api/v1/runners/jobs/{uuid}/{call}"), body).await?;
         ensure!(status == 409, "the stale runner's {call} answered {status}: {answer}");
     }
     let upload = client
