@@ -14,7 +14,7 @@
 mod clock;
 mod crypto;
 mod error;
-mod http_client;
+pub mod http_client;
 mod kv;
 mod objects;
 mod queue;
@@ -25,7 +25,7 @@ mod views;
 pub use clock::Clock;
 pub use crypto::{Crypto, RsaKeyPair};
 pub use error::PortError;
-pub use http_client::HttpClient;
+pub use http_client::{HttpClient, HttpLimits};
 pub use kv::Kv;
 pub use objects::{ObjectBody, ObjectMeta, ObjectRange, ObjectStream, Objects, StreamedObject, UploadedPart};
 pub use queue::JobQueue;
