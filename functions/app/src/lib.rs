@@ -17,9 +17,9 @@ use std::cell::Cell;
 use bytes::Bytes;
 pub use edgetube_api::{Body, BodyError, BodyStream};
 use edgetube_api::{CollectError, PendingBody, Problem};
-use edgetube_domain::runner_jobs::{self, EventOutcome, StorageEvent};
+use edgetube_domain::runner_jobs::{self, EventOutcome};
 use edgetube_domain::{bootstrap, InstanceConfig};
-use edgetube_ports::Ports;
+use edgetube_ports::{Ports, QueueMessage};
 use http::{Request, Response};
 
 /// One instance's request handler.
@@ -96,21 +96,25 @@ impl App {
         response
     }
 
-    /// Handles one message of the job queue: R2's object-created notifications (or the same
-    /// message sent by the worker itself where storage emits none) become transcoding jobs.
+    /// Handles one message of the job queue. An original's [`QueueMessage::ObjectCreated`] (the
+    /// platform's translation of its storage's event, or the worker's own where storage emits
+    /// none) becomes a transcoding job.
     ///
-    /// Delivery is at least once and the same event makes one job. A message about an object no
-    /// video names yet is delivered again later ([`QueueOutcome::RetryLater`]), since the event
-    /// can overtake the request that creates the video row; malformed messages are dropped.
-    pub async fn handle_queue_message(&self, ports: &Ports<'_>, message: &serde_json::Value) -> QueueOutcome {
-        let Ok(event) = serde_json::from_value::<StorageEvent>(message.clone()) else {
-            return QueueOutcome::Drop("not a storage event");
-        };
-        match runner_jobs::on_storage_event(ports, &self.config, &event).await {
-            Ok(EventOutcome::Created(_) | EventOutcome::Duplicate) => QueueOutcome::Done,
-            Ok(EventOutcome::Ignored(reason)) => QueueOutcome::Drop(reason),
-            Ok(EventOutcome::NotYetKnown) => QueueOutcome::RetryLater,
-            Err(_) => QueueOutcome::RetryLater,
+    /// Delivery is at least once and the same object version makes one job. A message about an
+    /// object no video names yet is delivered again later ([`QueueOutcome::RetryLater`]), since
+    /// the event can overtake the request that creates the video row; objects that are not
+    /// originals are dropped. Messages the platform cannot read as a [`QueueMessage`] never get
+    /// here: it logs and drops them itself.
+    pub async fn handle_queue_message(&self, ports: &Ports<'_>, message: &QueueMessage) -> QueueOutcome {
+        match message {
+            QueueMessage::ObjectCreated(object) => {
+                match runner_jobs::on_storage_event(ports, &self.config, object).await {
+                    Ok(EventOutcome::Created(_) | EventOutcome::Duplicate) => QueueOutcome::Done,
+                    Ok(EventOutcome::Ignored(reason)) => QueueOutcome::Drop(reason),
+                    Ok(EventOutcome::NotYetKnown) => QueueOutcome::RetryLater,
+                    Err(_) => QueueOutcome::RetryLater,
+                }
+            }
         }
     }
 }

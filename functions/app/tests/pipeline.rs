@@ -8,6 +8,8 @@ mod support;
 use bytes::Bytes;
 use edgetube_app::{Body, BodyError, QueueOutcome};
 use edgetube_domain::torrents;
+use edgetube_ports::r2_notification::{self, Translated};
+use edgetube_ports::{ObjectCreated, QueueMessage};
 use http::Request;
 use serde_json::{json, Value};
 use support::Fixture;
@@ -184,6 +186,20 @@ impl Runner {
     }
 }
 
+/// The object a queued message announces.
+fn created(message: &QueueMessage) -> &ObjectCreated {
+    let QueueMessage::ObjectCreated(object) = message;
+    object
+}
+
+/// `message` as the platform hands R2's JSON to the core: translated, or ignored with a reason.
+fn from_r2(message: &Value) -> QueueMessage {
+    match r2_notification::translate(message) {
+        Translated::Message(message) => message,
+        Translated::Ignore(reason) => panic!("ignored: {reason}"),
+    }
+}
+
 /// Delivers the queued storage events to the consumer, as the platform does.
 fn deliver_events(f: &Fixture) -> Vec<QueueOutcome> {
     let messages = f.ports.queue.drain();
@@ -206,7 +222,8 @@ fn upload_event_runner_publish_delete() {
     // The emulated storage event, delivered twice (queues deliver at least once), makes one job.
     let messages = f.ports.queue.drain();
     assert_eq!(messages.len(), 1);
-    assert_eq!(messages[0]["action"], "CompleteMultipartUpload");
+    assert!(created(&messages[0]).key.starts_with("uploads/"), "{messages:?}");
+    assert_eq!(created(&messages[0]).size, file.len() as u64);
     for _ in 0..2 {
         assert_eq!(f.block(f.app.handle_queue_message(&f.ports.ports(), &messages[0])), QueueOutcome::Done);
     }
@@ -407,13 +424,17 @@ fn legacy_upload_and_refusals() {
     let (_, location) = init(&f, &token, channel, 10, "Mine");
     assert_eq!(put_chunk(&f, &dave, &location, "bytes 0-9/10", &[0; 10]).status(), 403);
     // Events about other objects are ignored; unknown uploads are retried later.
-    let stray = json!({"action": "PutObject", "bucket": "b", "object": {"key": "hls/x/y.mp4", "size": 1, "eTag": "e"}});
+    let object = |key: &str| {
+        QueueMessage::ObjectCreated(ObjectCreated { key: key.to_owned(), size: 1, etag: "e-2".to_owned() })
+    };
     assert_eq!(
-        f.block(f.app.handle_queue_message(&f.ports.ports(), &stray)),
+        f.block(f.app.handle_queue_message(&f.ports.ports(), &object("hls/x/y.mp4"))),
         QueueOutcome::Drop("not an upload")
     );
-    let early = json!({"action": "CompleteMultipartUpload", "bucket": "b", "object": {"key": "uploads/zzz/source", "size": 1, "eTag": "e-2"}});
-    assert_eq!(f.block(f.app.handle_queue_message(&f.ports.ports(), &early)), QueueOutcome::RetryLater);
+    assert_eq!(
+        f.block(f.app.handle_queue_message(&f.ports.ports(), &object("uploads/zzz/source"))),
+        QueueOutcome::RetryLater
+    );
 }
 
 #[test]
@@ -422,25 +443,26 @@ fn r2_notifications_as_cloudflare_documents_them() {
     let token = f.user("erin");
     resumable_upload(&f, &token, &data(2000));
     let emulated = f.ports.queue.drain().remove(0);
-    let key = emulated["object"]["key"].as_str().unwrap();
-    // The message R2 sends (Cloudflare's event notification format), for the same object.
-    let from_r2 = json!({
+    let key = created(&emulated).key.as_str();
+    // The message R2 sends (Cloudflare's event notification format), for the same object, as the
+    // Worker's queue consumer translates it.
+    let from_r2 = from_r2(&json!({
         "account": "3f4b7e3dcab231cbfdaa90a6a28bd548",
         "action": "CompleteMultipartUpload",
         "bucket": "edgetube-media",
         "object": {"key": key, "size": 2000, "eTag": "e8ba6fa8d6ab8c9d4d1d5c1b3b8e8c2a-1"},
         "eventTime": "2026-11-22T01:36:44.379Z"
-    });
-    let deliver = |m: &Value| f.block(f.app.handle_queue_message(&f.ports.ports(), m));
+    }));
+    let deliver = |m: &QueueMessage| f.block(f.app.handle_queue_message(&f.ports.ports(), m));
     assert_eq!(deliver(&from_r2), QueueOutcome::Done);
     assert_eq!(deliver(&from_r2), QueueOutcome::Done);
     let runner = Runner::register(&f, "r2");
     assert_eq!(runner.request(&f).len(), 1, "the same event twice makes one job");
-    // Deletions and copies elsewhere make nothing.
+    // Deletions and unknown messages never reach the core.
     let deleted = json!({"account": "a", "action": "DeleteObject", "bucket": "edgetube-media", "object": {"key": key},
                          "eventTime": "2026-11-22T01:40:00.000Z"});
-    assert_eq!(deliver(&deleted), QueueOutcome::Drop("not an object creation"));
-    assert_eq!(deliver(&json!({"hello": "world"})), QueueOutcome::Drop("not a storage event"));
+    assert_eq!(r2_notification::translate(&deleted), Translated::Ignore("not an object creation"));
+    assert!(matches!(r2_notification::translate(&json!({"hello": "world"})), Translated::Ignore(_)));
 }
 
 #[test]
@@ -575,7 +597,8 @@ fn a_streamed_legacy_upload_with_fields_after_the_file_is_stored_in_parts() {
     assert!(input["magnetUri"].as_str().unwrap().starts_with(&format!("magnet:?xt=urn:btih:{infohash}&")));
     let events = f.ports.queue.drain();
     assert_eq!(events.len(), 1);
-    assert_eq!(events[0]["action"], "CompleteMultipartUpload");
+    assert_eq!(created(&events[0]).key, stored[0]);
+    assert_eq!(created(&events[0]).size, file.len() as u64);
 }
 
 #[test]
@@ -596,8 +619,10 @@ fn a_streamed_small_mp4_gets_its_frame_size_and_one_put() {
     );
     let stored = f.block(f.ports.ports().objects.list("uploads/")).unwrap();
     assert!(f.block(f.ports.ports().objects.get(&stored[0], None)).unwrap().unwrap().bytes == file);
+    // The announcement names the stored version: its key and entity tag.
     let events = f.ports.queue.drain();
-    assert_eq!(events[0]["action"], "PutObject");
+    let meta = f.block(f.ports.ports().objects.head(&stored[0])).unwrap().unwrap();
+    assert_eq!(created(&events[0]), &ObjectCreated::from_meta(&meta));
 }
 
 #[test]
