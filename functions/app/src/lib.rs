@@ -121,8 +121,9 @@ impl App {
 
 impl App {
     /// The periodic housekeeping (a Cron Trigger on Workers): removes resumable uploads idle
-    /// for an hour, with their staging objects and multipart parts, and gives back to pending
-    /// the jobs whose runner went quiet. Each step is bounded, so one run stays within a
+    /// for an hour, with their staging objects and multipart parts, gives back to pending
+    /// the jobs whose runner went quiet, and makes the jobs whose storage event was lost
+    /// (`runner_jobs::recover_lost_events`). Each step is bounded, so one run stays within a
     /// scheduled invocation's budget; what is left waits for the next run.
     pub async fn run_housekeeping(
         &self,
@@ -130,7 +131,8 @@ impl App {
     ) -> Result<Housekeeping, edgetube_domain::DomainError> {
         let abandoned_uploads = edgetube_domain::uploads::remove_dangling(ports).await?;
         let released_jobs = runner_jobs::release_stale(ports, &self.config).await?;
-        Ok(Housekeeping { abandoned_uploads, released_jobs })
+        let recovered_jobs = runner_jobs::recover_lost_events(ports, &self.config).await?;
+        Ok(Housekeeping { abandoned_uploads, released_jobs, recovered_jobs })
     }
 }
 
@@ -141,6 +143,8 @@ pub struct Housekeeping {
     pub abandoned_uploads: usize,
     /// Jobs given back to pending.
     pub released_jobs: u64,
+    /// Jobs made for stored originals whose storage event never made one.
+    pub recovered_jobs: usize,
 }
 
 fn content_length(headers: &http::HeaderMap) -> Option<u64> {

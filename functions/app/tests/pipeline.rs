@@ -512,6 +512,65 @@ fn housekeeping_removes_abandoned_uploads_and_releases_quiet_jobs() {
     assert_eq!(listed["data"][0]["state"]["id"], 1, "{listed}");
 }
 
+#[test]
+fn housekeeping_makes_the_job_of_an_upload_whose_event_was_lost() {
+    use edgetube_domain::runner_jobs::LOST_EVENT_GRACE_MS;
+    use edgetube_domain::videos::{self, NewVideo};
+
+    let f = fixture();
+    let token = f.user("lost");
+    let root = f.root();
+    let file = data(2 * 1024 * 1024 + 3);
+    let uuid = resumable_upload(&f, &token, &file)["video"]["uuid"].as_str().unwrap().to_owned();
+    // Its storage event is lost (dropped after its retries, or never sent); kept to arrive late.
+    let lost = f.ports.queue.drain();
+    assert_eq!(lost.len(), 1);
+    // A video waiting for an original that was never stored gets no job either.
+    let mut orphan = NewVideo::new(f.channel_of(&token), "Never stored");
+    orphan.state = videos::state::TO_TRANSCODE;
+    orphan.original_key = Some("uploads/never-stored/source".to_owned());
+    f.video(orphan);
+    let run = || f.block(f.app.run_housekeeping(&f.ports.ports())).unwrap();
+    let jobs = || f.get("/api/v1/runners/jobs", Some(&root)).1;
+
+    // Within the grace period the event may still come: nothing is made.
+    assert_eq!(run().recovered_jobs, 0);
+    f.ports.clock.advance(LOST_EVENT_GRACE_MS - 1000);
+    assert_eq!(run().recovered_jobs, 0);
+    assert_eq!(jobs()["total"], 0);
+    // Another upload now is still in its own grace period when the first one's ends.
+    resumable_upload(&f, &token, &data(3000));
+    f.ports.queue.drain();
+    f.ports.clock.advance(2000);
+
+    assert_eq!(run().recovered_jobs, 1);
+    let listed = jobs();
+    assert_eq!(listed["total"], 1, "{listed}");
+    let runner = Runner::register(&f, "sweeper");
+    let available = runner.request(&f);
+    assert_eq!(available.len(), 1);
+    assert_eq!(available[0]["payload"]["videoUUID"], json!(uuid));
+    let (status, accepted) = runner.accept(&f, available[0]["uuid"].as_str().unwrap());
+    assert_eq!(status, 200, "{accepted}");
+    assert_eq!(accepted["job"]["payload"]["input"]["size"], json!(file.len()));
+
+    // A second run makes no second job, and neither does the lost event arriving late: the
+    // sweep keyed the job on the stored object's key and entity tag, as the event does.
+    assert_eq!(run().recovered_jobs, 0);
+    assert_eq!(deliver_lost(&f, &lost), vec![QueueOutcome::Done]);
+    assert_eq!(jobs()["total"], 1);
+
+    // The other upload's turn comes with its own grace period.
+    f.ports.clock.advance(LOST_EVENT_GRACE_MS);
+    assert_eq!(run().recovered_jobs, 1);
+    assert_eq!(run().recovered_jobs, 0);
+    assert_eq!(jobs()["total"], 2);
+}
+
+fn deliver_lost(f: &Fixture, messages: &[QueueMessage]) -> Vec<QueueOutcome> {
+    messages.iter().map(|m| f.block(f.app.handle_queue_message(&f.ports.ports(), m))).collect()
+}
+
 /// A `multipart/form-data` body with `fields` before the file, or after it.
 fn legacy_form(fields: &[(&str, String)], filename: &str, file: &[u8], fields_first: bool) -> Vec<u8> {
     let mut text = Vec::new();

@@ -151,9 +151,10 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     };
     match outcome.await {
         Ok(done) => console_log!(
-            "housekeeping: {} abandoned uploads removed, {} stale jobs released",
+            "housekeeping: {} abandoned uploads removed, {} stale jobs released, {} jobs made for lost storage events",
             done.abandoned_uploads,
-            done.released_jobs
+            done.released_jobs,
+            done.recovered_jobs
         ),
         Err(e) => console_error!("housekeeping failed: {e}"),
     }

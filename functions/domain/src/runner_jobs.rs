@@ -256,6 +256,65 @@ pub async fn release_stale(ports: &Ports<'_>, config: &InstanceConfig) -> Result
         .await?)
 }
 
+/// How long after its row was made a video waiting for transcoding may lack a job before
+/// [`recover_lost_events`] makes one. Its own storage event normally arrives within seconds; ten
+/// minutes (one housekeeping period) leaves that path, and its retries, the first word, so the
+/// sweep only ever acts on events that were truly lost.
+pub const LOST_EVENT_GRACE_MS: i64 = 10 * 60 * 1000;
+
+/// The most videos one [`recover_lost_events`] run looks at: each costs a storage `head` and a
+/// few statements, and a scheduled run shares its subrequest budget with the other sweeps.
+pub const LOST_EVENTS_PER_RUN: i64 = 20;
+
+/// Makes the job of every video (at most [`LOST_EVENTS_PER_RUN`]) that waits for transcoding,
+/// has its original stored and has no job [`LOST_EVENT_GRACE_MS`] after its upload finished:
+/// its storage event was lost (dropped after its retries, never sent, a queue outage). Returns how
+/// many jobs it made.
+///
+/// It goes through [`on_storage_event`] with the stored object's key and entity tag, so an event
+/// that does arrive afterwards finds the job and makes no second one. Videos whose original is not
+/// stored are left to the upload sweep (`uploads::remove_dangling`).
+pub async fn recover_lost_events(ports: &Ports<'_>, config: &InstanceConfig) -> Result<usize, DomainError> {
+    #[derive(Deserialize)]
+    struct Waiting {
+        original_key: String,
+    }
+    let cutoff = ports.clock.now_millis() - LOST_EVENT_GRACE_MS;
+    // Random order: an original that never appears (its row is removed only later) must not hold
+    // the bounded slots of every run and starve the others. An upload session still open, or
+    // completed within the grace period, means the object may just now be completing.
+    let waiting: Vec<Waiting> = ports
+        .sql
+        .fetch_all(
+            // The state is written out, not bound: only then can SQLite use the partial index
+            // `videos_to_transcode` (migration 0010).
+            Statement::new(format!(
+                "SELECT v.original_key FROM videos v WHERE v.state = {to_transcode} AND v.created_at < ?1 \
+                 AND v.original_key IS NOT NULL \
+                 AND NOT EXISTS (SELECT 1 FROM runner_jobs j WHERE j.video_id = v.id) \
+                 AND NOT EXISTS (SELECT 1 FROM upload_sessions s WHERE s.video_id = v.id \
+                                 AND (s.completed_at IS NULL OR s.completed_at >= ?1)) \
+                 ORDER BY RANDOM() LIMIT ?2",
+                to_transcode = videos::state::TO_TRANSCODE,
+            ))
+            .bind(cutoff)
+            .bind(LOST_EVENTS_PER_RUN),
+        )
+        .await?;
+    let mut made = 0;
+    for video in waiting {
+        let Some(meta) = ports.objects.head(&video.original_key).await? else {
+            continue;
+        };
+        if let EventOutcome::Created(_) =
+            on_storage_event(ports, config, &ObjectCreated::from_meta(&meta)).await?
+        {
+            made += 1;
+        }
+    }
+    Ok(made)
+}
+
 /// Gives a pending job to a runner; returns the job and its new job token.
 pub async fn accept(ports: &Ports<'_>, uuid: &str, runner_id: i64) -> Result<(Job, String), JobError> {
     let job_token = new_token(ports, "ptrjt-")?;
