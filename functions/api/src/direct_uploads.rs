@@ -112,7 +112,7 @@ pub async fn complete(ctx: &Ctx<'_>, id: &str) -> Answer {
     let video = session_video(ctx, &caller, &session).await?;
     match direct_uploads::complete(ctx.ports, &session, &parts).await {
         Ok(meta) => {
-            announce(ctx, &meta, true).await?;
+            announce(ctx, &meta).await?;
             video_answer(&video)
         }
         Err(error) => {

@@ -4,17 +4,16 @@
 //! Bytes go to object storage under `uploads/<uploadId>/source` through `domain::uploads`, which
 //! re-blocks chunks of any size into R2's equal multipart parts. The video row is created when the
 //! last byte is stored and before the object is completed, so the storage event that follows
-//! always finds its video; locally, where storage sends no event, the worker sends R2's message
-//! itself (`EMULATE_R2_NOTIFICATIONS`).
+//! always finds its video; locally, where storage sends no event, the worker queues the same
+//! `ObjectCreated` message the platform makes of one (`EMULATE_R2_NOTIFICATIONS`).
 
 use bytes::Bytes;
 use edgetube_domain::oauth::token_hash;
 use edgetube_domain::part_writer::PartWriter;
-use edgetube_domain::runner_jobs::StorageEvent;
 use edgetube_domain::uploads::{self, purpose, NewSession, Session, UploadError};
 use edgetube_domain::videos::{self, privacy, NewVideo, Video};
-use edgetube_domain::{actors, iso8601_millis, torrents};
-use edgetube_ports::ObjectMeta;
+use edgetube_domain::{actors, torrents};
+use edgetube_ports::{ObjectCreated, ObjectMeta, QueueMessage};
 use http::{header, Response, StatusCode};
 use serde_json::{json, Map, Value};
 
@@ -25,9 +24,6 @@ use crate::videos::read_update;
 use crate::{respond, Problem};
 
 type Answer = Result<Response<Bytes>, Problem>;
-
-/// The bucket name R2 puts in its notifications (`wrangler.toml`).
-const BUCKET: &str = "edgetube-media";
 
 /// File extensions PeerTube accepts for videos and (with `allow_audio_files`) audio.
 const EXTENSIONS: &[&str] = &[
@@ -129,15 +125,14 @@ pub(crate) fn video_answer(video: &Video) -> Answer {
     respond::json(&json!({"video": {"id": video.id, "shortUUID": video.short_uuid, "uuid": video.uuid}}))
 }
 
-/// Tells the job queue an original is stored, where storage itself does not.
-pub(crate) async fn announce(ctx: &Ctx<'_>, meta: &ObjectMeta, multipart: bool) -> Result<(), Problem> {
+/// Tells the job queue an original is stored, where storage itself does not: the same
+/// [`QueueMessage::ObjectCreated`] the platform makes of its storage's event.
+pub(crate) async fn announce(ctx: &Ctx<'_>, meta: &ObjectMeta) -> Result<(), Problem> {
     if !ctx.config.media.emulate_storage_events {
         return Ok(());
     }
-    let event =
-        StorageEvent::object_created(BUCKET, meta, multipart, iso8601_millis(ctx.ports.clock.now_millis()));
-    let message = serde_json::to_value(&event).map_err(Problem::internal_from)?;
-    ctx.ports.queue.send(message, None).await.map_err(Problem::internal_from)
+    let message = QueueMessage::ObjectCreated(ObjectCreated::from_meta(meta));
+    ctx.ports.queue.send(&message, None).await.map_err(Problem::internal_from)
 }
 
 pub(crate) fn upload_id(ctx: &Ctx<'_>) -> Result<String, Problem> {
@@ -394,7 +389,7 @@ pub(crate) async fn stored_video(ctx: &Ctx<'_>, session: &Session) -> Result<Opt
 async fn complete(ctx: &Ctx<'_>, caller: &Caller, session: &Session) -> Result<Video, Problem> {
     let video = session_video(ctx, caller, session).await?;
     let meta = uploads::finish(ctx.ports, session).await.map_err(Problem::internal_from)?;
-    announce(ctx, &meta, session.multipart_id.is_some()).await?;
+    announce(ctx, &meta).await?;
     Ok(video)
 }
 
@@ -582,7 +577,7 @@ async fn store_legacy<'p>(
     *writer = None;
     let pieces = file.pieces.finish().ok_or_else(Problem::internal)?;
     seed_input_torrent(ctx, &video, &pieces, file.frame_size.finish()).await?;
-    announce(ctx, &written.meta, written.multipart).await?;
+    announce(ctx, &written.meta).await?;
     Ok(video)
 }
 

@@ -17,9 +17,9 @@ use std::cell::Cell;
 use bytes::Bytes;
 pub use edgetube_api::{Body, BodyError, BodyStream};
 use edgetube_api::{CollectError, PendingBody, Problem};
-use edgetube_domain::runner_jobs::{self, EventOutcome, StorageEvent};
+use edgetube_domain::runner_jobs::{self, EventOutcome};
 use edgetube_domain::{bootstrap, InstanceConfig};
-use edgetube_ports::Ports;
+use edgetube_ports::{Ports, QueueMessage};
 use http::{Request, Response};
 
 /// One instance's request handler.
@@ -114,29 +114,34 @@ impl App {
         }
     }
 
-    /// Handles one message of the job queue: R2's object-created notifications (or the same
-    /// message sent by the worker itself where storage emits none) become transcoding jobs.
+    /// Handles one message of the job queue. An original's [`QueueMessage::ObjectCreated`] (the
+    /// platform's translation of its storage's event, or the worker's own where storage emits
+    /// none) becomes a transcoding job.
     ///
-    /// Delivery is at least once and the same event makes one job. A message about an object no
-    /// video names yet is delivered again later ([`QueueOutcome::RetryLater`]), since the event
-    /// can overtake the request that creates the video row; malformed messages are dropped.
-    pub async fn handle_queue_message(&self, ports: &Ports<'_>, message: &serde_json::Value) -> QueueOutcome {
-        let Ok(event) = serde_json::from_value::<StorageEvent>(message.clone()) else {
-            return QueueOutcome::Drop("not a storage event");
-        };
-        match runner_jobs::on_storage_event(ports, &self.config, &event).await {
-            Ok(EventOutcome::Created(_) | EventOutcome::Duplicate) => QueueOutcome::Done,
-            Ok(EventOutcome::Ignored(reason)) => QueueOutcome::Drop(reason),
-            Ok(EventOutcome::NotYetKnown) => QueueOutcome::RetryLater,
-            Err(_) => QueueOutcome::RetryLater,
+    /// Delivery is at least once and the same object version makes one job. A message about an
+    /// object no video names yet is delivered again later ([`QueueOutcome::RetryLater`]), since
+    /// the event can overtake the request that creates the video row; objects that are not
+    /// originals are dropped. Messages the platform cannot read as a [`QueueMessage`] never get
+    /// here: it logs and drops them itself.
+    pub async fn handle_queue_message(&self, ports: &Ports<'_>, message: &QueueMessage) -> QueueOutcome {
+        match message {
+            QueueMessage::ObjectCreated(object) => {
+                match runner_jobs::on_storage_event(ports, &self.config, object).await {
+                    Ok(EventOutcome::Created(_) | EventOutcome::Duplicate) => QueueOutcome::Done,
+                    Ok(EventOutcome::Ignored(reason)) => QueueOutcome::Drop(reason),
+                    Ok(EventOutcome::NotYetKnown) => QueueOutcome::RetryLater,
+                    Err(_) => QueueOutcome::RetryLater,
+                }
+            }
         }
     }
 }
 
 impl App {
     /// The periodic housekeeping (a Cron Trigger on Workers): removes resumable uploads idle
-    /// for an hour, with their staging objects and multipart parts, and gives back to pending
-    /// the jobs whose runner went quiet. Each step is bounded, so one run stays within a
+    /// for an hour, with their staging objects and multipart parts, gives back to pending
+    /// the jobs whose runner went quiet, and makes the jobs whose storage event was lost
+    /// (`runner_jobs::recover_lost_events`). Each step is bounded, so one run stays within a
     /// scheduled invocation's budget; what is left waits for the next run.
     pub async fn run_housekeeping(
         &self,
@@ -144,7 +149,8 @@ impl App {
     ) -> Result<Housekeeping, edgetube_domain::DomainError> {
         let abandoned_uploads = edgetube_domain::uploads::remove_dangling(ports).await?;
         let released_jobs = runner_jobs::release_stale(ports, &self.config).await?;
-        Ok(Housekeeping { abandoned_uploads, released_jobs })
+        let recovered_jobs = runner_jobs::recover_lost_events(ports, &self.config).await?;
+        Ok(Housekeeping { abandoned_uploads, released_jobs, recovered_jobs })
     }
 }
 
@@ -155,6 +161,8 @@ pub struct Housekeeping {
     pub abandoned_uploads: usize,
     /// Jobs given back to pending.
     pub released_jobs: u64,
+    /// Jobs made for stored originals whose storage event never made one.
+    pub recovered_jobs: usize,
 }
 
 fn content_length(headers: &http::HeaderMap) -> Option<u64> {

@@ -8,6 +8,8 @@ mod support;
 use bytes::Bytes;
 use edgetube_app::{Body, BodyError, QueueOutcome};
 use edgetube_domain::torrents;
+use edgetube_ports::r2_notification::{self, Translated};
+use edgetube_ports::{ObjectCreated, QueueMessage};
 use http::Request;
 use serde_json::{json, Value};
 use support::Fixture;
@@ -184,6 +186,20 @@ impl Runner {
     }
 }
 
+/// The object a queued message announces.
+fn created(message: &QueueMessage) -> &ObjectCreated {
+    let QueueMessage::ObjectCreated(object) = message;
+    object
+}
+
+/// `message` as the platform hands R2's JSON to the core: translated, or ignored with a reason.
+fn from_r2(message: &Value) -> QueueMessage {
+    match r2_notification::translate(message) {
+        Translated::Message(message) => message,
+        Translated::Ignore(reason) => panic!("ignored: {reason}"),
+    }
+}
+
 /// Delivers the queued storage events to the consumer, as the platform does.
 fn deliver_events(f: &Fixture) -> Vec<QueueOutcome> {
     let messages = f.ports.queue.drain();
@@ -206,7 +222,8 @@ fn upload_event_runner_publish_delete() {
     // The emulated storage event, delivered twice (queues deliver at least once), makes one job.
     let messages = f.ports.queue.drain();
     assert_eq!(messages.len(), 1);
-    assert_eq!(messages[0]["action"], "CompleteMultipartUpload");
+    assert!(created(&messages[0]).key.starts_with("uploads/"), "{messages:?}");
+    assert_eq!(created(&messages[0]).size, file.len() as u64);
     for _ in 0..2 {
         assert_eq!(f.block(f.app.handle_queue_message(&f.ports.ports(), &messages[0])), QueueOutcome::Done);
     }
@@ -407,13 +424,17 @@ fn legacy_upload_and_refusals() {
     let (_, location) = init(&f, &token, channel, 10, "Mine");
     assert_eq!(put_chunk(&f, &dave, &location, "bytes 0-9/10", &[0; 10]).status(), 403);
     // Events about other objects are ignored; unknown uploads are retried later.
-    let stray = json!({"action": "PutObject", "bucket": "b", "object": {"key": "hls/x/y.mp4", "size": 1, "eTag": "e"}});
+    let object = |key: &str| {
+        QueueMessage::ObjectCreated(ObjectCreated { key: key.to_owned(), size: 1, etag: "e-2".to_owned() })
+    };
     assert_eq!(
-        f.block(f.app.handle_queue_message(&f.ports.ports(), &stray)),
+        f.block(f.app.handle_queue_message(&f.ports.ports(), &object("hls/x/y.mp4"))),
         QueueOutcome::Drop("not an upload")
     );
-    let early = json!({"action": "CompleteMultipartUpload", "bucket": "b", "object": {"key": "uploads/zzz/source", "size": 1, "eTag": "e-2"}});
-    assert_eq!(f.block(f.app.handle_queue_message(&f.ports.ports(), &early)), QueueOutcome::RetryLater);
+    assert_eq!(
+        f.block(f.app.handle_queue_message(&f.ports.ports(), &object("uploads/zzz/source"))),
+        QueueOutcome::RetryLater
+    );
 }
 
 #[test]
@@ -422,25 +443,26 @@ fn r2_notifications_as_cloudflare_documents_them() {
     let token = f.user("erin");
     resumable_upload(&f, &token, &data(2000));
     let emulated = f.ports.queue.drain().remove(0);
-    let key = emulated["object"]["key"].as_str().unwrap();
-    // The message R2 sends (Cloudflare's event notification format), for the same object.
-    let from_r2 = json!({
+    let key = created(&emulated).key.as_str();
+    // The message R2 sends (Cloudflare's event notification format), for the same object, as the
+    // Worker's queue consumer translates it.
+    let from_r2 = from_r2(&json!({
         "account": "3f4b7e3dcab231cbfdaa90a6a28bd548",
         "action": "CompleteMultipartUpload",
         "bucket": "edgetube-media",
         "object": {"key": key, "size": 2000, "eTag": "e8ba6fa8d6ab8c9d4d1d5c1b3b8e8c2a-1"},
         "eventTime": "2026-11-22T01:36:44.379Z"
-    });
-    let deliver = |m: &Value| f.block(f.app.handle_queue_message(&f.ports.ports(), m));
+    }));
+    let deliver = |m: &QueueMessage| f.block(f.app.handle_queue_message(&f.ports.ports(), m));
     assert_eq!(deliver(&from_r2), QueueOutcome::Done);
     assert_eq!(deliver(&from_r2), QueueOutcome::Done);
     let runner = Runner::register(&f, "r2");
     assert_eq!(runner.request(&f).len(), 1, "the same event twice makes one job");
-    // Deletions and copies elsewhere make nothing.
+    // Deletions and unknown messages never reach the core.
     let deleted = json!({"account": "a", "action": "DeleteObject", "bucket": "edgetube-media", "object": {"key": key},
                          "eventTime": "2026-11-22T01:40:00.000Z"});
-    assert_eq!(deliver(&deleted), QueueOutcome::Drop("not an object creation"));
-    assert_eq!(deliver(&json!({"hello": "world"})), QueueOutcome::Drop("not a storage event"));
+    assert_eq!(r2_notification::translate(&deleted), Translated::Ignore("not an object creation"));
+    assert!(matches!(r2_notification::translate(&json!({"hello": "world"})), Translated::Ignore(_)));
 }
 
 #[test]
@@ -488,6 +510,65 @@ fn housekeeping_removes_abandoned_uploads_and_releases_quiet_jobs() {
     assert_eq!(run().released_jobs, 1);
     let (_, listed) = f.get("/api/v1/runners/jobs", Some(&f.root()));
     assert_eq!(listed["data"][0]["state"]["id"], 1, "{listed}");
+}
+
+#[test]
+fn housekeeping_makes_the_job_of_an_upload_whose_event_was_lost() {
+    use edgetube_domain::runner_jobs::LOST_EVENT_GRACE_MS;
+    use edgetube_domain::videos::{self, NewVideo};
+
+    let f = fixture();
+    let token = f.user("lost");
+    let root = f.root();
+    let file = data(2 * 1024 * 1024 + 3);
+    let uuid = resumable_upload(&f, &token, &file)["video"]["uuid"].as_str().unwrap().to_owned();
+    // Its storage event is lost (dropped after its retries, or never sent); kept to arrive late.
+    let lost = f.ports.queue.drain();
+    assert_eq!(lost.len(), 1);
+    // A video waiting for an original that was never stored gets no job either.
+    let mut orphan = NewVideo::new(f.channel_of(&token), "Never stored");
+    orphan.state = videos::state::TO_TRANSCODE;
+    orphan.original_key = Some("uploads/never-stored/source".to_owned());
+    f.video(orphan);
+    let run = || f.block(f.app.run_housekeeping(&f.ports.ports())).unwrap();
+    let jobs = || f.get("/api/v1/runners/jobs", Some(&root)).1;
+
+    // Within the grace period the event may still come: nothing is made.
+    assert_eq!(run().recovered_jobs, 0);
+    f.ports.clock.advance(LOST_EVENT_GRACE_MS - 1000);
+    assert_eq!(run().recovered_jobs, 0);
+    assert_eq!(jobs()["total"], 0);
+    // Another upload now is still in its own grace period when the first one's ends.
+    resumable_upload(&f, &token, &data(3000));
+    f.ports.queue.drain();
+    f.ports.clock.advance(2000);
+
+    assert_eq!(run().recovered_jobs, 1);
+    let listed = jobs();
+    assert_eq!(listed["total"], 1, "{listed}");
+    let runner = Runner::register(&f, "sweeper");
+    let available = runner.request(&f);
+    assert_eq!(available.len(), 1);
+    assert_eq!(available[0]["payload"]["videoUUID"], json!(uuid));
+    let (status, accepted) = runner.accept(&f, available[0]["uuid"].as_str().unwrap());
+    assert_eq!(status, 200, "{accepted}");
+    assert_eq!(accepted["job"]["payload"]["input"]["size"], json!(file.len()));
+
+    // A second run makes no second job, and neither does the lost event arriving late: the
+    // sweep keyed the job on the stored object's key and entity tag, as the event does.
+    assert_eq!(run().recovered_jobs, 0);
+    assert_eq!(deliver_lost(&f, &lost), vec![QueueOutcome::Done]);
+    assert_eq!(jobs()["total"], 1);
+
+    // The other upload's turn comes with its own grace period.
+    f.ports.clock.advance(LOST_EVENT_GRACE_MS);
+    assert_eq!(run().recovered_jobs, 1);
+    assert_eq!(run().recovered_jobs, 0);
+    assert_eq!(jobs()["total"], 2);
+}
+
+fn deliver_lost(f: &Fixture, messages: &[QueueMessage]) -> Vec<QueueOutcome> {
+    messages.iter().map(|m| f.block(f.app.handle_queue_message(&f.ports.ports(), m))).collect()
 }
 
 /// A `multipart/form-data` body with `fields` before the file, or after it.
@@ -575,7 +656,8 @@ fn a_streamed_legacy_upload_with_fields_after_the_file_is_stored_in_parts() {
     assert!(input["magnetUri"].as_str().unwrap().starts_with(&format!("magnet:?xt=urn:btih:{infohash}&")));
     let events = f.ports.queue.drain();
     assert_eq!(events.len(), 1);
-    assert_eq!(events[0]["action"], "CompleteMultipartUpload");
+    assert_eq!(created(&events[0]).key, stored[0]);
+    assert_eq!(created(&events[0]).size, file.len() as u64);
 }
 
 #[test]
@@ -596,8 +678,10 @@ fn a_streamed_small_mp4_gets_its_frame_size_and_one_put() {
     );
     let stored = f.block(f.ports.ports().objects.list("uploads/")).unwrap();
     assert!(f.block(f.ports.ports().objects.get(&stored[0], None)).unwrap().unwrap().bytes == file);
+    // The announcement names the stored version: its key and entity tag.
     let events = f.ports.queue.drain();
-    assert_eq!(events[0]["action"], "PutObject");
+    let meta = f.block(f.ports.ports().objects.head(&stored[0])).unwrap().unwrap();
+    assert_eq!(created(&events[0]), &ObjectCreated::from_meta(&meta));
 }
 
 #[test]

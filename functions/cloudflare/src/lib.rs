@@ -24,6 +24,7 @@ use std::rc::Rc;
 use bytes::Bytes;
 use edgetube_api::InternalError;
 use edgetube_app::{App, Body, BodyError, QueueOutcome};
+use edgetube_ports::r2_notification::{self, Translated};
 use edgetube_ports::Ports;
 use futures::StreamExt;
 use worker::{
@@ -110,13 +111,23 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
     from_http(response)
 }
 
-/// The job queue's consumer: storage events become transcoding jobs.
+/// The job queue's consumer. Two producers share the queue: R2's event notifications, which
+/// are translated here into `ObjectCreated` (the core knows objects, not buckets or R2 actions),
+/// and our own tagged messages, which pass through.
 #[event(queue)]
 async fn queue(batch: MessageBatch<serde_json::Value>, env: Env, _ctx: Context) -> worker::Result<()> {
     let app = app(&env).map_err(worker::Error::RustError)?;
     let bound = Bound::new(&env)?;
     for message in batch.messages()? {
-        match app.handle_queue_message(&bound.ports(), message.body()).await {
+        let body = match r2_notification::translate(message.body()) {
+            Translated::Message(body) => body,
+            Translated::Ignore(reason) => {
+                console_log!("ignoring queue message {}: {reason}", message.id());
+                message.ack();
+                continue;
+            }
+        };
+        match app.handle_queue_message(&bound.ports(), &body).await {
             QueueOutcome::Done => message.ack(),
             QueueOutcome::Drop(reason) => {
                 console_error!("dropping queue message {}: {reason}", message.id());
@@ -140,9 +151,10 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     };
     match outcome.await {
         Ok(done) => console_log!(
-            "housekeeping: {} abandoned uploads removed, {} stale jobs released",
+            "housekeeping: {} abandoned uploads removed, {} stale jobs released, {} jobs made for lost storage events",
             done.abandoned_uploads,
-            done.released_jobs
+            done.released_jobs,
+            done.recovered_jobs
         ),
         Err(e) => console_error!("housekeeping failed: {e}"),
     }

@@ -1,5 +1,5 @@
 use async_trait::async_trait;
-use edgetube_ports::{JobQueue, PortError};
+use edgetube_ports::{JobQueue, PortError, QueueMessage};
 use worker::{Queue, QueueContentType, RawMessageBuilder};
 
 /// The queue port on Cloudflare Queues.
@@ -15,9 +15,9 @@ impl WorkersQueue {
 
 #[async_trait(?Send)]
 impl JobQueue for WorkersQueue {
-    async fn send(&self, message: serde_json::Value, delay_seconds: Option<u32>) -> Result<(), PortError> {
+    async fn send(&self, message: &QueueMessage, delay_seconds: Option<u32>) -> Result<(), PortError> {
         // Through JSON text so maps become plain objects (pull consumers read only `json`).
-        let text = serde_json::to_string(&message).map_err(|e| PortError::invalid("queue", e.to_string()))?;
+        let text = serde_json::to_string(message).map_err(|e| PortError::invalid("queue", e.to_string()))?;
         let body =
             js_sys::JSON::parse(&text).map_err(|_| PortError::invalid("queue", "unparsable message"))?;
         let mut builder = RawMessageBuilder::new(body);

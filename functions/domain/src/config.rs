@@ -103,8 +103,8 @@ pub struct MediaConfig {
     pub job_stale_after_ms: i64,
     /// Failures after which a job is errored and its video marked failed (`RUNNER_JOB_MAX_FAILURES`).
     pub job_max_failures: i64,
-    /// Send R2's object-created notification ourselves after an upload (`EMULATE_R2_NOTIFICATIONS`):
-    /// on only where storage does not (wrangler dev).
+    /// Queue the object-created message ourselves after an upload (`EMULATE_R2_NOTIFICATIONS`):
+    /// on only where storage sends no event notifications (wrangler dev).
     pub emulate_storage_events: bool,
     /// Largest body of the legacy one-request upload (`LEGACY_UPLOAD_MAX_BYTES`).
     pub legacy_upload_max_bytes: u64,

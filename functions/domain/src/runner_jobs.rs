@@ -5,8 +5,8 @@
 //! only while pending, and a runner's call counts only while the job is processing under the
 //! job token it was given. A runner that lost its job learns it from the next refused call.
 
-use edgetube_ports::{Ports, Sql, Statement};
-use serde::{Deserialize, Serialize};
+use edgetube_ports::{ObjectCreated, Ports, Sql, Statement};
+use serde::Deserialize;
 use serde_json::json;
 use thiserror::Error;
 
@@ -113,34 +113,6 @@ impl From<edgetube_ports::PortError> for JobError {
     }
 }
 
-/// R2's event notification message (what its Queue consumer receives).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StorageEvent {
-    /// `PutObject`, `CopyObject`, `CompleteMultipartUpload`, `DeleteObject`, ...
-    pub action: String,
-    /// The bucket's name.
-    #[serde(default)]
-    pub bucket: String,
-    /// The object.
-    pub object: StorageEventObject,
-    /// When it happened (ISO 8601).
-    #[serde(rename = "eventTime", default)]
-    pub event_time: String,
-}
-
-/// The object of a [`StorageEvent`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StorageEventObject {
-    /// Its key.
-    pub key: String,
-    /// Its size (absent on deletions).
-    #[serde(default)]
-    pub size: Option<u64>,
-    /// Its entity tag (absent on deletions).
-    #[serde(rename = "eTag", default)]
-    pub etag: Option<String>,
-}
-
 /// Where creators' originals are stored; the only prefix whose events make jobs.
 pub const UPLOADS_PREFIX: &str = "uploads/";
 
@@ -151,55 +123,32 @@ pub enum EventOutcome {
     Created(String),
     /// The event was seen before; its job exists.
     Duplicate,
-    /// Not an original's creation.
+    /// Not an original.
     Ignored(&'static str),
     /// No video names this object yet (its row and the event raced): deliver again later.
     NotYetKnown,
 }
 
-impl StorageEvent {
-    /// The message R2 sends for `key` after a put or a completed multipart upload; the worker
-    /// sends the same one itself where storage emits none (wrangler dev).
-    pub fn object_created(
-        bucket: &str,
-        meta: &edgetube_ports::ObjectMeta,
-        multipart: bool,
-        event_time: String,
-    ) -> Self {
-        Self {
-            action: if multipart { "CompleteMultipartUpload" } else { "PutObject" }.to_owned(),
-            bucket: bucket.to_owned(),
-            object: StorageEventObject {
-                key: meta.key.clone(),
-                size: Some(meta.size),
-                etag: Some(meta.http_etag.trim_matches('"').to_owned()),
-            },
-            event_time,
-        }
-    }
-}
-
-/// Turns a storage event into a job, idempotently: the same object version makes one job.
+/// Turns a stored object into a job, idempotently: the same object version (key and entity tag)
+/// makes one job, whether the storage's event, the worker's emulated one or the housekeeping's
+/// [`recover_lost_events`] reports it, and however often.
 pub async fn on_storage_event(
     ports: &Ports<'_>,
     config: &InstanceConfig,
-    event: &StorageEvent,
+    event: &ObjectCreated,
 ) -> Result<EventOutcome, DomainError> {
-    if !matches!(event.action.as_str(), "PutObject" | "CopyObject" | "CompleteMultipartUpload") {
-        return Ok(EventOutcome::Ignored("not an object creation"));
-    }
-    let key = &event.object.key;
+    let key = &event.key;
     if !key.starts_with(UPLOADS_PREFIX) {
         return Ok(EventOutcome::Ignored("not an upload"));
     }
     let Some(video) = videos::find_by_original_key(ports.sql, key).await? else {
         return Ok(EventOutcome::NotYetKnown);
     };
-    let source = format!("{key}#{}", event.object.etag.as_deref().unwrap_or_default());
+    let source = format!("{key}#{}", event.etag);
     let uuid = videos::short_uuid::new_v4(ports.crypto)?;
     let payload = json!({
         "videoUUID": video.uuid,
-        "input": {"size": event.object.size},
+        "input": {"size": event.size},
         "output": {
             "resolutions": config.media.resolutions,
             "transcodeOriginalResolution": true,
@@ -305,6 +254,65 @@ pub async fn release_stale(ports: &Ports<'_>, config: &InstanceConfig) -> Result
             .bind(now - config.media.job_stale_after_ms),
         )
         .await?)
+}
+
+/// How long after its row was made a video waiting for transcoding may lack a job before
+/// [`recover_lost_events`] makes one. Its own storage event normally arrives within seconds; ten
+/// minutes (one housekeeping period) leaves that path, and its retries, the first word, so the
+/// sweep only ever acts on events that were truly lost.
+pub const LOST_EVENT_GRACE_MS: i64 = 10 * 60 * 1000;
+
+/// The most videos one [`recover_lost_events`] run looks at: each costs a storage `head` and a
+/// few statements, and a scheduled run shares its subrequest budget with the other sweeps.
+pub const LOST_EVENTS_PER_RUN: i64 = 20;
+
+/// Makes the job of every video (at most [`LOST_EVENTS_PER_RUN`]) that waits for transcoding,
+/// has its original stored and has no job [`LOST_EVENT_GRACE_MS`] after its upload finished:
+/// its storage event was lost (dropped after its retries, never sent, a queue outage). Returns how
+/// many jobs it made.
+///
+/// It goes through [`on_storage_event`] with the stored object's key and entity tag, so an event
+/// that does arrive afterwards finds the job and makes no second one. Videos whose original is not
+/// stored are left to the upload sweep (`uploads::remove_dangling`).
+pub async fn recover_lost_events(ports: &Ports<'_>, config: &InstanceConfig) -> Result<usize, DomainError> {
+    #[derive(Deserialize)]
+    struct Waiting {
+        original_key: String,
+    }
+    let cutoff = ports.clock.now_millis() - LOST_EVENT_GRACE_MS;
+    // Random order: an original that never appears (its row is removed only later) must not hold
+    // the bounded slots of every run and starve the others. An upload session still open, or
+    // completed within the grace period, means the object may just now be completing.
+    let waiting: Vec<Waiting> = ports
+        .sql
+        .fetch_all(
+            // The state is written out, not bound: only then can SQLite use the partial index
+            // `videos_to_transcode` (migration 0010).
+            Statement::new(format!(
+                "SELECT v.original_key FROM videos v WHERE v.state = {to_transcode} AND v.created_at < ?1 \
+                 AND v.original_key IS NOT NULL \
+                 AND NOT EXISTS (SELECT 1 FROM runner_jobs j WHERE j.video_id = v.id) \
+                 AND NOT EXISTS (SELECT 1 FROM upload_sessions s WHERE s.video_id = v.id \
+                                 AND (s.completed_at IS NULL OR s.completed_at >= ?1)) \
+                 ORDER BY RANDOM() LIMIT ?2",
+                to_transcode = videos::state::TO_TRANSCODE,
+            ))
+            .bind(cutoff)
+            .bind(LOST_EVENTS_PER_RUN),
+        )
+        .await?;
+    let mut made = 0;
+    for video in waiting {
+        let Some(meta) = ports.objects.head(&video.original_key).await? else {
+            continue;
+        };
+        if let EventOutcome::Created(_) =
+            on_storage_event(ports, config, &ObjectCreated::from_meta(&meta)).await?
+        {
+            made += 1;
+        }
+    }
+    Ok(made)
 }
 
 /// Gives a pending job to a runner; returns the job and its new job token.

@@ -1,6 +1,6 @@
 use async_trait::async_trait;
 use bytes::Bytes;
-use edgetube_ports::{HttpClient, PortError};
+use edgetube_ports::{HttpClient, HttpLimits, PortError};
 
 /// An outbound client for tests that must not touch the network: every request is unavailable.
 #[derive(Debug, Default, Clone, Copy)]
@@ -8,7 +8,13 @@ pub struct OfflineHttp;
 
 #[async_trait(?Send)]
 impl HttpClient for OfflineHttp {
-    async fn send(&self, request: http::Request<Bytes>) -> Result<http::Response<Bytes>, PortError> {
+    // Nothing is read, so the limits have nothing to bound; a native client that does go online
+    // reads through `edgetube_ports::http_client::{read_body, within}` like the Worker.
+    async fn send(
+        &self,
+        request: http::Request<Bytes>,
+        _limits: HttpLimits,
+    ) -> Result<http::Response<Bytes>, PortError> {
         Err(PortError::unavailable("http", format!("offline: {} {}", request.method(), request.uri())))
     }
 }

@@ -2,28 +2,32 @@ use std::collections::VecDeque;
 use std::sync::Mutex;
 
 use async_trait::async_trait;
-use edgetube_ports::{JobQueue, PortError};
+use edgetube_ports::{JobQueue, PortError, QueueMessage};
 
 /// A queue in memory; tests take messages out with [`MemoryQueue::drain`].
 #[derive(Debug, Default)]
 pub struct MemoryQueue {
-    messages: Mutex<VecDeque<serde_json::Value>>,
+    messages: Mutex<VecDeque<QueueMessage>>,
 }
 
 impl MemoryQueue {
     /// Removes and returns every queued message, oldest first.
-    pub fn drain(&self) -> Vec<serde_json::Value> {
+    pub fn drain(&self) -> Vec<QueueMessage> {
         self.messages.lock().map(|mut q| q.drain(..).collect()).unwrap_or_default()
     }
 }
 
 #[async_trait(?Send)]
 impl JobQueue for MemoryQueue {
-    async fn send(&self, message: serde_json::Value, _delay_seconds: Option<u32>) -> Result<(), PortError> {
+    async fn send(&self, message: &QueueMessage, _delay_seconds: Option<u32>) -> Result<(), PortError> {
+        // Through JSON, as on a real queue, so a message that does not survive it fails here.
+        let json = serde_json::to_value(message).map_err(|e| PortError::invalid("queue", e.to_string()))?;
+        let delivered: QueueMessage =
+            serde_json::from_value(json).map_err(|e| PortError::invalid("queue", e.to_string()))?;
         self.messages
             .lock()
             .map_err(|_| PortError::unavailable("queue", "lock poisoned"))?
-            .push_back(message);
+            .push_back(delivered);
         Ok(())
     }
 }

@@ -49,6 +49,11 @@ impl PortError {
         Self::Invalid { port, message: message.into() }
     }
 
+    /// A limit of `port` hit; the same call will hit it again.
+    pub fn limit_exceeded(port: &'static str, message: impl Into<String>) -> Self {
+        Self::LimitExceeded { port, message: message.into() }
+    }
+
     /// A lost race on `port`.
     pub fn conflict(port: &'static str, message: impl Into<String>) -> Self {
         Self::Conflict { port, message: message.into() }
