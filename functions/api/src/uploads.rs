@@ -10,7 +10,7 @@
 use bytes::Bytes;
 use edgetube_domain::oauth::token_hash;
 use edgetube_domain::part_writer::PartWriter;
-use edgetube_domain::runner_jobs::StorageEvent;
+use edgetube_domain::runner_jobs::{Holder, StorageEvent};
 use edgetube_domain::uploads::{self, purpose, NewSession, Session, UploadError};
 use edgetube_domain::videos::{self, privacy, NewVideo, Video};
 use edgetube_domain::{actors, iso8601_millis, torrents};
@@ -328,15 +328,31 @@ pub fn content_range(ctx: &Ctx<'_>, total: u64) -> Result<Option<(u64, u64)>, Pr
 
 /// Stores the request's chunk (or, for the offset query, nothing) and returns the session as it
 /// is now; a refusal comes back as the response to send.
-pub async fn store_chunk(ctx: &Ctx<'_>, session: &Session) -> Result<Session, Response<Bytes>> {
+///
+/// A runner's file names the job's `holder`: the chunk counts only while it holds the job.
+pub async fn store_chunk(
+    ctx: &Ctx<'_>,
+    session: &Session,
+    holder: Option<&Holder>,
+) -> Result<Session, Response<Bytes>> {
     let range = content_range(ctx, session.total_size).map_err(Problem::into_response)?;
     let Some((first, _)) = range else { return Ok(session.clone()) };
-    match uploads::append(ctx.ports, session, first, ctx.request.body().clone()).await {
+    let bytes = ctx.request.body().clone();
+    let appended = match holder {
+        Some(holder) => uploads::append_for(ctx.ports, session, first, bytes, holder).await,
+        None => uploads::append(ctx.ports, session, first, bytes).await,
+    };
+    match appended {
         Ok(session) => Ok(session),
         Err(UploadError::RangeMismatch { received, .. }) => {
             let mut response = resume_incomplete(received);
             *response.status_mut() = StatusCode::CONFLICT;
             Err(response)
+        }
+        Err(UploadError::NotHeld) => {
+            Err(Problem::new(StatusCode::CONFLICT, "This runner job is not processing for this runner")
+                .with_code("runner_job_not_in_processing_state")
+                .into_response())
         }
         Err(UploadError::Concurrent) => {
             Err(Problem::new(StatusCode::CONFLICT, "Another request is writing this upload").into_response())
@@ -360,7 +376,7 @@ pub async fn put_chunk(ctx: &Ctx<'_>) -> Answer {
             return video_answer(&video);
         }
     }
-    let session = match store_chunk(ctx, &session).await {
+    let session = match store_chunk(ctx, &session, None).await {
         Ok(session) => session,
         Err(response) => return Ok(response),
     };
