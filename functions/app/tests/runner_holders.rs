@@ -69,13 +69,12 @@ impl Runner {
         body["job"].clone()
     }
 
-    /// Sends one chunk of a result file: `bytes` at `first` of a file of `total` bytes.
+    /// Sends one chunk of the result file `(kind, name)`: `bytes` at `first` of `total` bytes.
     fn upload_chunk(
         &self,
         f: &Fixture,
         job: &Value,
-        kind: &str,
-        name: &str,
+        (kind, name): (&str, &str),
         first: usize,
         bytes: &[u8],
         total: usize,
@@ -95,7 +94,7 @@ impl Runner {
     }
 
     fn upload(&self, f: &Fixture, job: &Value, kind: &str, name: &str, bytes: &[u8]) -> u16 {
-        self.upload_chunk(f, job, kind, name, 0, bytes, bytes.len())
+        self.upload_chunk(f, job, (kind, name), 0, bytes, bytes.len())
     }
 
     fn job_call(&self, f: &Fixture, job: &Value, call: &str, mut body: Value) -> (u16, Value) {
@@ -175,7 +174,7 @@ fn a_runner_whose_job_was_reassigned_changes_nothing_of_the_new_holders() {
     let job_a = a.accept(&f, &job_uuid);
     assert_eq!(a.upload(&f, &job_a, "hls", "a-240-fragmented.mp4", &[1; 100]), 201);
     assert_eq!(a.upload(&f, &job_a, "hls", "a-240.m3u8", b"#EXTM3U\n"), 201);
-    assert_eq!(a.upload_chunk(&f, &job_a, "hls", "a-360-fragmented.mp4", 0, &[2; 10], 20), 308);
+    assert_eq!(a.upload_chunk(&f, &job_a, ("hls", "a-360-fragmented.mp4"), 0, &[2; 10], 20), 308);
     let holder_a = a.holder(&f, &job_a);
     let half = f.block(uploads::find(ports.sql, &holder_a.attempt_scoped_id("hls\na-360-fragmented.mp4")));
     let half = half.unwrap().unwrap();
@@ -222,7 +221,7 @@ fn a_runner_whose_job_was_reassigned_changes_nothing_of_the_new_holders() {
     ] {
         assert_eq!(a.job_call(&f, &job_a, call, body).0, 409, "{call}");
     }
-    assert_eq!(a.upload_chunk(&f, &job_a, "hls", "a-360-fragmented.mp4", 10, &[2; 10], 20), 409);
+    assert_eq!(a.upload_chunk(&f, &job_a, ("hls", "a-360-fragmented.mp4"), 10, &[2; 10], 20), 409);
     assert_eq!(a.upload(&f, &job_a, "thumbnail", "bt.jpg", b"evil"), 409);
 
     assert_eq!(state(&f, &job_uuid, video.id), before, "A changed nothing");
