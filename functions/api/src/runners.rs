@@ -4,12 +4,11 @@
 
 use bytes::Bytes;
 use edgetube_domain::direct_uploads;
-use edgetube_domain::oauth::token_hash;
-use edgetube_domain::renditions::{self, is_safe_file_name, RenditionError, Storyboard};
-use edgetube_domain::runner_jobs::{self, Failure, Job, JobError};
+use edgetube_domain::iso8601_millis;
+use edgetube_domain::renditions::{self, is_safe_file_name, Images, RenditionError, Storyboard};
+use edgetube_domain::runner_jobs::{self, Failure, Holder, Job, JobError};
 use edgetube_domain::runners::{self, Runner};
 use edgetube_domain::uploads::{self, purpose, NewSession};
-use edgetube_domain::{iso8601_millis, videos};
 use edgetube_ports::ObjectRange;
 use edgetube_runner_protocol::{RenditionReport, SuccessPayload, UploadUrl, UploadUrlRequest, VideoFacts};
 use http::{header, Response, StatusCode};
@@ -54,17 +53,27 @@ fn job_problem(error: JobError) -> Problem {
     }
 }
 
-/// The runner and its job, from the tokens of a JSON call.
-async fn job_call(ctx: &Ctx<'_>, uuid: &str) -> Result<(Runner, Job, Value), Problem> {
+/// The job's holder and the job, from the tokens of a JSON call. Every write the call makes is
+/// conditioned on the holder, not on this read.
+async fn job_call(ctx: &Ctx<'_>, uuid: &str) -> Result<(Holder, Job, Value), Problem> {
     let body: Value = ctx.json()?;
     let call: RunnerCall =
         serde_json::from_value(body.clone()).map_err(|e| Problem::bad_request(e.to_string()))?;
     let runner = runner_named(ctx, call.runner_token.as_deref()).await?;
-    let job =
+    let (holder, job) =
         runner_jobs::authorize(ctx.ports, uuid, runner.id, call.job_token.as_deref().unwrap_or_default())
             .await
             .map_err(job_problem)?;
-    Ok((runner, job, body))
+    Ok((holder, job, body))
+}
+
+fn rendition_problem(error: RenditionError) -> Problem {
+    match error {
+        RenditionError::Invalid(detail) => Problem::bad_request(detail),
+        RenditionError::Missing(file) => Problem::bad_request(format!("{file} was not uploaded")),
+        RenditionError::NotHeld => job_problem(JobError::NotYours),
+        RenditionError::Domain(e) => Problem::internal_from(e),
+    }
 }
 
 fn state_json(state: i64) -> Value {
@@ -221,7 +230,8 @@ pub async fn request(ctx: &Ctx<'_>) -> Answer {
 pub async fn accept(ctx: &Ctx<'_>, uuid: &str) -> Answer {
     let call: RunnerCall = ctx.json()?;
     let runner = runner_named(ctx, call.runner_token.as_deref()).await?;
-    let (job, job_token) = runner_jobs::accept(ctx.ports, uuid, runner.id).await.map_err(job_problem)?;
+    let (job, job_token) =
+        runner_jobs::accept(ctx.ports, ctx.config, uuid, runner.id).await.map_err(job_problem)?;
     let video = runner_jobs::video_of(ctx.ports.sql, &job).await.map_err(job_problem)?;
     let size = match &video.original_key {
         Some(key) => ctx.ports.objects.head(key).await.map_err(Problem::internal_from)?.map(|m| m.size),
@@ -245,45 +255,41 @@ pub async fn accept(ctx: &Ctx<'_>, uuid: &str) -> Answer {
 
 /// `POST /api/v1/runners/jobs/{uuid}/update`: heartbeat, progress, probed facts, a rendition.
 pub async fn update(ctx: &Ctx<'_>, uuid: &str) -> Answer {
-    let (_, job, body) = job_call(ctx, uuid).await?;
+    let (holder, job, body) = job_call(ctx, uuid).await?;
     let progress = body.get("progress").and_then(Value::as_f64).map(|p| p.round() as i64);
-    runner_jobs::heartbeat(ctx.ports, &job, progress).await.map_err(job_problem)?;
-    let video = runner_jobs::video_of(ctx.ports.sql, &job).await.map_err(job_problem)?;
+    runner_jobs::heartbeat(ctx.ports, &holder, progress).await.map_err(job_problem)?;
     if let Some(info) = body.get("video").filter(|v| !v.is_null()) {
         let info: VideoFacts =
             serde_json::from_value(info.clone()).map_err(|e| Problem::bad_request(format!("video: {e}")))?;
-        renditions::set_video_info(ctx.ports, &video, info.duration, info.aspect_ratio)
+        let video = runner_jobs::video_of(ctx.ports.sql, &job).await.map_err(job_problem)?;
+        renditions::set_video_info(ctx.ports, &holder, &video, info.duration, info.aspect_ratio)
             .await
-            .map_err(Problem::internal_from)?;
+            .map_err(rendition_problem)?;
     }
     if let Some(rendition) = body.get("rendition").filter(|v| !v.is_null()) {
         let rendition: RenditionReport = serde_json::from_value(rendition.clone())
             .map_err(|e| Problem::bad_request(format!("rendition: {e}")))?;
-        let video = videos::find_by_id(ctx.ports.sql, video.id).await.map_err(Problem::internal_from)?;
-        let video = video.ok_or_else(|| Problem::not_found("Unknown video"))?;
-        renditions::add(ctx.ports, &video, &rendition).await.map_err(|e| match e {
-            RenditionError::Invalid(detail) => Problem::bad_request(detail),
-            RenditionError::Missing(file) => Problem::bad_request(format!("{file} was not uploaded")),
-            RenditionError::Domain(e) => Problem::internal_from(e),
-        })?;
+        // Read after the facts above were recorded: the master playlist carries the duration.
+        let video = runner_jobs::video_of(ctx.ports.sql, &job).await.map_err(job_problem)?;
+        renditions::add(ctx.ports, &holder, &video, &rendition).await.map_err(rendition_problem)?;
     }
     Ok(respond::no_content())
 }
 
 /// `POST /api/v1/runners/jobs/{uuid}/success`
 pub async fn success(ctx: &Ctx<'_>, uuid: &str) -> Answer {
-    let (_, job, body) = job_call(ctx, uuid).await?;
+    let (holder, job, body) = job_call(ctx, uuid).await?;
     let payload: SuccessPayload = serde_json::from_value(body.get("payload").cloned().unwrap_or(Value::Null))
         .map_err(|e| Problem::bad_request(format!("payload: {e}")))?;
     let video = runner_jobs::video_of(ctx.ports.sql, &job).await.map_err(job_problem)?;
     if !renditions::has_any(ctx.ports.sql, video.id).await.map_err(Problem::internal_from)? {
         return Err(Problem::bad_request("No rendition was reported"));
     }
-    let thumbnail = stored_image(ctx, "thumbnail", &payload.thumbnail).await?;
-    let preview = stored_image(ctx, "preview", &payload.preview).await?;
+    let thumbnail_key = stored_image(ctx, &job, "thumbnail", &payload.thumbnail).await?;
+    let preview_key = stored_image(ctx, &job, "preview", &payload.preview).await?;
     let storyboard = match payload.storyboard {
         Some(s) => Some(Storyboard {
-            file_key: stored_image(ctx, "storyboard", &s.file).await?,
+            file_key: stored_image(ctx, &job, "storyboard", &s.file).await?,
             sprite_width: s.sprite_width.into(),
             sprite_height: s.sprite_height.into(),
             total_width: s.total_width.into(),
@@ -292,18 +298,16 @@ pub async fn success(ctx: &Ctx<'_>, uuid: &str) -> Answer {
         }),
         None => None,
     };
-    renditions::set_images(ctx.ports, &video, &thumbnail, &preview, storyboard.as_ref())
-        .await
-        .map_err(Problem::internal_from)?;
-    runner_jobs::complete(ctx.ports, &job).await.map_err(job_problem)?;
-    // Files of earlier attempts of this job (a runner that went quiet) are of no use now.
-    renditions::remove_unpublished(ctx.ports, job.id).await.map_err(Problem::internal_from)?;
+    let images = Images { thumbnail_key, preview_key, storyboard };
+    // The images are recorded in the same batch that completes the job, only while this runner
+    // holds it.
+    runner_jobs::complete(ctx.ports, &holder, &video, &images).await.map_err(job_problem)?;
     Ok(respond::no_content())
 }
 
-/// The key of an uploaded image, or 400 if it is not stored.
-async fn stored_image(ctx: &Ctx<'_>, kind: &str, name: &str) -> Result<String, Problem> {
-    let key = object_key(kind, name, "").map_err(Problem::bad_request)?;
+/// The key of an image the job uploaded (its video's), or 400 if it is not stored.
+async fn stored_image(ctx: &Ctx<'_>, job: &Job, kind: &str, name: &str) -> Result<String, Problem> {
+    let key = object_key(kind, name, &job.video_uuid).map_err(Problem::bad_request)?;
     match ctx.ports.objects.head(&key).await.map_err(Problem::internal_from)? {
         Some(_) => Ok(key),
         None => Err(Problem::bad_request(format!("{kind} {name} was not uploaded"))),
@@ -312,18 +316,18 @@ async fn stored_image(ctx: &Ctx<'_>, kind: &str, name: &str) -> Result<String, P
 
 /// `POST /api/v1/runners/jobs/{uuid}/error`
 pub async fn error(ctx: &Ctx<'_>, uuid: &str) -> Answer {
-    let (_, job, body) = job_call(ctx, uuid).await?;
+    let (holder, _, body) = job_call(ctx, uuid).await?;
     let message = body.get("message").and_then(Value::as_str).unwrap_or("The runner gave no reason");
     // Out of attempts, the job shows as errored with the message in the administrators' job list
     // and the video as "Transcoding failed"; otherwise it is pending again.
-    let _: Failure = runner_jobs::fail(ctx.ports, ctx.config, &job, message).await.map_err(job_problem)?;
+    let _: Failure = runner_jobs::fail(ctx.ports, ctx.config, &holder, message).await.map_err(job_problem)?;
     Ok(respond::no_content())
 }
 
 /// `POST /api/v1/runners/jobs/{uuid}/abort`
 pub async fn abort(ctx: &Ctx<'_>, uuid: &str) -> Answer {
-    let (_, job, _) = job_call(ctx, uuid).await?;
-    runner_jobs::abort(ctx.ports, &job).await.map_err(job_problem)?;
+    let (holder, _, _) = job_call(ctx, uuid).await?;
+    runner_jobs::abort(ctx.ports, &holder).await.map_err(job_problem)?;
     Ok(respond::no_content())
 }
 
@@ -364,7 +368,8 @@ pub async fn download(ctx: &Ctx<'_>, uuid: &str) -> Answer {
         .map_err(Problem::internal_from)
 }
 
-/// Where a runner's file goes, by kind.
+/// Where a runner's file goes, by kind: always under the job's video (its HLS prefix, or an image
+/// key naming it), whatever name the runner chose.
 fn object_key(kind: &str, name: &str, video_uuid: &str) -> Result<String, String> {
     if !is_safe_file_name(name) {
         return Err(format!("{name:?} is not a valid file name"));
@@ -379,9 +384,9 @@ fn object_key(kind: &str, name: &str, video_uuid: &str) -> Result<String, String
     }
     Ok(match kind {
         "hls" => format!("{}{name}", renditions::hls_prefix(video_uuid)),
-        "thumbnail" => format!("thumbnails/{name}"),
-        "preview" => format!("previews/{name}"),
-        _ => format!("storyboards/{name}"),
+        "thumbnail" => renditions::image_key("thumbnails", video_uuid, name),
+        "preview" => renditions::image_key("previews", video_uuid, name),
+        _ => renditions::image_key("storyboards", video_uuid, name),
     })
 }
 
@@ -396,7 +401,7 @@ fn content_type_of(name: &str) -> &'static str {
 /// `POST /api/v1/runners/jobs/{uuid}/files/upload-url`: a presigned storage `PUT` for the object
 /// the API upload path would write for `{kind, name}`.
 pub async fn upload_url(ctx: &Ctx<'_>, uuid: &str) -> Answer {
-    let (_, job, body) = job_call(ctx, uuid).await?;
+    let (holder, job, body) = job_call(ctx, uuid).await?;
     let Some(direct) = &ctx.config.media.direct_upload else {
         return Err(Problem::new(
             StatusCode::NOT_IMPLEMENTED,
@@ -416,13 +421,17 @@ pub async fn upload_url(ctx: &Ctx<'_>, uuid: &str) -> Answer {
         )));
     }
     let content_type = content_type_of(&asked.name);
-    direct_uploads::track_runner_write(ctx.ports, job.id, &job.uuid, &key, content_type, asked.size)
+    // Asking for a URL is a sign of life, as an API chunk is.
+    runner_jobs::heartbeat(ctx.ports, &holder, None).await.map_err(job_problem)?;
+    // No URL unless the key is recorded for this holder's attempt, so its cleanup finds it.
+    let tracked = direct_uploads::track_runner_write(ctx.ports, &holder, &key, content_type, asked.size)
         .await
         .map_err(Problem::internal_from)?;
+    if !tracked {
+        return Err(job_problem(JobError::NotYours));
+    }
     let now = ctx.ports.clock.now_millis();
     let url = direct_uploads::presigned_write(direct, &key, now).map_err(Problem::internal_from)?;
-    // Asking for a URL is a sign of life, as an API chunk is.
-    runner_jobs::heartbeat(ctx.ports, &job, None).await.map_err(job_problem)?;
     respond::json(&UploadUrl {
         url: url.into(),
         expires_at: iso8601_millis(now + i64::from(direct.url_ttl_secs) * 1000),
@@ -434,51 +443,57 @@ pub async fn upload_url(ctx: &Ctx<'_>, uuid: &str) -> Answer {
 /// read only after the runner and job tokens (headers) are checked.
 pub async fn upload(ctx: &Ctx<'_>, uuid: &str, kind: &str, name: &str) -> Answer {
     let runner = runner_named(ctx, ctx.header("x-runner-token")).await?;
-    let job =
+    let (holder, job) =
         runner_jobs::authorize(ctx.ports, uuid, runner.id, ctx.header("x-job-token").unwrap_or_default())
             .await
             .map_err(job_problem)?;
     let key = object_key(kind, name, &job.video_uuid).map_err(Problem::bad_request)?;
+    // Every chunk is a sign of life; a runner that lost the job stops here, before any write.
+    runner_jobs::heartbeat(ctx.ports, &holder, None).await.map_err(job_problem)?;
     let total = ctx
         .header(header::CONTENT_RANGE.as_str())
         .and_then(|v| v.rsplit('/').next())
         .and_then(|t| t.trim().parse::<u64>().ok())
         .or_else(|| crate::uploads::chunk_length(ctx))
         .ok_or_else(|| Problem::bad_request("A chunk needs Content-Range or Content-Length"))?;
-    let id = token_hash(&format!("{}\n{kind}\n{name}", job.uuid));
-    let session = uploads::open(
+    // Per attempt: a later holder writing the same name never shares this session's staging.
+    let id = holder.attempt_scoped_id(&format!("{kind}\n{name}"));
+    let session = uploads::open_for(
         ctx.ports,
         &NewSession {
             id: &id,
             purpose: purpose::RUNNER_FILE,
             user_id: None,
-            runner_job_id: Some(job.id),
+            runner_job_id: Some(holder.job_id),
             fingerprint: None,
             object_key: &key,
             content_type: Some(content_type_of(name)),
             total_size: total,
             metadata: None,
         },
+        &holder,
     )
     .await
-    .map_err(Problem::internal_from)?;
+    .map_err(Problem::internal_from)?
+    .ok_or_else(|| job_problem(JobError::NotYours))?;
     if session.total_size != total {
         return Err(Problem::bad_request("The total size differs from the first chunk's"));
     }
     let session = if session.completed_at.is_some() {
         session
     } else {
-        match store_chunk(ctx, &session).await {
+        match store_chunk(ctx, &session, Some(&holder)).await {
             Ok(session) => session,
             Err(response) => return Ok(response),
         }
     };
-    // Every chunk is also a sign of life.
-    runner_jobs::heartbeat(ctx.ports, &job, None).await.map_err(job_problem)?;
     if !session.all_received() {
         return Ok(resume_incomplete(session.received));
     }
-    let meta = uploads::finish(ctx.ports, &session).await.map_err(Problem::internal_from)?;
+    let meta = uploads::finish_for(ctx.ports, &session, &holder)
+        .await
+        .map_err(Problem::internal_from)?
+        .ok_or_else(|| job_problem(JobError::NotYours))?;
     let mut response = respond::json(&json!({"key": meta.key, "size": meta.size}))?;
     *response.status_mut() = StatusCode::CREATED;
     Ok(response)

@@ -10,6 +10,7 @@
 use bytes::Bytes;
 use edgetube_domain::oauth::token_hash;
 use edgetube_domain::part_writer::PartWriter;
+use edgetube_domain::runner_jobs::Holder;
 use edgetube_domain::uploads::{self, purpose, NewSession, Session, UploadError};
 use edgetube_domain::videos::{self, privacy, NewVideo, Video};
 use edgetube_domain::{actors, torrents};
@@ -335,15 +336,28 @@ pub fn content_range(ctx: &Ctx<'_>, total: u64) -> Result<Option<(u64, u64)>, Pr
 /// Stores the request's chunk (or, for the offset query, nothing) and returns the session as it
 /// is now; a refusal comes back as the response to send. The body is read here, as a stream
 /// cut into storage parts, and only here: callers authenticate before.
-pub async fn store_chunk(ctx: &Ctx<'_>, session: &Session) -> Result<Session, Response<Bytes>> {
+///
+/// A runner's file names the job's `holder`: the chunk counts only while it holds the job.
+pub async fn store_chunk(
+    ctx: &Ctx<'_>,
+    session: &Session,
+    holder: Option<&Holder>,
+) -> Result<Session, Response<Bytes>> {
     let range = content_range(ctx, session.total_size).map_err(Problem::into_response)?;
     let Some((first, last)) = range else { return Ok(session.clone()) };
-    match uploads::append_stream(ctx.ports, session, first, last - first + 1, ctx.body_stream()).await {
+    let appended =
+        uploads::append_stream(ctx.ports, session, first, last - first + 1, ctx.body_stream(), holder).await;
+    match appended {
         Ok(session) => Ok(session),
         Err(UploadError::RangeMismatch { received, .. }) => {
             let mut response = resume_incomplete(received);
             *response.status_mut() = StatusCode::CONFLICT;
             Err(response)
+        }
+        Err(UploadError::NotHeld) => {
+            Err(Problem::new(StatusCode::CONFLICT, "This runner job is not processing for this runner")
+                .with_code("runner_job_not_in_processing_state")
+                .into_response())
         }
         Err(UploadError::Concurrent) => {
             Err(Problem::new(StatusCode::CONFLICT, "Another request is writing this upload").into_response())
@@ -369,7 +383,7 @@ pub async fn put_chunk(ctx: &Ctx<'_>) -> Answer {
             return video_answer(&video);
         }
     }
-    let session = match store_chunk(ctx, &session).await {
+    let session = match store_chunk(ctx, &session, None).await {
         Ok(session) => session,
         Err(response) => return Ok(response),
     };

@@ -313,10 +313,12 @@ fn upload_event_runner_publish_delete() {
     );
     assert_eq!(status, 204, "{body}");
     let (_, video) = f.get(&format!("/api/v1/videos/{uuid}"), None);
-    assert_eq!(video["thumbnailPath"], "/lazy-static/thumbnails/t.jpg");
-    assert_eq!(f.fetch("/lazy-static/previews/p.jpg", &[]).status(), 200);
+    // Stored and served under names that start with the video's UUID.
+    assert_eq!(video["thumbnailPath"], format!("/lazy-static/thumbnails/{uuid}-t.jpg"));
+    assert_eq!(f.fetch(&format!("/lazy-static/thumbnails/{uuid}-t.jpg"), &[]).status(), 200);
+    assert_eq!(f.fetch(&format!("/lazy-static/previews/{uuid}-p.jpg"), &[]).status(), 200);
     let (_, boards) = f.get(&format!("/api/v1/videos/{uuid}/storyboards"), None);
-    assert_eq!(boards["storyboards"][0]["storyboardPath"], "/lazy-static/storyboards/s.jpg");
+    assert_eq!(boards["storyboards"][0]["storyboardPath"], format!("/lazy-static/storyboards/{uuid}-s.jpg"));
     // A finished job refuses further calls from its runner.
     assert_eq!(runner.job_call(&f, &job, "update", json!({"progress": 1})).0, 409);
 

@@ -22,6 +22,7 @@ use thiserror::Error;
 use url::Url;
 
 use crate::config::DirectUploadConfig;
+use crate::runner_jobs::Holder;
 use crate::sigv4::{self, SigV4Error, MAX_PART_NUMBER};
 use crate::uploads::{self, NewSession, Session, PART_SIZE};
 use crate::DomainError;
@@ -268,48 +269,40 @@ pub fn presigned_write(config: &DirectUploadConfig, key: &str, now_millis: i64) 
     sigv4::presign(&config.credentials, http::Method::PUT, key, &[], now_millis, config.url_ttl_secs)
 }
 
-/// Records that job `job_id` may write `key` straight to storage, as the API upload path records
-/// its files, so that the cleanup of a failed or replaced attempt finds the object.
+/// Records that the job `holder` holds may write `key` straight to storage, as the API upload path
+/// records its files, so that the cleanup of a failed or replaced attempt finds the object;
+/// `false` (nothing recorded) when the job is no longer the holder's.
 ///
 /// The row is marked completed at once: no byte passes through the instance, and the idle sweep
 /// of unfinished uploads must not drop the key while the job runs. Safe to repeat.
 pub async fn track_runner_write(
     ports: &Ports<'_>,
-    job_id: i64,
-    job_uuid: &str,
+    holder: &Holder,
     key: &str,
     content_type: &str,
     size: u64,
-) -> Result<(), DomainError> {
-    let id = crate::oauth::token_hash(&format!("{job_uuid}\n{key}\npresigned"));
-    let session = uploads::open(
-        ports,
-        &NewSession {
-            id: &id,
-            purpose: uploads::purpose::RUNNER_FILE_DIRECT,
-            user_id: None,
-            runner_job_id: Some(job_id),
-            fingerprint: None,
-            object_key: key,
-            content_type: Some(content_type),
-            total_size: size,
-            metadata: None,
-        },
+) -> Result<bool, DomainError> {
+    let id = holder.attempt_scoped_id(&format!("{key}\npresigned"));
+    let new = NewSession {
+        id: &id,
+        purpose: uploads::purpose::RUNNER_FILE_DIRECT,
+        user_id: None,
+        runner_job_id: Some(holder.job_id),
+        fingerprint: None,
+        object_key: key,
+        content_type: Some(content_type),
+        total_size: size,
+        metadata: None,
+    };
+    let Some(session) = uploads::open_for(ports, &new, holder).await? else { return Ok(false) };
+    let update = Statement::new(
+        "UPDATE upload_sessions SET total_size = ?1, completed_at = COALESCE(completed_at, ?2), \
+         updated_at = ?2 WHERE id = ?3",
     )
-    .await?;
-    ports
-        .sql
-        .execute(
-            Statement::new(
-                "UPDATE upload_sessions SET total_size = ?1, completed_at = COALESCE(completed_at, ?2), \
-                 updated_at = ?2 WHERE id = ?3",
-            )
-            .bind(uploads::size_value(size)?)
-            .bind(ports.clock.now_millis())
-            .bind(session.id.as_str()),
-        )
-        .await?;
-    Ok(())
+    .bind(uploads::size_value(size)?)
+    .bind(ports.clock.now_millis())
+    .bind(session.id.as_str());
+    Ok(ports.sql.execute(holder.guard(update)).await? == 1)
 }
 
 async fn stored(ports: &Ports<'_>, session: &Session) -> Result<Option<ObjectMeta>, DomainError> {

@@ -12,12 +12,31 @@ use edgetube_ports::{Ports, Sql, Statement};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::runner_jobs::Holder;
 use crate::videos::{self, privacy, Video};
 use crate::DomainError;
 
 /// Object key prefix of a video's HLS files.
 pub fn hls_prefix(video_uuid: &str) -> String {
     format!("hls/{video_uuid}/")
+}
+
+/// The folders of the images a job makes, as `/lazy-static/<folder>/<file>` serves them.
+pub const IMAGE_FOLDERS: [&str; 3] = ["thumbnails", "previews", "storyboards"];
+
+/// Object key of an image a runner names `name` for the video `video_uuid`:
+/// `<folder>/<videoUUID>-<name>`. The instance, not the runner, puts the video in the key, so a
+/// runner's job for one video can never name (write, report or delete) another video's image;
+/// the file name stays flat because PeerTube clients fetch `/lazy-static/<folder>/<file>`.
+pub fn image_key(folder: &str, video_uuid: &str, name: &str) -> String {
+    format!("{folder}/{video_uuid}-{name}")
+}
+
+/// Whether `key` is one a job for `video_uuid` may write: under its HLS prefix, or one of its
+/// images. Video UUIDs all have the same length, so `<folder>/<uuid>-` prefixes never overlap.
+pub fn owns_key(video_uuid: &str, key: &str) -> bool {
+    key.starts_with(&hls_prefix(video_uuid))
+        || IMAGE_FOLDERS.iter().any(|folder| key.starts_with(&image_key(folder, video_uuid, "")))
 }
 
 /// A rendition as the runner reports it.
@@ -80,6 +99,9 @@ pub enum RenditionError {
     /// A file was not uploaded (completely) before being reported.
     #[error("{0} is not stored")]
     Missing(String),
+    /// The job is no longer processing for the runner that reported it.
+    #[error("the job is not processing under this job token")]
+    NotHeld,
     /// Storage or SQL failed.
     #[error(transparent)]
     Domain(#[from] DomainError),
@@ -104,9 +126,11 @@ fn range_of(key: &str) -> Option<ByteRange> {
     (first <= last).then(|| ByteRange::new(first, last - first + 1))
 }
 
-/// Records a rendition whose files are stored, then republishes the master and hashes.
+/// Records a rendition whose files are stored, while `holder` holds its job, then republishes
+/// the master and hashes.
 pub async fn add(
     ports: &Ports<'_>,
+    holder: &Holder,
     video: &Video,
     rendition: &RenditionReport,
 ) -> Result<(), RenditionError> {
@@ -145,29 +169,29 @@ pub async fn add(
         .await?;
     let hashes = serde_json::to_string(&rendition.segments_sha256)
         .map_err(|e| DomainError::Inconsistent(e.to_string()))?;
-    ports
-        .sql
-        .execute(
-            Statement::new(
-                "INSERT OR REPLACE INTO video_files (video_id, resolution, width, height, fps, size, codecs, \
-                 has_audio, has_video, file_name, playlist_name, segments_sha256, created_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-            )
-            .bind(video.id)
-            .bind(i64::from(rendition.resolution))
-            .bind(i64::from(rendition.width))
-            .bind(i64::from(rendition.height))
-            .bind(i64::from(rendition.fps))
-            .bind(i64::try_from(rendition.size).unwrap_or(i64::MAX))
-            .bind(rendition.codecs.as_str())
-            .bind(rendition.has_audio)
-            .bind(rendition.has_video)
-            .bind(rendition.file.as_str())
-            .bind(rendition.playlist.as_str())
-            .bind(hashes)
-            .bind(ports.clock.now_millis()),
+    let insert = holder.guard(
+        Statement::new(
+            "INSERT OR REPLACE INTO video_files (video_id, resolution, width, height, fps, size, codecs, \
+             has_audio, has_video, file_name, playlist_name, segments_sha256, created_at) \
+             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13 WHERE 1",
         )
-        .await?;
+        .bind(video.id)
+        .bind(i64::from(rendition.resolution))
+        .bind(i64::from(rendition.width))
+        .bind(i64::from(rendition.height))
+        .bind(i64::from(rendition.fps))
+        .bind(i64::try_from(rendition.size).unwrap_or(i64::MAX))
+        .bind(rendition.codecs.as_str())
+        .bind(rendition.has_audio)
+        .bind(rendition.has_video)
+        .bind(rendition.file.as_str())
+        .bind(rendition.playlist.as_str())
+        .bind(hashes)
+        .bind(ports.clock.now_millis()),
+    );
+    if ports.sql.execute(insert).await? == 0 {
+        return Err(RenditionError::NotHeld);
+    }
     republish(ports, video).await?;
     for old in replaced.iter().filter(|old| old.file_name != rendition.file) {
         ports.objects.delete(&format!("{prefix}{}", old.file_name)).await?;
@@ -261,52 +285,60 @@ async fn republish(ports: &Ports<'_>, video: &Video) -> Result<(), DomainError> 
     Ok(())
 }
 
-/// Records what the runner probed: duration (rounded to whole seconds, as PeerTube stores it) and
-/// aspect ratio.
+/// Records what the runner probed, while `holder` holds its job: duration (rounded to whole
+/// seconds, as PeerTube stores it) and aspect ratio.
 pub async fn set_video_info(
     ports: &Ports<'_>,
+    holder: &Holder,
     video: &Video,
     duration: f64,
     aspect_ratio: Option<f64>,
-) -> Result<(), DomainError> {
+) -> Result<(), RenditionError> {
     let seconds = if duration.is_finite() && duration > 0.0 { duration.round() as i64 } else { 0 };
     let ratio = aspect_ratio.filter(|r| r.is_finite() && *r > 0.0).map(|r| (r * 10_000.0).round() / 10_000.0);
-    ports
-        .sql
-        .execute(
-            Statement::new(
-                "UPDATE videos SET duration = ?1, aspect_ratio = COALESCE(?2, aspect_ratio) WHERE id = ?3",
-            )
-            .bind(seconds)
-            .bind(ratio.map_or(edgetube_ports::SqlValue::Null, edgetube_ports::SqlValue::Real))
-            .bind(video.id),
+    let update = holder.guard(
+        Statement::new(
+            "UPDATE videos SET duration = ?1, aspect_ratio = COALESCE(?2, aspect_ratio) WHERE id = ?3",
         )
-        .await?;
+        .bind(seconds)
+        .bind(ratio.map_or(edgetube_ports::SqlValue::Null, edgetube_ports::SqlValue::Real))
+        .bind(video.id),
+    );
+    if ports.sql.execute(update).await? == 0 {
+        return Err(RenditionError::NotHeld);
+    }
     Ok(())
 }
 
-/// Points a video at its poster images and storyboard, replacing (and deleting) older ones.
-pub async fn set_images(
-    ports: &Ports<'_>,
-    video: &Video,
-    thumbnail_key: &str,
-    preview_key: &str,
-    storyboard: Option<&Storyboard>,
-) -> Result<(), DomainError> {
-    let old_storyboard = storyboard_of(ports.sql, video.id).await?;
-    let mut statements = vec![Statement::new(
-        "UPDATE videos SET thumbnail_key = ?1, preview_key = ?2, updated_at = ?3 WHERE id = ?4",
-    )
-    .bind(thumbnail_key)
-    .bind(preview_key)
-    .bind(ports.clock.now_millis())
-    .bind(video.id)];
-    statements.push(Statement::new("DELETE FROM video_storyboards WHERE video_id = ?1").bind(video.id));
-    if let Some(s) = storyboard {
+/// The poster images and storyboard a finished job gives its video (object keys).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Images {
+    /// Key of the thumbnail.
+    pub thumbnail_key: String,
+    /// Key of the preview.
+    pub preview_key: String,
+    /// The storyboard, if the video is long enough for one.
+    pub storyboard: Option<Storyboard>,
+}
+
+/// The statements that point a video at `images`, each ending with its `WHERE` clause so that
+/// the caller can condition them (see `runner_jobs::complete`, which runs them in its batch).
+pub(crate) fn image_statements(video: &Video, images: &Images, now: i64) -> Vec<Statement> {
+    let mut statements = vec![
+        Statement::new(
+            "UPDATE videos SET thumbnail_key = ?1, preview_key = ?2, updated_at = ?3 WHERE id = ?4",
+        )
+        .bind(images.thumbnail_key.as_str())
+        .bind(images.preview_key.as_str())
+        .bind(now)
+        .bind(video.id),
+        Statement::new("DELETE FROM video_storyboards WHERE video_id = ?1").bind(video.id),
+    ];
+    if let Some(s) = &images.storyboard {
         statements.push(
             Statement::new(
                 "INSERT INTO video_storyboards (video_id, file_key, sprite_width, sprite_height, total_width, \
-                 total_height, sprite_duration) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                 total_height, sprite_duration) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE 1",
             )
             .bind(video.id)
             .bind(s.file_key.as_str())
@@ -317,15 +349,30 @@ pub async fn set_images(
             .bind(s.sprite_duration),
         );
     }
-    ports.sql.batch(statements).await?;
-    let kept = [Some(thumbnail_key), Some(preview_key), storyboard.map(|s| s.file_key.as_str())];
+    statements
+}
+
+/// Deletes the images `video` (as read before `images` were recorded) pointed at and no longer
+/// does. Only keys this video owns are deleted: a row written before keys were scoped to their
+/// video may name a file another video uses.
+pub(crate) async fn remove_replaced_images(
+    ports: &Ports<'_>,
+    video: &Video,
+    old_storyboard: Option<&Storyboard>,
+    images: &Images,
+) -> Result<(), DomainError> {
+    let kept = [
+        Some(images.thumbnail_key.as_str()),
+        Some(images.preview_key.as_str()),
+        images.storyboard.as_ref().map(|s| s.file_key.as_str()),
+    ];
     let old = [
         video.thumbnail_key.as_deref(),
         video.preview_key.as_deref(),
-        old_storyboard.as_ref().map(|s| s.file_key.as_str()),
+        old_storyboard.map(|s| s.file_key.as_str()),
     ];
     for key in old.into_iter().flatten() {
-        if !kept.contains(&Some(key)) {
+        if !kept.contains(&Some(key)) && owns_key(&video.uuid, key) {
             ports.objects.delete(key).await?;
         }
     }
@@ -384,23 +431,26 @@ pub async fn object_keys(ports: &Ports<'_>, video: &Video) -> Result<Vec<String>
             .bind(video.id),
         )
         .await?;
-    keys.extend(written.into_iter().map(|k| k.object_key));
+    // Only keys the video owns: a session recorded before keys were scoped to their video may
+    // name another video's file.
+    keys.extend(written.into_iter().map(|k| k.object_key).filter(|key| owns_key(&video.uuid, key)));
     keys.sort();
     keys.dedup();
     Ok(keys)
 }
 
-/// Deletes the files a job wrote that the video does not use (a failed or abandoned attempt),
-/// and forgets their upload sessions.
-pub async fn remove_unpublished(ports: &Ports<'_>, job_id: i64) -> Result<(), DomainError> {
-    #[derive(Deserialize)]
-    struct Written {
-        id: String,
-        object_key: String,
-        video_id: i64,
-    }
-    let written: Vec<Written> = ports
-        .sql
+/// A file a job's runner wrote (or was handed a presigned URL for), as its upload session
+/// records it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Written {
+    id: String,
+    object_key: String,
+    video_id: i64,
+}
+
+/// The files a job's runners wrote so far, every attempt's.
+pub async fn written_by_job(sql: &dyn Sql, job_id: i64) -> Result<Vec<Written>, DomainError> {
+    Ok(sql
         .fetch_all(
             Statement::new(
                 "SELECT s.id, s.object_key, j.video_id FROM upload_sessions s \
@@ -408,7 +458,14 @@ pub async fn remove_unpublished(ports: &Ports<'_>, job_id: i64) -> Result<(), Do
             )
             .bind(job_id),
         )
-        .await?;
+        .await?)
+}
+
+/// Deletes the `written` files the video does not use (a failed or abandoned attempt), and
+/// forgets their upload sessions. The caller lists them while its runner still holds the job,
+/// so that files of the runner taking the job next are never among them; a key outside the
+/// video's own (a session recorded before keys were scoped to their video) is never deleted.
+pub async fn remove_unpublished(ports: &Ports<'_>, written: &[Written]) -> Result<(), DomainError> {
     let Some(first) = written.first() else { return Ok(()) };
     let Some(video) = videos::find_by_id(ports.sql, first.video_id).await? else { return Ok(()) };
     let mut used = video.object_keys();
@@ -420,11 +477,11 @@ pub async fn remove_unpublished(ports: &Ports<'_>, job_id: i64) -> Result<(), Do
     if let Some(storyboard) = storyboard_of(ports.sql, video.id).await? {
         used.push(storyboard.file_key);
     }
-    for w in &written {
+    for w in written {
         if let Some(session) = crate::uploads::find(ports.sql, &w.id).await? {
             crate::uploads::cancel(ports, &session).await?;
         }
-        if !used.contains(&w.object_key) {
+        if !used.contains(&w.object_key) && owns_key(&video.uuid, &w.object_key) {
             ports.objects.delete(&w.object_key).await?;
         }
     }

@@ -1,9 +1,10 @@
 //! Transcoding jobs: made from storage events, taken by runners, given to another runner when
 //! one goes quiet, retried a bounded number of times (transcode-runner/PROTOCOL.md).
 //!
-//! Every state change is one conditional `UPDATE` (D1 has no transactions): a job is accepted
-//! only while pending, and a runner's call counts only while the job is processing under the
-//! job token it was given. A runner that lost its job learns it from the next refused call.
+//! Every state change is one conditional statement or batch (D1 has no transactions): a job is
+//! accepted only while pending or abandoned, and every write a runner's call makes carries the
+//! condition that the job is still processing for that runner under the job token it was given
+//! ([`Holder::guard`]). A runner that lost its job learns it from the next refused call.
 
 use edgetube_ports::{ObjectCreated, Ports, Sql, Statement};
 use serde::Deserialize;
@@ -220,25 +221,37 @@ pub async fn list(
     Ok((total.map_or(0, |t| t.n), jobs))
 }
 
-/// Pending jobs a runner may take (at most 10, lowest priority first, then oldest), after giving
-/// back the processing jobs whose runner has gone quiet.
+/// Jobs a runner may take (at most 10, lowest priority first, then oldest): pending ones, and
+/// processing ones whose runner has gone quiet for `RUNNER_JOB_STALE_SECONDS`.
+///
+/// Read only: a poll costs no write (anyone may poll with a guessed token until it is refused,
+/// and D1 bills writes). Quiet jobs are offered as they are and [`accept`] takes them over in its
+/// one conditional update; the scheduled housekeeping still gives them back ([`release_stale`])
+/// so that the administrators' list tells the truth while no runner asks.
 pub async fn available(ports: &Ports<'_>, config: &InstanceConfig) -> Result<Vec<Job>, DomainError> {
-    release_stale(ports, config).await?;
     Ok(ports
         .sql
         .fetch_all(
             Statement::new(format!(
-                "SELECT {JOB_COLUMNS} FROM runner_jobs j JOIN videos v ON v.id = j.video_id WHERE j.state = ?1 \
+                "SELECT {JOB_COLUMNS} FROM runner_jobs j JOIN videos v ON v.id = j.video_id \
+                 WHERE j.state = ?1 OR (j.state = ?2 AND j.updated_at < ?3) \
                  ORDER BY j.priority, j.created_at, j.id LIMIT 10"
             ))
-            .bind(state::PENDING),
+            .bind(state::PENDING)
+            .bind(state::PROCESSING)
+            .bind(stale_before(ports, config)),
         )
         .await?)
 }
 
+/// Processing jobs last heard of before this instant (ms) count as abandoned.
+fn stale_before(ports: &Ports<'_>, config: &InstanceConfig) -> i64 {
+    ports.clock.now_millis() - config.media.job_stale_after_ms
+}
+
 /// Gives back to pending the processing jobs without news for `RUNNER_JOB_STALE_SECONDS`; returns
-/// how many. Runners asking for work do this, and so does the scheduled housekeeping, so that the
-/// job list tells the truth even while no runner asks.
+/// how many. The scheduled housekeeping does this, so that the job list tells the truth even while
+/// no runner asks (runners themselves take quiet jobs over directly, see [`available`]).
 pub async fn release_stale(ports: &Ports<'_>, config: &InstanceConfig) -> Result<u64, DomainError> {
     let now = ports.clock.now_millis();
     Ok(ports
@@ -251,7 +264,7 @@ pub async fn release_stale(ports: &Ports<'_>, config: &InstanceConfig) -> Result
             .bind(state::PENDING)
             .bind(now)
             .bind(state::PROCESSING)
-            .bind(now - config.media.job_stale_after_ms),
+            .bind(stale_before(ports, config)),
         )
         .await?)
 }
@@ -315,8 +328,14 @@ pub async fn recover_lost_events(ports: &Ports<'_>, config: &InstanceConfig) -> 
     Ok(made)
 }
 
-/// Gives a pending job to a runner; returns the job and its new job token.
-pub async fn accept(ports: &Ports<'_>, uuid: &str, runner_id: i64) -> Result<(Job, String), JobError> {
+/// Gives a job to a runner, if it is pending or its runner went quiet; returns the job and its new
+/// job token. The previous holder's token stops working in the same statement.
+pub async fn accept(
+    ports: &Ports<'_>,
+    config: &InstanceConfig,
+    uuid: &str,
+    runner_id: i64,
+) -> Result<(Job, String), JobError> {
     let job_token = new_token(ports, "ptrjt-")?;
     let now = ports.clock.now_millis();
     let changed = ports
@@ -324,14 +343,15 @@ pub async fn accept(ports: &Ports<'_>, uuid: &str, runner_id: i64) -> Result<(Jo
         .execute(
             Statement::new(
                 "UPDATE runner_jobs SET state = ?1, runner_id = ?2, job_token_hash = ?3, progress = 0, \
-                 started_at = ?4, updated_at = ?4 WHERE uuid = ?5 AND state = ?6",
+                 started_at = ?4, updated_at = ?4 WHERE uuid = ?5 AND (state = ?6 OR (state = ?1 AND updated_at < ?7))",
             )
             .bind(state::PROCESSING)
             .bind(runner_id)
             .bind(token_hash(&job_token))
             .bind(now)
             .bind(uuid)
-            .bind(state::PENDING),
+            .bind(state::PENDING)
+            .bind(stale_before(ports, config)),
         )
         .await?;
     let job = find(ports.sql, uuid).await?.ok_or(JobError::NotFound)?;
@@ -341,68 +361,157 @@ pub async fn accept(ports: &Ports<'_>, uuid: &str, runner_id: i64) -> Result<(Jo
     Ok((job, job_token))
 }
 
-/// The job, if it is processing for this runner under this job token.
+/// The runner holding a processing job, as [`authorize`] found it: every write a runner's call
+/// makes is conditioned on it in the same statement, so a runner that lost the job between its
+/// authorization and its write (reassigned, finished, cancelled) changes nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Holder {
+    /// The job's row id.
+    pub job_id: i64,
+    /// The runner.
+    pub runner_id: i64,
+    job_token_hash: String,
+}
+
+impl Holder {
+    /// `statement`, whose text ends with its `WHERE` clause, made to apply only while this holder
+    /// still holds the job. The condition is evaluated by the statement itself, so no other call
+    /// can come between the check and the write (D1 has no interactive transactions).
+    pub(crate) fn guard(&self, statement: Statement) -> Statement {
+        let next = statement.params.len() + 1;
+        let sql = format!(
+            "{} AND EXISTS (SELECT 1 FROM runner_jobs WHERE id = ?{} AND state = {} AND runner_id = ?{} \
+             AND job_token_hash = ?{})",
+            statement.sql,
+            next,
+            state::PROCESSING,
+            next + 1,
+            next + 2
+        );
+        Statement { sql, params: statement.params }
+            .bind(self.job_id)
+            .bind(self.runner_id)
+            .bind(self.job_token_hash.as_str())
+    }
+
+    /// Whether the job is still this holder's (after a guarded write changed nothing, to tell
+    /// a lost job from another cause).
+    pub async fn holds(&self, sql: &dyn Sql) -> Result<bool, DomainError> {
+        let statement = self.guard(Statement::new("SELECT 1 AS held WHERE 1"));
+        Ok(!sql.query(statement).await?.is_empty())
+    }
+
+    /// An id for something this holder's attempt writes (`what`): a later holder of the same job
+    /// writing the same file gets another id, so neither touches the other's upload session.
+    pub fn attempt_scoped_id(&self, what: &str) -> String {
+        token_hash(&format!("{}\n{}\n{what}", self.job_id, self.job_token_hash))
+    }
+}
+
+/// The job and its holder, if it is processing for this runner under this job token.
 pub async fn authorize(
     ports: &Ports<'_>,
     uuid: &str,
     runner_id: i64,
     job_token: &str,
-) -> Result<Job, JobError> {
+) -> Result<(Holder, Job), JobError> {
     #[derive(Deserialize)]
-    struct Holder {
+    struct Row {
+        id: i64,
         runner_id: Option<i64>,
         job_token_hash: Option<String>,
         state: i64,
     }
-    let holder: Holder = ports
+    let row: Row = ports
         .sql
         .fetch_optional(
-            Statement::new("SELECT runner_id, job_token_hash, state FROM runner_jobs WHERE uuid = ?1")
+            Statement::new("SELECT id, runner_id, job_token_hash, state FROM runner_jobs WHERE uuid = ?1")
                 .bind(uuid),
         )
         .await?
         .ok_or(JobError::NotFound)?;
-    let yours = holder.state == state::PROCESSING
-        && holder.runner_id == Some(runner_id)
-        && holder.job_token_hash.as_deref() == Some(token_hash(job_token).as_str());
+    let hash = token_hash(job_token);
+    let yours = row.state == state::PROCESSING
+        && row.runner_id == Some(runner_id)
+        && row.job_token_hash.as_deref() == Some(hash.as_str());
     if !yours {
         return Err(JobError::NotYours);
     }
-    find(ports.sql, uuid).await?.ok_or(JobError::NotFound)
+    let holder = Holder { job_id: row.id, runner_id, job_token_hash: hash };
+    let job = find(ports.sql, uuid).await?.ok_or(JobError::NotFound)?;
+    Ok((holder, job))
 }
 
 /// A heartbeat, with the progress when given.
-pub async fn heartbeat(ports: &Ports<'_>, job: &Job, progress: Option<i64>) -> Result<(), JobError> {
-    while_processing(
-        ports,
-            Statement::new(
-                "UPDATE runner_jobs SET progress = COALESCE(?1, progress), updated_at = ?2 WHERE id = ?3 AND state = ?4",
-            )
-            .bind(progress.map(|p| p.clamp(0, 100)))
-            .bind(ports.clock.now_millis())
-            .bind(job.id)
-            .bind(state::PROCESSING),
+pub async fn heartbeat(ports: &Ports<'_>, holder: &Holder, progress: Option<i64>) -> Result<(), JobError> {
+    let statement = Statement::new(
+        "UPDATE runner_jobs SET progress = COALESCE(?1, progress), updated_at = ?2 WHERE id = ?3",
     )
-    .await?;
+    .bind(progress.map(|p| p.clamp(0, 100)))
+    .bind(ports.clock.now_millis())
+    .bind(holder.job_id);
+    changed_one(ports.sql.execute(holder.guard(statement)).await?)
+}
+
+/// What a job stored about its video when it finished: the images, and the storyboard if any.
+pub use crate::renditions::Images;
+
+/// Marks a job done and points its video at the images it made, in one batch that applies only
+/// while `holder` holds the job; then deletes the images replaced and the files of earlier
+/// attempts nothing uses.
+pub async fn complete(
+    ports: &Ports<'_>,
+    holder: &Holder,
+    video: &Video,
+    images: &Images,
+) -> Result<(), JobError> {
+    let old_storyboard = renditions::storyboard_of(ports.sql, video.id).await?;
+    let now = ports.clock.now_millis();
+    // The job's own update comes last: it ends the holding that guards the others.
+    let mut statements: Vec<Statement> =
+        renditions::image_statements(video, images, now).into_iter().map(|s| holder.guard(s)).collect();
+    statements.push(
+        holder.guard(
+            Statement::new(
+                "UPDATE runner_jobs SET state = ?1, progress = 100, finished_at = ?2, updated_at = ?2 \
+                 WHERE id = ?3",
+            )
+            .bind(state::COMPLETED)
+            .bind(now)
+            .bind(holder.job_id),
+        ),
+    );
+    ports.sql.batch(statements).await?;
+    if !completed_by(ports.sql, holder).await? {
+        return Err(JobError::NotYours);
+    }
+    renditions::remove_replaced_images(ports, video, old_storyboard.as_ref(), images).await?;
+    // Files of earlier attempts of this job (a runner that went quiet) are of no use now, and no
+    // runner can write for a completed job any more.
+    let written = renditions::written_by_job(ports.sql, holder.job_id).await?;
+    renditions::remove_unpublished(ports, &written).await?;
     Ok(())
 }
 
-/// Marks a job done.
-pub async fn complete(ports: &Ports<'_>, job: &Job) -> Result<(), JobError> {
-    let now = ports.clock.now_millis();
-    while_processing(
-        ports,
-        Statement::new(
-            "UPDATE runner_jobs SET state = ?1, progress = 100, finished_at = ?2, updated_at = ?2, \
-                 job_token_hash = NULL WHERE id = ?3 AND state = ?4",
+/// Whether the job was completed under this holder (a batch does not say what it changed; a
+/// completed job keeps its runner and job token hash, and never changes state again).
+async fn completed_by(sql: &dyn Sql, holder: &Holder) -> Result<bool, DomainError> {
+    #[derive(Deserialize)]
+    struct Found {
+        id: i64,
+    }
+    let found: Option<Found> = sql
+        .fetch_optional(
+            Statement::new(
+                "SELECT id FROM runner_jobs WHERE id = ?1 AND state = ?2 AND runner_id = ?3 AND job_token_hash = ?4",
+            )
+            .bind(holder.job_id)
+            .bind(state::COMPLETED)
+            .bind(holder.runner_id)
+            .bind(holder.job_token_hash.as_str()),
         )
-        .bind(state::COMPLETED)
-        .bind(now)
-        .bind(job.id)
-        .bind(state::PROCESSING),
-    )
-    .await?;
-    Ok(())
+        .await?;
+    Ok(found.is_some_and(|f| f.id == holder.job_id))
 }
 
 /// What became of a failed attempt.
@@ -419,34 +528,49 @@ pub enum Failure {
 pub async fn fail(
     ports: &Ports<'_>,
     config: &InstanceConfig,
-    job: &Job,
+    holder: &Holder,
     message: &str,
 ) -> Result<Failure, JobError> {
+    #[derive(Deserialize)]
+    struct After {
+        state: i64,
+        video_id: i64,
+    }
     let message: String = message.chars().take(5000).collect();
-    let failures = job.failures + 1;
-    let errored = failures >= config.media.job_max_failures;
+    // Listed before the job is given back: every file in it was written while the job was this
+    // holder's (or an earlier one's), none by the next runner, which may accept it at once.
+    let written = renditions::written_by_job(ports.sql, holder.job_id).await?;
     let now = ports.clock.now_millis();
-    while_processing(
-        ports,
-        Statement::new(
-            "UPDATE runner_jobs SET state = ?1, failures = ?2, error = ?3, runner_id = NULL, \
-                 job_token_hash = NULL, progress = NULL, finished_at = ?4, updated_at = ?5 \
-                 WHERE id = ?6 AND state = ?7",
+    // The count of failures is read and written by the guarded statement itself, never from an
+    // earlier read.
+    let after: Option<After> = ports
+        .sql
+        .fetch_optional(
+            Statement::new(
+                "UPDATE runner_jobs SET failures = failures + 1, \
+                 state = CASE WHEN failures + 1 >= ?1 THEN ?2 ELSE ?3 END, \
+                 finished_at = CASE WHEN failures + 1 >= ?1 THEN ?4 END, \
+                 error = ?5, runner_id = NULL, job_token_hash = NULL, progress = NULL, updated_at = ?4 \
+                 WHERE id = ?6 AND state = ?7 AND runner_id = ?8 AND job_token_hash = ?9 \
+                 RETURNING state, video_id",
+            )
+            .bind(config.media.job_max_failures)
+            .bind(state::ERRORED)
+            .bind(state::PENDING)
+            .bind(now)
+            .bind(message)
+            .bind(holder.job_id)
+            .bind(state::PROCESSING)
+            .bind(holder.runner_id)
+            .bind(holder.job_token_hash.as_str()),
         )
-        .bind(if errored { state::ERRORED } else { state::PENDING })
-        .bind(failures)
-        .bind(message)
-        .bind(errored.then_some(now))
-        .bind(now)
-        .bind(job.id)
-        .bind(state::PROCESSING),
-    )
-    .await?;
-    renditions::remove_unpublished(ports, job.id).await?;
-    if !errored {
+        .await?;
+    let after = after.ok_or(JobError::NotYours)?;
+    renditions::remove_unpublished(ports, &written).await?;
+    if after.state != state::ERRORED {
         return Ok(Failure::Retrying);
     }
-    if let Some(video) = videos::find_by_uuid(ports.sql, &job.video_uuid).await? {
+    if let Some(video) = videos::find_by_id(ports.sql, after.video_id).await? {
         if !renditions::has_any(ports.sql, video.id).await? {
             videos::set_state(ports, &video, videos::state::TRANSCODING_FAILED).await?;
         }
@@ -455,27 +579,24 @@ pub async fn fail(
 }
 
 /// A runner gives a job back without it counting as a failure (it is shutting down).
-pub async fn abort(ports: &Ports<'_>, job: &Job) -> Result<(), JobError> {
-    while_processing(
-        ports,
-        Statement::new(
-            "UPDATE runner_jobs SET state = ?1, runner_id = NULL, job_token_hash = NULL, progress = NULL, \
-                 updated_at = ?2 WHERE id = ?3 AND state = ?4",
-        )
-        .bind(state::PENDING)
-        .bind(ports.clock.now_millis())
-        .bind(job.id)
-        .bind(state::PROCESSING),
+pub async fn abort(ports: &Ports<'_>, holder: &Holder) -> Result<(), JobError> {
+    // Listed before the job is given back, as in `fail`.
+    let written = renditions::written_by_job(ports.sql, holder.job_id).await?;
+    let statement = Statement::new(
+        "UPDATE runner_jobs SET state = ?1, runner_id = NULL, job_token_hash = NULL, progress = NULL, \
+         updated_at = ?2 WHERE id = ?3",
     )
-    .await?;
-    renditions::remove_unpublished(ports, job.id).await?;
+    .bind(state::PENDING)
+    .bind(ports.clock.now_millis())
+    .bind(holder.job_id);
+    changed_one(ports.sql.execute(holder.guard(statement)).await?)?;
+    renditions::remove_unpublished(ports, &written).await?;
     Ok(())
 }
 
-/// Runs a state change that applies only while the job is processing; a job that moved on
-/// (reassigned, finished, cancelled) answers [`JobError::NotYours`].
-async fn while_processing(ports: &Ports<'_>, statement: Statement) -> Result<(), JobError> {
-    if ports.sql.execute(statement).await? == 0 {
+/// A guarded write that changed nothing found the job no longer this holder's.
+fn changed_one(changed: u64) -> Result<(), JobError> {
+    if changed == 0 {
         return Err(JobError::NotYours);
     }
     Ok(())

@@ -127,26 +127,41 @@ pub async fn register(
     Ok(Some((runner.id, runner_token)))
 }
 
-/// The runner a runner token names, whose last contact becomes now.
+/// How stale a runner's recorded last contact may get before a call refreshes it (ms).
+///
+/// Runners poll every few seconds and heartbeat their job; writing `last_contact` on each call
+/// would make every poll a D1 write (billed and rate-limited) for a value administrators read
+/// to the minute. Once a minute is precise enough and bounds the writes per runner.
+pub const LAST_CONTACT_PRECISION_MS: i64 = 60_000;
+
+/// The runner a runner token names. Only a known runner costs a write, and at most one per
+/// [`LAST_CONTACT_PRECISION_MS`]: an unknown (guessed) token is one read, nothing more.
 pub async fn authenticate(ports: &Ports<'_>, runner_token: &str) -> Result<Option<Runner>, DomainError> {
-    let hash = token_hash(runner_token);
-    ports
-        .sql
-        .execute(
-            Statement::new("UPDATE runners SET last_contact = ?1 WHERE token_hash = ?2")
-                .bind(ports.clock.now_millis())
-                .bind(hash.as_str()),
-        )
-        .await?;
-    Ok(ports
+    let found: Option<Runner> = ports
         .sql
         .fetch_optional(
             Statement::new(
                 "SELECT id, name, description, last_contact, created_at FROM runners WHERE token_hash = ?1",
             )
-            .bind(hash),
+            .bind(token_hash(runner_token)),
         )
-        .await?)
+        .await?;
+    let Some(mut runner) = found else { return Ok(None) };
+    let now = ports.clock.now_millis();
+    if now - runner.last_contact >= LAST_CONTACT_PRECISION_MS {
+        // Conditional, so that concurrent calls of one runner write once between them.
+        ports
+            .sql
+            .execute(
+                Statement::new("UPDATE runners SET last_contact = ?1 WHERE id = ?2 AND last_contact < ?3")
+                    .bind(now)
+                    .bind(runner.id)
+                    .bind(now - LAST_CONTACT_PRECISION_MS + 1),
+            )
+            .await?;
+        runner.last_contact = now;
+    }
+    Ok(Some(runner))
 }
 
 /// Every runner, newest first.
@@ -158,8 +173,8 @@ pub async fn list(sql: &dyn Sql) -> Result<Vec<Runner>, DomainError> {
         .await?)
 }
 
-/// Removes a runner; its processing jobs go back to pending at the next request (they stop
-/// receiving heartbeats). `false` if unknown.
+/// Removes a runner; its processing jobs stop receiving heartbeats, so other runners take them
+/// over once they are stale (and the housekeeping gives them back). `false` if unknown.
 pub async fn remove(sql: &dyn Sql, id: i64) -> Result<bool, DomainError> {
     Ok(sql.execute(Statement::new("DELETE FROM runners WHERE id = ?1").bind(id)).await? == 1)
 }

@@ -23,6 +23,7 @@ use futures::{Stream, StreamExt};
 use serde::Deserialize;
 use thiserror::Error;
 
+use crate::runner_jobs::Holder;
 use crate::DomainError;
 
 /// Size of every multipart part but the last: above R2's 5 MiB floor, small enough that a part and
@@ -58,6 +59,9 @@ pub enum UploadError {
     /// Another request appended to the session at the same time; asking for the offset resolves it.
     #[error("another request is writing this upload")]
     Concurrent,
+    /// A runner's file whose job its runner no longer holds.
+    #[error("the job is not processing under this job token")]
+    NotHeld,
     /// Storage or SQL failed underneath.
     #[error(transparent)]
     Domain(#[from] DomainError),
@@ -179,31 +183,42 @@ pub(crate) fn size_value(n: u64) -> Result<i64, DomainError> {
 
 /// Inserts a session unless one with this id exists; returns the stored row either way.
 pub async fn open(ports: &Ports<'_>, new: &NewSession<'_>) -> Result<Session, DomainError> {
-    let now = ports.clock.now_millis();
-    ports
-        .sql
-        .execute(
-            Statement::new(
-                "INSERT OR IGNORE INTO upload_sessions (id, purpose, user_id, runner_job_id, fingerprint, \
-                 object_key, content_type, total_size, part_size, metadata, created_at, updated_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)",
-            )
-            .bind(new.id)
-            .bind(new.purpose)
-            .bind(new.user_id)
-            .bind(new.runner_job_id)
-            .bind(new.fingerprint)
-            .bind(new.object_key)
-            .bind(new.content_type)
-            .bind(size_value(new.total_size)?)
-            .bind(size_value(PART_SIZE)?)
-            .bind(new.metadata)
-            .bind(now),
-        )
-        .await?;
+    ports.sql.execute(insert_session(ports, new)?).await?;
     find(ports.sql, new.id)
         .await?
         .ok_or_else(|| DomainError::Inconsistent(format!("upload {} vanished after creation", new.id)))
+}
+
+/// [`open`] for a runner's file: the session is made only while `holder` holds its job; `None`
+/// when the job is no longer the holder's and no session with this id exists.
+pub async fn open_for(
+    ports: &Ports<'_>,
+    new: &NewSession<'_>,
+    holder: &Holder,
+) -> Result<Option<Session>, DomainError> {
+    ports.sql.execute(holder.guard(insert_session(ports, new)?)).await?;
+    find(ports.sql, new.id).await
+}
+
+/// The `INSERT` of a new session, ending with its `WHERE` clause (see [`Holder::guard`]).
+fn insert_session(ports: &Ports<'_>, new: &NewSession<'_>) -> Result<Statement, DomainError> {
+    let now = ports.clock.now_millis();
+    Ok(Statement::new(
+        "INSERT OR IGNORE INTO upload_sessions (id, purpose, user_id, runner_job_id, fingerprint, \
+                 object_key, content_type, total_size, part_size, metadata, created_at, updated_at) \
+                 SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11 WHERE 1",
+    )
+    .bind(new.id)
+    .bind(new.purpose)
+    .bind(new.user_id)
+    .bind(new.runner_job_id)
+    .bind(new.fingerprint)
+    .bind(new.object_key)
+    .bind(new.content_type)
+    .bind(size_value(new.total_size)?)
+    .bind(size_value(PART_SIZE)?)
+    .bind(new.metadata)
+    .bind(now))
 }
 
 /// The session with this id.
@@ -301,9 +316,23 @@ pub async fn append(
     first: u64,
     bytes: Bytes,
 ) -> Result<Session, UploadError> {
-    let len = bytes.len() as u64;
-    let body = futures::stream::iter([Ok::<_, std::convert::Infallible>(bytes)]);
-    append_stream(ports, session, first, len, body).await
+    append_stream(ports, session, first, bytes.len() as u64, one_piece(bytes), None).await
+}
+
+/// [`append`] for a runner's file: the chunk counts only while `holder` holds its job (its bytes
+/// go to this attempt's own staging objects and parts, which nothing else reads).
+pub async fn append_for(
+    ports: &Ports<'_>,
+    session: &Session,
+    first: u64,
+    bytes: Bytes,
+    holder: &Holder,
+) -> Result<Session, UploadError> {
+    append_stream(ports, session, first, bytes.len() as u64, one_piece(bytes), Some(holder)).await
+}
+
+fn one_piece(bytes: Bytes) -> impl Stream<Item = Result<Bytes, std::convert::Infallible>> + Unpin {
+    futures::stream::iter([Ok(bytes)])
 }
 
 /// Stores the chunk of `len` bytes starting at byte `first`, read from `body` as it arrives, and
@@ -316,17 +345,27 @@ pub async fn append(
 ///
 /// A chunk the session already holds entirely is accepted again without effect and without
 /// reading the body.
+///
+/// With a `holder` (a runner's file), the chunk counts only while it holds its job: checked
+/// before a byte is read, so that a runner that lost its job leaves not even staging objects,
+/// and decided by the guarded update of the row.
 pub async fn append_stream<S, E>(
     ports: &Ports<'_>,
     session: &Session,
     first: u64,
     len: u64,
     body: S,
+    holder: Option<&Holder>,
 ) -> Result<Session, UploadError>
 where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
     E: std::fmt::Display,
 {
+    if let Some(holder) = holder {
+        if !holder.holds(ports.sql).await? {
+            return Err(UploadError::NotHeld);
+        }
+    }
     let mut parts = session.uploaded_parts()?;
     let staged = session.staged_chunks()?;
     let progress = Progress {
@@ -397,24 +436,22 @@ where
     let parts_json = serde_json::to_string(&parts).map_err(|e| DomainError::Inconsistent(e.to_string()))?;
     let staged_json =
         serde_json::to_string(&new_staged).map_err(|e| DomainError::Inconsistent(e.to_string()))?;
-    let changed = ports
-        .sql
-        .execute(
-            Statement::new(
-                "UPDATE upload_sessions SET received = ?1, parts = ?2, staged = ?3, multipart_id = ?4, \
-                 updated_at = ?5 WHERE id = ?6 AND received = ?7",
-            )
-            .bind(size_value(received)?)
-            .bind(parts_json.clone())
-            .bind(staged_json.clone())
-            .bind(multipart_id.clone())
-            .bind(ports.clock.now_millis())
-            .bind(session.id.as_str())
-            .bind(size_value(session.received)?),
-        )
-        .await?;
-    if changed == 0 {
-        return Err(UploadError::Concurrent);
+    let update = Statement::new(
+        "UPDATE upload_sessions SET received = ?1, parts = ?2, staged = ?3, multipart_id = ?4, \
+         updated_at = ?5 WHERE id = ?6 AND received = ?7",
+    )
+    .bind(size_value(received)?)
+    .bind(parts_json.clone())
+    .bind(staged_json.clone())
+    .bind(multipart_id.clone())
+    .bind(ports.clock.now_millis())
+    .bind(session.id.as_str())
+    .bind(size_value(session.received)?);
+    if ports.sql.execute(guarded(update, holder)).await? == 0 {
+        return Err(match holder {
+            Some(holder) if !holder.holds(ports.sql).await? => UploadError::NotHeld,
+            _ => UploadError::Concurrent,
+        });
     }
     for (offset, len) in consumed_staging {
         // The row no longer names it; a failure here only leaves garbage for `finish` or the sweep.
@@ -506,6 +543,26 @@ async fn read_one(ports: &Ports<'_>, session: &Session, offset: u64, len: u64) -
 /// Makes the stored object out of a session that has every byte, and marks it completed.
 /// Safe to call again: a completed object is found and kept.
 pub async fn finish(ports: &Ports<'_>, session: &Session) -> Result<ObjectMeta, DomainError> {
+    finish_while(ports, session, None)
+        .await?
+        .ok_or_else(|| DomainError::Inconsistent(format!("upload {} was refused", session.id)))
+}
+
+/// [`finish`] for a runner's file: the session is marked completed only while `holder` holds its
+/// job; `None` when it no longer does.
+pub async fn finish_for(
+    ports: &Ports<'_>,
+    session: &Session,
+    holder: &Holder,
+) -> Result<Option<ObjectMeta>, DomainError> {
+    finish_while(ports, session, Some(holder)).await
+}
+
+async fn finish_while(
+    ports: &Ports<'_>,
+    session: &Session,
+    holder: Option<&Holder>,
+) -> Result<Option<ObjectMeta>, DomainError> {
     if !session.all_received() {
         return Err(DomainError::Inconsistent(format!("upload {} is not complete", session.id)));
     }
@@ -514,7 +571,7 @@ pub async fn finish(ports: &Ports<'_>, session: &Session) -> Result<ObjectMeta, 
         None => {
             let bytes = match read_staged(ports, session, &staged).await {
                 Ok(bytes) => bytes,
-                Err(error) => return already_stored(ports, session, error.to_string()).await,
+                Err(error) => return already_stored(ports, session, error.to_string()).await.map(Some),
             };
             let meta = ports.objects.put(&session.object_key, bytes, session.content_type.as_deref()).await?;
             meta
@@ -522,20 +579,27 @@ pub async fn finish(ports: &Ports<'_>, session: &Session) -> Result<ObjectMeta, 
         Some(id) => {
             match ports.objects.complete_multipart(&session.object_key, id, session.uploaded_parts()?).await {
                 Ok(meta) => meta,
-                Err(error) => return already_stored(ports, session, error.to_string()).await,
+                Err(error) => return already_stored(ports, session, error.to_string()).await.map(Some),
             }
         }
     };
     remove_staging(ports, session).await?;
-    ports
-        .sql
-        .execute(
-            Statement::new("UPDATE upload_sessions SET completed_at = ?1, updated_at = ?1 WHERE id = ?2")
-                .bind(ports.clock.now_millis())
-                .bind(session.id.as_str()),
-        )
-        .await?;
-    Ok(meta)
+    let update =
+        Statement::new("UPDATE upload_sessions SET completed_at = ?1, updated_at = ?1 WHERE id = ?2")
+            .bind(ports.clock.now_millis())
+            .bind(session.id.as_str());
+    if ports.sql.execute(guarded(update, holder)).await? == 0 && holder.is_some() {
+        return Ok(None);
+    }
+    Ok(Some(meta))
+}
+
+/// `statement` conditioned on `holder` still holding its job, when there is one.
+fn guarded(statement: Statement, holder: Option<&Holder>) -> Statement {
+    match holder {
+        Some(holder) => holder.guard(statement),
+        None => statement,
+    }
 }
 
 /// A repeated `finish` finds its inputs gone because the first one stored the object.
