@@ -178,7 +178,7 @@ async fn list_visibility(ctx: &Ctx<'_>, query: &mut VideoQuery) -> Result<(), Pr
         .filter_map(|v| v.parse().ok())
         .filter(|p| constants::is_valid(PRIVACIES, *p))
         .collect();
-    if ids.len() != requested.len() {
+    if ids.len() != requested.len() || ids.len() > MAX_ONE_OF {
         return Err(Problem::bad_request("Incorrect request parameters: privacyOneOf").with_invalid_param(
             "privacyOneOf",
             json!(requested),
