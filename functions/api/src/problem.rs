@@ -15,6 +15,7 @@ struct Details {
     detail: String,
     code: Option<&'static str>,
     invalid_params: Option<Map<String, Value>>,
+    retry_after_secs: Option<i64>,
     cause: Option<String>,
 }
 
@@ -31,6 +32,7 @@ impl Problem {
             detail: detail.into(),
             code: None,
             invalid_params: None,
+            retry_after_secs: None,
             cause: None,
         }))
     }
@@ -43,6 +45,14 @@ impl Problem {
     /// 400 with `detail`.
     pub fn bad_request(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, detail)
+    }
+
+    /// PeerTube's 429, with `Retry-After` until `reset_at_millis` (the end of the limit's window).
+    pub fn rate_limited(now_millis: i64, reset_at_millis: i64) -> Self {
+        let mut problem =
+            Self::new(StatusCode::TOO_MANY_REQUESTS, "You have been rate limited, please try again later");
+        problem.0.retry_after_secs = Some(((reset_at_millis - now_millis).max(0) + 999) / 1000);
+        problem
     }
 
     /// 500 without internals: the cause goes to the log, never to the client.
@@ -111,6 +121,9 @@ impl Problem {
             .header(header::CONTENT_TYPE, "application/problem+json; charset=utf-8")
             .body(Bytes::from(bytes))
             .unwrap_or_default();
+        if let Some(seconds) = details.retry_after_secs {
+            response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
+        }
         if let Some(cause) = details.cause {
             response.extensions_mut().insert(InternalError(cause));
         }

@@ -86,6 +86,8 @@ pub async fn request(ctx: &Ctx<'_>) -> Answer {
     if let Some(name) = &channel_name {
         checks.username("channel.name", name);
     }
+    checks.display_name("displayName", body.display_name.as_deref());
+    checks.display_name("channel.displayName", channel_display_name.as_deref());
     checks.finish()?;
     let registration = registrations::request(
         ctx.ports,

@@ -18,6 +18,7 @@ use serde_json::{json, Value};
 use crate::context::Ctx;
 use crate::media::parse_range;
 use crate::uploads::{resume_incomplete, store_chunk};
+use crate::validate::Checks;
 use crate::{pagination, respond, Problem};
 
 type Answer = Result<Response<Bytes>, Problem>;
@@ -112,23 +113,22 @@ pub async fn register(ctx: &Ctx<'_>) -> Answer {
         description: Option<String>,
     }
     let body: Body = ctx.json()?;
-    let name = body.name.filter(|n| (1..=100).contains(&n.chars().count())).ok_or_else(|| {
-        Problem::bad_request("Incorrect request parameters: name").with_invalid_param(
-            "name",
-            Value::Null,
-            "Should have a valid runner name",
-            "body",
-        )
-    })?;
-    let registered = runners::register(
-        ctx.ports,
-        ctx.config,
-        body.registration_token.as_deref().unwrap_or_default(),
-        &name,
-        body.description.as_deref(),
-    )
-    .await
-    .map_err(Problem::internal_from)?;
+    // PeerTube's `CONSTRAINTS_FIELDS.RUNNERS`: name 1–100, description 1–1000, token 1–1000.
+    let mut checks = Checks::default();
+    let name = body.name.unwrap_or_default();
+    checks.length("name", &name, 1, 100, "Should have a valid runner name");
+    if let Some(description) = &body.description {
+        checks.length("description", description, 1, 1000, "Should have a valid runner description");
+    }
+    let token = body.registration_token.unwrap_or_default();
+    if !(1..=1000).contains(&token.chars().count()) {
+        // A secret (or a guess at one): never echoed back.
+        checks.invalid("registrationToken", Value::Null, "Should have a valid registration token");
+    }
+    checks.finish()?;
+    let registered = runners::register(ctx.ports, ctx.config, &token, &name, body.description.as_deref())
+        .await
+        .map_err(Problem::internal_from)?;
     let Some((id, runner_token)) = registered else {
         return Err(Problem::bad_request("Unknown registration token"));
     };
@@ -203,7 +203,21 @@ pub async fn remove(ctx: &Ctx<'_>, id: &str) -> Answer {
 pub async fn jobs(ctx: &Ctx<'_>) -> Answer {
     ctx.admin().await?;
     let page = pagination::page(ctx)?;
-    let states: Vec<i64> = ctx.query_all("stateOneOf").iter().filter_map(|s| s.parse().ok()).collect();
+    let raw = ctx.query_all("stateOneOf");
+    let states: Vec<i64> = raw
+        .iter()
+        .filter_map(|s| s.parse().ok())
+        .filter(|state| runner_jobs::STATES.iter().any(|(id, _)| id == state))
+        .collect();
+    // Each state is spelled into the query: only known ones, and no more than there are.
+    if states.len() != raw.len() || states.len() > runner_jobs::STATES.len() {
+        return Err(Problem::bad_request("Incorrect request parameters: stateOneOf").with_invalid_param(
+            "stateOneOf",
+            json!(raw.iter().take(runner_jobs::STATES.len() + 1).collect::<Vec<_>>()),
+            "Should have a valid stateOneOf array",
+            "query",
+        ));
+    }
     let (total, jobs) = runner_jobs::list(ctx.ports.sql, &states, page.start, page.count)
         .await
         .map_err(Problem::internal_from)?;

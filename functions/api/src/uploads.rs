@@ -43,6 +43,9 @@ fn unsupported_file() -> Problem {
     )
 }
 
+/// PeerTube's `VIDEO_SOURCE.FILENAME`: the original's name is stored and shown back.
+const MAX_FILENAME: usize = 1000;
+
 fn check_extension(filename: &str) -> Result<(), Problem> {
     let lower = filename.to_ascii_lowercase();
     if EXTENSIONS.iter().any(|ext| lower.ends_with(ext)) {
@@ -185,7 +188,9 @@ pub(crate) async fn read_init(ctx: &Ctx<'_>, caller: &Caller) -> Result<Init, Pr
     let metadata: Map<String, Value> = ctx.json()?;
     let size = declared_size(ctx)?;
     let filename = match metadata.get("filename") {
-        Some(Value::String(name)) if !name.trim().is_empty() => name.clone(),
+        Some(Value::String(name)) if !name.trim().is_empty() && name.chars().count() <= MAX_FILENAME => {
+            name.clone()
+        }
         other => {
             return Err(Problem::bad_request("Incorrect request parameters: filename").with_invalid_param(
                 "filename",
@@ -540,6 +545,10 @@ async fn store_legacy<'p>(
                 return Err(Problem::bad_request("Only one videofile may be sent"));
             }
             let filename = field.file_name().unwrap_or("video").to_owned();
+            if filename.chars().count() > MAX_FILENAME {
+                return Err(Problem::bad_request("Incorrect request parameters: videofile")
+                    .with_invalid_param("videofile", Value::Null, "Should have a valid filename", "body"));
+            }
             check_extension(&filename)?;
             let content_type = field.content_type().map(ToString::to_string);
             let out = writer.insert(PartWriter::new(ctx.ports, key, content_type));

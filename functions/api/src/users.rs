@@ -266,6 +266,8 @@ pub async fn register(ctx: &Ctx<'_>) -> Answer {
     if let Some(name) = &channel_name {
         checks.username("channel.name", name);
     }
+    checks.display_name("displayName", body.display_name.as_deref());
+    checks.display_name("channel.displayName", channel_display.as_deref());
     checks.finish()?;
     created(
         users::create(
@@ -308,6 +310,9 @@ pub async fn create(ctx: &Ctx<'_>) -> Answer {
     let role = body.role.and_then(Role::from_id);
     if role.is_none() {
         checks.invalid("role", json!(body.role), "Should have a valid role");
+    }
+    if let Some(name) = &body.channel_name {
+        checks.username("channelName", name);
     }
     checks.finish()?;
     let role = role.unwrap_or(Role::User);

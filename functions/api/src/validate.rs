@@ -32,6 +32,14 @@ impl Checks {
         }
     }
 
+    /// An optional display name: PeerTube's `USERS.NAME` and `VIDEO_CHANNELS.NAME`, 1–120
+    /// characters, when present.
+    pub fn display_name(&mut self, field: &str, value: Option<&str>) {
+        if let Some(value) = value {
+            self.length(field, value, 1, 120, "Should have a valid display name");
+        }
+    }
+
     /// PeerTube's actor name rule: 1–50 of `a-z A-Z 0-9 _ .` (and not only dots).
     pub fn username(&mut self, field: &str, value: &str) {
         let valid = (1..=50).contains(&value.len())

@@ -1,12 +1,17 @@
 use http::header::{HeaderMap, HeaderValue};
 
-/// Headers on every answer: CORS open to any origin (players and apps live elsewhere), as
-/// PeerTube sends them, and no framing of API answers.
+/// Headers on every answer, media included.
+///
+/// CORS is open to any origin (players and apps live elsewhere), as PeerTube's `cors()` sends it,
+/// and without `Access-Control-Allow-Credentials`: browsers refuse credentials with a wildcard
+/// origin anyway, and the API authenticates with bearer tokens, never cookies. `nosniff` because
+/// originals are files users uploaded, served from our own origin: a browser must take them for
+/// the type we declare, never guess HTML or script from their bytes. No framing of API answers.
 pub fn add_common(headers: &mut HeaderMap) {
     let fixed = [
         ("access-control-allow-origin", "*"),
-        ("access-control-allow-credentials", "true"),
         ("access-control-expose-headers", "Retry-After, Location, Range, ETag"),
+        ("x-content-type-options", "nosniff"),
         ("x-frame-options", "DENY"),
         ("x-powered-by", "Edgetube"),
     ];

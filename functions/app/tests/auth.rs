@@ -4,6 +4,8 @@
 
 mod support;
 
+use edgetube_native::NativeCrypto;
+use edgetube_ports::{Crypto, PortError, Ports, RsaKeyPair, Sql, Statement};
 use serde_json::json;
 use support::{Fixture, ADMIN_PASSWORD};
 
@@ -154,4 +156,77 @@ fn a_2_mb_json_body_is_refused() {
     let big = json!({"username": "x".repeat(2 * 1024 * 1024), "password": "p", "email": "e"});
     let (status, problem) = f.json("POST", "/api/v1/users/register", None, big);
     assert_eq!(status, 413, "{problem}");
+}
+
+/// The native crypto port, counting password derivations (and their iterations).
+struct CountingCrypto {
+    derivations: std::cell::RefCell<Vec<u32>>,
+}
+
+#[async_trait::async_trait(?Send)]
+impl Crypto for CountingCrypto {
+    async fn generate_rsa(&self, bits: usize) -> Result<RsaKeyPair, PortError> {
+        NativeCrypto.generate_rsa(bits).await
+    }
+    async fn sign_rsa_sha256(&self, key: &[u8], message: &[u8]) -> Result<Vec<u8>, PortError> {
+        NativeCrypto.sign_rsa_sha256(key, message).await
+    }
+    async fn verify_rsa_sha256(&self, key: &[u8], message: &[u8], sig: &[u8]) -> Result<bool, PortError> {
+        NativeCrypto.verify_rsa_sha256(key, message, sig).await
+    }
+    async fn pbkdf2_sha256(
+        &self,
+        password: &[u8],
+        salt: &[u8],
+        iterations: u32,
+    ) -> Result<[u8; 32], PortError> {
+        self.derivations.borrow_mut().push(iterations);
+        NativeCrypto.pbkdf2_sha256(password, salt, iterations).await
+    }
+    fn random_bytes(&self, len: usize) -> Result<Vec<u8>, PortError> {
+        NativeCrypto.random_bytes(len)
+    }
+}
+
+/// A failed login costs the same password derivations whether the account exists, is blocked or
+/// not, and answers the same: neither timing nor the answer tells which logins exist.
+#[test]
+fn a_failed_login_costs_the_same_for_unknown_known_and_blocked_users() {
+    let f = Fixture::new();
+    f.user("alice");
+    f.user("mallory");
+    f.block(f.ports.sql.execute(Statement::new("UPDATE users SET blocked = 1 WHERE username = 'mallory'")))
+        .unwrap();
+    let (id, secret) = f.client();
+    let counting = CountingCrypto { derivations: Default::default() };
+    let ports = Ports { crypto: &counting, ..f.ports.ports() };
+    let attempt = |username: &str, password: &str| {
+        counting.derivations.borrow_mut().clear();
+        let request = http::Request::post("/api/v1/users/token")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(bytes::Bytes::from(format!(
+                "client_id={id}&client_secret={secret}&grant_type=password&username={username}&password={password}"
+            )))
+            .unwrap();
+        let response = f.handle_on(&ports, request);
+        let body: serde_json::Value = serde_json::from_slice(response.body()).unwrap();
+        (response.status().as_u16(), body, counting.derivations.borrow().clone())
+    };
+
+    let (status, wrong_password, cost) = attempt("alice", "not-her-password");
+    assert_eq!(status, 400);
+    assert_eq!(cost, [100_000], "a wrong password for a known user: one full derivation");
+    for (username, password, what) in [
+        ("nobody", "not-her-password", "an unknown user"),
+        ("nobody@example.com", "not-her-password", "an unknown e-mail"),
+        ("mallory", "mallory-password", "a blocked user with the right password"),
+        ("mallory", "not-his-password", "a blocked user with a wrong password"),
+    ] {
+        let (status, answer, unknown_cost) = attempt(username, password);
+        assert_eq!(status, 400, "{what}");
+        assert_eq!(answer, wrong_password, "{what}: the same answer");
+        assert_eq!(unknown_cost, cost, "{what}: the same derivations");
+    }
+    let (status, _, cost) = attempt("alice", "alice-password");
+    assert_eq!((status, cost), (200, vec![100_000]), "the seam sees a real login too");
 }

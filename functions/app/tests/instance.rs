@@ -108,3 +108,34 @@ fn api_calls_are_limited_per_client_address() {
     f.ports.clock.advance(10_000);
     assert_eq!(call("192.0.2.1").status(), 200, "a new window");
 }
+
+/// Every answer, whatever produced it, carries `nosniff` and a CORS policy browsers accept:
+/// a wildcard origin never comes with credentials.
+#[test]
+fn every_answer_has_nosniff_and_no_credentialed_wildcard() {
+    use edgetube_ports::Objects;
+    let f = Fixture::new();
+    // An uploaded file served from our origin: the kind of body a browser must not sniff.
+    f.block(f.ports.objects.put(
+        "thumbnails/sniff-me.jpg",
+        bytes::Bytes::from_static(b"<html><script>alert(1)</script>"),
+        None,
+    ))
+    .unwrap();
+    let preflight = f.handle(
+        http::Request::builder().method("OPTIONS").uri("/api/v1/videos").body(bytes::Bytes::new()).unwrap(),
+    );
+    let answers = [
+        ("API answer", f.fetch("/api/v1/config", &[])),
+        ("media object", f.fetch("/lazy-static/thumbnails/sniff-me.jpg", &[])),
+        ("404", f.fetch("/no/such/route", &[])),
+        ("API 404", f.fetch("/api/v1/videos/00000000-0000-4000-8000-000000000000", &[])),
+        ("preflight", preflight),
+    ];
+    for (what, response) in answers {
+        let headers = response.headers();
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{what}");
+        assert_eq!(headers["access-control-allow-origin"], "*", "{what}");
+        assert!(headers.get("access-control-allow-credentials").is_none(), "{what}: {headers:?}");
+    }
+}

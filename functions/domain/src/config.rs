@@ -87,6 +87,16 @@ pub struct InstanceConfig {
     pub api_rate_limit: RateLimit,
     /// Login attempts per client address (PeerTube's default: 15 per 5 min).
     pub login_rate_limit: RateLimit,
+    /// Failed video-password attempts per client address and video, on every route that takes
+    /// `x-peertube-video-password` (`VIDEO_PASSWORD_RATE_LIMIT`, default 10 per 5 min). Past it,
+    /// every password for that video from that address is refused until the window ends, the
+    /// right one included. PeerTube has no such limit.
+    pub video_password_rate_limit: RateLimit,
+    /// Failed video-password attempts per video from all addresses together
+    /// (`VIDEO_PASSWORD_VIDEO_RATE_LIMIT`, default 100 per 5 min): a guesser spread over many
+    /// addresses gets no further. While it is exceeded, passwords for the video are refused for
+    /// everyone; owners, moderators and holders of a video file token are not affected.
+    pub video_password_video_rate_limit: RateLimit,
     /// Uploads, transcoding and runners.
     pub media: MediaConfig,
 }
@@ -366,6 +376,14 @@ impl InstanceConfig {
                 "LOGIN_RATE_LIMIT",
                 get("LOGIN_RATE_LIMIT").unwrap_or("15/300"),
             )?,
+            video_password_rate_limit: RateLimit::parse(
+                "VIDEO_PASSWORD_RATE_LIMIT",
+                get("VIDEO_PASSWORD_RATE_LIMIT").unwrap_or("10/300"),
+            )?,
+            video_password_video_rate_limit: RateLimit::parse(
+                "VIDEO_PASSWORD_VIDEO_RATE_LIMIT",
+                get("VIDEO_PASSWORD_VIDEO_RATE_LIMIT").unwrap_or("100/300"),
+            )?,
             media: MediaConfig {
                 resolutions: parse_list("TRANSCODING_RESOLUTIONS", get("TRANSCODING_RESOLUTIONS"))?,
                 runner_registration_token: get("RUNNER_REGISTRATION_TOKEN").map(str::to_owned),
@@ -497,6 +515,22 @@ mod tests {
         assert!(matches!(
             with_r2(&with_path).unwrap_err(),
             ConfigError::Invalid { name: "R2_S3_ENDPOINT", .. }
+        ));
+    }
+
+    #[test]
+    fn video_password_limits_default_and_parse() {
+        let defaults = with_r2(&[]).unwrap();
+        assert_eq!(defaults.video_password_rate_limit, RateLimit { max: 10, window_seconds: 300 });
+        assert_eq!(defaults.video_password_video_rate_limit, RateLimit { max: 100, window_seconds: 300 });
+        let set =
+            with_r2(&[("VIDEO_PASSWORD_RATE_LIMIT", "3/60"), ("VIDEO_PASSWORD_VIDEO_RATE_LIMIT", "50/3600")])
+                .unwrap();
+        assert_eq!(set.video_password_rate_limit, RateLimit { max: 3, window_seconds: 60 });
+        assert_eq!(set.video_password_video_rate_limit, RateLimit { max: 50, window_seconds: 3600 });
+        assert!(matches!(
+            with_r2(&[("VIDEO_PASSWORD_RATE_LIMIT", "0/60")]).unwrap_err(),
+            ConfigError::Invalid { name: "VIDEO_PASSWORD_RATE_LIMIT", .. }
         ));
     }
 

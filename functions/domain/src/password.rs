@@ -15,6 +15,9 @@ pub const ITERATIONS: u32 = 100_000;
 const SCHEME: &str = "pbkdf2-sha256";
 const SALT_LEN: usize = 16;
 
+/// The salt of the stand-in derivation: any fixed value does, nothing is compared against it.
+const DUMMY_SALT: [u8; SALT_LEN] = *b"edgetube-no-user";
+
 /// Hashes `password` with a fresh salt.
 pub async fn hash(crypto: &dyn Crypto, password: &str) -> Result<String, DomainError> {
     let salt = crypto.random_bytes(SALT_LEN)?;
@@ -22,21 +25,32 @@ pub async fn hash(crypto: &dyn Crypto, password: &str) -> Result<String, DomainE
     Ok(format!("{SCHEME}${ITERATIONS}${}${}", STANDARD_NO_PAD.encode(salt), STANDARD_NO_PAD.encode(derived)))
 }
 
-/// Whether `password` matches `stored`; a malformed `stored` never matches.
+/// Whether `password` matches `stored`; a malformed `stored` never matches, after costing what
+/// a well-formed one would.
 pub async fn verify(crypto: &dyn Crypto, password: &str, stored: &str) -> Result<bool, DomainError> {
     let mut parts = stored.split('$');
     let (Some(SCHEME), Some(iterations), Some(salt), Some(expected), None) =
         (parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
     else {
-        return Ok(false);
+        return verify_absent(crypto, password).await;
     };
     let (Ok(iterations), Ok(salt), Ok(expected)) =
         (iterations.parse::<u32>(), STANDARD_NO_PAD.decode(salt), STANDARD_NO_PAD.decode(expected))
     else {
-        return Ok(false);
+        return verify_absent(crypto, password).await;
     };
     let derived = crypto.pbkdf2_sha256(password.as_bytes(), &salt, iterations).await?;
     Ok(constant_time_eq(&derived, &expected))
+}
+
+/// `Ok(false)` at the price of a real check: one derivation with the iterations of new hashes.
+///
+/// For a login naming no account (or an account whose hash is unusable), so that the answer
+/// takes as long as a wrong password for an existing account and timing does not tell which
+/// logins exist.
+pub async fn verify_absent(crypto: &dyn Crypto, password: &str) -> Result<bool, DomainError> {
+    crypto.pbkdf2_sha256(password.as_bytes(), &DUMMY_SALT, ITERATIONS).await?;
+    Ok(false)
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -58,5 +72,6 @@ mod tests {
         assert!(block_on(verify(&crypto, "correct horse", &stored)).unwrap());
         assert!(!block_on(verify(&crypto, "wrong horse", &stored)).unwrap());
         assert!(!block_on(verify(&crypto, "correct horse", "plain text")).unwrap());
+        assert!(!block_on(verify_absent(&crypto, "correct horse")).unwrap());
     }
 }

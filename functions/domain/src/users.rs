@@ -148,7 +148,12 @@ pub async fn authenticate(
                 .bind(login),
         )
         .await?;
-    let Some(row) = row else { return Ok(None) };
+    // Every outcome costs one password derivation (an unknown login too, and a blocked user's
+    // is checked before the block), so the time taken does not tell which accounts exist.
+    let Some(row) = row else {
+        password::verify_absent(ports.crypto, password).await?;
+        return Ok(None);
+    };
     if !password::verify(ports.crypto, password, &row.password_hash).await? {
         return Ok(None);
     }

@@ -23,4 +23,13 @@ impl RateLimiter for MemoryRateLimiter {
             self.windows.lock().map_err(|_| PortError::unavailable("rate_limiter", "lock poisoned"))?;
         Ok(windows.entry(key.to_owned()).or_default().hit(now_millis, limit, window_seconds))
     }
+
+    async fn refund(&self, key: &str, window_seconds: u32, counted: &RateDecision) -> Result<(), PortError> {
+        let mut windows =
+            self.windows.lock().map_err(|_| PortError::unavailable("rate_limiter", "lock poisoned"))?;
+        if let Some(window) = windows.get_mut(key) {
+            window.refund(window_seconds, counted.reset_at_millis);
+        }
+        Ok(())
+    }
 }

@@ -30,6 +30,15 @@ pub trait RateLimiter {
         window_seconds: u32,
         now_millis: i64,
     ) -> Result<RateDecision, PortError>;
+
+    /// Takes back one request that [`hit`](Self::hit) counted for `key` and allowed, once the
+    /// caller knows it must not count (a correct video password: only failures are limited).
+    ///
+    /// `counted` is that hit's decision. Counting first and refunding after is what keeps a
+    /// limit exact under concurrency: a check that only looked at the count would let a burst of
+    /// parallel attempts through before any of them was counted. A window that has ended since
+    /// is left alone: its successor never counted the request.
+    async fn refund(&self, key: &str, window_seconds: u32, counted: &RateDecision) -> Result<(), PortError>;
 }
 
 /// One key's fixed window: the counting rule every [`RateLimiter`] implementation shares.
@@ -54,6 +63,14 @@ impl FixedWindow {
             reset_at_millis: self.started_at + window,
         }
     }
+
+    /// Takes back one hit of the window that ends at `reset_at_millis` (see
+    /// [`RateLimiter::refund`]); nothing when another window has started since.
+    pub fn refund(&mut self, window_seconds: u32, reset_at_millis: i64) {
+        if self.count > 0 && self.started_at + i64::from(window_seconds) * 1000 == reset_at_millis {
+            self.count -= 1;
+        }
+    }
 }
 
 #[cfg(test)]
@@ -69,5 +86,21 @@ mod tests {
         assert_eq!((refused.allowed, refused.remaining, refused.reset_at_millis), (false, 0, 11_000));
         let fresh = window.hit(11_000, 3, 10);
         assert_eq!((fresh.allowed, fresh.remaining), (true, 2));
+    }
+
+    #[test]
+    fn a_refund_gives_back_a_hit_of_its_own_window_only() {
+        let mut window = FixedWindow::default();
+        let first = window.hit(1_000, 2, 10);
+        window.hit(1_001, 2, 10);
+        window.refund(10, first.reset_at_millis);
+        assert!(window.hit(1_002, 2, 10).allowed, "the refunded hit no longer counts");
+        assert!(!window.hit(1_003, 2, 10).allowed);
+
+        // A hit of an ended window is not taken from the next one.
+        let old = window.hit(5_000, 2, 10);
+        let new = window.hit(11_000, 2, 10);
+        window.refund(10, old.reset_at_millis);
+        assert_eq!(window.hit(11_001, 2, 10).remaining, 0, "{new:?}");
     }
 }

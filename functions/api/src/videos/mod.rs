@@ -15,6 +15,7 @@ use http::{Response, StatusCode};
 use serde_json::{json, Map, Value};
 
 use crate::context::{Caller, Ctx};
+use crate::rate_limit::PasswordAttempt;
 use crate::validate::Checks;
 use crate::{pagination, respond, Problem};
 
@@ -178,7 +179,7 @@ async fn list_visibility(ctx: &Ctx<'_>, query: &mut VideoQuery) -> Result<(), Pr
         .filter_map(|v| v.parse().ok())
         .filter(|p| constants::is_valid(PRIVACIES, *p))
         .collect();
-    if ids.len() != requested.len() {
+    if ids.len() != requested.len() || ids.len() > MAX_ONE_OF {
         return Err(Problem::bad_request("Incorrect request parameters: privacyOneOf").with_invalid_param(
             "privacyOneOf",
             json!(requested),
@@ -307,10 +308,15 @@ pub(crate) async fn check_can_see(ctx: &Ctx<'_>, video: &Video) -> Result<(), Pr
                 )
                 .with_code("video_requires_password"));
             };
+            // Every route that takes a password comes through here (details, media, file
+            // tokens, comments, ratings, views): one place to limit guessing.
+            let attempt = PasswordAttempt::start(ctx, video.id).await?;
             let matches = videos::password_matches(ctx.ports.sql, video.id, password)
                 .await
                 .map_err(Problem::internal_from)?;
-            if !matches {
+            if matches {
+                attempt.succeeded(ctx).await;
+            } else {
                 return Err(Problem::new(
                     StatusCode::FORBIDDEN,
                     "Incorrect video password. Access to the video is denied.",

@@ -1,5 +1,7 @@
 //! `PUT /api/v1/videos/{id}` and `DELETE /api/v1/videos/{id}`: the owner or a moderator.
 
+use std::collections::HashSet;
+
 use edgetube_domain::videos::constants::{self, CATEGORIES, COMMENTS_POLICIES, LICENCES, PRIVACIES};
 use edgetube_domain::videos::{self, privacy, Video, VideoUpdate};
 use edgetube_domain::{actors, parse_iso8601_millis, renditions};
@@ -17,7 +19,12 @@ const DESCRIPTION: (usize, usize) = (3, 10_000);
 const SUPPORT: (usize, usize) = (3, 1_000);
 const TAG: (usize, usize) = (2, 30);
 const MAX_TAGS: usize = 5;
+/// `CONSTRAINTS_FIELDS.VIDEO_PASSWORD.LENGTH`.
 const PASSWORD: (usize, usize) = (2, 100);
+/// PeerTube bounds the list only by its 500 kB body limit, i.e. up to ~100,000 passwords, each
+/// one a statement of the update's D1 batch. 100 is far more than any sharing needs and keeps
+/// the batch small.
+pub(crate) const MAX_PASSWORDS: usize = 100;
 
 fn length_ok(text: &str, (min, max): (usize, usize)) -> bool {
     (min..=max).contains(&text.chars().count())
@@ -79,35 +86,55 @@ fn enum_id(
     }
 }
 
-fn string_list(
-    body: &Map<String, Value>,
-    checks: &mut Checks,
-    field: &str,
-    max_items: usize,
-    limits: (usize, usize),
-    msg: &str,
-) -> Option<Vec<String>> {
-    let value = body.get(field)?;
-    let items: Option<Vec<String>> = value.as_array().and_then(|items| {
-        items.iter().map(|item| item.as_str().filter(|s| length_ok(s, limits)).map(str::to_owned)).collect()
-    });
-    match items.filter(|items| items.len() <= max_items) {
-        Some(mut items) => {
-            // Duplicates add nothing; keep the first of each, case-insensitively.
-            let mut seen = Vec::new();
-            items.retain(|item| {
-                let key = item.to_lowercase();
-                let new = !seen.contains(&key);
-                seen.push(key);
-                new
-            });
-            Some(items)
+/// A JSON array of at most `max_items` strings of `limits` characters, or `None` (refused).
+///
+/// The item count is checked before any item is looked at or copied: a 500 kB body holds
+/// 100,000 short strings.
+fn bounded_strings(value: &Value, max_items: usize, limits: (usize, usize)) -> Option<Vec<String>> {
+    let items = value.as_array().filter(|items| items.len() <= max_items)?;
+    items.iter().map(|item| item.as_str().filter(|s| length_ok(s, limits)).map(str::to_owned)).collect()
+}
+
+/// PeerTube's tags: at most [`MAX_TAGS`] of [`TAG`] characters. Duplicates add nothing; the
+/// first of each is kept, case-insensitively.
+fn tags(body: &Map<String, Value>, checks: &mut Checks) -> Option<Vec<String>> {
+    let value = body.get("tags")?;
+    match bounded_strings(value, MAX_TAGS, TAG) {
+        Some(mut tags) => {
+            let mut seen = HashSet::with_capacity(tags.len());
+            tags.retain(|tag| seen.insert(tag.to_lowercase()));
+            Some(tags)
         }
         None => {
-            checks.invalid(field, value.clone(), msg);
+            checks.invalid("tags", value.clone(), "Should have correct tags");
             None
         }
     }
+}
+
+/// PeerTube's password list: distinct strings of [`PASSWORD`] characters, a duplicate refused
+/// (exactly: passwords are case-sensitive, so `Abc` and `abc` are two), and at most
+/// [`MAX_PASSWORDS`] of them.
+fn passwords(body: &Map<String, Value>, checks: &mut Checks) -> Option<Vec<String>> {
+    let value = body.get("videoPasswords")?;
+    let Some(passwords) = bounded_strings(value, MAX_PASSWORDS, PASSWORD) else {
+        // The refused value is not echoed back: it is a list of secrets, possibly huge.
+        checks.invalid(
+            "videoPasswords",
+            Value::Null,
+            &format!(
+                "Should have at most {MAX_PASSWORDS} video passwords of {} to {} characters",
+                PASSWORD.0, PASSWORD.1
+            ),
+        );
+        return None;
+    };
+    let mut seen = HashSet::with_capacity(passwords.len());
+    if !passwords.iter().all(|password| seen.insert(password.as_str())) {
+        checks.invalid("videoPasswords", Value::Null, "Duplicate video passwords are not allowed.");
+        return None;
+    }
+    Some(passwords)
 }
 
 /// Reads and validates the body of `PUT /videos/{id}`, collecting every refusal.
@@ -169,15 +196,8 @@ pub(crate) fn read_update(body: &Map<String, Value>) -> Result<VideoUpdate, Prob
             ),
         }
     }
-    change.tags = string_list(body, &mut checks, "tags", MAX_TAGS, TAG, "Should have correct tags");
-    change.passwords = string_list(
-        body,
-        &mut checks,
-        "videoPasswords",
-        usize::MAX,
-        PASSWORD,
-        "Should have a valid video password list",
-    );
+    change.tags = tags(body, &mut checks);
+    change.passwords = passwords(body, &mut checks);
     if let Some(value) = body.get("channelId") {
         match integer(value) {
             Some(id) => change.channel_id = Some(id),
@@ -289,5 +309,14 @@ mod tests {
         assert_eq!(refused(json!({"commentsPolicy": 4, "nsfw": "maybe"})), ["commentsPolicy", "nsfw"]);
         assert_eq!(refused(json!({"description": "x".repeat(10_001)})), ["description"]);
         assert!(refused(json!({"description": null, "category": null})).is_empty());
+        assert!(
+            refused(json!({"videoPasswords": ["Abc", "abc"]})).is_empty(),
+            "passwords are case-sensitive"
+        );
+        assert_eq!(refused(json!({"videoPasswords": ["abc", "abc"]})), ["videoPasswords"]);
+        assert_eq!(refused(json!({"videoPasswords": ["a"]})), ["videoPasswords"]);
+        let many: Vec<String> = (0..=MAX_PASSWORDS).map(|i| format!("pw{i}")).collect();
+        assert_eq!(refused(json!({"videoPasswords": many})), ["videoPasswords"]);
+        assert!(refused(json!({"videoPasswords": many[..MAX_PASSWORDS]})).is_empty());
     }
 }

@@ -107,6 +107,17 @@ impl Fixture {
         block_on(self.app.handle(&self.ports.ports(), request))
     }
 
+    /// Handles a request over other ports than the fixture's own (e.g. with one port wrapped
+    /// to observe it); the whole response.
+    pub fn handle_on<B: Into<edgetube_app::Body>>(
+        &self,
+        ports: &edgetube_ports::Ports<'_>,
+        request: Request<B>,
+    ) -> Response<Bytes> {
+        let (parts, body) = block_on(self.app.handle(ports, request)).into_parts();
+        Response::from_parts(parts, block_on(body.collect_limited(MAX_TEST_BODY)).unwrap())
+    }
+
     /// Sends a request; the body parsed as JSON (`null` when empty).
     pub fn send(&self, request: Request<Bytes>) -> (u16, Value) {
         let response = self.handle(request);
