@@ -24,7 +24,9 @@ async fn the_review_findings_stay_closed() -> Result<()> {
         eprintln!("finding 1: unauthenticated chunks");
         unauthenticated_chunks_are_refused_while_they_are_sent(&instance, &admin).await?;
         eprintln!("finding 2: a stale runner");
-        a_stale_runner_cannot_touch_its_successors_job(&instance, &admin).await
+        a_stale_runner_cannot_touch_its_successors_job(&instance, &admin).await?;
+        eprintln!("findings 4, 5 and 8: bounded lists, password guessing on media, headers");
+        password_guessing_on_media_is_limited(&instance, &admin).await
     };
     let result = match tokio::time::timeout(Duration::from_secs(300), checks).await {
         Ok(result) => result,
@@ -270,5 +272,78 @@ async fn a_stale_runner_cannot_touch_its_successors_job(instance: &Instance, adm
     ensure!(job["state"]["id"] == 2, "the job left processing: {job}");
     ensure!(job["progress"] == 42, "the job's progress changed: {job}");
     ensure!(job["failures"] == 0, "a failure was counted: {job}");
+    Ok(())
+}
+
+/// A one-request upload of a few bytes (the storage event makes a job whatever they are).
+async fn small_upload(instance: &Instance, admin: &str, fields: &[(&str, &str)]) -> Result<String> {
+    let client = client();
+    let me: Value =
+        client.get(instance.url("/api/v1/users/me")).bearer_auth(admin).send().await?.json().await?;
+    let channel = me["videoChannels"][0]["id"].as_i64().context("no channel")?;
+    let mut form = reqwest::multipart::Form::new().text("channelId", channel.to_string());
+    for (name, value) in fields {
+        form = form.text(name.to_string(), value.to_string());
+    }
+    let form =
+        form.part("videofile", reqwest::multipart::Part::bytes(vec![7u8; 50_000]).file_name("clip.mp4"));
+    let response =
+        client.post(instance.url("/api/v1/videos/upload")).bearer_auth(admin).multipart(form).send().await?;
+    let status = response.status();
+    let body: Value = response.json().await?;
+    ensure!(status.is_success(), "upload answered {status}: {body}");
+    body["video"]["uuid"].as_str().map(str::to_owned).context("no video uuid")
+}
+
+/// Findings 4, 5 and 8: a password list is bounded; wrong passwords on a media URL (outside
+/// `/api/`) are limited per address and video, and past the limit even the right one is refused;
+/// answers carry `nosniff` and no credentials beside a wildcard origin.
+async fn password_guessing_on_media_is_limited(instance: &Instance, admin: &str) -> Result<()> {
+    let client = client();
+    let uuid = small_upload(
+        instance,
+        admin,
+        &[("name", "Guarded"), ("privacy", "5"), ("videoPasswords[]", "right-password")],
+    )
+    .await?;
+    let passwords: Vec<String> = (0..1000).map(|i| format!("password-{i}")).collect();
+    let update = client
+        .put(instance.url(&format!("/api/v1/videos/{uuid}")))
+        .bearer_auth(admin)
+        .json(&json!({"videoPasswords": passwords}))
+        .send()
+        .await?;
+    ensure!(update.status() == 400, "1,000 passwords answered {}", update.status());
+
+    let details: Value = client
+        .get(instance.url(&format!("/api/v1/videos/{uuid}")))
+        .bearer_auth(admin)
+        .send()
+        .await?
+        .json()
+        .await?;
+    let file_url = details["files"][0]["fileUrl"].as_str().context("no input file URL")?.to_owned();
+    let media = |password: &str| client.get(&file_url).header("x-peertube-video-password", password).send();
+    let right = media("right-password").await?;
+    ensure!(right.status() == 200, "the right password answered {}", right.status());
+    let headers = right.headers();
+    ensure!(headers.get("x-content-type-options").is_some_and(|v| v == "nosniff"), "media: {headers:?}");
+    ensure!(headers.get("access-control-allow-credentials").is_none(), "media: {headers:?}");
+    let mut statuses = Vec::new();
+    for attempt in 0..12 {
+        statuses.push(media(&format!("guess-{attempt}")).await?.status().as_u16());
+    }
+    ensure!(statuses.contains(&429), "twelve wrong passwords were never limited: {statuses:?}");
+    let after = media("right-password").await?;
+    ensure!(after.status() == 429, "past the limit the right password answered {}", after.status());
+    ensure!(after.headers().get("retry-after").is_some(), "no Retry-After: {:?}", after.headers());
+
+    let api = client.get(instance.url("/api/v1/config")).send().await?;
+    ensure!(
+        api.headers().get("x-content-type-options").is_some_and(|v| v == "nosniff"),
+        "api: {:?}",
+        api.headers()
+    );
+    ensure!(api.headers().get("access-control-allow-credentials").is_none(), "api: {:?}", api.headers());
     Ok(())
 }

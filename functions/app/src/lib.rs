@@ -69,7 +69,12 @@ impl App {
                 Ok((bytes, pending)) => {
                     *request.body_mut() = bytes;
                     match self.ensure_bootstrapped(ports).await {
-                        Ok(()) => router::route(ports, &self.config, &request, &pending, decision).await,
+                        Ok(()) => {
+                            let response =
+                                router::route(ports, &self.config, &request, &pending, decision).await;
+                            drain_small_unread(&request, &pending).await;
+                            response
+                        }
                         Err(_) => Problem::new(
                             http::StatusCode::SERVICE_UNAVAILABLE,
                             "The instance is starting; retry shortly",
@@ -163,6 +168,32 @@ pub struct Housekeeping {
     pub released_jobs: u64,
     /// Jobs made for stored originals whose storage event never made one.
     pub recovered_jobs: usize,
+}
+
+/// The most bytes of an unread streamed body [`drain_small_unread`] reads and discards.
+const DRAIN_LIMIT: u64 = 64 * 1024;
+
+/// Reads and discards the body a streamed route refused without reading, when it is small.
+///
+/// A body left unread keeps its connection from carrying the next request until the platform
+/// gives up on it: under `wrangler dev` the next requests to the worker then wait (seen after a
+/// stale runner's 10-byte file upload was refused), and a client's pooled connection would be
+/// stuck the same way. Reading a small body costs nothing; a large one, from a caller that was
+/// refused, is not worth reading and is cancelled when dropped.
+async fn drain_small_unread(request: &Request<Bytes>, pending: &PendingBody) {
+    use futures::StreamExt;
+    if content_length(request.headers()).is_none_or(|length| length > DRAIN_LIMIT) {
+        return;
+    }
+    if let Some(mut stream) = pending.take() {
+        let mut seen = 0u64;
+        while let Some(Ok(chunk)) = stream.next().await {
+            seen += chunk.len() as u64;
+            if seen > DRAIN_LIMIT {
+                break;
+            }
+        }
+    }
 }
 
 fn content_length(headers: &http::HeaderMap) -> Option<u64> {

@@ -166,3 +166,25 @@ fn a_large_chunk_goes_to_storage_part_by_part_as_it_arrives() {
     assert_eq!(offset.status(), 308);
     assert_eq!(offset.headers()["range"], format!("bytes=0-{}", size - 1));
 }
+
+#[test]
+fn a_small_refused_body_is_read_to_its_end_so_its_connection_stays_usable() {
+    let f = fixture();
+    let finished = Arc::new(Mutex::new(false));
+    let flag = finished.clone();
+    let body = futures::stream::iter([Ok::<_, BodyError>(Bytes::from_static(b"0123456789"))]).chain(
+        futures::stream::once(async move {
+            *flag.lock().unwrap() = true;
+            Ok(Bytes::new())
+        }),
+    );
+    let response = f.handle(
+        Request::put("/api/v1/runners/jobs/x/files/upload/hls/0.m3u8")
+            .header("content-range", "bytes 0-9/10")
+            .header("content-length", "10")
+            .body(Body::stream(body))
+            .unwrap(),
+    );
+    assert_eq!(response.status(), 401);
+    assert!(*finished.lock().unwrap(), "the refused 10-byte body was left unread");
+}
