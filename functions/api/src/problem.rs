@@ -1,3 +1,5 @@
+//! PeerTube's problem documents (`application/problem+json`): the one error type every route answers with.
+
 use bytes::Bytes;
 use http::{header, Response, StatusCode};
 use serde_json::{json, Map, Value};

@@ -1,3 +1,5 @@
+//! Headers every answer carries (CORS, `nosniff`, framing) and the CORS preflight.
+
 use http::header::{HeaderMap, HeaderValue};
 
 /// Headers on every answer, media included.

@@ -1,3 +1,5 @@
+//! The clock port on the Worker: `Date.now()`, since `SystemTime` panics on wasm32.
+
 use edgetube_ports::Clock;
 
 /// `Date.now()`: `SystemTime::now()` panics on `wasm32-unknown-unknown`.

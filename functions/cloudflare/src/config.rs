@@ -1,3 +1,5 @@
+//! The instance configuration from the Worker's variables and secrets.
+
 use std::collections::BTreeMap;
 
 use edgetube_domain::{ConfigError, InstanceConfig};

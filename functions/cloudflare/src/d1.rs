@@ -1,3 +1,5 @@
+//! The SQL port on D1: statements, atomic batches, and D1's errors classified as port errors.
+
 use async_trait::async_trait;
 use edgetube_ports::{PortError, Row, Sql, SqlValue, Statement};
 use wasm_bindgen::JsValue;

@@ -1,3 +1,5 @@
+//! The outbound HTTP port on the Workers `fetch`, with the port's size and time limits.
+
 use std::time::Duration;
 
 use async_trait::async_trait;

@@ -1,3 +1,5 @@
+//! The key-value port on Workers KV.
+
 use async_trait::async_trait;
 use edgetube_ports::{Kv, PortError};
 use worker::kv::KvStore;

@@ -1,3 +1,5 @@
+//! The job queue port on a Cloudflare Queue producer.
+
 use async_trait::async_trait;
 use edgetube_ports::{JobQueue, PortError, QueueMessage};
 use worker::{Queue, QueueContentType, RawMessageBuilder};

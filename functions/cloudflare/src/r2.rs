@@ -1,3 +1,5 @@
+//! The object storage port on an R2 bucket binding: objects, ranges, streams and multipart uploads.
+
 use async_trait::async_trait;
 use bytes::Bytes;
 use edgetube_ports::{ObjectBody, ObjectMeta, ObjectRange, Objects, PortError, StreamedObject, UploadedPart};

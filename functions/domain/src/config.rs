@@ -1,3 +1,5 @@
+//! Instance configuration: the public origin, secrets, signup policy, limits, media settings, read once from the environment.
+
 use std::collections::BTreeMap;
 
 use thiserror::Error;

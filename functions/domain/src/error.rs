@@ -1,3 +1,5 @@
+//! The domain's error type: what a port or an inconsistency made fail.
+
 use edgetube_ports::PortError;
 use thiserror::Error;
 

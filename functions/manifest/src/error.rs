@@ -1,3 +1,5 @@
+//! This crate's one error type.
+
 use crate::fmp4::{ByteRange, FourCc};
 
 /// Everything that can go wrong in this crate.

@@ -1,3 +1,5 @@
+//! A settable clock for native hosts and tests.
+
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 

@@ -1,3 +1,5 @@
+//! The crypto port in pure Rust (`rsa`, `pbkdf2`, the OS random source) for native hosts and tests.
+
 use async_trait::async_trait;
 use edgetube_ports::{Crypto, PortError, RsaKeyPair};
 use rand::rngs::OsRng;

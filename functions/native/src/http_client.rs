@@ -1,3 +1,5 @@
+//! An outbound HTTP port that refuses every request, for tests that must stay offline.
+
 use async_trait::async_trait;
 use bytes::Bytes;
 use edgetube_ports::{HttpClient, HttpLimits, PortError};

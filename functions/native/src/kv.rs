@@ -1,3 +1,5 @@
+//! The key-value port in memory.
+
 use std::collections::HashMap;
 use std::sync::Mutex;
 

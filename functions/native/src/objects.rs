@@ -1,3 +1,5 @@
+//! The object storage port on a directory, with R2's multipart rules enforced.
+
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 

@@ -1,3 +1,5 @@
+//! The job queue port in memory; tests deliver its messages by hand.
+
 use std::collections::VecDeque;
 use std::sync::Mutex;
 

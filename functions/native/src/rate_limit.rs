@@ -1,3 +1,5 @@
+//! The rate limiter port in memory, with the fixed windows the Durable Object uses.
+
 use std::collections::HashMap;
 use std::sync::Mutex;
 

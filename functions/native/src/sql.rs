@@ -1,3 +1,5 @@
+//! The SQL port on SQLite through rusqlite, running the same migrations as D1.
+
 use std::path::PathBuf;
 use std::sync::Mutex;
 

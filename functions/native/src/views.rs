@@ -1,3 +1,5 @@
+//! The view counter port in memory.
+
 use std::collections::HashMap;
 use std::sync::Mutex;
 

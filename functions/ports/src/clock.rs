@@ -1,3 +1,5 @@
+//! The clock port.
+
 /// Wall-clock time.
 ///
 /// A port because `SystemTime::now()` panics on `wasm32-unknown-unknown`, and because tests need a

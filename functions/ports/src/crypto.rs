@@ -1,3 +1,5 @@
+//! The crypto port: randomness, PBKDF2 and RSA, as each platform does them best (WebCrypto on Workers).
+
 use async_trait::async_trait;
 
 use crate::PortError;

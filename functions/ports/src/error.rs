@@ -1,3 +1,5 @@
+//! `PortError`: how a port call failed, classified so the core can tell a retry from a refusal.
+
 use thiserror::Error;
 
 /// What went wrong below a port, sorted by what the caller should do about it.

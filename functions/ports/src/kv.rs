@@ -1,3 +1,5 @@
+//! The key-value port: eventually consistent, no compare-and-swap.
+
 use async_trait::async_trait;
 
 use crate::PortError;

@@ -1,3 +1,5 @@
+//! The object storage port: objects, ranges, streams and multipart uploads, R2's model.
+
 use std::pin::Pin;
 
 use async_trait::async_trait;

@@ -1,3 +1,5 @@
+//! The job queue port and the one message type every queue carries.
+
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 

@@ -1,3 +1,5 @@
+//! The rate limiter port and the fixed-window counting both adapters share.
+
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 

@@ -1,3 +1,5 @@
+//! The SQL port: SQLite statements and atomic batches, with no interactive transactions (D1).
+
 use async_trait::async_trait;
 use serde::de::DeserializeOwned;
 

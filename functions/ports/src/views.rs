@@ -1,3 +1,5 @@
+//! The view counter port and the counting window both adapters share.
+
 use std::collections::HashMap;
 
 use async_trait::async_trait;
