@@ -63,7 +63,7 @@ async fn check_media_access(ctx: &Ctx<'_>, video: &Video) -> Result<(), Problem>
 }
 
 /// A single `bytes=` range against an object of `size` bytes; `Err` when unsatisfiable.
-pub(crate) fn parse_range(value: &str, size: u64) -> Result<ObjectRange, ()> {
+pub fn parse_range(value: &str, size: u64) -> Result<ObjectRange, ()> {
     let spec = value.strip_prefix("bytes=").ok_or(())?;
     if spec.contains(',') {
         return Err(());
