@@ -23,7 +23,10 @@ fuzz_target!(|data: &[u8]| {
     // What the runner file download computes from it.
     let (first, wanted) = match range {
         ObjectRange::OffsetWithLength { offset, length } => {
-            assert!(length > 0 && offset.checked_add(length).is_some_and(|end| end <= size), "{range:?} of {size}");
+            assert!(
+                length > 0 && offset.checked_add(length).is_some_and(|end| end <= size),
+                "{range:?} of {size}"
+            );
             (offset, length)
         }
         ObjectRange::From(offset) => {

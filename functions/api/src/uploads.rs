@@ -699,7 +699,7 @@ mod tests {
     fn content_ranges() {
         use ContentRangeError::*;
         let total = 1000;
-        let cases: [(&str, Result<Option<(u64, u64)>, ContentRangeError>); 11] = [
+        let cases = [
             ("bytes 0-99/1000", Ok(Some((0, 99)))),
             (" bytes 900 - 999 / 1000 ", Ok(Some((900, 999)))),
             ("bytes */1000", Ok(None)),
