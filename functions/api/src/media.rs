@@ -62,32 +62,37 @@ async fn check_media_access(ctx: &Ctx<'_>, video: &Video) -> Result<(), Problem>
     check_can_see(ctx, video).await
 }
 
+/// A `Range` header the object cannot satisfy (or that is not a single `bytes=` range): 416.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Unsatisfiable;
+
 /// A single `bytes=` range against an object of `size` bytes; `Err` when unsatisfiable.
-pub(crate) fn parse_range(value: &str, size: u64) -> Result<ObjectRange, ()> {
-    let spec = value.strip_prefix("bytes=").ok_or(())?;
+pub fn parse_range(value: &str, size: u64) -> Result<ObjectRange, Unsatisfiable> {
+    let spec = value.strip_prefix("bytes=").ok_or(Unsatisfiable)?;
     if spec.contains(',') {
-        return Err(());
+        return Err(Unsatisfiable);
     }
-    let (first, last) = spec.split_once('-').ok_or(())?;
+    let (first, last) = spec.split_once('-').ok_or(Unsatisfiable)?;
     match (first.trim(), last.trim()) {
         ("", n) => {
-            let n: u64 = n.parse().map_err(|_| ())?;
+            let n: u64 = n.parse().map_err(|_| Unsatisfiable)?;
             if n == 0 || size == 0 {
-                return Err(());
+                return Err(Unsatisfiable);
             }
             Ok(ObjectRange::Suffix(n.min(size)))
         }
         (a, "") => {
-            let a: u64 = a.parse().map_err(|_| ())?;
+            let a: u64 = a.parse().map_err(|_| Unsatisfiable)?;
             if a >= size {
-                return Err(());
+                return Err(Unsatisfiable);
             }
             Ok(ObjectRange::From(a))
         }
         (a, b) => {
-            let (a, b): (u64, u64) = (a.parse().map_err(|_| ())?, b.parse().map_err(|_| ())?);
+            let (a, b): (u64, u64) =
+                (a.parse().map_err(|_| Unsatisfiable)?, b.parse().map_err(|_| Unsatisfiable)?);
             if a > b || a >= size {
-                return Err(());
+                return Err(Unsatisfiable);
             }
             Ok(ObjectRange::OffsetWithLength { offset: a, length: b.min(size - 1) - a + 1 })
         }
@@ -175,7 +180,7 @@ async fn serve_key(ctx: &Ctx<'_>, key: &str, file: &str, cache: &'static str) ->
         None => None,
         Some(value) => match parse_range(value, meta.size) {
             Ok(range) => Some(range),
-            Err(()) => {
+            Err(Unsatisfiable) => {
                 return base
                     .status(StatusCode::RANGE_NOT_SATISFIABLE)
                     .header(header::CONTENT_RANGE, format!("bytes */{}", meta.size))
@@ -280,16 +285,16 @@ mod tests {
     #[test]
     fn ranges() {
         let size = 1000;
-        let cases: [(&str, Result<ObjectRange, ()>); 9] = [
+        let cases: [(&str, Result<ObjectRange, Unsatisfiable>); 9] = [
             ("bytes=0-99", Ok(ObjectRange::OffsetWithLength { offset: 0, length: 100 })),
             ("bytes=900-2000", Ok(ObjectRange::OffsetWithLength { offset: 900, length: 100 })),
             ("bytes=990-", Ok(ObjectRange::From(990))),
             ("bytes=-10", Ok(ObjectRange::Suffix(10))),
             ("bytes=-5000", Ok(ObjectRange::Suffix(1000))),
-            ("bytes=1000-", Err(())),
-            ("bytes=5-1", Err(())),
-            ("bytes=0-1,5-6", Err(())),
-            ("items=0-1", Err(())),
+            ("bytes=1000-", Err(Unsatisfiable)),
+            ("bytes=5-1", Err(Unsatisfiable)),
+            ("bytes=0-1,5-6", Err(Unsatisfiable)),
+            ("items=0-1", Err(Unsatisfiable)),
         ];
         for (value, expected) in cases {
             assert_eq!(parse_range(value, size), expected, "{value}");

@@ -16,7 +16,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::context::Ctx;
-use crate::media::parse_range;
+use crate::media::{parse_range, Unsatisfiable};
 use crate::uploads::{resume_incomplete, store_chunk};
 use crate::validate::Checks;
 use crate::{pagination, respond, Problem};
@@ -354,7 +354,7 @@ pub async fn download(ctx: &Ctx<'_>, uuid: &str) -> Answer {
     let meta = ctx.ports.objects.head(&key).await.map_err(Problem::internal_from)?;
     let meta = meta.ok_or_else(|| Problem::not_found("The original file is not stored"))?;
     let range = match ctx.header(header::RANGE.as_str()) {
-        Some(value) => parse_range(value, meta.size).map_err(|()| {
+        Some(value) => parse_range(value, meta.size).map_err(|Unsatisfiable| {
             Problem::new(StatusCode::RANGE_NOT_SATISFIABLE, format!("The file has {} bytes", meta.size))
         })?,
         None => ObjectRange::From(0),

@@ -309,31 +309,69 @@ pub fn chunk_length(ctx: &Ctx<'_>) -> Option<u64> {
 /// A chunk's `Content-Range`: `Some((first, last))` for `bytes a-b/total`, `None` for the
 /// offset query `bytes */total`. Decided from the headers alone: the body is not read yet.
 pub fn content_range(ctx: &Ctx<'_>, total: u64) -> Result<Option<(u64, u64)>, Problem> {
-    let bad = |detail: &str| Problem::bad_request(format!("Invalid Content-Range: {detail}"));
     let Some(value) = ctx.header(header::CONTENT_RANGE.as_str()) else {
         // A body without Content-Range is the whole file in one chunk.
         let len = chunk_length(ctx).unwrap_or(0);
         return Ok((len > 0).then(|| (0, len - 1)));
     };
-    let spec = value.trim().strip_prefix("bytes ").ok_or_else(|| bad("expected bytes"))?;
-    let (range, size) = spec.split_once('/').ok_or_else(|| bad("expected a total size"))?;
+    let range = parse_content_range(value, total)
+        .map_err(|e| Problem::bad_request(format!("Invalid Content-Range: {e}")))?;
+    if let Some((first, last)) = range {
+        // A streamed body without a length is counted as it arrives instead.
+        if chunk_length(ctx).is_some_and(|len| len != last - first + 1) {
+            return Err(Problem::bad_request(
+                "Invalid Content-Range: the body length differs from the range",
+            ));
+        }
+    }
+    Ok(range)
+}
+
+/// Why a `Content-Range` value was refused; its `Display` is the detail sent to the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ContentRangeError {
+    /// Not a `bytes ` range.
+    #[error("expected bytes")]
+    NotBytes,
+    /// No `/total` part.
+    #[error("expected a total size")]
+    NoTotal,
+    /// The `/total` part is not the size the upload announced.
+    #[error("the total differs from the announced size")]
+    TotalMismatch,
+    /// No `first-last` pair.
+    #[error("expected first-last")]
+    NoDash,
+    /// The first byte is not a number.
+    #[error("bad first byte")]
+    BadFirst,
+    /// The last byte is not a number.
+    #[error("bad last byte")]
+    BadLast,
+    /// The range is reversed or runs past the file's end.
+    #[error("the range is outside the file")]
+    OutOfFile,
+}
+
+/// The pure part of [`content_range`]: a `Content-Range` header value against a file of `total`
+/// bytes. `Some((first, last))` (inclusive, `first <= last < total`) for `bytes a-b/total`,
+/// `None` for the offset query `bytes */total`.
+pub fn parse_content_range(value: &str, total: u64) -> Result<Option<(u64, u64)>, ContentRangeError> {
+    let spec = value.trim().strip_prefix("bytes ").ok_or(ContentRangeError::NotBytes)?;
+    let (range, size) = spec.split_once('/').ok_or(ContentRangeError::NoTotal)?;
     if size.trim().parse::<u64>().ok() != Some(total) {
-        return Err(bad("the total differs from the announced size"));
+        return Err(ContentRangeError::TotalMismatch);
     }
     if range.trim() == "*" {
         return Ok(None);
     }
-    let (first, last) = range.split_once('-').ok_or_else(|| bad("expected first-last"))?;
+    let (first, last) = range.split_once('-').ok_or(ContentRangeError::NoDash)?;
     let (first, last): (u64, u64) = (
-        first.trim().parse().map_err(|_| bad("bad first byte"))?,
-        last.trim().parse().map_err(|_| bad("bad last byte"))?,
+        first.trim().parse().map_err(|_| ContentRangeError::BadFirst)?,
+        last.trim().parse().map_err(|_| ContentRangeError::BadLast)?,
     );
     if last < first || last >= total {
-        return Err(bad("the range is outside the file"));
-    }
-    // A streamed body without a length is counted as it arrives instead.
-    if chunk_length(ctx).is_some_and(|len| len != last - first + 1) {
-        return Err(bad("the body length differs from the range"));
+        return Err(ContentRangeError::OutOfFile);
     }
     Ok(Some((first, last)))
 }
@@ -651,4 +689,33 @@ async fn seed_input_torrent(
     videos::set_input_file(ctx.ports.sql, video.id, &key, &infohash, size)
         .await
         .map_err(Problem::internal_from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_ranges() {
+        use ContentRangeError::*;
+        let total = 1000;
+        let cases = [
+            ("bytes 0-99/1000", Ok(Some((0, 99)))),
+            (" bytes 900 - 999 / 1000 ", Ok(Some((900, 999)))),
+            ("bytes */1000", Ok(None)),
+            ("bytes 0-1000/1000", Err(OutOfFile)),
+            ("bytes 5-1/1000", Err(OutOfFile)),
+            ("bytes 0-99/999", Err(TotalMismatch)),
+            ("bytes 0-99", Err(NoTotal)),
+            ("bytes 99/1000", Err(NoDash)),
+            ("bytes x-99/1000", Err(BadFirst)),
+            ("bytes 0-y/1000", Err(BadLast)),
+            ("items 0-99/1000", Err(NotBytes)),
+        ];
+        for (value, expected) in cases {
+            assert_eq!(parse_content_range(value, total), expected, "{value}");
+        }
+        assert_eq!(parse_content_range("bytes */0", 0), Ok(None));
+        assert_eq!(parse_content_range("bytes 0-0/0", 0), Err(OutOfFile));
+    }
 }
