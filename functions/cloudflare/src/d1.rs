@@ -60,6 +60,10 @@ impl Sql for D1Sql {
     }
 
     async fn batch(&self, statements: Vec<Statement>) -> Result<(), PortError> {
+        // D1 refuses an empty batch ("No SQL statements detected"); all of nothing is done.
+        if statements.is_empty() {
+            return Ok(());
+        }
         let prepared = statements.iter().map(|s| self.prepare(s)).collect::<Result<Vec<_>, _>>()?;
         self.db.batch(prepared).await.map_err(map_err)?;
         Ok(())

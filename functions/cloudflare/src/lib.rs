@@ -8,6 +8,7 @@ mod bench;
 mod bindings;
 mod clock;
 mod config;
+mod conformance;
 mod crypto;
 mod d1;
 mod http_client;
@@ -102,6 +103,9 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
     let bound = Bound::new(&env)?;
     let request = into_http(req)?;
     if let Some(response) = bench::handle(&env, &request).await {
+        return response;
+    }
+    if let Some(response) = conformance::handle(&env, &bound.ports(), &request).await {
         return response;
     }
     let response = app.handle(&bound.ports(), request).await;

@@ -1,0 +1,30 @@
+//! `POST /_edgetube/conformance`: the port conformance suite (`edgetube-ports-conformance`) run
+//! inside this Worker against its real bindings (D1, KV, R2, the queue, the Durable Objects,
+//! WebCrypto), answered as the suite's JSON report with status 200 whatever the outcome (the
+//! caller, `tests/tests/conformance.rs`, decides). Mounted only when `BENCH_ENDPOINTS` is
+//! `true` (local configuration, like `bench.rs`); otherwise the path falls through to the app's 404.
+
+use edgetube_ports::Ports;
+use edgetube_ports_conformance::{run_all, Run};
+use worker::{Env, Response};
+
+/// The endpoint's path.
+const PATH: &str = "/_edgetube/conformance";
+
+/// Runs the suite for a conformance request when enabled, `None` for every other request.
+pub async fn handle<B>(
+    env: &Env,
+    ports: &Ports<'_>,
+    request: &http::Request<B>,
+) -> Option<worker::Result<Response>> {
+    if request.uri().path() != PATH || request.method() != http::Method::POST {
+        return None;
+    }
+    let enabled = env.var("BENCH_ENDPOINTS").map(|v| v.to_string() == "true").unwrap_or(false);
+    if !enabled {
+        return None;
+    }
+    let run = Run::fresh(ports.clock, ports.crypto);
+    let report = run_all(ports, &run).await;
+    Some(Response::from_json(&report))
+}
