@@ -2,11 +2,11 @@
 //! collections.
 
 use bytes::Bytes;
-use edgetube_api::{respond, Problem};
 use edgetube_domain::actors::{self, ActorKind, LocalActor};
 use edgetube_domain::{comments, users, videos, InstanceConfig};
 use edgetube_federation::{actor, collection, host_meta, negotiation, nodeinfo, webfinger, ACTIVITY_JSON};
 use edgetube_ports::Ports;
+use edgetube_problem::{respond, Problem};
 use http::{header, Request, Response};
 
 type Answer = Result<Response<Bytes>, Problem>;

@@ -2,9 +2,10 @@
 //! slice pattern per route reads as the table itself.
 
 use bytes::Bytes;
-use edgetube_api::{respond, Body, PendingBody, Problem};
+use edgetube_api::{Body, PendingBody};
 use edgetube_domain::InstanceConfig;
 use edgetube_ports::{Ports, RateDecision};
+use edgetube_problem::{respond, Problem};
 use http::{Method, Request, Response, StatusCode};
 
 use edgetube_api::rate_limit;
