@@ -30,6 +30,6 @@ mod views;
 
 pub use body::{Body, BodyError, BodyStream, CollectError, PendingBody};
 pub use context::Ctx;
-pub use routes::{route, streams_body, whole_body_limit};
+pub use routes::{route, streams_body, unknown_route, whole_body_limit};
 
 pub use edgetube_problem::{respond, InternalError, Problem};

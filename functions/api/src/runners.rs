@@ -19,7 +19,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::context::Ctx;
-use crate::media::parse_range;
+use crate::media::{content_type, parse_range};
 use crate::uploads::{resume_incomplete, store_chunk};
 use crate::validate::Checks;
 use crate::{pagination, respond, Problem};
@@ -412,14 +412,6 @@ fn object_key(kind: &str, name: &str, video_uuid: &str) -> Result<String, String
     })
 }
 
-fn content_type_of(name: &str) -> &'static str {
-    match name.rsplit('.').next() {
-        Some("m3u8") => "application/vnd.apple.mpegurl",
-        Some("mp4") => "video/mp4",
-        _ => "image/jpeg",
-    }
-}
-
 /// `POST /api/v1/runners/jobs/{uuid}/files/upload-url`: a presigned storage `PUT` for the object
 /// the API upload path would write for `{kind, name}`.
 pub async fn upload_url(ctx: &Ctx<'_>, uuid: &str) -> Answer {
@@ -442,7 +434,7 @@ pub async fn upload_url(ctx: &Ctx<'_>, uuid: &str) -> Answer {
             asked.size
         )));
     }
-    let content_type = content_type_of(&asked.name);
+    let content_type = content_type(&asked.name);
     // Asking for a URL is a sign of life, as an API chunk is.
     runner_jobs::heartbeat(ctx.ports, &holder, None).await.map_err(job_problem)?;
     // No URL unless the key is recorded for this holder's attempt, so its cleanup finds it.
@@ -489,7 +481,7 @@ pub async fn upload(ctx: &Ctx<'_>, uuid: &str, kind: &str, name: &str) -> Answer
             runner_job_id: Some(holder.job_id),
             fingerprint: None,
             object_key: &key,
-            content_type: Some(content_type_of(name)),
+            content_type: Some(content_type(name)),
             total_size: total,
             metadata: None,
         },
