@@ -11,8 +11,8 @@ use serde_json::Value;
 
 /// The one job type Edgetube hands out, and the bodies of its calls: one definition with the instance.
 pub use edgetube_runner_protocol::{
-    JobUpdate, LadderPayload, RenditionReport, StoryboardReport, SuccessPayload, UploadUrl, UploadUrlRequest,
-    VideoFacts, LADDER_JOB as LADDER_JOB_TYPE,
+    ErrorReport, JobUpdate, LadderPayload, RenditionReport, StoryboardReport, SuccessPayload, UploadUrl,
+    UploadUrlRequest, VideoFacts, LADDER_JOB as LADDER_JOB_TYPE,
 };
 
 /// Why a call to the instance failed.
@@ -189,7 +189,7 @@ impl InstanceClient {
 
     pub async fn error(&self, auth: &JobAuth, message: &str) -> Result<(), ClientError> {
         let mut body = auth.tokens_body();
-        body["message"] = message.into();
+        merge(&mut body, &ErrorReport { message: Some(message.to_owned()) });
         self.job_call("error", auth, &body).await
     }
 
@@ -207,9 +207,7 @@ impl InstanceClient {
         asked: &UploadUrlRequest,
     ) -> Result<Option<UploadUrl>, ClientError> {
         let mut body = auth.tokens_body();
-        if let (Value::Object(body), Ok(Value::Object(fields))) = (&mut body, serde_json::to_value(asked)) {
-            body.extend(fields);
-        }
+        merge(&mut body, asked);
         let path = format!("/api/v1/runners/jobs/{}/files/upload-url", auth.job_uuid);
         match self.post("upload-url", Scope::Job, &path, &body).await {
             Ok(answer) => parse_answer("upload-url", &answer).map(Some),
@@ -246,8 +244,9 @@ impl InstanceClient {
     }
 }
 
-fn merge(body: &mut Value, update: &JobUpdate) {
-    if let (Value::Object(body), Ok(Value::Object(fields))) = (body, serde_json::to_value(update)) {
+/// Adds the fields of a protocol body to the tokens.
+fn merge(body: &mut Value, fields: &impl serde::Serialize) {
+    if let (Value::Object(body), Ok(Value::Object(fields))) = (body, serde_json::to_value(fields)) {
         body.extend(fields);
     }
 }

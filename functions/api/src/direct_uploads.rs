@@ -142,15 +142,7 @@ pub async fn abort(ctx: &Ctx<'_>, id: &str) -> Answer {
 
 /// The direct session `id`, if it is the caller's.
 async fn own_session(ctx: &Ctx<'_>, caller: &Caller, id: &str) -> Result<Session, Problem> {
-    let session = uploads::find(ctx.ports.sql, id)
-        .await
-        .map_err(Problem::internal_from)?
-        .filter(|s| s.purpose == purpose::VIDEO_DIRECT)
-        .ok_or_else(|| Problem::not_found("Upload not found"))?;
-    if session.user_id != Some(caller.user.id) {
-        return Err(Problem::new(StatusCode::FORBIDDEN, "Cannot access an upload of another user"));
-    }
-    Ok(session)
+    crate::uploads::owned_session(ctx, caller, id, purpose::VIDEO_DIRECT).await
 }
 
 async fn session_answer(

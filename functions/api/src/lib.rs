@@ -17,11 +17,9 @@ pub mod direct_uploads;
 pub mod dto;
 pub mod media;
 pub mod pagination;
-mod problem;
 pub mod rate_limit;
 mod ratings;
 mod registrations;
-pub mod respond;
 mod routes;
 pub mod runners;
 pub mod uploads;
@@ -32,6 +30,6 @@ mod views;
 
 pub use body::{Body, BodyError, BodyStream, CollectError, PendingBody};
 pub use context::Ctx;
-pub use routes::{route, streams_body, whole_body_limit};
+pub use routes::{route, streams_body, unknown_route, whole_body_limit};
 
-pub use problem::{InternalError, Problem};
+pub use edgetube_problem::{respond, InternalError, Problem};

@@ -32,7 +32,8 @@ const SHORT: &str = "public, max-age=60";
 /// Private media must not sit in shared caches.
 const PRIVATE: &str = "private, no-cache";
 
-fn content_type(file: &str) -> &'static str {
+/// The `Content-Type` of a media file, from its extension.
+pub(crate) fn content_type(file: &str) -> &'static str {
     match file.rsplit('.').next() {
         Some("m3u8") => "application/vnd.apple.mpegurl",
         Some("mp4") => "video/mp4",

@@ -145,7 +145,7 @@ pub async fn route(ctx: &Ctx<'_>, segments: &[&str]) -> Response<Bytes> {
 }
 
 /// PeerTube answers an unknown API route with a bare 400 and an empty JSON body.
-fn unknown_route() -> Response<Bytes> {
+pub fn unknown_route() -> Response<Bytes> {
     Response::builder()
         .status(StatusCode::BAD_REQUEST)
         .header(http::header::CONTENT_TYPE, respond::JSON)

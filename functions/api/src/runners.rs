@@ -10,13 +10,16 @@ use edgetube_domain::runner_jobs::{self, Failure, Holder, Job, JobError};
 use edgetube_domain::runners::{self, Runner};
 use edgetube_domain::uploads::{self, purpose, NewSession};
 use edgetube_ports::ObjectRange;
-use edgetube_runner_protocol::{RenditionReport, SuccessPayload, UploadUrl, UploadUrlRequest, VideoFacts};
+use edgetube_runner_protocol::{
+    AvailableJob, AvailableJobs, ErrorReport, JobUpdate, LadderPayload, SuccessPayload, UploadUrl,
+    UploadUrlRequest,
+};
 use http::{header, Response, StatusCode};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::context::Ctx;
-use crate::media::{parse_range, Unsatisfiable};
+use crate::media::{content_type, parse_range, Unsatisfiable};
 use crate::uploads::{resume_incomplete, store_chunk};
 use crate::validate::Checks;
 use crate::{pagination, respond, Problem};
@@ -86,12 +89,13 @@ fn date(ms: Option<i64>) -> Value {
     ms.map_or(Value::Null, |ms| json!(iso8601_millis(ms)))
 }
 
-fn job_json(ctx: &Ctx<'_>, job: &Job) -> Value {
+/// A job in PeerTube's shape, with `payload` (`null` if its stored payload is unreadable).
+fn job_json(job: &Job, payload: Option<&LadderPayload>) -> Value {
     json!({
         "uuid": job.uuid,
         "type": job.job_type,
         "state": state_json(job.state),
-        "payload": runner_jobs::payload_for_runner(job, ctx.config.origin.as_str(), None),
+        "payload": payload,
         "failures": job.failures,
         "error": job.error,
         "progress": job.progress,
@@ -221,7 +225,12 @@ pub async fn jobs(ctx: &Ctx<'_>) -> Answer {
     let (total, jobs) = runner_jobs::list(ctx.ports.sql, &states, page.start, page.count)
         .await
         .map_err(Problem::internal_from)?;
-    let data: Vec<Value> = jobs.iter().map(|j| job_json(ctx, j)).collect();
+    let data: Vec<Value> = jobs
+        .iter()
+        .map(|j| {
+            job_json(j, runner_jobs::payload_for_runner(j, ctx.config.origin.as_str(), None).ok().as_ref())
+        })
+        .collect();
     respond::json(&json!({"total": total, "data": data}))
 }
 
@@ -230,14 +239,15 @@ pub async fn request(ctx: &Ctx<'_>) -> Answer {
     let call: RunnerCall = ctx.json()?;
     runner_named(ctx, call.runner_token.as_deref()).await?;
     let jobs = runner_jobs::available(ctx.ports, ctx.config).await.map_err(Problem::internal_from)?;
-    let available: Vec<Value> = jobs
+    // A job whose stored payload is unreadable is not offered: no runner could do it.
+    let available_jobs = jobs
         .iter()
-        .map(|j| {
-            json!({"uuid": j.uuid, "type": j.job_type,
-                   "payload": runner_jobs::payload_for_runner(j, ctx.config.origin.as_str(), None)})
+        .filter_map(|j| {
+            let payload = runner_jobs::payload_for_runner(j, ctx.config.origin.as_str(), None).ok()?;
+            Some(AvailableJob { uuid: j.uuid.clone(), kind: j.job_type.clone(), payload })
         })
         .collect();
-    respond::json(&json!({"availableJobs": available}))
+    respond::json(&AvailableJobs { available_jobs })
 }
 
 /// `POST /api/v1/runners/jobs/{uuid}/accept`
@@ -251,18 +261,17 @@ pub async fn accept(ctx: &Ctx<'_>, uuid: &str) -> Answer {
         Some(key) => ctx.ports.objects.head(key).await.map_err(Problem::internal_from)?.map(|m| m.size),
         None => None,
     };
-    let mut json = job_json(ctx, &job);
-    json["payload"] = runner_jobs::payload_for_runner(&job, ctx.config.origin.as_str(), size);
+    let mut payload = runner_jobs::payload_for_runner(&job, ctx.config.origin.as_str(), size)
+        .map_err(Problem::internal_from)?;
     // With R2 credentials the runner reads the original straight from storage; the API URL stays
     // for runners that do not know this field.
     if let (Some(direct), Some(key)) = (&ctx.config.media.direct_upload, &video.original_key) {
         let url = direct_uploads::presigned_read(direct, key, ctx.ports.clock.now_millis())
             .map_err(Problem::internal_from)?;
-        json["payload"]["input"]["presignedVideoFileUrl"] = json!(url.as_str());
+        payload.input.presigned_video_file_url = Some(url.as_str().to_owned());
     }
-    if ctx.config.media.direct_upload.is_some() {
-        json["payload"]["output"]["presignedUploads"] = json!(true);
-    }
+    payload.output.presigned_uploads = ctx.config.media.direct_upload.is_some();
+    let mut json = job_json(&job, Some(&payload));
     json["jobToken"] = json!(job_token);
     respond::json(&json!({"job": json}))
 }
@@ -270,19 +279,16 @@ pub async fn accept(ctx: &Ctx<'_>, uuid: &str) -> Answer {
 /// `POST /api/v1/runners/jobs/{uuid}/update`: heartbeat, progress, probed facts, a rendition.
 pub async fn update(ctx: &Ctx<'_>, uuid: &str) -> Answer {
     let (holder, job, body) = job_call(ctx, uuid).await?;
-    let progress = body.get("progress").and_then(Value::as_f64).map(|p| p.round() as i64);
-    runner_jobs::heartbeat(ctx.ports, &holder, progress).await.map_err(job_problem)?;
-    if let Some(info) = body.get("video").filter(|v| !v.is_null()) {
-        let info: VideoFacts =
-            serde_json::from_value(info.clone()).map_err(|e| Problem::bad_request(format!("video: {e}")))?;
+    let update: JobUpdate =
+        serde_json::from_value(body).map_err(|e| Problem::bad_request(format!("update: {e}")))?;
+    runner_jobs::heartbeat(ctx.ports, &holder, update.progress.map(i64::from)).await.map_err(job_problem)?;
+    if let Some(info) = update.video {
         let video = runner_jobs::video_of(ctx.ports.sql, &job).await.map_err(job_problem)?;
         renditions::set_video_info(ctx.ports, &holder, &video, info.duration, info.aspect_ratio)
             .await
             .map_err(rendition_problem)?;
     }
-    if let Some(rendition) = body.get("rendition").filter(|v| !v.is_null()) {
-        let rendition: RenditionReport = serde_json::from_value(rendition.clone())
-            .map_err(|e| Problem::bad_request(format!("rendition: {e}")))?;
+    if let Some(rendition) = update.rendition {
         // Read after the facts above were recorded: the master playlist carries the duration.
         let video = runner_jobs::video_of(ctx.ports.sql, &job).await.map_err(job_problem)?;
         renditions::add(ctx.ports, &holder, &video, &rendition).await.map_err(rendition_problem)?;
@@ -331,7 +337,9 @@ async fn stored_image(ctx: &Ctx<'_>, job: &Job, kind: &str, name: &str) -> Resul
 /// `POST /api/v1/runners/jobs/{uuid}/error`
 pub async fn error(ctx: &Ctx<'_>, uuid: &str) -> Answer {
     let (holder, _, body) = job_call(ctx, uuid).await?;
-    let message = body.get("message").and_then(Value::as_str).unwrap_or("The runner gave no reason");
+    // Lenient like PeerTube: a missing or malformed message is no reason to refuse the failure.
+    let report: ErrorReport = serde_json::from_value(body).unwrap_or_default();
+    let message = report.message.as_deref().unwrap_or("The runner gave no reason");
     // Out of attempts, the job shows as errored with the message in the administrators' job list
     // and the video as "Transcoding failed"; otherwise it is pending again.
     let _: Failure = runner_jobs::fail(ctx.ports, ctx.config, &holder, message).await.map_err(job_problem)?;
@@ -404,14 +412,6 @@ fn object_key(kind: &str, name: &str, video_uuid: &str) -> Result<String, String
     })
 }
 
-fn content_type_of(name: &str) -> &'static str {
-    match name.rsplit('.').next() {
-        Some("m3u8") => "application/vnd.apple.mpegurl",
-        Some("mp4") => "video/mp4",
-        _ => "image/jpeg",
-    }
-}
-
 /// `POST /api/v1/runners/jobs/{uuid}/files/upload-url`: a presigned storage `PUT` for the object
 /// the API upload path would write for `{kind, name}`.
 pub async fn upload_url(ctx: &Ctx<'_>, uuid: &str) -> Answer {
@@ -434,7 +434,7 @@ pub async fn upload_url(ctx: &Ctx<'_>, uuid: &str) -> Answer {
             asked.size
         )));
     }
-    let content_type = content_type_of(&asked.name);
+    let content_type = content_type(&asked.name);
     // Asking for a URL is a sign of life, as an API chunk is.
     runner_jobs::heartbeat(ctx.ports, &holder, None).await.map_err(job_problem)?;
     // No URL unless the key is recorded for this holder's attempt, so its cleanup finds it.
@@ -481,7 +481,7 @@ pub async fn upload(ctx: &Ctx<'_>, uuid: &str, kind: &str, name: &str) -> Answer
             runner_job_id: Some(holder.job_id),
             fingerprint: None,
             object_key: &key,
-            content_type: Some(content_type_of(name)),
+            content_type: Some(content_type(name)),
             total_size: total,
             metadata: None,
         },

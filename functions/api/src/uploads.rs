@@ -23,6 +23,7 @@ use crate::context::{Caller, Ctx, MAX_JSON_BODY};
 use crate::validate::Checks;
 use crate::videos::read_update;
 use crate::{respond, Problem};
+use edgetube_ports::encoding::hex;
 
 type Answer = Result<Response<Bytes>, Problem>;
 
@@ -141,7 +142,7 @@ pub(crate) async fn announce(ctx: &Ctx<'_>, meta: &ObjectMeta) -> Result<(), Pro
 
 pub(crate) fn upload_id(ctx: &Ctx<'_>) -> Result<String, Problem> {
     let bytes = ctx.ports.crypto.random_bytes(32).map_err(Problem::internal_from)?;
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let hex = hex(&bytes);
     // PeerTube's ids look like this: four groups of 16 hex digits.
     Ok([&hex[0..16], &hex[16..32], &hex[32..48], &hex[48..64]].join("-"))
 }
@@ -273,10 +274,21 @@ fn located(status: StatusCode, location: String) -> Answer {
 /// The session named by `?upload_id=`, if it is the caller's.
 async fn own_session(ctx: &Ctx<'_>, caller: &Caller) -> Result<Session, Problem> {
     let id = ctx.query("upload_id").unwrap_or_default();
-    let session = uploads::find(ctx.ports.sql, &id)
+    owned_session(ctx, caller, &id, purpose::VIDEO).await
+}
+
+/// The upload session `id` made for `purpose`, if it is the caller's: 404 if there is none,
+/// 403 if it is another user's.
+pub(crate) async fn owned_session(
+    ctx: &Ctx<'_>,
+    caller: &Caller,
+    id: &str,
+    purpose: &str,
+) -> Result<Session, Problem> {
+    let session = uploads::find(ctx.ports.sql, id)
         .await
         .map_err(Problem::internal_from)?
-        .filter(|s| s.purpose == purpose::VIDEO)
+        .filter(|s| s.purpose == purpose)
         .ok_or_else(|| Problem::not_found("Upload not found"))?;
     if session.user_id != Some(caller.user.id) {
         return Err(Problem::new(StatusCode::FORBIDDEN, "Cannot access an upload of another user"));

@@ -2,11 +2,12 @@
 //! collections.
 
 use bytes::Bytes;
-use edgetube_api::{respond, Problem};
 use edgetube_domain::actors::{self, ActorKind, LocalActor};
 use edgetube_domain::{comments, users, videos, InstanceConfig};
 use edgetube_federation::{actor, collection, host_meta, negotiation, nodeinfo, webfinger, ACTIVITY_JSON};
+use edgetube_ports::encoding::html_escape;
 use edgetube_ports::Ports;
+use edgetube_problem::{respond, Problem};
 use http::{header, Request, Response};
 
 type Answer = Result<Response<Bytes>, Problem>;
@@ -69,7 +70,7 @@ pub fn host_meta(config: &InstanceConfig) -> Answer {
 
 /// `GET /` while there is no web front end: the instance's name and a pointer to the API.
 pub fn home(config: &InstanceConfig) -> Answer {
-    let name = config.name.replace('&', "&amp;").replace('<', "&lt;");
+    let name = html_escape(&config.name);
     respond::text(
         format!(
             "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{name}</title></head>\

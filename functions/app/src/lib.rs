@@ -16,10 +16,11 @@ use std::cell::Cell;
 
 use bytes::Bytes;
 pub use edgetube_api::{Body, BodyError, BodyStream};
-use edgetube_api::{CollectError, PendingBody, Problem};
+use edgetube_api::{CollectError, PendingBody};
 use edgetube_domain::runner_jobs::{self, EventOutcome};
 use edgetube_domain::{bootstrap, InstanceConfig};
 use edgetube_ports::{Ports, QueueMessage};
+use edgetube_problem::Problem;
 use http::{Request, Response};
 
 /// One instance's request handler.

@@ -2,10 +2,11 @@
 //! slice pattern per route reads as the table itself.
 
 use bytes::Bytes;
-use edgetube_api::{respond, Body, PendingBody, Problem};
+use edgetube_api::{Body, PendingBody};
 use edgetube_domain::InstanceConfig;
 use edgetube_ports::{Ports, RateDecision};
-use http::{Method, Request, Response, StatusCode};
+use edgetube_problem::Problem;
+use http::{Method, Request, Response};
 
 use edgetube_api::rate_limit;
 
@@ -87,7 +88,7 @@ pub async fn route(
                 .map(Body::Full))
         }
         // PeerTube answers an unknown API route with a bare 400 and an empty JSON body.
-        (_, ["api", ..]) => Ok(unknown_api_route().map(Body::Full)),
+        (_, ["api", ..]) => Ok(edgetube_api::unknown_route().map(Body::Full)),
         (&Method::GET | &Method::HEAD, [""]) => whole(fed::home(config)),
         _ => Err(Problem::not_found(format!("No route for {} {path}", request.method()))),
     };
@@ -111,12 +112,4 @@ fn whole(answer: Result<Response<Bytes>, Problem>) -> Result<Response<Body>, Pro
 /// their bodies is read, which bounds who can make the isolate hold one.
 fn is_bulk_transfer(path: &str) -> bool {
     path.starts_with("/api/v1/videos/upload-resumable") || path.starts_with("/api/v1/runners/")
-}
-
-fn unknown_api_route() -> Response<Bytes> {
-    Response::builder()
-        .status(StatusCode::BAD_REQUEST)
-        .header(http::header::CONTENT_TYPE, respond::JSON)
-        .body(Bytes::new())
-        .unwrap_or_default()
 }

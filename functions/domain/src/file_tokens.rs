@@ -6,13 +6,14 @@ use serde::Deserialize;
 
 use crate::oauth::token_hash;
 use crate::DomainError;
+use edgetube_ports::encoding::hex;
 
 /// PeerTube's lifetime for video file tokens.
 pub const LIFETIME_MS: i64 = 8 * 3600 * 1000;
 
 /// Issues a token for `video_id`; returns it and its expiry (ms).
 pub async fn issue(ports: &Ports<'_>, video_id: i64) -> Result<(String, i64), DomainError> {
-    let token: String = ports.crypto.random_bytes(16)?.iter().map(|b| format!("{b:02x}")).collect();
+    let token = hex(&ports.crypto.random_bytes(16)?);
     let now = ports.clock.now_millis();
     let expires_at = now + LIFETIME_MS;
     ports

@@ -7,6 +7,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use crate::DomainError;
+use edgetube_ports::encoding::hex;
 
 /// Access tokens live one day (PeerTube's `oauth2.token_lifetime.access_token`).
 pub const ACCESS_TOKEN_LIFETIME_MS: i64 = 24 * 3600 * 1000;
@@ -51,10 +52,6 @@ pub struct TokenOwner {
 /// Hex SHA-256 of a token, the only form stored.
 pub fn token_hash(token: &str) -> String {
     hex(&Sha256::digest(token.as_bytes()))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 const ALPHANUMERIC: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";

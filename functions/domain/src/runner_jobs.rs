@@ -7,8 +7,8 @@
 //! ([`Holder::guard`]). A runner that lost its job learns it from the next refused call.
 
 use edgetube_ports::{ObjectCreated, Ports, Sql, Statement};
+use edgetube_runner_protocol::{LadderInput, LadderOutput, LadderPayload};
 use serde::Deserialize;
-use serde_json::json;
 use thiserror::Error;
 
 use crate::oauth::token_hash;
@@ -17,7 +17,7 @@ use crate::videos::{self, Video};
 use crate::{renditions, DomainError, InstanceConfig};
 
 /// Edgetube's one job type: the whole HLS ladder from one decode.
-pub const TYPE_HLS_LADDER: &str = "vod-hls-ladder";
+pub const TYPE_HLS_LADDER: &str = edgetube_runner_protocol::LADDER_JOB;
 
 /// PeerTube's `RunnerJobState` values used here.
 pub mod state {
@@ -147,15 +147,23 @@ pub async fn on_storage_event(
     };
     let source = format!("{key}#{}", event.etag);
     let uuid = videos::short_uuid::new_v4(ports.crypto)?;
-    let payload = json!({
-        "videoUUID": video.uuid,
-        "input": {"size": event.size},
-        "output": {
-            "resolutions": config.media.resolutions,
-            "transcodeOriginalResolution": true,
-            "fpsMax": 60,
+    // Stored without URLs: they depend on the origin and are filled in by [`payload_for_runner`].
+    let payload = LadderPayload {
+        video_uuid: video.uuid.clone(),
+        input: LadderInput {
+            video_file_url: String::new(),
+            presigned_video_file_url: None,
+            size: event.size,
         },
-    });
+        output: LadderOutput {
+            resolutions: config.media.resolutions.clone(),
+            transcode_original_resolution: true,
+            fps_max: 60,
+            upload_url: String::new(),
+            presigned_uploads: false,
+        },
+    };
+    let payload = serde_json::to_string(&payload).map_err(|e| DomainError::Inconsistent(e.to_string()))?;
     let now = ports.clock.now_millis();
     let inserted = ports
         .sql
@@ -169,7 +177,7 @@ pub async fn on_storage_event(
             .bind(state::PENDING)
             .bind(video.id)
             .bind(source)
-            .bind(payload.to_string())
+            .bind(payload)
             .bind(now),
         )
         .await?;
@@ -603,15 +611,20 @@ fn changed_one(changed: u64) -> Result<(), JobError> {
 }
 
 /// The stored payload with the URLs a runner needs, for `origin`.
-pub fn payload_for_runner(job: &Job, origin: &str, input_size: Option<u64>) -> serde_json::Value {
-    let mut payload: serde_json::Value = serde_json::from_str(&job.payload).unwrap_or_else(|_| json!({}));
+pub fn payload_for_runner(
+    job: &Job,
+    origin: &str,
+    input_size: Option<u64>,
+) -> Result<LadderPayload, DomainError> {
+    let mut payload: LadderPayload = serde_json::from_str(&job.payload)
+        .map_err(|e| DomainError::Inconsistent(format!("payload of runner job {}: {e}", job.uuid)))?;
     let base = format!("{origin}/api/v1/runners/jobs/{}/files", job.uuid);
-    payload["input"]["videoFileUrl"] = json!(format!("{base}/videos/{}/max-quality", job.video_uuid));
+    payload.input.video_file_url = format!("{base}/videos/{}/max-quality", job.video_uuid);
     if let Some(size) = input_size {
-        payload["input"]["size"] = json!(size);
+        payload.input.size = size;
     }
-    payload["output"]["uploadUrl"] = json!(format!("{base}/upload"));
-    payload
+    payload.output.upload_url = format!("{base}/upload");
+    Ok(payload)
 }
 
 /// The video a job transcodes.

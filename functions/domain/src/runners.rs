@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::oauth::token_hash;
 use crate::{DomainError, InstanceConfig};
+use edgetube_ports::encoding::hex;
 
 /// A registered runner.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -37,7 +38,7 @@ pub struct RegistrationToken {
 }
 
 fn uuid_text(bytes: &[u8]) -> String {
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let hex = hex(bytes);
     format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
 }
 

@@ -15,6 +15,7 @@
 
 use std::fmt;
 
+use edgetube_ports::encoding::{hex, percent_encode as uri_encode};
 use hmac::{Hmac, Mac};
 use http::Method;
 use sha2::{Digest, Sha256};
@@ -379,26 +380,6 @@ fn canonical_uri(path: &str) -> Result<String, SigV4Error> {
     Ok(uri_encode(path, true))
 }
 
-/// AWS's URI encoding: RFC 3986's unreserved characters stay, `/` stays when `keep_slash`
-/// (between path segments), every other byte becomes `%XX` with uppercase hex.
-fn uri_encode(text: &str, keep_slash: bool) -> String {
-    const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric()
-            || matches!(byte, b'-' | b'.' | b'_' | b'~')
-            || (keep_slash && byte == b'/')
-        {
-            out.push(char::from(byte));
-        } else {
-            out.push('%');
-            out.push(char::from(HEX_UPPER[usize::from(byte >> 4)]));
-            out.push(char::from(HEX_UPPER[usize::from(byte & 0xF)]));
-        }
-    }
-    out
-}
-
 /// The key that signs for one day, region and service: a leaked signature key is useless
 /// beyond that scope.
 fn signing_key(secret: &str, date: &str, region: &str, service: &str) -> [u8; 32] {
@@ -412,10 +393,6 @@ fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
     let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC accepts keys of any length");
     mac.update(message);
     mac.finalize().into_bytes().into()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 //! Hand-rolled bencoding (a few lines) rather than a crate: the only bencode crates are
 //! serde-based and this writes one fixed shape.
 
+use edgetube_ports::encoding::hex;
 use sha1::{Digest, Sha1};
 
 /// What goes into a torrent besides the bytes.
@@ -153,7 +154,7 @@ pub fn make(spec: &TorrentSpec<'_>, bytes: &[u8]) -> (Vec<u8>, String) {
 /// The `.torrent` file of a file hashed by a [`PieceHasher`] and its info hash (lowercase hex).
 pub fn make_from_pieces(spec: &TorrentSpec<'_>, pieces: &Pieces) -> (Vec<u8>, String) {
     let info = info(spec.name, pieces);
-    let hash: String = Sha1::digest(&info).iter().map(|b| format!("{b:02x}")).collect();
+    let hash = hex(&Sha1::digest(&info));
     let mut out = vec![b'd'];
     if let Some(first) = spec.trackers.first() {
         string(&mut out, b"announce");

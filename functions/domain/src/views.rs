@@ -1,5 +1,6 @@
 //! Video views: who counts as one viewer, and how aggregated counts reach the `videos` row.
 
+use edgetube_ports::encoding::hex;
 use edgetube_ports::Statement;
 use sha2::{Digest, Sha256};
 
@@ -15,7 +16,7 @@ pub fn viewer_key(video_id: i64, account_id: Option<i64>, address: &str, user_ag
         Some(id) => hasher.update(format!("account:{id}")),
         None => hasher.update(format!("anonymous:{address}\n{user_agent}")),
     }
-    hasher.finalize()[..16].iter().map(|b| format!("{b:02x}")).collect()
+    hex(&hasher.finalize()[..16])
 }
 
 /// Adds `views` aggregated views to `video_id`.

@@ -6,6 +6,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::context;
+use edgetube_ports::encoding::html_escape as escape;
 
 /// An actor document in PeerTube's field order.
 #[derive(Debug, Serialize)]
@@ -117,10 +118,6 @@ pub fn html_page(origin: &Origin, actor: &LocalActor) -> String {
         url = escape(&origin.join(&actor.path())),
         handle = escape(&handle),
     )
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 #[cfg(test)]

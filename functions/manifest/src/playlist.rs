@@ -13,6 +13,7 @@ use std::fmt;
 
 use crate::fmp4::{ByteRange, Fmp4Layout};
 use crate::Error;
+use edgetube_ports::encoding::percent_encode;
 
 /// `#EXT-X-MAP`: the init section.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -414,7 +415,7 @@ pub fn rewrite_uris(text: &str, mut f: impl FnMut(&str) -> Option<String>) -> St
 /// get `reinjectVideoFileToken=true` so that the rendition playlists are rewritten in turn.
 /// The token is percent-encoded; an existing query is extended with `&`.
 pub fn inject_video_file_token(text: &str, token: &str, kind: PlaylistKind) -> String {
-    let token = percent_encode(token);
+    let token = percent_encode(token, false);
     rewrite_uris(text, |uri| {
         let (before_fragment, fragment) = uri.split_at(uri.find('#').unwrap_or(uri.len()));
         let path = before_fragment.split('?').next().unwrap_or(before_fragment);
@@ -427,16 +428,4 @@ pub fn inject_video_file_token(text: &str, token: &str, kind: PlaylistKind) -> S
             if playlist && kind == PlaylistKind::Master { "&reinjectVideoFileToken=true" } else { "" };
         Some(format!("{before_fragment}{separator}videoFileToken={token}{reinject}{fragment}"))
     })
-}
-
-fn percent_encode(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for b in value.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }

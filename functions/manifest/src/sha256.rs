@@ -14,6 +14,7 @@ use sha2::{Digest, Sha256};
 
 use crate::fmp4::{ByteRange, Fmp4Layout};
 use crate::Error;
+use edgetube_ports::encoding::hex;
 
 /// The contents of `segments-sha256.json`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -36,7 +37,7 @@ pub struct Mismatch {
 
 /// Lowercase hex SHA-256 of `bytes`.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    hex(&Sha256::digest(bytes))
 }
 
 fn slice(bytes: &[u8], range: ByteRange) -> Option<&[u8]> {

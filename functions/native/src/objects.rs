@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
 use bytes::Bytes;
+use edgetube_ports::encoding::hex;
 use edgetube_ports::{
     ObjectBody, ObjectMeta, ObjectRange, ObjectStream, Objects, PortError, StreamedObject, UploadedPart,
 };
@@ -83,10 +84,6 @@ fn sidecar(path: &Path) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
     name.push(CONTENT_TYPE_SUFFIX);
     PathBuf::from(name)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn io(e: std::io::Error) -> PortError {

@@ -13,6 +13,7 @@
 
 mod clock;
 mod crypto;
+pub mod encoding;
 mod error;
 pub mod http_client;
 mod kv;

@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
 /// The job type this protocol knows: the whole HLS ladder of one upload.
@@ -29,6 +30,8 @@ pub struct LadderPayload {
 #[serde(rename_all = "camelCase")]
 pub struct LadderInput {
     /// The original through the instance's runner API (ranged `GET` with the job token).
+    /// Filled in when the job is handed out: the instance stores payloads without URLs.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub video_file_url: String,
     /// The original straight from storage, when the instance has R2 credentials: a presigned
     /// `GET` that takes no token.
@@ -55,12 +58,42 @@ pub struct LadderOutput {
     pub transcode_original_resolution: bool,
     /// The frame rate cap.
     pub fps_max: u32,
-    /// Where result files are `PUT` (`<uploadUrl>/<kind>/<name>`).
+    /// Where result files are `PUT` (`<uploadUrl>/<kind>/<name>`). Filled in when the job is
+    /// handed out, like [`LadderInput::video_file_url`].
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub upload_url: String,
     /// Whether the instance hands out presigned storage `PUT`s for result files
     /// (`<uploadUrl>-url`, [`UploadUrlRequest`]); only `accept` answers carry it.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub presigned_uploads: bool,
+}
+
+/// A pending job as `request` lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AvailableJob {
+    /// The job's UUID.
+    pub uuid: String,
+    /// The job type, [`LADDER_JOB`].
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// What the job is about, with its URLs.
+    pub payload: LadderPayload,
+}
+
+/// The answer to `request`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AvailableJobs {
+    /// Pending jobs, oldest first.
+    pub available_jobs: Vec<AvailableJob>,
+}
+
+/// What an `error` carries besides the tokens.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorReport {
+    /// Why the job failed, shown to administrators.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
 }
 
 /// What a runner asks a presigned `PUT` for, besides its tokens.
@@ -90,8 +123,9 @@ pub struct UploadUrl {
 /// What an `update` carries besides the tokens; absent fields are left out.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct JobUpdate {
-    /// Percent done.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Percent done. Read leniently: any number is rounded and kept within 0..=100, anything
+    /// else reads as absent.
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient_percent")]
     pub progress: Option<u8>,
     /// Facts probed from the input.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -99,6 +133,58 @@ pub struct JobUpdate {
     /// A rendition whose files are uploaded, to publish now.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rendition: Option<RenditionReport>,
+}
+
+/// A percentage from any JSON value: numbers rounded and clamped to 0..=100, the rest `None`.
+fn lenient_percent<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u8>, D::Error> {
+    struct Percent;
+
+    fn clamped(value: i64) -> Option<u8> {
+        u8::try_from(value.clamp(0, 100)).ok()
+    }
+
+    impl<'de> Visitor<'de> for Percent {
+        type Value = Option<u8>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a percentage")
+        }
+        fn visit_u64<E: de::Error>(self, value: u64) -> Result<Self::Value, E> {
+            Ok(clamped(i64::try_from(value).unwrap_or(i64::MAX)))
+        }
+        fn visit_i64<E: de::Error>(self, value: i64) -> Result<Self::Value, E> {
+            Ok(clamped(value))
+        }
+        fn visit_f64<E: de::Error>(self, value: f64) -> Result<Self::Value, E> {
+            // `as` saturates, as the instance always read it.
+            Ok(clamped(value.round() as i64))
+        }
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+            deserializer.deserialize_any(self)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(None)
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+            Ok(None)
+        }
+    }
+
+    deserializer.deserialize_any(Percent)
 }
 
 /// Facts about the input that PeerTube shows on the video.
@@ -196,6 +282,27 @@ mod tests {
         assert!(!serde_json::to_string(&output).unwrap().contains("presignedUploads"));
         output.presigned_uploads = true;
         assert!(serde_json::to_string(&output).unwrap().contains(r#""presignedUploads":true"#));
+    }
+
+    #[test]
+    fn progress_reads_leniently() {
+        let read = |text: &str| serde_json::from_str::<JobUpdate>(text).unwrap().progress;
+        assert_eq!(read(r#"{"progress":40}"#), Some(40));
+        assert_eq!(read(r#"{"progress":40.6}"#), Some(41));
+        assert_eq!(read(r#"{"progress":150}"#), Some(100));
+        assert_eq!(read(r#"{"progress":-3}"#), Some(0));
+        assert_eq!(read(r#"{"progress":"40"}"#), None);
+        assert_eq!(read(r#"{"progress":{"a":[1]},"video":null}"#), None);
+        assert_eq!(read(r#"{"progress":null}"#), None);
+        assert_eq!(read(r#"{}"#), None);
+    }
+
+    #[test]
+    fn stored_payloads_leave_out_the_urls_they_do_not_have() {
+        let stored = r#"{"videoUUID":"v","input":{"size":5},"output":{"resolutions":[240],"transcodeOriginalResolution":true,"fpsMax":60}}"#;
+        let payload: LadderPayload = serde_json::from_str(stored).unwrap();
+        assert_eq!(payload.input.video_file_url, "");
+        assert_eq!(serde_json::to_string(&payload).unwrap(), stored);
     }
 
     #[test]

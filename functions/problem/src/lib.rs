@@ -1,4 +1,11 @@
-//! PeerTube's problem documents (`application/problem+json`): the one error type every route answers with.
+//! PeerTube's error document, `application/problem+json`, and the builders of successful
+//! responses: one error type and one responder for every route family (the REST API, the
+//! ActivityPub and discovery routes, the inbox), so none of them depends on another's crate.
+//!
+//! A 500's real cause rides the response as the [`InternalError`] extension, for the platform
+//! shell to log; the client only sees a generic message.
+
+pub mod respond;
 
 use bytes::Bytes;
 use http::{header, Response, StatusCode};
