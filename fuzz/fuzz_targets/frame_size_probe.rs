@@ -6,7 +6,7 @@
 //! was cut (fed whole, fed in the chosen chunks, fed byte by byte); a size found is never zero.
 #![no_main]
 
-use edgetube_domain::torrents::FrameSizeProbe;
+use edgetube_manifest::frame_size::FrameSizeProbe;
 use libfuzzer_sys::fuzz_target;
 
 fn probe<'a>(chunks: impl IntoIterator<Item = &'a [u8]>) -> Option<(u32, u32)> {

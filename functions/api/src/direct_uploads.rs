@@ -7,10 +7,10 @@
 //! completion shares its video creation, so both paths make the same video.
 
 use bytes::Bytes;
-use edgetube_domain::direct_uploads::{self, DirectError, PartUrl, MAX_URLS_PER_ANSWER};
-use edgetube_domain::uploads::{self, purpose, NewSession, Session, PART_SIZE};
 use edgetube_domain::videos;
 use edgetube_domain::{iso8601_millis, DirectUploadConfig};
+use edgetube_media::direct_uploads::{self, DirectError, PartUrl, MAX_URLS_PER_ANSWER};
+use edgetube_media::uploads::{self, purpose, NewSession, Session, PART_SIZE};
 use edgetube_ports::UploadedPart;
 use http::{Response, StatusCode};
 use serde::Deserialize;

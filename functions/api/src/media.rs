@@ -6,8 +6,9 @@
 
 use bytes::Bytes;
 use edgetube_domain::videos::{self, privacy, Video};
-use edgetube_domain::{file_tokens, iso8601_millis, renditions};
+use edgetube_domain::{file_tokens, iso8601_millis};
 use edgetube_manifest::playlist::{inject_video_file_token, PlaylistKind};
+use edgetube_media::renditions;
 use edgetube_ports::ObjectRange;
 use http::{header, Method, Response, StatusCode};
 use serde_json::json;

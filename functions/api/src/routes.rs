@@ -30,7 +30,7 @@ fn is_chunked_upload(method: &Method, path: &str) -> bool {
 /// read (native hosts, tests) may be as large as a resumable chunk.
 pub fn whole_body_limit(method: &Method, path: &str) -> u64 {
     if is_chunked_upload(method, path) {
-        edgetube_domain::uploads::MAX_CHUNK
+        edgetube_media::uploads::MAX_CHUNK
     } else {
         1024 * 1024
     }

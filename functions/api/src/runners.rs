@@ -3,12 +3,12 @@
 //! registration tokens, runners and jobs.
 
 use bytes::Bytes;
-use edgetube_domain::direct_uploads;
 use edgetube_domain::iso8601_millis;
-use edgetube_domain::renditions::{self, is_safe_file_name, Images, RenditionError, Storyboard};
-use edgetube_domain::runner_jobs::{self, Failure, Holder, Job, JobError};
-use edgetube_domain::runners::{self, Runner};
-use edgetube_domain::uploads::{self, purpose, NewSession};
+use edgetube_media::direct_uploads;
+use edgetube_media::renditions::{self, is_safe_file_name, Images, RenditionError, Storyboard};
+use edgetube_media::runner_jobs::{self, Failure, Holder, Job, JobError};
+use edgetube_media::runners::{self, Runner};
+use edgetube_media::uploads::{self, purpose, NewSession};
 use edgetube_ports::ObjectRange;
 use edgetube_runner_protocol::{
     AvailableJob, AvailableJobs, ErrorReport, JobUpdate, LadderPayload, SuccessPayload, UploadUrl,

@@ -1,19 +1,20 @@
 //! Video uploads: PeerTube's resumable protocol (`POST/PUT/DELETE /videos/upload-resumable`) and
 //! the legacy one-request `POST /videos/upload` (multipart form, what `peertube-cli` sends).
 //!
-//! Bytes go to object storage under `uploads/<uploadId>/source` through `domain::uploads`, which
+//! Bytes go to object storage under `uploads/<uploadId>/source` through `media::uploads`, which
 //! re-blocks chunks of any size into R2's equal multipart parts. The video row is created when the
 //! last byte is stored and before the object is completed, so the storage event that follows
 //! always finds its video; locally, where storage sends no event, the worker queues the same
 //! `ObjectCreated` message the platform makes of one (`EMULATE_R2_NOTIFICATIONS`).
 
 use bytes::Bytes;
+use edgetube_domain::actors;
 use edgetube_domain::oauth::token_hash;
-use edgetube_domain::part_writer::PartWriter;
-use edgetube_domain::runner_jobs::Holder;
-use edgetube_domain::uploads::{self, purpose, NewSession, Session, UploadError};
 use edgetube_domain::videos::{self, privacy, NewVideo, Video};
-use edgetube_domain::{actors, torrents};
+use edgetube_media::part_writer::PartWriter;
+use edgetube_media::runner_jobs::Holder;
+use edgetube_media::torrents;
+use edgetube_media::uploads::{self, purpose, NewSession, Session, UploadError};
 use edgetube_ports::{ObjectCreated, ObjectMeta, QueueMessage};
 use http::{header, Response, StatusCode};
 use serde_json::{json, Map, Value};
@@ -563,7 +564,7 @@ fn form_error(error: multer::Error, limit: u64) -> Problem {
 struct StreamedFile {
     filename: String,
     pieces: torrents::PieceHasher,
-    frame_size: torrents::FrameSizeProbe,
+    frame_size: edgetube_manifest::frame_size::FrameSizeProbe,
 }
 
 /// Reads the form, storing the file through `writer` (left there, unfinished, on failure so the
@@ -605,7 +606,7 @@ async fn store_legacy<'p>(
             let mut streamed = StreamedFile {
                 filename,
                 pieces: torrents::PieceHasher::new(limit),
-                frame_size: torrents::FrameSizeProbe::default(),
+                frame_size: edgetube_manifest::frame_size::FrameSizeProbe::default(),
             };
             while let Some(chunk) = field.chunk().await.map_err(|e| form_error(e, limit))? {
                 streamed.pieces.update(&chunk);

@@ -17,8 +17,8 @@ use std::cell::Cell;
 use bytes::Bytes;
 pub use edgetube_api::{Body, BodyError, BodyStream};
 use edgetube_api::{CollectError, PendingBody};
-use edgetube_domain::runner_jobs::{self, EventOutcome};
 use edgetube_domain::{bootstrap, InstanceConfig};
+use edgetube_media::runner_jobs::{self, EventOutcome};
 use edgetube_ports::{Ports, QueueMessage};
 use edgetube_problem::Problem;
 use http::{Request, Response};
@@ -153,7 +153,7 @@ impl App {
         &self,
         ports: &Ports<'_>,
     ) -> Result<Housekeeping, edgetube_domain::DomainError> {
-        let abandoned_uploads = edgetube_domain::uploads::remove_dangling(ports).await?;
+        let abandoned_uploads = edgetube_media::uploads::remove_dangling(ports).await?;
         let released_jobs = runner_jobs::release_stale(ports, &self.config).await?;
         let recovered_jobs = runner_jobs::recover_lost_events(ports, &self.config).await?;
         Ok(Housekeeping { abandoned_uploads, released_jobs, recovered_jobs })

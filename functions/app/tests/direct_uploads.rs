@@ -258,7 +258,7 @@ fn refresh_abort_and_sizes() {
 
     // The idle sweep keeps an upload whose URLs still work, though its row saw no write for an hour.
     f.ports.clock.advance(3_600_000);
-    assert_eq!(f.block(edgetube_domain::uploads::remove_dangling(&f.ports.ports())).unwrap(), 0);
+    assert_eq!(f.block(edgetube_media::uploads::remove_dangling(&f.ports.ports())).unwrap(), 0);
 
     let abort = |token: &str| {
         f.handle(

@@ -7,7 +7,7 @@ mod support;
 
 use bytes::Bytes;
 use edgetube_app::{Body, BodyError, QueueOutcome};
-use edgetube_domain::torrents;
+use edgetube_media::torrents;
 use edgetube_ports::r2_notification::{self, Translated};
 use edgetube_ports::{ObjectCreated, QueueMessage};
 use http::Request;
@@ -487,13 +487,13 @@ fn housekeeping_removes_abandoned_uploads_and_releases_quiet_jobs() {
     let upload_id = location.split("upload_id=").nth(1).unwrap().to_owned();
     let orphan = f.video(edgetube_domain::videos::NewVideo::new(channel, "Never completed"));
     assert!(f
-        .block(edgetube_domain::uploads::attach_video(f.ports.ports().sql, &upload_id, orphan.id))
+        .block(edgetube_media::uploads::attach_video(f.ports.ports().sql, &upload_id, orphan.id))
         .unwrap());
 
     // A recent session survives a run.
     let run = || f.block(f.app.run_housekeeping(&f.ports.ports())).unwrap();
     assert_eq!(run().abandoned_uploads, 0);
-    f.ports.clock.advance(edgetube_domain::uploads::DANGLING_AFTER_MS + 1000);
+    f.ports.clock.advance(edgetube_media::uploads::DANGLING_AFTER_MS + 1000);
     assert_eq!(run().abandoned_uploads, 1);
     let (status, _) = f.get(&format!("/api/v1/videos/{}", orphan.uuid), Some(&token));
     assert_eq!(status, 404, "a video without its original goes with its upload");
@@ -516,8 +516,8 @@ fn housekeeping_removes_abandoned_uploads_and_releases_quiet_jobs() {
 
 #[test]
 fn housekeeping_makes_the_job_of_an_upload_whose_event_was_lost() {
-    use edgetube_domain::runner_jobs::LOST_EVENT_GRACE_MS;
     use edgetube_domain::videos::{self, NewVideo};
+    use edgetube_media::runner_jobs::LOST_EVENT_GRACE_MS;
 
     let f = fixture();
     let token = f.user("lost");
@@ -633,7 +633,7 @@ fn a_streamed_legacy_upload_with_fields_after_the_file_is_stored_in_parts() {
     let f = fixture();
     let token = f.user("streamer");
     let channel = f.channel_of(&token);
-    let part = edgetube_domain::uploads::PART_SIZE as usize;
+    let part = edgetube_media::uploads::PART_SIZE as usize;
     let file = noise(2 * part + 12_345);
     let body = legacy_form(&metadata(channel, "Streamed"), "big.mp4", &file, false);
     // An odd chunk size, so chunks straddle the form's boundaries and the parts'.

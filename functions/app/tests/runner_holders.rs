@@ -8,11 +8,11 @@ mod support;
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use edgetube_domain::renditions::{self, Images, RenditionReport};
-use edgetube_domain::runner_jobs::{self, Holder, JobError};
-use edgetube_domain::uploads::{self, UploadError};
 use edgetube_domain::videos::{NewVideo, Video};
-use edgetube_domain::{direct_uploads, runners};
+use edgetube_media::renditions::{self, Images, RenditionReport};
+use edgetube_media::runner_jobs::{self, Holder, JobError};
+use edgetube_media::uploads::{self, UploadError};
+use edgetube_media::{direct_uploads, runners};
 use edgetube_ports::{ObjectCreated, PortError, Ports, Row, Sql, Statement};
 use http::Request;
 use serde_json::{json, Value};

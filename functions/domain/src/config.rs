@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use thiserror::Error;
 use url::Url;
 
-use crate::sigv4::{S3Credentials, SigV4Error, MAX_EXPIRES_SECS, R2_REGION};
+use edgetube_sigv4::{S3Credentials, SigV4Error, MAX_EXPIRES_SECS, R2_REGION};
 
 /// The instance's public origin, `scheme://host[:port]`, with no path.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -7,8 +7,9 @@
 //! - [`videos`]: video rows, tags, passwords, lists and full-text search.
 //! - [`bootstrap::ensure_instance`]: the idempotent first start (instance actor, `root` admin
 //!   and its default channel).
-//! - [`sigv4`]: presigned URLs for R2's S3 API, signed offline at a time the caller passes;
-//!   [`direct_uploads`] hands them out so creators' clients send parts straight to R2.
+//!
+//! The media storage built on these (uploads, runner jobs, renditions, torrents) is
+//! `edgetube-media`; the SigV4 signing of R2 URLs is `edgetube-sigv4`.
 //!
 //! Every operation takes [`edgetube_ports::Ports`]; nothing here knows a runtime, reads the
 //! system clock or draws randomness except through the ports.
@@ -18,21 +19,13 @@ pub mod bootstrap;
 pub mod channels;
 pub mod comments;
 mod config;
-pub mod direct_uploads;
 mod error;
 pub mod file_tokens;
 pub mod keys;
 pub mod oauth;
-pub mod part_writer;
 pub mod password;
 pub mod ratings;
 pub mod registrations;
-pub mod renditions;
-pub mod runner_jobs;
-pub mod runners;
-pub mod sigv4;
-pub mod torrents;
-pub mod uploads;
 pub mod users;
 pub mod videos;
 pub mod views;

@@ -13,6 +13,8 @@
 //! - [`SegmentHashes`] builds and verifies `segments-sha256.json`.
 //! - [`Codecs::from_init`] derives the `CODECS` strings (`avc1.64001f`, `mp4a.40.2`) from the
 //!   `moov`, so the master needs no ffprobe.
+//! - [`frame_size`]: the display size of a plain MP4/MOV upload from its `moov` (whole, or fed
+//!   chunk by chunk with a bounded capture), for what PeerTube shows before transcoding.
 //!
 //! Segments tile the file: each one runs from the end of the previous one (or of the init
 //! section) to the end of its `mdat`, so the `sidx`/`styp` boxes ffmpeg writes before a `moof`
@@ -27,6 +29,7 @@
 pub mod codec;
 mod error;
 pub mod fmp4;
+pub mod frame_size;
 pub mod playlist;
 pub mod sha256;
 

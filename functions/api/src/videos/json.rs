@@ -5,7 +5,8 @@ use std::collections::HashMap;
 use edgetube_domain::actors::{self, LocalActor};
 use edgetube_domain::videos::constants::{self, CATEGORIES, COMMENTS_POLICIES, LICENCES, PRIVACIES, STATES};
 use edgetube_domain::videos::{self, Video};
-use edgetube_domain::{iso8601_millis, renditions, users, Origin};
+use edgetube_domain::{iso8601_millis, users, Origin};
+use edgetube_media::renditions;
 use serde_json::{json, Map, Value};
 
 use crate::context::Ctx;

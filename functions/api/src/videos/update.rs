@@ -4,7 +4,8 @@ use std::collections::HashSet;
 
 use edgetube_domain::videos::constants::{self, CATEGORIES, COMMENTS_POLICIES, LICENCES, PRIVACIES};
 use edgetube_domain::videos::{self, privacy, Video, VideoUpdate};
-use edgetube_domain::{actors, parse_iso8601_millis, renditions};
+use edgetube_domain::{actors, parse_iso8601_millis};
+use edgetube_media::renditions;
 use http::StatusCode;
 use serde_json::{json, Map, Value};
 

@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 use bytes::Bytes;
-use edgetube_domain::uploads::{self, purpose, NewSession, UploadError, PART_SIZE};
+use edgetube_media::uploads::{self, purpose, NewSession, UploadError, PART_SIZE};
 use edgetube_native::NativePorts;
 use futures::executor::block_on;
 

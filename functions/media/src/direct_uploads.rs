@@ -21,11 +21,11 @@ use edgetube_ports::{ObjectMeta, PortError, Ports, Statement, UploadedPart};
 use thiserror::Error;
 use url::Url;
 
-use crate::config::DirectUploadConfig;
 use crate::runner_jobs::Holder;
-use crate::sigv4::{self, SigV4Error, MAX_PART_NUMBER};
 use crate::uploads::{self, NewSession, Session, PART_SIZE};
-use crate::DomainError;
+use edgetube_domain::DirectUploadConfig;
+use edgetube_domain::DomainError;
+use edgetube_sigv4::{self as sigv4, SigV4Error, MAX_PART_NUMBER};
 
 /// Why a direct upload step was refused.
 #[derive(Debug, Error)]

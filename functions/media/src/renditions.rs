@@ -13,8 +13,8 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::runner_jobs::Holder;
-use crate::videos::{self, privacy, Video};
-use crate::DomainError;
+use edgetube_domain::videos::{self, privacy, Video};
+use edgetube_domain::DomainError;
 
 /// Object key prefix of a video's HLS files.
 pub fn hls_prefix(video_uuid: &str) -> String {

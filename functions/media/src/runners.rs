@@ -5,8 +5,8 @@
 use edgetube_ports::{Ports, Sql, Statement};
 use serde::{Deserialize, Serialize};
 
-use crate::oauth::token_hash;
-use crate::{DomainError, InstanceConfig};
+use edgetube_domain::oauth::token_hash;
+use edgetube_domain::{DomainError, InstanceConfig};
 use edgetube_ports::encoding::hex;
 
 /// A registered runner.

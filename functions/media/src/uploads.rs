@@ -24,7 +24,7 @@ use serde::Deserialize;
 use thiserror::Error;
 
 use crate::runner_jobs::Holder;
-use crate::DomainError;
+use edgetube_domain::DomainError;
 
 /// Size of every multipart part but the last: above R2's 5 MiB floor, small enough that a part and
 /// a chunk fit in a Worker's 128 MB with room to spare.
@@ -693,8 +693,8 @@ async fn remove_video_without_original(ports: &Ports<'_>, session: &Session) -> 
     if ports.objects.head(&session.object_key).await?.is_some() {
         return Ok(());
     }
-    if let Some(video) = crate::videos::find_by_id(ports.sql, video_id).await? {
-        for key in crate::videos::delete(ports.sql, &video).await? {
+    if let Some(video) = edgetube_domain::videos::find_by_id(ports.sql, video_id).await? {
+        for key in edgetube_domain::videos::delete(ports.sql, &video).await? {
             ports.objects.delete(&key).await?;
         }
     }

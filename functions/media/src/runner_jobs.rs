@@ -11,10 +11,11 @@ use edgetube_runner_protocol::{LadderInput, LadderOutput, LadderPayload};
 use serde::Deserialize;
 use thiserror::Error;
 
-use crate::oauth::token_hash;
+use crate::renditions;
 use crate::runners::new_token;
-use crate::videos::{self, Video};
-use crate::{renditions, DomainError, InstanceConfig};
+use edgetube_domain::oauth::token_hash;
+use edgetube_domain::videos::{self, Video};
+use edgetube_domain::{DomainError, InstanceConfig};
 
 /// Edgetube's one job type: the whole HLS ladder from one decode.
 pub const TYPE_HLS_LADDER: &str = edgetube_runner_protocol::LADDER_JOB;
