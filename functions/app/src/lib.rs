@@ -59,17 +59,19 @@ impl App {
     /// sends on as it reads them, and whole bytes otherwise.
     pub async fn handle<B: Into<Body>>(&self, ports: &Ports<'_>, request: Request<B>) -> Response<Body> {
         let (parts, body) = request.into_parts();
-        // The head alone decides the preflight and the rate limit: nothing of the body is read
-        // for a client the limit refuses.
         let mut request = Request::from_parts(parts, Bytes::new());
-        let admitted = router::admit(ports, &self.config, &request).await;
-        let mut response = match admitted {
+        // Streamed routes keep their body unread for handlers that authenticate first; other
+        // bodies are read whole here, bounded per route, before the rate limit is counted from
+        // the head (the order every release before had: under wrangler dev, a Durable Object
+        // call made while a small body waited unread coincided with miniflare failing the
+        // request, "Cannot reconstruct a Request with a used body").
+        let mut response = match self.read_body(&request, body.into()).await {
             Err(refusal) => refusal,
-            Ok(decision) => match self.read_body(&request, body.into()).await {
-                Err(refusal) => refusal,
-                Ok((bytes, pending)) => {
-                    *request.body_mut() = bytes;
-                    match self.ensure_bootstrapped(ports).await {
+            Ok((bytes, pending)) => {
+                *request.body_mut() = bytes;
+                match router::admit(ports, &self.config, &request).await {
+                    Err(refusal) => refusal,
+                    Ok(decision) => match self.ensure_bootstrapped(ports).await {
                         Ok(()) => {
                             let response =
                                 router::route(ports, &self.config, &request, &pending, decision).await;
@@ -82,9 +84,9 @@ impl App {
                         )
                         .into_response()
                         .map(Body::Full),
-                    }
+                    },
                 }
-            },
+            }
         };
         headers::add_common(response.headers_mut());
         response
