@@ -1,0 +1,1 @@
+//! HTTP signatures (draft-cavage, RFC 9421) and object integrity proofs (FEP-8b32).
