@@ -5,7 +5,7 @@
 //! re-blocks chunks of any size into R2's equal multipart parts. The video row is created when the
 //! last byte is stored and before the object is completed, so the storage event that follows
 //! always finds its video; locally, where storage sends no event, the worker queues the same
-//! `ObjectCreated` message the platform makes of one (`EMULATE_R2_NOTIFICATIONS`).
+//! `ObjectCreated` message the platform makes of one (`EMULATE_STORAGE_EVENTS`; `EMULATE_R2_NOTIFICATIONS` on Cloudflare).
 
 use bytes::Bytes;
 use edgetube_domain::actors;

@@ -23,12 +23,13 @@ const REGISTRATION: &str = "ptrrt-direct-registration-token";
 fn fixture() -> Fixture {
     Fixture::with_vars(&[
         ("SIGNUP_OPEN", "true"),
-        ("EMULATE_R2_NOTIFICATIONS", "true"),
+        ("EMULATE_STORAGE_EVENTS", "true"),
         ("RUNNER_REGISTRATION_TOKEN", REGISTRATION),
-        ("R2_S3_ENDPOINT", S3_ENDPOINT),
-        ("R2_BUCKET_NAME", "edgetube-media"),
-        ("R2_ACCESS_KEY_ID", ACCESS_KEY),
-        ("R2_SECRET_ACCESS_KEY", SECRET_KEY),
+        ("S3_ENDPOINT", S3_ENDPOINT),
+        ("S3_REGION", "auto"),
+        ("S3_BUCKET", "edgetube-media"),
+        ("S3_ACCESS_KEY_ID", ACCESS_KEY),
+        ("S3_SECRET_ACCESS_KEY", SECRET_KEY),
         ("DIRECT_UPLOAD_URL_TTL_SECONDS", "900"),
     ])
 }
@@ -439,7 +440,7 @@ fn runners_write_results_through_presigned_puts() {
 fn without_r2_credentials_runners_are_told_to_use_the_api_path() {
     let f = Fixture::with_vars(&[
         ("SIGNUP_OPEN", "true"),
-        ("EMULATE_R2_NOTIFICATIONS", "true"),
+        ("EMULATE_STORAGE_EVENTS", "true"),
         ("RUNNER_REGISTRATION_TOKEN", REGISTRATION),
     ]);
     let alice = f.user("alice");

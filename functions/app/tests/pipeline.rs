@@ -19,7 +19,7 @@ const REGISTRATION: &str = "ptrrt-test-registration-token";
 fn fixture() -> Fixture {
     Fixture::with_vars(&[
         ("SIGNUP_OPEN", "true"),
-        ("EMULATE_R2_NOTIFICATIONS", "true"),
+        ("EMULATE_STORAGE_EVENTS", "true"),
         ("RUNNER_REGISTRATION_TOKEN", REGISTRATION),
         ("RUNNER_JOB_STALE_SECONDS", "30"),
         ("RUNNER_JOB_MAX_FAILURES", "2"),
@@ -690,7 +690,7 @@ fn a_streamed_small_mp4_gets_its_frame_size_and_one_put() {
 fn an_over_cap_legacy_stream_is_refused_and_leaves_nothing() {
     let cap = 10 * 1024 * 1024;
     let f =
-        Fixture::with_vars(&[("EMULATE_R2_NOTIFICATIONS", "true"), ("LEGACY_UPLOAD_MAX_BYTES", "10485760")]);
+        Fixture::with_vars(&[("EMULATE_STORAGE_EVENTS", "true"), ("LEGACY_UPLOAD_MAX_BYTES", "10485760")]);
     let token = f.login("root", support::ADMIN_PASSWORD);
     let channel = f.channel_of(&token);
     let before = f.stored_files();

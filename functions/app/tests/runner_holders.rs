@@ -27,10 +27,10 @@ fn fixture() -> Fixture {
         ("RUNNER_REGISTRATION_TOKEN", REGISTRATION),
         ("RUNNER_JOB_STALE_SECONDS", "30"),
         ("RUNNER_JOB_MAX_FAILURES", "5"),
-        ("R2_S3_ENDPOINT", "http://127.0.0.1:9"),
-        ("R2_BUCKET_NAME", "edgetube-media"),
-        ("R2_ACCESS_KEY_ID", "AKIAEDGETUBETEST0002"),
-        ("R2_SECRET_ACCESS_KEY", "edgetube/test/secret+key0123456789abcdefgh"),
+        ("S3_ENDPOINT", "http://127.0.0.1:9"),
+        ("S3_BUCKET", "edgetube-media"),
+        ("S3_ACCESS_KEY_ID", "AKIAEDGETUBETEST0002"),
+        ("S3_SECRET_ACCESS_KEY", "edgetube/test/secret+key0123456789abcdefgh"),
     ])
 }
 

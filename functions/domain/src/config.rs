@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use thiserror::Error;
 use url::Url;
 
-use edgetube_sigv4::{S3Credentials, SigV4Error, MAX_EXPIRES_SECS, R2_REGION};
+use edgetube_sigv4::{S3Credentials, SigV4Error, MAX_EXPIRES_SECS};
 
 /// The instance's public origin, `scheme://host[:port]`, with no path.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,18 +115,21 @@ pub struct MediaConfig {
     pub job_stale_after_ms: i64,
     /// Failures after which a job is errored and its video marked failed (`RUNNER_JOB_MAX_FAILURES`).
     pub job_max_failures: i64,
-    /// Queue the object-created message ourselves after an upload (`EMULATE_R2_NOTIFICATIONS`):
+    /// Queue the object-created message ourselves after an upload (`EMULATE_STORAGE_EVENTS`):
     /// on only where storage sends no event notifications (wrangler dev).
     pub emulate_storage_events: bool,
     /// Largest body of the legacy one-request upload (`LEGACY_UPLOAD_MAX_BYTES`).
     pub legacy_upload_max_bytes: u64,
-    /// Uploads straight to R2 through presigned URLs; `None` unless R2's S3 credentials are set.
+    /// Uploads straight to storage through presigned URLs; `None` unless S3 credentials are set.
     pub direct_upload: Option<DirectUploadConfig>,
 }
 
-/// What the direct-to-R2 upload path needs: S3 credentials for the bucket the Worker is bound to
-/// (`R2_ACCOUNT_ID` or `R2_S3_ENDPOINT`, `R2_BUCKET_NAME`, `R2_ACCESS_KEY_ID`,
-/// `R2_SECRET_ACCESS_KEY`) and how long a handed-out URL works (`DIRECT_UPLOAD_URL_TTL_SECONDS`).
+/// What the direct upload path needs: S3 credentials for the bucket the instance stores in
+/// (`S3_ENDPOINT`, `S3_BUCKET`, `S3_ACCESS_KEY_ID`, `S3_SECRET_ACCESS_KEY`, `S3_REGION`) and how
+/// long a handed-out URL works (`DIRECT_UPLOAD_URL_TTL_SECONDS`).
+///
+/// Any S3-compatible store fits; a platform shell translates its own names (the Cloudflare shell
+/// makes these from `R2_ACCOUNT_ID` and friends).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DirectUploadConfig {
     /// Signs the URLs; its `Debug` hides the secret.
@@ -136,47 +139,47 @@ pub struct DirectUploadConfig {
 }
 
 /// The variables of [`DirectUploadConfig`] that must all be set, or all be absent.
-const DIRECT_UPLOAD_KEYS: [&str; 3] = ["R2_BUCKET_NAME", "R2_ACCESS_KEY_ID", "R2_SECRET_ACCESS_KEY"];
+const DIRECT_UPLOAD_KEYS: [&str; 4] =
+    ["S3_ENDPOINT", "S3_BUCKET", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY"];
+
+/// Default of `S3_REGION`: the region S3-compatible stores (AWS, MinIO, Garage) sign with when
+/// none is configured.
+const DEFAULT_S3_REGION: &str = "us-east-1";
 
 /// Default of `DIRECT_UPLOAD_URL_TTL_SECONDS`: long enough for an 8 MiB part on a slow line, short
 /// enough that a leaked URL soon stops working.
 const DEFAULT_URL_TTL_SECS: i64 = 3600;
 
 impl DirectUploadConfig {
-    /// `None` when no R2 credential is set. Some but not all of them is an error rather than a
+    /// `None` when no S3 credential is set. Some but not all of them is an error rather than a
     /// silently disabled feature, because that is a deployment mistake.
     fn from_vars<'v>(
         get: &dyn Fn(&'static str) -> Option<&'v str>,
         allow_http: bool,
     ) -> Result<Option<Self>, ConfigError> {
-        let location = ["R2_ACCOUNT_ID", "R2_S3_ENDPOINT"];
-        if DIRECT_UPLOAD_KEYS.iter().chain(location.iter()).all(|name| get(name).is_none()) {
+        if DIRECT_UPLOAD_KEYS.iter().all(|name| get(name).is_none()) {
             return Ok(None);
         }
         let require = |name: &'static str| get(name).ok_or(ConfigError::Missing(name));
-        let (bucket, access_key_id, secret) =
-            (require("R2_BUCKET_NAME")?, require("R2_ACCESS_KEY_ID")?, require("R2_SECRET_ACCESS_KEY")?);
-        let invalid =
-            |name: &'static str| move |e: SigV4Error| ConfigError::Invalid { name, reason: e.to_string() };
-        let credentials = match (get("R2_S3_ENDPOINT"), get("R2_ACCOUNT_ID")) {
-            (Some(endpoint), _) => S3Credentials {
-                access_key_id: access_key_id.to_owned(),
-                secret_access_key: secret.to_owned(),
-                endpoint: s3_endpoint(endpoint, allow_http)?,
-                bucket: bucket.to_owned(),
-                region: R2_REGION.to_owned(),
-            },
-            (None, Some(account)) => {
-                S3Credentials::r2(account, access_key_id, secret, bucket).map_err(invalid("R2_ACCOUNT_ID"))?
-            }
-            (None, None) => return Err(ConfigError::Missing("R2_ACCOUNT_ID")),
-        };
+        let (endpoint, bucket, access_key_id, secret) = (
+            require("S3_ENDPOINT")?,
+            require("S3_BUCKET")?,
+            require("S3_ACCESS_KEY_ID")?,
+            require("S3_SECRET_ACCESS_KEY")?,
+        );
         if bucket.contains('/') || bucket == "." || bucket == ".." {
             return Err(ConfigError::Invalid {
-                name: "R2_BUCKET_NAME",
+                name: "S3_BUCKET",
                 reason: SigV4Error::Bucket(bucket.to_owned()).to_string(),
             });
         }
+        let credentials = S3Credentials {
+            access_key_id: access_key_id.to_owned(),
+            secret_access_key: secret.to_owned(),
+            endpoint: s3_endpoint(endpoint, allow_http)?,
+            bucket: bucket.to_owned(),
+            region: get("S3_REGION").unwrap_or(DEFAULT_S3_REGION).to_owned(),
+        };
         let ttl = number(
             "DIRECT_UPLOAD_URL_TTL_SECONDS",
             get("DIRECT_UPLOAD_URL_TTL_SECONDS"),
@@ -192,9 +195,9 @@ impl DirectUploadConfig {
     }
 }
 
-/// `R2_S3_ENDPOINT`: another S3 endpoint than the account's (a jurisdiction, a local S3 in tests).
+/// `S3_ENDPOINT`: `scheme://host[:port]` of the S3 API, path-style buckets.
 fn s3_endpoint(raw: &str, allow_http: bool) -> Result<Url, ConfigError> {
-    let invalid = |reason: &str| ConfigError::Invalid { name: "R2_S3_ENDPOINT", reason: reason.to_owned() };
+    let invalid = |reason: &str| ConfigError::Invalid { name: "S3_ENDPOINT", reason: reason.to_owned() };
     let url = Url::parse(raw).map_err(|_| invalid("not a URL"))?;
     match url.scheme() {
         "https" => {}
@@ -332,9 +335,45 @@ fn number(name: &'static str, raw: Option<&str>, default: i64) -> Result<i64, Co
 const MIN_SECRET_LEN: usize = 32;
 
 impl InstanceConfig {
-    /// Builds the configuration from variables and secrets named as in `wrangler.toml`.
+    /// Every variable and secret [`InstanceConfig::from_vars`] reads: what a platform shell
+    /// collects from its environment.
+    pub const VARIABLES: [&'static str; 26] = [
+        "PUBLIC_ORIGIN",
+        "ALLOW_HTTP",
+        "INSTANCE_NAME",
+        "INSTANCE_SHORT_DESCRIPTION",
+        "INSTANCE_DESCRIPTION",
+        "ADMIN_PASSWORD",
+        "ADMIN_EMAIL",
+        "KEY_ENCRYPTION_SECRET",
+        "SIGNUP_OPEN",
+        "SIGNUP_POLICY",
+        "API_RATE_LIMIT",
+        "LOGIN_RATE_LIMIT",
+        "VIDEO_PASSWORD_RATE_LIMIT",
+        "VIDEO_PASSWORD_VIDEO_RATE_LIMIT",
+        "TRANSCODING_RESOLUTIONS",
+        "RUNNER_REGISTRATION_TOKEN",
+        "RUNNER_JOB_STALE_SECONDS",
+        "RUNNER_JOB_MAX_FAILURES",
+        "EMULATE_STORAGE_EVENTS",
+        "LEGACY_UPLOAD_MAX_BYTES",
+        "S3_ENDPOINT",
+        "S3_BUCKET",
+        "S3_ACCESS_KEY_ID",
+        "S3_SECRET_ACCESS_KEY",
+        "S3_REGION",
+        "DIRECT_UPLOAD_URL_TTL_SECONDS",
+    ];
+
+    /// Builds the configuration from variables and secrets named as in [`Self::VARIABLES`].
     pub fn from_vars(vars: &BTreeMap<String, String>) -> Result<Self, ConfigError> {
-        let get = |name: &'static str| vars.get(name).map(String::as_str).filter(|v| !v.is_empty());
+        let get = |name: &'static str| {
+            // A name missing from the list would be configurable natively but never reach the
+            // core from a platform's environment.
+            debug_assert!(Self::VARIABLES.contains(&name), "{name} is not in InstanceConfig::VARIABLES");
+            vars.get(name).map(String::as_str).filter(|v| !v.is_empty())
+        };
         let require = |name: &'static str| get(name).ok_or(ConfigError::Missing(name));
         let flag = |name: &'static str| -> Result<bool, ConfigError> {
             match get(name) {
@@ -392,7 +431,7 @@ impl InstanceConfig {
                 job_stale_after_ms: 1000
                     * number("RUNNER_JOB_STALE_SECONDS", get("RUNNER_JOB_STALE_SECONDS"), 120)?,
                 job_max_failures: number("RUNNER_JOB_MAX_FAILURES", get("RUNNER_JOB_MAX_FAILURES"), 3)?,
-                emulate_storage_events: flag("EMULATE_R2_NOTIFICATIONS")?,
+                emulate_storage_events: flag("EMULATE_STORAGE_EVENTS")?,
                 legacy_upload_max_bytes: number(
                     "LEGACY_UPLOAD_MAX_BYTES",
                     get("LEGACY_UPLOAD_MAX_BYTES"),
@@ -463,7 +502,7 @@ mod tests {
         ));
     }
 
-    fn with_r2(extra: &[(&str, &str)]) -> Result<InstanceConfig, ConfigError> {
+    fn with_s3(extra: &[(&str, &str)]) -> Result<InstanceConfig, ConfigError> {
         let mut pairs = vec![
             ("PUBLIC_ORIGIN", "https://tube.example"),
             ("KEY_ENCRYPTION_SECRET", SECRET),
@@ -473,74 +512,74 @@ mod tests {
         InstanceConfig::from_vars(&vars(&pairs))
     }
 
-    const R2_KEYS: [(&str, &str); 3] = [
-        ("R2_BUCKET_NAME", "edgetube-media"),
-        ("R2_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE"),
-        ("R2_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
+    const S3_KEYS: [(&str, &str); 3] = [
+        ("S3_BUCKET", "edgetube-media"),
+        ("S3_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE"),
+        ("S3_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
     ];
 
     #[test]
-    fn direct_upload_needs_every_r2_credential() {
-        assert_eq!(with_r2(&[]).unwrap().media.direct_upload, None);
-        let mut all = R2_KEYS.to_vec();
-        all.push(("R2_ACCOUNT_ID", "0123456789abcdef0123456789abcdef"));
-        let direct = with_r2(&all).unwrap().media.direct_upload.unwrap();
+    fn direct_upload_needs_every_s3_credential() {
+        assert_eq!(with_s3(&[]).unwrap().media.direct_upload, None);
+        let mut all = S3_KEYS.to_vec();
+        all.push(("S3_ENDPOINT", "https://0123456789abcdef0123456789abcdef.r2.cloudflarestorage.com"));
+        let direct = with_s3(&all).unwrap().media.direct_upload.unwrap();
         assert_eq!(direct.url_ttl_secs, 3600);
+        assert_eq!(direct.credentials.region, "us-east-1");
         assert_eq!(
             direct.credentials.endpoint.as_str(),
             "https://0123456789abcdef0123456789abcdef.r2.cloudflarestorage.com/"
         );
-        for missing in ["R2_BUCKET_NAME", "R2_ACCESS_KEY_ID", "R2_SECRET_ACCESS_KEY", "R2_ACCOUNT_ID"] {
+        all.push(("S3_REGION", "auto"));
+        assert_eq!(with_s3(&all).unwrap().media.direct_upload.unwrap().credentials.region, "auto");
+        for missing in ["S3_BUCKET", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY", "S3_ENDPOINT"] {
             let partial: Vec<_> = all.iter().copied().filter(|(name, _)| *name != missing).collect();
-            assert_eq!(with_r2(&partial).unwrap_err(), ConfigError::Missing(missing));
+            assert_eq!(with_s3(&partial).unwrap_err(), ConfigError::Missing(missing));
         }
     }
 
     #[test]
     fn direct_upload_endpoint_override_and_ttl() {
-        let mut endpoint = R2_KEYS.to_vec();
-        endpoint.push(("R2_S3_ENDPOINT", "http://127.0.0.1:9100"));
-        let err = with_r2(&endpoint).unwrap_err();
-        assert!(matches!(err, ConfigError::Invalid { name: "R2_S3_ENDPOINT", .. }), "{err}");
+        let mut endpoint = S3_KEYS.to_vec();
+        endpoint.push(("S3_ENDPOINT", "http://127.0.0.1:9100"));
+        let err = with_s3(&endpoint).unwrap_err();
+        assert!(matches!(err, ConfigError::Invalid { name: "S3_ENDPOINT", .. }), "{err}");
         endpoint.push(("ALLOW_HTTP", "true"));
         endpoint.push(("DIRECT_UPLOAD_URL_TTL_SECONDS", "900"));
-        let direct = with_r2(&endpoint).unwrap().media.direct_upload.unwrap();
+        let direct = with_s3(&endpoint).unwrap().media.direct_upload.unwrap();
         assert_eq!(direct.credentials.endpoint.as_str(), "http://127.0.0.1:9100/");
         assert_eq!(direct.url_ttl_secs, 900);
 
         let mut too_long = endpoint.clone();
         too_long.push(("DIRECT_UPLOAD_URL_TTL_SECONDS", "604801"));
-        let err = with_r2(&too_long).unwrap_err();
+        let err = with_s3(&too_long).unwrap_err();
         assert!(matches!(err, ConfigError::Invalid { name: "DIRECT_UPLOAD_URL_TTL_SECONDS", .. }), "{err}");
-        let mut with_path = R2_KEYS.to_vec();
-        with_path.push(("R2_S3_ENDPOINT", "https://s3.example/bucket"));
-        assert!(matches!(
-            with_r2(&with_path).unwrap_err(),
-            ConfigError::Invalid { name: "R2_S3_ENDPOINT", .. }
-        ));
+        let mut with_path = S3_KEYS.to_vec();
+        with_path.push(("S3_ENDPOINT", "https://s3.example/bucket"));
+        assert!(matches!(with_s3(&with_path).unwrap_err(), ConfigError::Invalid { name: "S3_ENDPOINT", .. }));
     }
 
     #[test]
     fn video_password_limits_default_and_parse() {
-        let defaults = with_r2(&[]).unwrap();
+        let defaults = with_s3(&[]).unwrap();
         assert_eq!(defaults.video_password_rate_limit, RateLimit { max: 10, window_seconds: 300 });
         assert_eq!(defaults.video_password_video_rate_limit, RateLimit { max: 100, window_seconds: 300 });
         let set =
-            with_r2(&[("VIDEO_PASSWORD_RATE_LIMIT", "3/60"), ("VIDEO_PASSWORD_VIDEO_RATE_LIMIT", "50/3600")])
+            with_s3(&[("VIDEO_PASSWORD_RATE_LIMIT", "3/60"), ("VIDEO_PASSWORD_VIDEO_RATE_LIMIT", "50/3600")])
                 .unwrap();
         assert_eq!(set.video_password_rate_limit, RateLimit { max: 3, window_seconds: 60 });
         assert_eq!(set.video_password_video_rate_limit, RateLimit { max: 50, window_seconds: 3600 });
         assert!(matches!(
-            with_r2(&[("VIDEO_PASSWORD_RATE_LIMIT", "0/60")]).unwrap_err(),
+            with_s3(&[("VIDEO_PASSWORD_RATE_LIMIT", "0/60")]).unwrap_err(),
             ConfigError::Invalid { name: "VIDEO_PASSWORD_RATE_LIMIT", .. }
         ));
     }
 
     #[test]
-    fn debug_never_shows_the_r2_secret() {
-        let mut all = R2_KEYS.to_vec();
-        all.push(("R2_ACCOUNT_ID", "0123456789abcdef0123456789abcdef"));
-        let config = with_r2(&all).unwrap();
+    fn debug_never_shows_the_s3_secret() {
+        let mut all = S3_KEYS.to_vec();
+        all.push(("S3_ENDPOINT", "https://s3.example"));
+        let config = with_s3(&all).unwrap();
         let shown = format!("{:?} {:?}", config.media, config.media.direct_upload);
         assert!(shown.contains("AKIAIOSFODNN7EXAMPLE"), "{shown}");
         assert!(!shown.contains("wJalrXUtnFEMI"), "{shown}");

@@ -11,6 +11,7 @@
 //! Nothing here waits in wall-clock time: expiry and eventual visibility elsewhere are not checked.
 
 mod crypto;
+mod http_client;
 mod kv;
 mod misc;
 mod objects;
@@ -20,6 +21,7 @@ use edgetube_ports::{Clock, Crypto, PortError, Ports};
 use serde::{Deserialize, Serialize};
 
 pub use crypto::check_crypto;
+pub use http_client::{check_http_client, pattern, HttpTarget};
 pub use kv::check_kv;
 pub use misc::{check_clock, check_queue, check_rate_limiter, check_views};
 pub use objects::check_objects;
@@ -126,8 +128,8 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Runs every check against `ports` (all but [`HttpClient`](edgetube_ports::HttpClient), which
-/// would need a server to talk to).
+/// Runs every check against `ports` but the [`HttpClient`](edgetube_ports::HttpClient) ones,
+/// which need a server the caller runs ([`check_http_client`]).
 pub async fn run_all(ports: &Ports<'_>, run: &Run) -> Report {
     let mut report = Report::new(run);
     report.extend(check_sql(ports.sql, run).await);

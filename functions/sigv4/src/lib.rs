@@ -1,8 +1,7 @@
-//! AWS Signature Version 4 presigned URLs for R2's S3 API.
+//! AWS Signature Version 4 presigned URLs for any S3-compatible store (R2, MinIO, Garage, AWS).
 //!
-//! Media bytes go straight between clients and R2, so the functions only hand out URLs. R2 accepts
-//! presigned URLs only on its S3 endpoint (`https://<ACCOUNT_ID>.r2.cloudflarestorage.com`, path
-//! style, region `auto`), and they are made offline from the access key and secret. Signing is
+//! Media bytes go straight between clients and the store, so the functions only hand out URLs,
+//! path style, made offline from the access key and secret ([`r2`] names R2's endpoint). Signing is
 //! therefore pure: the caller passes the time, nothing here reads a clock or does I/O, and the
 //! same inputs always give the same URL.
 //!
@@ -34,9 +33,7 @@ pub const MAX_KEY_BYTES: usize = 1024;
 /// The highest part number of a multipart upload.
 pub const MAX_PART_NUMBER: u16 = 10_000;
 
-/// The region Cloudflare's own R2 examples sign with: R2 has no regions, but the credential
-/// scope needs a name.
-pub const R2_REGION: &str = "auto";
+pub mod r2;
 
 const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 const S3_SERVICE: &str = "s3";
@@ -111,37 +108,11 @@ pub struct S3Credentials {
     pub endpoint: Url,
     /// The bucket, the first segment of every object path.
     pub bucket: String,
-    /// The region of the credential scope: [`R2_REGION`] for R2.
+    /// The region of the credential scope: [`r2::REGION`] for R2.
     pub region: String,
 }
 
 impl S3Credentials {
-    /// The credentials for `bucket` on R2's S3 endpoint of `account_id`.
-    pub fn r2(
-        account_id: &str,
-        access_key_id: impl Into<String>,
-        secret_access_key: impl Into<String>,
-        bucket: impl Into<String>,
-    ) -> Result<Self, SigV4Error> {
-        // The id becomes a host label: a dot, slash or `@` would point the URLs at another host.
-        if account_id.is_empty() || !account_id.bytes().all(|b| b.is_ascii_alphanumeric()) {
-            return Err(SigV4Error::Endpoint {
-                endpoint: account_id.to_owned(),
-                reason: "an R2 account id has only letters and digits",
-            });
-        }
-        let raw = format!("https://{account_id}.r2.cloudflarestorage.com/");
-        let endpoint = Url::parse(&raw)
-            .map_err(|_| SigV4Error::Endpoint { endpoint: raw, reason: "not a valid URL" })?;
-        Ok(Self {
-            access_key_id: access_key_id.into(),
-            secret_access_key: secret_access_key.into(),
-            endpoint,
-            bucket: bucket.into(),
-            region: R2_REGION.to_owned(),
-        })
-    }
-
     fn signer(&self) -> Signer<'_> {
         Signer {
             access_key_id: &self.access_key_id,
@@ -406,13 +377,13 @@ mod tests {
     const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
     fn r2() -> S3Credentials {
-        S3Credentials::r2(
-            "0123456789abcdef0123456789abcdef",
-            "AKIAIOSFODNN7EXAMPLE",
-            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-            "media",
-        )
-        .expect("valid account id")
+        S3Credentials {
+            access_key_id: "AKIAIOSFODNN7EXAMPLE".to_owned(),
+            secret_access_key: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY".to_owned(),
+            endpoint: r2::endpoint("0123456789abcdef0123456789abcdef").expect("valid account id"),
+            bucket: "media".to_owned(),
+            region: r2::REGION.to_owned(),
+        }
     }
 
     /// "Authenticating Requests: Using Query Parameters (AWS Signature Version 4)", the
@@ -687,10 +658,7 @@ mod tests {
             ));
         }
         for account in ["", "evil.com/x", "a@b"] {
-            assert!(matches!(
-                S3Credentials::r2(account, "id", "secret", "b"),
-                Err(SigV4Error::Endpoint { .. })
-            ));
+            assert!(matches!(r2::endpoint(account), Err(SigV4Error::Endpoint { .. })));
         }
         let request = Request { path: "media/k", ..request_for(&creds) };
         assert_eq!(
