@@ -137,3 +137,29 @@ pub async fn actor_collection(
         }
     }
 }
+
+/// `POST /inbox`, `/accounts/<name>/inbox`, `/video-channels/<name>/inbox` (and the `/a/`, `/c/`
+/// aliases): verified, stored and queued, then answered 204 as PeerTube answers; refusals are
+/// problem documents (403 for anything about the signature, as PeerTube words them).
+pub async fn inbox(ports: &Ports<'_>, config: &InstanceConfig, request: &Request<Bytes>) -> Answer {
+    // The URL the sender signed is the public one, whatever the platform saw behind a proxy.
+    let path_and_query = request.uri().path_and_query().map_or("/", |p| p.as_str());
+    let url = url::Url::parse(&config.origin.join(path_and_query))
+        .map_err(|_| Problem::bad_request("the request URL is not valid"))?;
+    match edgetube_federation::inbox::receive(
+        ports,
+        config,
+        request.method(),
+        &url,
+        request.headers(),
+        request.body(),
+    )
+    .await
+    {
+        Ok(_) => Ok(Response::builder()
+            .status(http::StatusCode::NO_CONTENT)
+            .body(Bytes::new())
+            .map_err(Problem::internal_from)?),
+        Err(refusal) => Err(Problem::new(refusal.status, refusal.detail)),
+    }
+}

@@ -18,6 +18,7 @@ use bytes::Bytes;
 pub use edgetube_api::{Body, BodyError, BodyStream};
 use edgetube_api::{CollectError, PendingBody};
 use edgetube_domain::{bootstrap, InstanceConfig};
+use edgetube_federation::apply::Applied;
 use edgetube_media::runner_jobs::{self, EventOutcome};
 use edgetube_ports::{Ports, QueueMessage};
 use edgetube_problem::Problem;
@@ -138,6 +139,32 @@ impl App {
                     Ok(EventOutcome::Created(_) | EventOutcome::Duplicate) => QueueOutcome::Done,
                     Ok(EventOutcome::Ignored(reason)) => QueueOutcome::Drop(reason),
                     Ok(EventOutcome::NotYetKnown) => QueueOutcome::RetryLater,
+                    Err(_) => QueueOutcome::RetryLater,
+                }
+            }
+            // Both settle their own retries (with federation's schedule, which outlasts the
+            // queue's); only a failing port makes the queue deliver the message again.
+            QueueMessage::Inbox(work) => {
+                if self.ensure_bootstrapped(ports).await.is_err() {
+                    return QueueOutcome::RetryLater;
+                }
+                match edgetube_federation::apply::apply(ports, &self.config, work).await {
+                    Ok(Applied::Dead(reason)) => QueueOutcome::Drop(format!("inbox activity {}: {reason}", work.activity)),
+                    Ok(_) => QueueOutcome::Done,
+                    Err(_) => QueueOutcome::RetryLater,
+                }
+            }
+            QueueMessage::Deliver(work) => {
+                if self.ensure_bootstrapped(ports).await.is_err() {
+                    return QueueOutcome::RetryLater;
+                }
+                match edgetube_federation::delivery::deliver(ports, &self.config, work).await {
+                    Ok(report) if !report.dead.is_empty() => QueueOutcome::Drop(format!(
+                        "outbox activity {}: gave up on {}",
+                        work.activity,
+                        report.dead.join(", ")
+                    )),
+                    Ok(_) => QueueOutcome::Done,
                     Err(_) => QueueOutcome::RetryLater,
                 }
             }

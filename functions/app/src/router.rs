@@ -53,6 +53,9 @@ pub async fn route(
             whole(fed::nodeinfo(ports, config).await)
         }
         (&Method::GET | &Method::HEAD, [".well-known", "host-meta"]) => whole(fed::host_meta(config)),
+        (&Method::POST, ["inbox"] | ["accounts" | "a" | "video-channels" | "c", _, "inbox"]) => {
+            whole(fed::inbox(ports, config, request).await)
+        }
         (&Method::GET | &Method::HEAD, [prefix @ ("accounts" | "a" | "video-channels" | "c"), name]) => {
             whole(fed::actor(ports, config, request, prefix, name).await)
         }

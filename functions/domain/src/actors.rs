@@ -160,3 +160,53 @@ fn insert_local_with(verb: &str, actor: &NewLocalActor<'_>) -> Statement {
     .bind(actor.owner_username)
     .bind(actor.now)
 }
+
+/// What signs for a local actor: its username (the sealing's associated data) and sealed keys.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct SealedKeys {
+    /// The actor's username.
+    pub username: String,
+    /// Application, Person or Group.
+    pub kind: ActorKind,
+    /// The sealed PKCS#8 RSA key.
+    pub private_key_sealed: String,
+    /// The sealed 32-byte ed25519 seed, once made.
+    pub ed25519_private_sealed: Option<String>,
+    /// Its public half, `z6Mk...`, once made.
+    pub ed25519_public_multibase: Option<String>,
+}
+
+/// The sealed keys of the local actor of row `id`.
+pub async fn sealed_keys(sql: &dyn Sql, id: i64) -> Result<Option<SealedKeys>, DomainError> {
+    Ok(sql
+        .fetch_optional(
+            Statement::new(
+                "SELECT username, kind, private_key_sealed, ed25519_private_sealed, ed25519_public_multibase \
+                 FROM actors WHERE host IS NULL AND id = ?1",
+            )
+            .bind(id),
+        )
+        .await?)
+}
+
+/// Stores a local actor's ed25519 key unless it already has one (two first uses racing keep the
+/// first); `true` when this one was stored.
+pub async fn set_ed25519_if_absent(
+    sql: &dyn Sql,
+    id: i64,
+    sealed_seed: &str,
+    public_multibase: &str,
+) -> Result<bool, DomainError> {
+    Ok(sql
+        .execute(
+            Statement::new(
+                "UPDATE actors SET ed25519_private_sealed = ?2, ed25519_public_multibase = ?3 \
+                 WHERE id = ?1 AND host IS NULL AND ed25519_private_sealed IS NULL",
+            )
+            .bind(id)
+            .bind(sealed_seed)
+            .bind(public_multibase),
+        )
+        .await?
+        > 0)
+}

@@ -101,6 +101,22 @@ pub struct InstanceConfig {
     pub video_password_video_rate_limit: RateLimit,
     /// Uploads, transcoding and runners.
     pub media: MediaConfig,
+    /// ActivityPub: retries and follow approval.
+    pub federation: FederationConfig,
+}
+
+/// Federation's settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FederationConfig {
+    /// The first retry's delay of a failed delivery or inbox activity, doubling from there
+    /// (`FEDERATION_RETRY_BASE_SECONDS`, default 60; tests shorten it).
+    pub retry_base_seconds: u32,
+    /// Follows of the instance actor wait for an administrator (`FEDERATION_MANUAL_APPROVAL`,
+    /// PeerTube's `followers.instance.manual_approval`); account and channel follows never do.
+    pub instance_follows_need_approval: bool,
+    /// Remote peers may be on http and private or loopback addresses (`ALLOW_HTTP`: local
+    /// development and tests only).
+    pub allow_local_peers: bool,
 }
 
 /// The media pipeline's settings.
@@ -337,7 +353,7 @@ const MIN_SECRET_LEN: usize = 32;
 impl InstanceConfig {
     /// Every variable and secret [`InstanceConfig::from_vars`] reads: what a platform shell
     /// collects from its environment.
-    pub const VARIABLES: [&'static str; 26] = [
+    pub const VARIABLES: [&'static str; 28] = [
         "PUBLIC_ORIGIN",
         "ALLOW_HTTP",
         "INSTANCE_NAME",
@@ -364,6 +380,8 @@ impl InstanceConfig {
         "S3_SECRET_ACCESS_KEY",
         "S3_REGION",
         "DIRECT_UPLOAD_URL_TTL_SECONDS",
+        "FEDERATION_RETRY_BASE_SECONDS",
+        "FEDERATION_MANUAL_APPROVAL",
     ];
 
     /// Builds the configuration from variables and secrets named as in [`Self::VARIABLES`].
@@ -440,6 +458,19 @@ impl InstanceConfig {
                 )?
                 .unsigned_abs(),
                 direct_upload: DirectUploadConfig::from_vars(&get, allow_http)?,
+            },
+            federation: FederationConfig {
+                retry_base_seconds: u32::try_from(number(
+                    "FEDERATION_RETRY_BASE_SECONDS",
+                    get("FEDERATION_RETRY_BASE_SECONDS"),
+                    60,
+                )?)
+                .map_err(|_| ConfigError::Invalid {
+                    name: "FEDERATION_RETRY_BASE_SECONDS",
+                    reason: "too large".into(),
+                })?,
+                instance_follows_need_approval: flag("FEDERATION_MANUAL_APPROVAL")?,
+                allow_local_peers: allow_http,
             },
             origin,
             admin_password,

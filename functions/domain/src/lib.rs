@@ -3,6 +3,7 @@
 //! - [`InstanceConfig`]: the public origin, names and secrets, validated once from plain strings.
 //! - [`actors`]: the `Application`, `Person` and `Group` actors and their SQL rows.
 //! - [`channels`]: creating, listing, searching, updating and deleting channels.
+//! - [`remote_actors`] and [`follows`]: actors of other servers, and who follows whom.
 //! - [`keys::KeyVault`]: actor private keys sealed at rest with a key derived from a secret.
 //! - [`videos`]: video rows, tags, passwords, lists and full-text search.
 //! - [`bootstrap::ensure_instance`]: the idempotent first start (instance actor, `root` admin
@@ -21,17 +22,19 @@ pub mod comments;
 mod config;
 mod error;
 pub mod file_tokens;
+pub mod follows;
 pub mod keys;
 pub mod oauth;
 pub mod password;
 pub mod ratings;
 pub mod registrations;
+pub mod remote_actors;
 pub mod users;
 pub mod videos;
 pub mod views;
 
 pub use config::{
-    ConfigError, DirectUploadConfig, InstanceConfig, MediaConfig, Origin, RateLimit, SignupPolicy,
+    ConfigError, DirectUploadConfig, FederationConfig, InstanceConfig, MediaConfig, Origin, RateLimit, SignupPolicy,
 };
 pub use error::DomainError;
 

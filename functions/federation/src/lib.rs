@@ -1,20 +1,40 @@
-//! ActivityPub documents as PeerTube serves them, built from domain types.
+//! Federation's effects: what this instance does with ActivityPub, through the ports.
 //!
-//! Pure functions from domain values to wire documents: [`webfinger`], [`nodeinfo`],
-//! [`host_meta`], [`actor`] and [`collection`], plus [`negotiation`] to tell an ActivityPub
-//! client from a browser. Field names and their order follow PeerTube 7's real responses
-//! (`shared/reference/peertube-samples/activitypub/`), because remote servers and clients were
-//! written against those.
+//! The protocol itself (documents, activities, signatures) is `edgetube-activitypub`, pure;
+//! this crate brings keys, storage, the queue and the network to it:
 //!
-//! This crate does no I/O: the caller loads the actors and counts, then serializes the result.
+//! - receiving: [`inbox::receive`] verifies, stores and queues a POST at the edge;
+//!   [`apply::apply`] (the queue consumer) gives each activity its effect once;
+//! - sending: [`send`] gives our activities their proof, [`outbox`] stores and queues them,
+//!   [`delivery::deliver`] (the queue consumer) signs and POSTs each, with [`retry`] schedules
+//!   and per-host health ([`hosts`]);
+//! - reading other servers: [`remote`] (signed fetches, actors, WebFinger) within [`policy`];
+//!   [`blocklist`] says whom not to hear;
+//! - serving our documents: [`webfinger`], [`nodeinfo`], [`host_meta`], [`actor`],
+//!   [`collection`], [`negotiation`] (pure builders from domain values, in PeerTube 7's field
+//!   order, because remote servers and clients were written against those).
 
 pub mod actor;
+pub mod apply;
+pub mod blocklist;
 pub mod collection;
 pub mod context;
+pub mod delivery;
+mod error;
 pub mod host_meta;
+pub mod hosts;
+pub mod inbox;
 pub mod negotiation;
 pub mod nodeinfo;
+pub mod outbox;
+pub mod policy;
+pub mod remote;
+pub mod retry;
+pub mod send;
+pub mod signing;
 pub mod webfinger;
+
+pub use error::FederationError;
 
 /// `Content-Type` of ActivityPub responses, as PeerTube sends it.
 pub const ACTIVITY_JSON: &str = "application/activity+json; charset=utf-8";

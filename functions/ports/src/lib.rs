@@ -30,7 +30,7 @@ pub use error::PortError;
 pub use http_client::{HttpClient, HttpLimits};
 pub use kv::Kv;
 pub use objects::{ObjectBody, ObjectMeta, ObjectRange, ObjectStream, Objects, StreamedObject, UploadedPart};
-pub use queue::{JobQueue, ObjectCreated, QueueMessage};
+pub use queue::{Delivery, InboxWork, JobQueue, ObjectCreated, QueueMessage};
 pub use rate_limit::{FixedWindow, RateDecision, RateLimiter};
 pub use sql::{Row, Sql, SqlValue, Statement};
 pub use views::{ViewCounter, ViewWindow};

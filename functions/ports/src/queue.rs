@@ -9,13 +9,38 @@ use crate::PortError;
 ///
 /// Internally tagged (`{"type": "object_created", ...}`): R2's own notifications have no `type`
 /// field, so the platform shell can tell ours from its storage's and translate the latter.
-/// Deliberately not `#[non_exhaustive]`: a new kind (federation's inbox and delivery messages)
-/// must fail to compile in the consumer's `match` until it is handled, not be dropped at run time.
+/// Deliberately not `#[non_exhaustive]`: a new kind must fail to compile in the consumer's
+/// `match` until it is handled, not be dropped at run time.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum QueueMessage {
     /// An object was stored (a put, a copy or a completed multipart upload).
     ObjectCreated(ObjectCreated),
+    /// An activity the inbox verified and stored, to apply.
+    Inbox(InboxWork),
+    /// An activity this instance authored, to deliver to some inboxes.
+    Deliver(Delivery),
+}
+
+/// Which stored inbox activity to apply, and how many times that was tried before.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboxWork {
+    /// The row that holds it (the activity itself may be larger than a message).
+    pub activity: i64,
+    /// Earlier attempts; the consumer's own retry schedule counts them.
+    pub attempt: u32,
+}
+
+/// One stored outbox activity for a few inboxes. Keys never travel in messages: the consumer
+/// loads the author's key and signs each request itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Delivery {
+    /// The outbox row that holds the activity.
+    pub activity: i64,
+    /// Inbox URLs, each one request (shared inboxes where the recipients have them).
+    pub inboxes: Vec<String>,
+    /// Earlier attempts for these inboxes.
+    pub attempt: u32,
 }
 
 /// An object that now exists in [`Objects`](crate::Objects), as its storage's event or the
