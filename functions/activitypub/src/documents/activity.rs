@@ -166,7 +166,11 @@ fn check_same_origin(field: &str, url: &Url, actor: &Url) -> Result<()> {
     if same_origin(url, actor) {
         Ok(())
     } else {
-        Err(DocumentError::OriginMismatch { field: field.to_owned(), url: url.clone(), actor: actor.clone() })
+        Err(DocumentError::OriginMismatch {
+            field: field.to_owned(),
+            url: url.to_string(),
+            actor: actor.to_string(),
+        })
     }
 }
 
@@ -200,8 +204,8 @@ fn check_undone(object: &ObjectRef, actor: &Url) -> Result<()> {
             match fields.opt_id("actor")? {
                 Some(inner) if &inner != actor => Err(DocumentError::ActorMismatch {
                     field: "object.actor".to_owned(),
-                    found: inner,
-                    actor: actor.clone(),
+                    found: inner.to_string(),
+                    actor: actor.to_string(),
                 }),
                 _ => Ok(()),
             }

@@ -200,7 +200,11 @@ fn public_key(fields: &Fields<'_>, actor: &Url) -> Result<Option<PublicKey>> {
     let key = Fields::of(value, &path)?;
     let owner = key.id("owner")?;
     if &owner != actor {
-        return Err(DocumentError::ActorMismatch { field: join(&path, "owner"), found: owner, actor: actor.clone() });
+        return Err(DocumentError::ActorMismatch {
+            field: join(&path, "owner"),
+            found: owner.to_string(),
+            actor: actor.to_string(),
+        });
     }
     Ok(Some(PublicKey { id: key.id("id")?, owner, pem: key.str("publicKeyPem")?.to_owned() }))
 }

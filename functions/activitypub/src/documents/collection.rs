@@ -91,7 +91,10 @@ impl FromDocument for Collection {
             id: fields.id("id")?,
             kind,
             total_items: fields.opt_u64("totalItems")?,
-            first: fields.get("first").map(|first| ObjectRef::read(first, &fields.path("first"))).transpose()?,
+            first: fields
+                .get("first")
+                .map(|first| ObjectRef::read(first, &fields.path("first")))
+                .transpose()?,
             next: fields.opt_id("next")?,
             prev: fields.opt_id("prev")?,
             part_of: fields.opt_id("partOf")?,

@@ -3,9 +3,9 @@
 //! The messages end up in the `detail` of 400 answers to remote servers and in logs, so each one
 //! names the field (as a path such as `object.url[3].href`) and, where it helps, the value.
 
-use url::Url;
-
 /// Why a document could not be read, or why it may not be trusted.
+///
+/// URLs are kept as strings so that the error stays small (it is returned everywhere).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum DocumentError {
@@ -89,9 +89,9 @@ pub enum DocumentError {
         /// Which identifier (`id`, `object.id`, `object.attributedTo`, …).
         field: String,
         /// Its value.
-        url: Url,
+        url: String,
         /// The activity's actor.
-        actor: Url,
+        actor: String,
     },
     /// An embedded activity (in an `Undo`) was made by another actor than the one undoing it.
     #[error("`{field}` is {found}, not the actor {actor}")]
@@ -99,9 +99,9 @@ pub enum DocumentError {
         /// Which field names the other actor.
         field: String,
         /// The other actor.
-        found: Url,
-        /// The activity's actor.
-        actor: Url,
+        found: String,
+        /// The activity's actor (or the actor document's id).
+        actor: String,
     },
 }
 

@@ -70,8 +70,9 @@ pub fn check_shape(value: &Value) -> Result<()> {
 fn max_items(field: &str) -> usize {
     match field {
         "to" | "cc" | "bto" | "bcc" | "audience" => MAX_AUDIENCE,
-        "url" | "tag" | "attachment" | "icon" | "image" | "subtitleLanguage" | "preview"
-        | "attributedTo" => MAX_LINKS,
+        "url" | "tag" | "attachment" | "icon" | "image" | "subtitleLanguage" | "preview" | "attributedTo" => {
+            MAX_LINKS
+        }
         _ => MAX_ITEMS,
     }
 }

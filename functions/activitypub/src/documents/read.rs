@@ -115,7 +115,9 @@ impl<'a> Fields<'a> {
     pub(crate) fn opt_f64(&self, key: &str) -> Result<Option<f64>> {
         match self.get(key) {
             None => Ok(None),
-            Some(Value::Number(n)) => n.as_f64().filter(|f| f.is_finite()).map(Some).ok_or_else(|| self.wrong(key, "a number")),
+            Some(Value::Number(n)) => {
+                n.as_f64().filter(|f| f.is_finite()).map(Some).ok_or_else(|| self.wrong(key, "a number"))
+            }
             Some(_) => Err(self.wrong(key, "a number")),
         }
     }
@@ -143,11 +145,9 @@ impl<'a> Fields<'a> {
         let path = self.path(key);
         match self.get(key) {
             None => Ok(Vec::new()),
-            Some(Value::Array(items)) => items
-                .iter()
-                .enumerate()
-                .map(|(i, item)| reference(item, &format!("{path}[{i}]")))
-                .collect(),
+            Some(Value::Array(items)) => {
+                items.iter().enumerate().map(|(i, item)| reference(item, &format!("{path}[{i}]"))).collect()
+            }
             Some(value) => Ok(vec![reference(value, &path)?]),
         }
     }
@@ -196,7 +196,8 @@ pub(crate) fn reference(value: &Value, path: &str) -> Result<Url> {
 
 /// `value` as an absolute URL of any scheme (media links may be `magnet:` or `wss:`).
 pub(crate) fn any_url(path: &str, value: &str) -> Result<Url> {
-    Url::parse(value).map_err(|_| DocumentError::InvalidUrl { field: display_path(path), value: quote(value) })
+    Url::parse(value)
+        .map_err(|_| DocumentError::InvalidUrl { field: display_path(path), value: quote(value) })
 }
 
 /// `value` as an http or https URL: what an identifier must be before anyone fetches it.

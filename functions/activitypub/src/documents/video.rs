@@ -176,7 +176,10 @@ impl FromDocument for Video {
         }
         let uuid = fields.str("uuid")?;
         if !is_uuid(uuid) {
-            return Err(DocumentError::InvalidValue { field: fields.path("uuid"), reason: format!("{:?} is not a UUID", quote(uuid)) });
+            return Err(DocumentError::InvalidValue {
+                field: fields.path("uuid"),
+                reason: format!("{:?} is not a UUID", quote(uuid)),
+            });
         }
         let duration = fields.str("duration")?;
         let duration_secs = parse_duration(duration).ok_or_else(|| DocumentError::InvalidValue {
@@ -185,11 +188,11 @@ impl FromDocument for Video {
         })?;
         let links = decode(&fields)?;
         let attributed_to = attributions(&fields)?;
-        let owner = |kind: &str| {
-            attributed_to.iter().find(|a| a.kind.as_deref() == Some(kind)).map(|a| a.id.clone())
-        };
+        let owner =
+            |kind: &str| attributed_to.iter().find(|a| a.kind.as_deref() == Some(kind)).map(|a| a.id.clone());
         let to = fields.audience("to")?;
-        let privacy = if to.iter().any(|url| url.as_str() == PUBLIC) { Privacy::Public } else { Privacy::Unlisted };
+        let privacy =
+            if to.iter().any(|url| url.as_str() == PUBLIC) { Privacy::Public } else { Privacy::Unlisted };
         Ok(Video {
             id: fields.id("id")?,
             uuid: uuid.to_ascii_lowercase(),

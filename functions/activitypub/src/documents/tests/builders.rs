@@ -5,17 +5,21 @@ use serde_json::Value;
 
 use super::support::{assert_same, json, unsigned};
 use crate::documents::build::activities::{
-    accept, announce, announce_id, delete, delete_id, dislike, flag, follow, follow_object, like, undo, undo_id,
-    view, FlagReport, FollowRef,
+    accept, announce, announce_id, delete, delete_id, dislike, flag, follow, follow_object, like, undo,
+    undo_id, view, FlagReport, FollowRef,
 };
 use crate::documents::build::actor_keys::add_assertion_method;
-use crate::documents::build::note::{create_note, note_document, tombstone, MentionInput, NoteInput, TombstoneInput};
+use crate::documents::build::note::{
+    create_note, note_document, tombstone, MentionInput, NoteInput, TombstoneInput,
+};
 use crate::documents::build::video::{
-    create_video, magnet_uri, update_video, video_document, CaptionInput, CommentsPolicy, FileInput, HlsInput,
-    ImageInput, LiveInput, MagnetInput, StoryboardInput, TrackerInput, VideoDocumentInput,
+    create_video, magnet_uri, update_video, video_document, CaptionInput, CommentsPolicy, FileInput,
+    HlsInput, ImageInput, LiveInput, MagnetInput, StoryboardInput, TrackerInput, VideoDocumentInput,
 };
 use crate::documents::build::{with_context, Audience};
-use crate::documents::{context, Activity, ActivityKind, Actor, Flag, Label, Note, Privacy, Tombstone, Video, VideoFile};
+use crate::documents::{
+    context, Activity, ActivityKind, Actor, Flag, Label, Note, Privacy, Tombstone, Video, VideoFile,
+};
 
 const SAMPLES: &str = "reference/peertube-samples/activitypub";
 const HTTP: &str = "reference/peertube-samples/deliveries/http";
@@ -95,7 +99,11 @@ fn sample_video_input() -> VideoDocumentInput {
             segments_sha256_url: hls.segments_sha256_url.as_ref().unwrap().to_string(),
             files: hls.files.iter().zip(&hls.infohashes).map(|(f, hash)| file(f, Some(hash))).collect(),
         }),
-        trackers: video.trackers.iter().map(|t| TrackerInput { kind: t.kind, url: t.url.to_string() }).collect(),
+        trackers: video
+            .trackers
+            .iter()
+            .map(|t| TrackerInput { kind: t.kind, url: t.url.to_string() })
+            .collect(),
         privacy: video.privacy,
         live: None,
     }
@@ -147,7 +155,10 @@ fn other_videos_read_back() {
     let keys: Vec<&String> = document.as_object().unwrap().keys().collect();
     let updated = keys.iter().position(|k| *k == "updated").unwrap();
     assert_eq!(keys[updated + 1], "uploadDate", "uploadDate follows updated, as in PeerTube 6.3");
-    assert_eq!((document["to"].clone(), document["cc"].clone()), (Value::Array(vec![]), Value::Array(vec![])));
+    assert_eq!(
+        (document["to"].clone(), document["cc"].clone()),
+        (Value::Array(vec![]), Value::Array(vec![]))
+    );
     assert_eq!(document["canReply"], context::PUBLIC);
     assert_eq!(document["commentsEnabled"], true);
     assert_eq!(document["liveSaveReplay"], true);
@@ -164,7 +175,10 @@ fn other_videos_read_back() {
 
     input.comments_policy = CommentsPolicy::Disabled;
     let document = video_document(&input);
-    assert_eq!((document["commentsEnabled"].clone(), document["canReply"].clone()), (false.into(), Value::Null));
+    assert_eq!(
+        (document["commentsEnabled"].clone(), document["canReply"].clone()),
+        (false.into(), Value::Null)
+    );
 }
 
 /// The input that describes a sample comment.
@@ -244,7 +258,8 @@ fn follows_are_peertubes() {
         ("14-accept-by-instance-actor", "7", "accounts/peertube"),
     ] {
         let followed = format!("http://127.0.0.1:9000/{followed}");
-        let theirs = format!("http://127.0.0.1:8097/users/alice/follows/{}", followed.rsplit('/').next().unwrap());
+        let theirs =
+            format!("http://127.0.0.1:8097/users/alice/follows/{}", followed.rsplit('/').next().unwrap());
         let follow = FollowRef { id: &theirs, actor: "http://127.0.0.1:8097/users/alice", object: &followed };
         let id = format!("http://127.0.0.1:9000/accepts/follows/{id}");
         assert_same(&accept(&id, &followed, &follow), &delivery(name), name);
@@ -270,7 +285,8 @@ fn announces_and_deletes_are_peertubes() {
         assert_same(&announce(&announce_id(&video, key), &actor, &audience, &video), &delivery(name), name);
     }
     let deleted = format!("{origin}/videos/watch/1182d970-baa1-4efe-b88e-65a3cf4aad6f");
-    let built = delete(&delete_id(&deleted), &format!("{origin}/accounts/root"), &audience, deleted.clone().into());
+    let built =
+        delete(&delete_id(&deleted), &format!("{origin}/accounts/root"), &audience, deleted.clone().into());
     assert_same(&built, &delivery("34-delete-video"), "Delete");
 }
 
@@ -282,7 +298,8 @@ fn uncaptured_activities_read_back() {
     let liked = like(&format!("{actor}/likes/1"), actor, &audience, video);
     let disliked = dislike(&format!("{actor}/dislikes/1"), actor, &audience, video);
     let viewed = view(&format!("{actor}/views/1"), actor, &audience, video, Some("2026-01-01T00:00:00.000Z"));
-    for (document, kind) in [(&liked, ActivityKind::Like), (&disliked, ActivityKind::Dislike), (&viewed, ActivityKind::View)]
+    for (document, kind) in
+        [(&liked, ActivityKind::Like), (&disliked, ActivityKind::Dislike), (&viewed, ActivityKind::View)]
     {
         let activity = Activity::from_value(document).unwrap();
         activity.check_origin().unwrap();
@@ -292,7 +309,8 @@ fn uncaptured_activities_read_back() {
     assert_eq!(viewed["@context"], context::view());
     assert_eq!(viewed["expires"], "2026-01-01T00:00:00.000Z");
 
-    let undone = Activity::from_value(&undo(&undo_id(&format!("{actor}/likes/1")), actor, &audience, &liked)).unwrap();
+    let undone =
+        Activity::from_value(&undo(&undo_id(&format!("{actor}/likes/1")), actor, &audience, &liked)).unwrap();
     undone.check_origin().unwrap();
     let inner: Activity = undone.object.embedded().unwrap().read().unwrap();
     assert_eq!(inner.kind, ActivityKind::Like);

@@ -122,7 +122,8 @@ fn every_delivery_parses_and_keeps_to_its_origin() {
 #[test]
 fn mastodon_create_note() {
     let dir = "fixtures/activitypub/mastodon";
-    let mut bodies = vec![json(&format!("{dir}/create.json")), json(&format!("{dir}/create-bad-signature.json"))];
+    let mut bodies =
+        vec![json(&format!("{dir}/create.json")), json(&format!("{dir}/create-bad-signature.json"))];
     for name in ["http-signature.json", "bad-http-signature.json", "bad-body-http-signature.json"] {
         bodies.push(json(&format!("{dir}/{name}"))["body"].clone());
     }
@@ -147,7 +148,8 @@ fn mastodon_create_note() {
         assert_eq!(note.cc.len(), 2);
     }
 
-    let announce = Activity::parse(&bytes("fixtures/activitypub/peertube/announce-without-context.json")).unwrap();
+    let announce =
+        Activity::parse(&bytes("fixtures/activitypub/peertube/announce-without-context.json")).unwrap();
     assert_eq!(announce.kind, ActivityKind::Announce);
     assert!(matches!(&announce.object, ObjectRef::Id(id) if id.path().starts_with("/videos/watch/")));
     assert_eq!(announce.to.len(), 4);
@@ -165,8 +167,14 @@ fn the_sample_video_reads_fully() {
     assert_eq!((category.identifier.as_str(), category.name.as_str()), ("15", "Science & Technology"));
     assert_eq!(video.licence.as_ref().unwrap().identifier, "2");
     assert_eq!(video.language.as_ref().unwrap().name, "English");
-    assert_eq!((video.views, video.sensitive, video.wait_transcoding, video.state), (0, false, true, Some(1)));
-    assert_eq!((video.comments_enabled, video.comments_policy, video.can_reply.as_ref()), (Some(true), Some(1), None));
+    assert_eq!(
+        (video.views, video.sensitive, video.wait_transcoding, video.state),
+        (0, false, true, Some(1))
+    );
+    assert_eq!(
+        (video.comments_enabled, video.comments_policy, video.can_reply.as_ref()),
+        (Some(true), Some(1), None)
+    );
     assert_eq!(video.download_enabled, Some(true));
     assert_eq!(video.published.as_deref(), Some("2026-11-21T21:38:24.890Z"));
     assert_eq!(video.updated.as_deref(), Some("2026-11-21T21:38:48.564Z"));
@@ -245,7 +253,12 @@ fn the_sample_actors_read_fully() {
     let origin = "http://127.0.0.1:9000";
     for (file, kind, path, owner) in [
         ("actor-account-person.json", ActorType::Person, "/accounts/root", None),
-        ("actor-channel-group.json", ActorType::Group, "/video-channels/root_channel", Some("/accounts/root")),
+        (
+            "actor-channel-group.json",
+            ActorType::Group,
+            "/video-channels/root_channel",
+            Some("/accounts/root"),
+        ),
         ("actor-instance-application.json", ActorType::Application, "/accounts/peertube", None),
     ] {
         let sample = json(&format!("{SAMPLES}/{file}"));
@@ -299,7 +312,8 @@ fn the_sample_comments_and_collections_read_fully() {
 
 #[test]
 fn embedded_activities_read_lazily() {
-    let body = json("reference/peertube-samples/deliveries/http/35-undo-follow-by-instance-actor.body.pretty.json");
+    let body =
+        json("reference/peertube-samples/deliveries/http/35-undo-follow-by-instance-actor.body.pretty.json");
     let undo = Activity::from_value(&body).unwrap();
     assert_eq!(undo.kind, ActivityKind::Undo);
     assert_eq!(undo.object.kind(), Some("Follow"));

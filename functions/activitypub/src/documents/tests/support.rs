@@ -60,7 +60,10 @@ fn first_difference(ours: &Value, expected: &Value, path: &str) -> Option<String
             if a.len() != b.len() {
                 return Some(format!("at {path:?}: {} items, expected {}", a.len(), b.len()));
             }
-            a.iter().zip(b).enumerate().find_map(|(i, (x, y))| first_difference(x, y, &format!("{path}[{i}]")))
+            a.iter()
+                .zip(b)
+                .enumerate()
+                .find_map(|(i, (x, y))| first_difference(x, y, &format!("{path}[{i}]")))
         }
         (a, b) if a == b => None,
         (a, b) => Some(format!("at {path:?}: {a} expected {b}")),
