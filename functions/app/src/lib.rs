@@ -137,7 +137,7 @@ impl App {
             QueueMessage::ObjectCreated(object) => {
                 match runner_jobs::on_storage_event(ports, &self.config, object).await {
                     Ok(EventOutcome::Created(_) | EventOutcome::Duplicate) => QueueOutcome::Done,
-                    Ok(EventOutcome::Ignored(reason)) => QueueOutcome::Drop(reason),
+                    Ok(EventOutcome::Ignored(reason)) => QueueOutcome::Drop(reason.to_owned()),
                     Ok(EventOutcome::NotYetKnown) => QueueOutcome::RetryLater,
                     Err(_) => QueueOutcome::RetryLater,
                 }
@@ -149,8 +149,12 @@ impl App {
                     return QueueOutcome::RetryLater;
                 }
                 match edgetube_federation::apply::apply(ports, &self.config, work).await {
-                    Ok(Applied::Dead(reason)) => QueueOutcome::Drop(format!("inbox activity {}: {reason}", work.activity)),
-                    Ok(_) => QueueOutcome::Done,
+                    Ok(Applied::Dead(reason)) => {
+                        QueueOutcome::Drop(format!("inbox activity {} is a dead letter: {reason}", work.activity))
+                    }
+                    Ok(Applied::Done(what)) => QueueOutcome::DoneWith(format!("inbox: {what}")),
+                    Ok(Applied::Ignored(why)) => QueueOutcome::DoneWith(format!("inbox: ignored: {why}")),
+                    Ok(Applied::Retrying(why)) => QueueOutcome::DoneWith(format!("inbox: will retry: {why}")),
                     Err(_) => QueueOutcome::RetryLater,
                 }
             }
@@ -160,11 +164,18 @@ impl App {
                 }
                 match edgetube_federation::delivery::deliver(ports, &self.config, work).await {
                     Ok(report) if !report.dead.is_empty() => QueueOutcome::Drop(format!(
-                        "outbox activity {}: gave up on {}",
+                        "outbox activity {}: gave up on {} (dead letters)",
                         work.activity,
                         report.dead.join(", ")
                     )),
-                    Ok(_) => QueueOutcome::Done,
+                    Ok(report) => QueueOutcome::DoneWith(format!(
+                        "outbox activity {}: {} delivered, {} refused{}, {} to retry",
+                        work.activity,
+                        report.delivered.len(),
+                        report.refused.len(),
+                        report.refused.iter().map(|(inbox, why)| format!(" ({inbox}: {why})")).collect::<String>(),
+                        report.retried.len()
+                    )),
                     Err(_) => QueueOutcome::RetryLater,
                 }
             }
@@ -231,12 +242,14 @@ fn content_length(headers: &http::HeaderMap) -> Option<u64> {
 }
 
 /// What the platform should do with a queue message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum QueueOutcome {
     /// Handled: acknowledge it.
     Done,
-    /// Not for us: acknowledge it; the reason is for the log.
-    Drop(&'static str),
+    /// Handled: acknowledge it, and log what it did (federation's effects, one line each).
+    DoneWith(String),
+    /// Not for us, or given up on: acknowledge it; the reason is for the log.
+    Drop(String),
     /// Deliver again after a delay (the queue's retry limit bounds the attempts).
     RetryLater,
 }

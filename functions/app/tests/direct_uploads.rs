@@ -161,7 +161,9 @@ fn presigned_parts_complete_into_a_video_and_a_job() {
     // The storage event (emulated, as wrangler dev sends none) makes the transcoding job.
     let messages = f.ports.queue.drain();
     assert_eq!(messages.len(), 1);
-    let edgetube_ports::QueueMessage::ObjectCreated(object) = &messages[0];
+    let edgetube_ports::QueueMessage::ObjectCreated(object) = &messages[0] else {
+        panic!("expected an object-created message, got {:?}", messages[0]);
+    };
     assert_eq!(object.size, file.len() as u64);
     assert_eq!(f.block(f.app.handle_queue_message(&f.ports.ports(), &messages[0])), QueueOutcome::Done);
     let (status, runner) = f.json(

@@ -188,8 +188,10 @@ impl Runner {
 
 /// The object a queued message announces.
 fn created(message: &QueueMessage) -> &ObjectCreated {
-    let QueueMessage::ObjectCreated(object) = message;
-    object
+    match message {
+        QueueMessage::ObjectCreated(object) => object,
+        other => panic!("expected an object-created message, got {other:?}"),
+    }
 }
 
 /// `message` as the platform hands R2's JSON to the core: translated, or ignored with a reason.
@@ -431,7 +433,7 @@ fn legacy_upload_and_refusals() {
     };
     assert_eq!(
         f.block(f.app.handle_queue_message(&f.ports.ports(), &object("hls/x/y.mp4"))),
-        QueueOutcome::Drop("not an upload")
+        QueueOutcome::Drop("not an upload".to_owned())
     );
     assert_eq!(
         f.block(f.app.handle_queue_message(&f.ports.ports(), &object("uploads/zzz/source"))),

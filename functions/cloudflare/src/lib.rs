@@ -133,6 +133,10 @@ async fn queue(batch: MessageBatch<serde_json::Value>, env: Env, _ctx: Context) 
         };
         match app.handle_queue_message(&bound.ports(), &body).await {
             QueueOutcome::Done => message.ack(),
+            QueueOutcome::DoneWith(note) => {
+                console_log!("{note}");
+                message.ack();
+            }
             QueueOutcome::Drop(reason) => {
                 console_error!("dropping queue message {}: {reason}", message.id());
                 message.ack();

@@ -47,7 +47,7 @@ impl HostHealth {
     /// Whether deliveries to it should wait at `now`, and for how many seconds.
     pub fn wait_seconds(&self, now: i64) -> Option<u32> {
         let until = self.retry_after.filter(|_| self.consecutive_failures >= FAILURES_BEFORE_BACKOFF)?;
-        (until > now).then(|| u32::try_from((until - now).div_ceil(1000)).unwrap_or(u32::MAX).max(1))
+        (until > now).then(|| u32::try_from((until - now + 999) / 1000).unwrap_or(u32::MAX).max(1))
     }
 }
 

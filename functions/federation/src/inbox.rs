@@ -180,6 +180,7 @@ async fn forwarded_proof(ports: &Ports<'_>, config: &InstanceConfig, activity: &
         return integrity::verify_proof(&activity.raw, |method| {
             (method.split('#').next() == Some(actor.ap_id.as_str())).then_some(key)
         })
+        .map(|_| ())
         .map_err(Refusal::forbidden);
     }
     match activity.kind {

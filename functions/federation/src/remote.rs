@@ -7,7 +7,7 @@
 //! pass off an object of another host as its own.
 
 use bytes::Bytes;
-use edgetube_activitypub::documents::{Actor, ActorType, FromDocument};
+use edgetube_activitypub::documents::{Actor, ActorType};
 use edgetube_activitypub::signatures::keys::pem_to_spki_der;
 use edgetube_domain::actors::ActorKind;
 use edgetube_domain::remote_actors::{self, RemoteActor, RemoteActorDocument};

@@ -107,7 +107,8 @@ pub async fn signed_post(
                 builder = builder.header(name, value);
             }
             // Servers that read both (and cavage-only ones reading `Date`) still see the time.
-            builder = builder.header(header::DATE, edgetube_activitypub::signatures::http_date(now_ms(ports)));
+            let date = edgetube_activitypub::signatures::http_date(now_ms(ports)).map_err(|e| cannot_sign(url, e))?;
+            builder = builder.header(header::DATE, date);
         }
     }
     builder.body(body).map_err(|e| cannot_sign(url, e))

@@ -26,7 +26,7 @@ mod time;
 
 pub use error::SignatureError;
 pub use headers::{MAX_COVERED, MAX_HEADER_BYTES};
-pub use time::DEFAULT_MAX_SKEW;
+pub use time::{http_date, DEFAULT_MAX_SKEW};
 
 /// Ed25519 keys, re-exported so callers sign with the same crate version as this one.
 pub use ed25519_dalek::SigningKey;

@@ -28,7 +28,7 @@ pub(crate) fn parse_http_date(text: &str) -> Result<i64, SignatureError> {
 }
 
 /// `now_ms` as an IMF-fixdate (`Sat, 21 Nov 2026 21:37:10 GMT`), the form PeerTube sends.
-pub(crate) fn http_date(now_ms: u64) -> Result<String, SignatureError> {
+pub fn http_date(now_ms: u64) -> Result<String, SignatureError> {
     let secs = now_ms / 1000;
     if secs > LAST_PRINTABLE_S {
         return Err(SignatureError::CannotSign(format!("the clock reading {now_ms} ms is past year 9999")));
