@@ -255,21 +255,22 @@ impl ActivityKind {
 }
 
 impl ObjectRef {
-    /// Reads an `object`/`target`/item value found at `path`.
+    /// Reads an `object`/`target` value found at `path`: one reference, or a list of them.
     pub(crate) fn read(value: &Value, path: &str) -> Result<Self> {
         match value {
-            Value::Array(items) => items
-                .iter()
-                .enumerate()
-                .map(|(i, item)| match item {
-                    Value::Array(_) => Err(DocumentError::WrongType {
-                        field: format!("{path}[{i}]"),
-                        expected: "a URL or an object",
-                    }),
-                    item => Self::read(item, &format!("{path}[{i}]")),
-                })
-                .collect::<Result<_>>()
-                .map(ObjectRef::Many),
+            Value::Array(items) => Self::read_items(items, path).map(ObjectRef::Many),
+            other => Self::read_one(other, path),
+        }
+    }
+
+    /// Reads the items of a list found at `path`; an item may not be a list itself.
+    pub(crate) fn read_items(items: &[Value], path: &str) -> Result<Vec<Self>> {
+        items.iter().enumerate().map(|(i, item)| Self::read_one(item, &format!("{path}[{i}]"))).collect()
+    }
+
+    /// Reads one id or embedded object.
+    fn read_one(value: &Value, path: &str) -> Result<Self> {
+        match value {
             Value::Object(map) if !map.contains_key("type") => reference(value, path).map(ObjectRef::Id),
             Value::Object(_) => {
                 let fields = Fields::of(value, path)?;

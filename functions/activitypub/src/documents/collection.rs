@@ -74,19 +74,7 @@ impl FromDocument for Collection {
             found: quote(kind),
         })?;
         let items_key = if fields.get("orderedItems").is_some() { "orderedItems" } else { "items" };
-        let items_path = fields.path(items_key);
-        let items = fields
-            .list(items_key)
-            .iter()
-            .enumerate()
-            .map(|(i, item)| match item {
-                Value::Array(_) => Err(DocumentError::WrongType {
-                    field: format!("{items_path}[{i}]"),
-                    expected: "a URL or an object",
-                }),
-                item => ObjectRef::read(item, &format!("{items_path}[{i}]")),
-            })
-            .collect::<Result<_>>()?;
+        let items = ObjectRef::read_items(fields.list(items_key), &fields.path(items_key))?;
         Ok(Collection {
             id: fields.id("id")?,
             kind,

@@ -7,7 +7,6 @@ use serde_json::Value;
 use url::Url;
 
 use super::error::Result;
-use super::note::expect_type;
 use super::read::Fields;
 use super::FromDocument;
 
@@ -45,19 +44,13 @@ pub struct Flag {
 impl FromDocument for Flag {
     fn read_at(value: &Value, path: &str) -> Result<Self> {
         let fields = Fields::of(value, path)?;
-        expect_type(&fields, "Flag")?;
+        fields.expect_kind("Flag")?;
         Ok(Flag {
             id: fields.id("id")?,
             actor: fields.id("actor")?,
             content: fields.opt_string("content")?,
             objects: fields.ids("object")?,
-            reasons: fields
-                .list("tag")
-                .iter()
-                .filter(|tag| tag.get("type").and_then(Value::as_str) == Some("Hashtag"))
-                .filter_map(|tag| tag.get("name").and_then(Value::as_str))
-                .map(str::to_owned)
-                .collect(),
+            reasons: fields.hashtags().map(str::to_owned).collect(),
             start_at: fields.opt_u64("startAt")?,
             end_at: fields.opt_u64("endAt")?,
         })

@@ -3,9 +3,9 @@
 //! Two directions:
 //! - **Reading** remote JSON: [`Activity::parse`] for inbox bodies and the typed objects
 //!   ([`Actor`], [`Video`], [`Note`], [`Tombstone`], [`Flag`], [`Collection`], or [`Object`]
-//!   when the type is not known in advance) for embedded objects and fetched documents. Every
-//!   entry point first checks the JSON's shape ([`limits`]), never panics, ignores unknown
-//!   fields, and answers a [`DocumentError`] naming the field it refused. Trust is separate:
+//!   when the type is not known in advance) for embedded objects and fetched documents. Parsing
+//!   from bytes first checks the JSON's shape ([`limits`]); no reader panics, all ignore unknown
+//!   fields and answer a [`DocumentError`] naming the field they refused. Trust is separate:
 //!   [`Activity::check_origin`] says whether the actor may speak for the ids it names, and the
 //!   signature checks live in [`signatures`](crate::signatures).
 //! - **Writing** our own documents in PeerTube's field order ([`build`]): the activities we send

@@ -8,7 +8,7 @@
 use serde_json::Value;
 use url::Url;
 
-use super::error::{quote, DocumentError, Result};
+use super::error::Result;
 use super::read::{reference, Fields};
 use super::FromDocument;
 
@@ -74,7 +74,7 @@ pub struct Tombstone {
 impl FromDocument for Note {
     fn read_at(value: &Value, path: &str) -> Result<Self> {
         let fields = Fields::of(value, path)?;
-        expect_type(&fields, "Note")?;
+        fields.expect_kind("Note")?;
         Ok(Note {
             id: fields.id("id")?,
             content: fields.opt_string("content")?.unwrap_or_default(),
@@ -105,7 +105,7 @@ impl Note {
 impl FromDocument for Tombstone {
     fn read_at(value: &Value, path: &str) -> Result<Self> {
         let fields = Fields::of(value, path)?;
-        expect_type(&fields, "Tombstone")?;
+        fields.expect_kind("Tombstone")?;
         Ok(Tombstone {
             id: fields.id("id")?,
             former_type: fields.opt_string("formerType")?,
@@ -117,22 +117,11 @@ impl FromDocument for Tombstone {
     }
 }
 
-pub(crate) fn expect_type(fields: &Fields<'_>, expected: &'static str) -> Result<()> {
-    let kind = fields.kind()?;
-    if kind == expected {
-        Ok(())
-    } else {
-        Err(DocumentError::UnexpectedType { field: fields.path("type"), expected, found: quote(kind) })
-    }
-}
-
 /// The `Mention` tags with a usable `href`; other tags (`Hashtag`, `Emoji`) are ignored.
 fn mentions(fields: &Fields<'_>) -> Vec<Mention> {
     let path = fields.path("tag");
     fields
-        .list("tag")
-        .iter()
-        .filter(|tag| tag.get("type").and_then(Value::as_str) == Some("Mention"))
+        .tags("Mention")
         .filter_map(|tag| {
             Some(Mention {
                 href: reference(tag.get("href")?, &path).ok()?,

@@ -56,6 +56,26 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// Checks that the `type` is `expected`.
+    pub(crate) fn expect_kind(&self, expected: &'static str) -> Result<()> {
+        let kind = self.kind()?;
+        if kind == expected {
+            Ok(())
+        } else {
+            Err(DocumentError::UnexpectedType { field: self.path("type"), expected, found: quote(kind) })
+        }
+    }
+
+    /// The entries of `tag` whose `type` is `kind` (`Hashtag`, `Mention`); others are ignored.
+    pub(crate) fn tags(&self, kind: &'a str) -> impl Iterator<Item = &'a Value> + 'a {
+        self.list("tag").iter().filter(move |tag| tag.get("type").and_then(Value::as_str) == Some(kind))
+    }
+
+    /// The `name`s of the `Hashtag` tags.
+    pub(crate) fn hashtags(&self) -> impl Iterator<Item = &'a str> + 'a {
+        self.tags("Hashtag").filter_map(|tag| tag.get("name").and_then(Value::as_str))
+    }
+
     /// A required string.
     pub(crate) fn str(&self, key: &str) -> Result<&'a str> {
         self.opt_str(key)?.ok_or_else(|| self.missing(key))

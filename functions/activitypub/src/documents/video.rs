@@ -166,14 +166,7 @@ pub enum Privacy {
 impl FromDocument for Video {
     fn read_at(value: &Value, path: &str) -> Result<Self> {
         let fields = Fields::of(value, path)?;
-        let kind = fields.kind()?;
-        if kind != "Video" {
-            return Err(DocumentError::UnexpectedType {
-                field: fields.path("type"),
-                expected: "Video",
-                found: quote(kind),
-            });
-        }
+        fields.expect_kind("Video")?;
         let uuid = fields.str("uuid")?;
         if !is_uuid(uuid) {
             return Err(DocumentError::InvalidValue {
@@ -274,15 +267,9 @@ fn label(fields: &Fields<'_>, key: &str) -> Result<Option<Label>> {
     Ok(Some(Label { identifier, name: label.opt_string("name")?.unwrap_or_default() }))
 }
 
-/// The names of the `Hashtag` tags; other tags and malformed entries are ignored.
+/// The names of the `Hashtag` tags, without `#`; other tags are ignored.
 fn hashtags(fields: &Fields<'_>) -> Vec<String> {
-    fields
-        .list("tag")
-        .iter()
-        .filter(|tag| tag.get("type").and_then(Value::as_str) == Some("Hashtag"))
-        .filter_map(|tag| tag.get("name").and_then(Value::as_str))
-        .map(|name| name.strip_prefix('#').unwrap_or(name).to_owned())
-        .collect()
+    fields.hashtags().map(|name| name.strip_prefix('#').unwrap_or(name).to_owned()).collect()
 }
 
 fn captions(fields: &Fields<'_>) -> Result<Vec<Caption>> {
