@@ -149,9 +149,10 @@ impl App {
                     return QueueOutcome::RetryLater;
                 }
                 match edgetube_federation::apply::apply(ports, &self.config, work).await {
-                    Ok(Applied::Dead(reason)) => {
-                        QueueOutcome::Drop(format!("inbox activity {} is a dead letter: {reason}", work.activity))
-                    }
+                    Ok(Applied::Dead(reason)) => QueueOutcome::Drop(format!(
+                        "inbox activity {} is a dead letter: {reason}",
+                        work.activity
+                    )),
                     Ok(Applied::Done(what)) => QueueOutcome::DoneWith(format!("inbox: {what}")),
                     Ok(Applied::Ignored(why)) => QueueOutcome::DoneWith(format!("inbox: ignored: {why}")),
                     Ok(Applied::Retrying(why)) => QueueOutcome::DoneWith(format!("inbox: will retry: {why}")),
@@ -173,7 +174,11 @@ impl App {
                         work.activity,
                         report.delivered.len(),
                         report.refused.len(),
-                        report.refused.iter().map(|(inbox, why)| format!(" ({inbox}: {why})")).collect::<String>(),
+                        report
+                            .refused
+                            .iter()
+                            .map(|(inbox, why)| format!(" ({inbox}: {why})"))
+                            .collect::<String>(),
                         report.retried.len()
                     )),
                     Err(_) => QueueOutcome::RetryLater,

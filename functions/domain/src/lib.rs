@@ -34,7 +34,8 @@ pub mod videos;
 pub mod views;
 
 pub use config::{
-    ConfigError, DirectUploadConfig, FederationConfig, InstanceConfig, MediaConfig, Origin, RateLimit, SignupPolicy,
+    ConfigError, DirectUploadConfig, FederationConfig, InstanceConfig, MediaConfig, Origin, RateLimit,
+    SignupPolicy,
 };
 pub use error::DomainError;
 

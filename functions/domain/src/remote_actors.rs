@@ -98,9 +98,15 @@ pub async fn find_by_ap_id(sql: &dyn Sql, ap_id: &str) -> Result<Option<RemoteAc
 }
 
 /// The remote actor `username@host` (case-insensitive username).
-pub async fn find_by_handle(sql: &dyn Sql, username: &str, host: &str) -> Result<Option<RemoteActor>, DomainError> {
+pub async fn find_by_handle(
+    sql: &dyn Sql,
+    username: &str,
+    host: &str,
+) -> Result<Option<RemoteActor>, DomainError> {
     Ok(sql
-        .fetch_optional(Statement::new(format!("{SELECT} AND username = ?1 AND host = ?2")).bind(username).bind(host))
+        .fetch_optional(
+            Statement::new(format!("{SELECT} AND username = ?1 AND host = ?2")).bind(username).bind(host),
+        )
         .await?)
 }
 
@@ -152,13 +158,16 @@ pub async fn upsert(sql: &dyn Sql, doc: &RemoteActorDocument, now: i64) -> Resul
         .bind(now),
     ])
     .await?;
-    find_by_ap_id(sql, &doc.ap_id)
-        .await?
-        .ok_or_else(|| DomainError::Inconsistent(format!("remote actor {} vanished after its upsert", doc.ap_id)))
+    find_by_ap_id(sql, &doc.ap_id).await?.ok_or_else(|| {
+        DomainError::Inconsistent(format!("remote actor {} vanished after its upsert", doc.ap_id))
+    })
 }
 
 /// Removes a remote actor that deleted itself, with everything that names it (follows, its
 /// comments, ratings and videos cascade).
 pub async fn delete(sql: &dyn Sql, ap_id: &str) -> Result<bool, DomainError> {
-    Ok(sql.execute(Statement::new("DELETE FROM actors WHERE host IS NOT NULL AND ap_id = ?1").bind(ap_id)).await? > 0)
+    Ok(sql
+        .execute(Statement::new("DELETE FROM actors WHERE host IS NOT NULL AND ap_id = ?1").bind(ap_id))
+        .await?
+        > 0)
 }

@@ -30,8 +30,10 @@ pub async fn server_blocked(sql: &dyn Sql, host: &str) -> Result<bool, Federatio
 pub async fn account_blocked(sql: &dyn Sql, actor_id: i64) -> Result<bool, FederationError> {
     let row: Option<Count> = sql
         .fetch_optional(
-            Statement::new("SELECT COUNT(*) AS n FROM account_blocks WHERE by_account_id IS NULL AND target_id = ?1")
-                .bind(actor_id),
+            Statement::new(
+                "SELECT COUNT(*) AS n FROM account_blocks WHERE by_account_id IS NULL AND target_id = ?1",
+            )
+            .bind(actor_id),
         )
         .await?;
     Ok(row.is_some_and(|c| c.n > 0))

@@ -162,7 +162,9 @@ async fn post(
         Ok(status) if (200..300).contains(&status) => Outcome::Delivered(Some(first)),
         Ok(400 | 401 | 403) if known.is_none() => {
             match post_once(ports, signer, url, body, SignatureScheme::Cavage).await {
-                Ok(status) if (200..300).contains(&status) => Outcome::Delivered(Some(SignatureScheme::Cavage)),
+                Ok(status) if (200..300).contains(&status) => {
+                    Outcome::Delivered(Some(SignatureScheme::Cavage))
+                }
                 other => classify(other),
             }
         }

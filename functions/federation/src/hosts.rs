@@ -81,7 +81,12 @@ pub async fn health(sql: &dyn Sql, host: &str) -> Result<HostHealth, FederationE
 
 /// Whether this caller may probe a backed-off host now: moves `retry_after` one probe window
 /// ahead in the same statement that checks it passed, so concurrent deliveries elect one prober.
-pub async fn claim_probe(sql: &dyn Sql, host: &str, now: i64, window_ms: i64) -> Result<bool, FederationError> {
+pub async fn claim_probe(
+    sql: &dyn Sql,
+    host: &str,
+    now: i64,
+    window_ms: i64,
+) -> Result<bool, FederationError> {
     Ok(sql
         .execute(
             Statement::new(
@@ -111,7 +116,12 @@ pub fn succeeded(host: &str, scheme: Option<SignatureScheme>, now: i64) -> State
 
 /// Records a failed delivery to `host`; from [`FAILURES_BEFORE_BACKOFF`] failures on, the host
 /// waits the schedule's delay for its failure count.
-pub async fn failed(sql: &dyn Sql, host: &str, schedule: RetrySchedule, now: i64) -> Result<(), FederationError> {
+pub async fn failed(
+    sql: &dyn Sql,
+    host: &str,
+    schedule: RetrySchedule,
+    now: i64,
+) -> Result<(), FederationError> {
     let current = health(sql, host).await?;
     let failures = current.consecutive_failures + 1;
     let retry_after = (failures >= FAILURES_BEFORE_BACKOFF).then(|| {

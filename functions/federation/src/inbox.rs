@@ -80,23 +80,31 @@ pub async fn receive(
     body: &[u8],
 ) -> Result<Received, Refusal> {
     if body.len() > MAX_INBOX_BODY {
-        return Err(Refusal { status: StatusCode::PAYLOAD_TOO_LARGE, detail: format!("body over {MAX_INBOX_BODY} bytes") });
+        return Err(Refusal {
+            status: StatusCode::PAYLOAD_TOO_LARGE,
+            detail: format!("body over {MAX_INBOX_BODY} bytes"),
+        });
     }
     let now = ports.clock.now_millis();
-    let plan = verification_plan(method, url, headers, Some(body), u64::try_from(now).unwrap_or(0), MAX_CLOCK_SKEW)
-        .map_err(Refusal::forbidden)?;
+    let plan =
+        verification_plan(method, url, headers, Some(body), u64::try_from(now).unwrap_or(0), MAX_CLOCK_SKEW)
+            .map_err(Refusal::forbidden)?;
     let activity = Activity::parse(body).map_err(Refusal::bad_request)?;
     activity.check_origin().map_err(Refusal::forbidden)?;
     let signer_host = Url::parse(&plan.actor_id).map(|u| remote::host_of(&u)).unwrap_or_default();
     if blocklist::server_blocked(ports.sql, &signer_host).await.map_err(|e| Refusal::unavailable(&e))?
-        || blocklist::server_blocked(ports.sql, &remote::host_of(&activity.actor)).await.map_err(|e| Refusal::unavailable(&e))?
+        || blocklist::server_blocked(ports.sql, &remote::host_of(&activity.actor))
+            .await
+            .map_err(|e| Refusal::unavailable(&e))?
     {
         return Err(Refusal::forbidden(format!("{signer_host} is blocked on this instance")));
     }
     let signer = match verified_signer(ports, config, &plan).await {
         Ok(signer) => signer,
         Err(SignerError::Gone) if is_self_delete(&activity, &plan) => {
-            remote_actors::delete(ports.sql, activity.actor.as_str()).await.map_err(|e| Refusal::unavailable(&e.into()))?;
+            remote_actors::delete(ports.sql, activity.actor.as_str())
+                .await
+                .map_err(|e| Refusal::unavailable(&e.into()))?;
             return Ok(Received::ActorGone);
         }
         Err(SignerError::Refused(detail)) => return Err(Refusal::forbidden(detail)),
@@ -119,8 +127,14 @@ enum SignerError {
 }
 
 /// The remote actor whose key verifies `plan`: the stored key, then (once) a freshly fetched one.
-async fn verified_signer(ports: &Ports<'_>, config: &InstanceConfig, plan: &Plan) -> Result<RemoteActor, SignerError> {
-    let cached = remote_actors::find_by_ap_id(ports.sql, &plan.actor_id).await.map_err(|e| SignerError::Failed(e.into()))?;
+async fn verified_signer(
+    ports: &Ports<'_>,
+    config: &InstanceConfig,
+    plan: &Plan,
+) -> Result<RemoteActor, SignerError> {
+    let cached = remote_actors::find_by_ap_id(ports.sql, &plan.actor_id)
+        .await
+        .map_err(|e| SignerError::Failed(e.into()))?;
     if let Some(actor) = &cached {
         if verify(ports, plan, actor).await? {
             return Ok(actor.clone());
@@ -132,7 +146,9 @@ async fn verified_signer(ports: &Ports<'_>, config: &InstanceConfig, plan: &Plan
             return Err(SignerError::Gone)
         }
         Err(e @ FederationError::Policy(_)) => return Err(SignerError::Refused(e.to_string())),
-        Err(e @ FederationError::Remote { .. }) => return Err(SignerError::Refused(format!("cannot read the signer's key: {e}"))),
+        Err(e @ FederationError::Remote { .. }) => {
+            return Err(SignerError::Refused(format!("cannot read the signer's key: {e}")))
+        }
         Err(e) => return Err(SignerError::Failed(e)),
     };
     if verify(ports, plan, &fresh).await? {
@@ -144,7 +160,9 @@ async fn verified_signer(ports: &Ports<'_>, config: &InstanceConfig, plan: &Plan
 
 async fn verify(ports: &Ports<'_>, plan: &Plan, actor: &RemoteActor) -> Result<bool, SignerError> {
     // The key named: `#main-key` is the RSA key, `#ed25519-key` (or any Multikey id) the ed25519 one.
-    if plan.algorithm.accepts_ed25519() && !plan.algorithm.accepts_rsa() || plan.key_id.ends_with("#ed25519-key") {
+    if plan.algorithm.accepts_ed25519() && !plan.algorithm.accepts_rsa()
+        || plan.key_id.ends_with("#ed25519-key")
+    {
         let Some(multibase) = &actor.ed25519_public_multibase else { return Ok(false) };
         let key = ed25519_from_multibase(multibase).map_err(|e| SignerError::Refused(e.to_string()))?;
         return Ok(plan.verify_ed25519(&key).is_ok());
@@ -169,9 +187,15 @@ fn is_self_delete(activity: &Activity, plan: &Plan) -> bool {
 
 /// A forwarded activity is kept only with a valid FEP-8b32 proof by its actor, or when it is of a
 /// kind the consumer re-fetches from the origin anyway.
-async fn forwarded_proof(ports: &Ports<'_>, config: &InstanceConfig, activity: &Activity) -> Result<(), Refusal> {
+async fn forwarded_proof(
+    ports: &Ports<'_>,
+    config: &InstanceConfig,
+    activity: &Activity,
+) -> Result<(), Refusal> {
     if activity.proof.is_some() {
-        let actor = remote::actor(ports, config, activity.actor.as_str()).await.map_err(|e| Refusal::unavailable(&e))?;
+        let actor = remote::actor(ports, config, activity.actor.as_str())
+            .await
+            .map_err(|e| Refusal::unavailable(&e))?;
         let key = actor
             .ed25519_public_multibase
             .as_deref()

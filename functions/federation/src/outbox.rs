@@ -28,7 +28,11 @@ pub struct Outgoing {
 
 /// Stores `activity` (once: publishing the same id again reuses the row) and queues its delivery
 /// to `inboxes`, [`INBOXES_PER_MESSAGE`] per message. Returns the outbox row.
-pub async fn publish(ports: &Ports<'_>, activity: &Outgoing, inboxes: &[String]) -> Result<i64, FederationError> {
+pub async fn publish(
+    ports: &Ports<'_>,
+    activity: &Outgoing,
+    inboxes: &[String],
+) -> Result<i64, FederationError> {
     let now = ports.clock.now_millis();
     let body = serde_json::to_string(&activity.body)
         .map_err(|e| FederationError::Inconsistent(format!("activity does not serialize: {e}")))?;

@@ -62,7 +62,10 @@ impl OutboundPolicy {
 
 fn is_local_name(domain: &str) -> bool {
     let domain = domain.trim_end_matches('.').to_ascii_lowercase();
-    domain == "localhost" || domain.ends_with(".localhost") || domain.ends_with(".local") || !domain.contains('.')
+    domain == "localhost"
+        || domain.ends_with(".localhost")
+        || domain.ends_with(".local")
+        || !domain.contains('.')
 }
 
 fn is_public(ip: IpAddr) -> bool {
@@ -109,7 +112,9 @@ mod tests {
     #[test]
     fn strict_policy_refuses_local_and_plain_http() {
         let strict = OutboundPolicy { allow_local: false };
-        for ok in ["https://peertube.example/accounts/root", "https://[2606:4700::1]/inbox", "https://1.1.1.1/x"] {
+        for ok in
+            ["https://peertube.example/accounts/root", "https://[2606:4700::1]/inbox", "https://1.1.1.1/x"]
+        {
             assert!(strict.check(ok).is_ok(), "{ok}");
         }
         let refused = [

@@ -30,7 +30,11 @@ pub fn policy(config: &InstanceConfig) -> OutboundPolicy {
 
 /// GETs `url` signed by the instance actor and returns its JSON, refusing a document whose `id`
 /// is not `url`.
-pub async fn fetch_document(ports: &Ports<'_>, config: &InstanceConfig, url: &str) -> Result<Value, FederationError> {
+pub async fn fetch_document(
+    ports: &Ports<'_>,
+    config: &InstanceConfig,
+    url: &str,
+) -> Result<Value, FederationError> {
     let target = policy(config).check(url)?;
     let signer = Signer::instance(ports, config).await?;
     let request = signing::signed_get(ports, &signer, &target).await?;
@@ -39,8 +43,8 @@ pub async fn fetch_document(ports: &Ports<'_>, config: &InstanceConfig, url: &st
     if !status.is_success() {
         return Err(FederationError::remote(url, format!("HTTP {}", status.as_u16())));
     }
-    let document: Value =
-        serde_json::from_slice(response.body()).map_err(|e| FederationError::remote(url, format!("not JSON: {e}")))?;
+    let document: Value = serde_json::from_slice(response.body())
+        .map_err(|e| FederationError::remote(url, format!("not JSON: {e}")))?;
     let id = document.get("id").and_then(Value::as_str).unwrap_or_default();
     if without_fragment(id) != without_fragment(target.as_str()) {
         return Err(FederationError::remote(url, format!("the document says it is {id:?}")));
@@ -49,7 +53,11 @@ pub async fn fetch_document(ports: &Ports<'_>, config: &InstanceConfig, url: &st
 }
 
 /// Status of a GET that did not answer 2xx, for callers that treat "gone" specially.
-pub async fn fetch_status(ports: &Ports<'_>, config: &InstanceConfig, url: &str) -> Result<u16, FederationError> {
+pub async fn fetch_status(
+    ports: &Ports<'_>,
+    config: &InstanceConfig,
+    url: &str,
+) -> Result<u16, FederationError> {
     let target = policy(config).check(url)?;
     let signer = Signer::instance(ports, config).await?;
     let request = signing::signed_get(ports, &signer, &target).await?;
@@ -61,7 +69,11 @@ fn without_fragment(url: &str) -> &str {
 }
 
 /// The remote actor `ap_id`: the stored copy while fresh, else fetched and stored.
-pub async fn actor(ports: &Ports<'_>, config: &InstanceConfig, ap_id: &str) -> Result<RemoteActor, FederationError> {
+pub async fn actor(
+    ports: &Ports<'_>,
+    config: &InstanceConfig,
+    ap_id: &str,
+) -> Result<RemoteActor, FederationError> {
     if let Some(known) = remote_actors::find_by_ap_id(ports.sql, ap_id).await? {
         if ports.clock.now_millis() - known.fetched_at < ACTOR_REFRESH_MS {
             return Ok(known);
@@ -135,7 +147,11 @@ fn to_row(actor: &Actor, owner_id: Option<i64>) -> Result<RemoteActorDocument, S
         kind,
         username: actor.preferred_username.clone(),
         host: host_of(&actor.id),
-        display_name: actor.name.clone().filter(|n| !n.trim().is_empty()).unwrap_or_else(|| actor.preferred_username.clone()),
+        display_name: actor
+            .name
+            .clone()
+            .filter(|n| !n.trim().is_empty())
+            .unwrap_or_else(|| actor.preferred_username.clone()),
         summary: actor.summary.clone(),
         ap_id: actor.id.to_string(),
         inbox_url: actor.inbox.to_string(),
@@ -184,8 +200,8 @@ pub async fn resolve_handle(
     if !response.status().is_success() {
         return Err(FederationError::remote(&url, format!("HTTP {}", response.status().as_u16())));
     }
-    let jrd: Value =
-        serde_json::from_slice(response.body()).map_err(|e| FederationError::remote(&url, format!("not JSON: {e}")))?;
+    let jrd: Value = serde_json::from_slice(response.body())
+        .map_err(|e| FederationError::remote(&url, format!("not JSON: {e}")))?;
     let actor_url = jrd
         .get("links")
         .and_then(Value::as_array)

@@ -54,10 +54,7 @@ mod tests {
     fn doubles_from_the_base_then_caps_at_six_hours() {
         let schedule = RetrySchedule::default();
         let delays: Vec<u32> = (0..12).map(|n| schedule.after_failure(n).unwrap()).collect();
-        assert_eq!(
-            delays,
-            [60, 120, 240, 480, 960, 1920, 3840, 7680, 15360, 21600, 21600, 21600]
-        );
+        assert_eq!(delays, [60, 120, 240, 480, 960, 1920, 3840, 7680, 15360, 21600, 21600, 21600]);
     }
 
     #[test]

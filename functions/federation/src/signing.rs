@@ -38,10 +38,14 @@ pub struct Signer {
 
 impl Signer {
     /// The signer for local actor `actor_id`.
-    pub async fn load(ports: &Ports<'_>, config: &InstanceConfig, actor_id: i64) -> Result<Self, FederationError> {
-        let sealed = actors::sealed_keys(ports.sql, actor_id)
-            .await?
-            .ok_or_else(|| FederationError::Inconsistent(format!("no local actor {actor_id} to sign with")))?;
+    pub async fn load(
+        ports: &Ports<'_>,
+        config: &InstanceConfig,
+        actor_id: i64,
+    ) -> Result<Self, FederationError> {
+        let sealed = actors::sealed_keys(ports.sql, actor_id).await?.ok_or_else(|| {
+            FederationError::Inconsistent(format!("no local actor {actor_id} to sign with"))
+        })?;
         let vault = KeyVault::new(&config.key_encryption_secret);
         let private_pkcs8_der = vault.unseal(&sealed.username, &sealed.private_key_sealed)?;
         let actor_url = config.origin.join(&format!("{}{}", sealed.kind.path_prefix(), sealed.username));
@@ -83,13 +87,14 @@ pub async fn signed_post(
         .header(header::USER_AGENT, user_agent(&signer.actor_url));
     match scheme {
         SignatureScheme::Cavage => {
-            let prepared =
-                CavageOutgoing::prepare(&Method::POST, url, Some(&body), now_ms(ports)).map_err(|e| cannot_sign(url, e))?;
+            let prepared = CavageOutgoing::prepare(&Method::POST, url, Some(&body), now_ms(ports))
+                .map_err(|e| cannot_sign(url, e))?;
             let signature = signer.sign(ports, prepared.signing_string.as_bytes()).await?;
             for (name, value) in &prepared.headers {
                 builder = builder.header(name, value);
             }
-            let value = prepared.signature_header(&signer.key_id, &signature).map_err(|e| cannot_sign(url, e))?;
+            let value =
+                prepared.signature_header(&signer.key_id, &signature).map_err(|e| cannot_sign(url, e))?;
             builder = builder.header("signature", value);
         }
         SignatureScheme::Rfc9421 => {
@@ -103,11 +108,13 @@ pub async fn signed_post(
             )
             .map_err(|e| cannot_sign(url, e))?;
             let signature = signer.sign(ports, prepared.signature_base.as_bytes()).await?;
-            for (name, value) in prepared.headers.iter().chain(prepared.signature_headers(&signature).iter()) {
+            for (name, value) in prepared.headers.iter().chain(prepared.signature_headers(&signature).iter())
+            {
                 builder = builder.header(name, value);
             }
             // Servers that read both (and cavage-only ones reading `Date`) still see the time.
-            let date = edgetube_activitypub::signatures::http_date(now_ms(ports)).map_err(|e| cannot_sign(url, e))?;
+            let date = edgetube_activitypub::signatures::http_date(now_ms(ports))
+                .map_err(|e| cannot_sign(url, e))?;
             builder = builder.header(header::DATE, date);
         }
     }
@@ -115,8 +122,13 @@ pub async fn signed_post(
 }
 
 /// A GET of `url` signed by `signer` with draft-cavage (what every server verifies on fetches).
-pub async fn signed_get(ports: &Ports<'_>, signer: &Signer, url: &Url) -> Result<Request<Bytes>, FederationError> {
-    let prepared = CavageOutgoing::prepare(&Method::GET, url, None, now_ms(ports)).map_err(|e| cannot_sign(url, e))?;
+pub async fn signed_get(
+    ports: &Ports<'_>,
+    signer: &Signer,
+    url: &Url,
+) -> Result<Request<Bytes>, FederationError> {
+    let prepared =
+        CavageOutgoing::prepare(&Method::GET, url, None, now_ms(ports)).map_err(|e| cannot_sign(url, e))?;
     let signature = signer.sign(ports, prepared.signing_string.as_bytes()).await?;
     let mut builder = Request::get(url.as_str())
         .header(header::ACCEPT, ACCEPT_ACTIVITY)
@@ -146,11 +158,12 @@ pub async fn ed25519_key(
             .await?
             .ok_or_else(|| FederationError::Inconsistent(format!("no local actor {actor_id}")))?;
         let aad = format!("{}#ed25519", sealed.username);
-        if let (Some(seed_sealed), Some(multibase)) = (sealed.ed25519_private_sealed, sealed.ed25519_public_multibase) {
-            let seed: [u8; 32] = vault
-                .unseal(&aad, &seed_sealed)?
-                .try_into()
-                .map_err(|_| FederationError::Inconsistent(format!("ed25519 seed of {} is not 32 bytes", sealed.username)))?;
+        if let (Some(seed_sealed), Some(multibase)) =
+            (sealed.ed25519_private_sealed, sealed.ed25519_public_multibase)
+        {
+            let seed: [u8; 32] = vault.unseal(&aad, &seed_sealed)?.try_into().map_err(|_| {
+                FederationError::Inconsistent(format!("ed25519 seed of {} is not 32 bytes", sealed.username))
+            })?;
             return Ok((SigningKey::from_bytes(&seed), multibase));
         }
         let seed: [u8; 32] = ports

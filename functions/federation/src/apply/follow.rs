@@ -16,8 +16,13 @@ use crate::{blocklist, remote};
 /// A remote actor follows one of ours: recorded, and accepted at once unless it follows the
 /// instance actor on an instance that approves those by hand (PeerTube's setting); refused when
 /// the follower is blocked.
-pub(super) async fn follow(ports: &Ports<'_>, config: &InstanceConfig, activity: &Activity) -> Result<Effect, Failure> {
-    let target_url = activity.object.id().ok_or_else(|| Failure::Permanent("a Follow names no object".into()))?;
+pub(super) async fn follow(
+    ports: &Ports<'_>,
+    config: &InstanceConfig,
+    activity: &Activity,
+) -> Result<Effect, Failure> {
+    let target_url =
+        activity.object.id().ok_or_else(|| Failure::Permanent("a Follow names no object".into()))?;
     let Some(target) = local_actor_at(ports, config, target_url.as_str()).await? else {
         return Ok(Effect::Ignored(format!("Follow of {target_url}, not an actor of this instance")));
     };
@@ -42,7 +47,11 @@ pub(super) async fn follow(ports: &Ports<'_>, config: &InstanceConfig, activity:
     let now = ports.clock.now_millis();
     ports.sql.execute(follows::upsert(follower.id, target.id, state, activity.id.as_str(), now)).await?;
     if state == FollowState::Pending {
-        return Ok(Effect::Done(format!("{} asks to follow {}; awaiting approval", follower.handle(), target.username)));
+        return Ok(Effect::Done(format!(
+            "{} asks to follow {}; awaiting approval",
+            follower.handle(),
+            target.username
+        )));
     }
     let follow = follows::find(ports.sql, follower.id, target.id)
         .await?
@@ -89,7 +98,11 @@ async fn answered_follow(
 }
 
 /// A remote actor accepted our follow.
-pub(super) async fn accept(ports: &Ports<'_>, config: &InstanceConfig, activity: &Activity) -> Result<Effect, Failure> {
+pub(super) async fn accept(
+    ports: &Ports<'_>,
+    config: &InstanceConfig,
+    activity: &Activity,
+) -> Result<Effect, Failure> {
     let Some((follower, following)) = answered_follow(ports, config, activity).await? else {
         return Ok(Effect::Ignored(format!("Accept from {} of no follow of ours", activity.actor)));
     };
@@ -101,7 +114,11 @@ pub(super) async fn accept(ports: &Ports<'_>, config: &InstanceConfig, activity:
 }
 
 /// A remote actor refused our follow: it is removed.
-pub(super) async fn reject(ports: &Ports<'_>, config: &InstanceConfig, activity: &Activity) -> Result<Effect, Failure> {
+pub(super) async fn reject(
+    ports: &Ports<'_>,
+    config: &InstanceConfig,
+    activity: &Activity,
+) -> Result<Effect, Failure> {
     let Some((follower, following)) = answered_follow(ports, config, activity).await? else {
         return Ok(Effect::Ignored(format!("Reject from {} of no follow of ours", activity.actor)));
     };
@@ -110,7 +127,11 @@ pub(super) async fn reject(ports: &Ports<'_>, config: &InstanceConfig, activity:
 }
 
 /// Undo of a Follow by its follower. (Undo of likes and shares is handled with them.)
-pub(super) async fn undo(ports: &Ports<'_>, config: &InstanceConfig, activity: &Activity) -> Result<Effect, Failure> {
+pub(super) async fn undo(
+    ports: &Ports<'_>,
+    config: &InstanceConfig,
+    activity: &Activity,
+) -> Result<Effect, Failure> {
     let undone = activity.object.embedded();
     let kind = undone.map(|o| o.kind.as_str());
     if kind != Some(ActivityKind::Follow.as_str()) {

@@ -75,11 +75,16 @@ struct Row {
 
 /// Applies the stored activity `work` names. Errors are the ports' (the queue then redelivers
 /// the message); everything about the activity itself is settled here.
-pub async fn apply(ports: &Ports<'_>, config: &InstanceConfig, work: &InboxWork) -> Result<Applied, FederationError> {
+pub async fn apply(
+    ports: &Ports<'_>,
+    config: &InstanceConfig,
+    work: &InboxWork,
+) -> Result<Applied, FederationError> {
     let row: Option<Row> = ports
         .sql
         .fetch_optional(
-            Statement::new("SELECT body, signer, state FROM inbox_activities WHERE id = ?1").bind(work.activity),
+            Statement::new("SELECT body, signer, state FROM inbox_activities WHERE id = ?1")
+                .bind(work.activity),
         )
         .await?;
     let Some(row) = row else { return Ok(Applied::Ignored(format!("inbox row {} is gone", work.activity))) };
