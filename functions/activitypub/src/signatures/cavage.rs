@@ -337,7 +337,7 @@ pub fn check_request(
         return Err(SignatureError::NotCovered("date or (created)"));
     }
     if covers_date {
-        let date = headers::single(headers, "date")?
+        let date = headers::single(headers, "Date")?
             .ok_or_else(|| SignatureError::SignedHeaderAbsent("date".into()))?;
         time::check_skew("date", time::parse_http_date(date)?, now_ms, max_skew)?;
     }
@@ -350,13 +350,13 @@ pub fn check_request(
     }
     // PeerTube: when a Digest header is present it must match, covered or not.
     let body = body.unwrap_or_default();
-    match headers::single(headers, "digest")? {
+    match headers::single(headers, "Digest")? {
         Some(value) => digest::check_digest(value, body)?,
         None if signature.covers("digest") => return Err(SignatureError::DigestAbsent("Digest")),
         None => {}
     }
     if signature.covers("content-digest") {
-        let value = headers::single(headers, "content-digest")?
+        let value = headers::single(headers, "Content-Digest")?
             .ok_or(SignatureError::DigestAbsent("Content-Digest"))?;
         digest::check_content_digest(value, body)?;
     }

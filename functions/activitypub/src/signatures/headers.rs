@@ -97,14 +97,14 @@ mod tests {
     fn single_refuses_repeats_and_oversize() {
         let mut headers = HeaderMap::new();
         headers.append("signature", HeaderValue::from_static("a"));
-        assert_eq!(single(&headers, "signature"), Ok(Some("a")));
+        assert_eq!(single(&headers, "Signature"), Ok(Some("a")));
         headers.append("signature", HeaderValue::from_static("b"));
-        assert_eq!(single(&headers, "signature"), Err(SignatureError::RepeatedHeader("signature")));
+        assert_eq!(single(&headers, "Signature"), Err(SignatureError::RepeatedHeader("Signature")));
         let mut big = HeaderMap::new();
         let long = "x".repeat(MAX_HEADER_BYTES + 1);
         big.insert("digest", HeaderValue::from_str(&long).unwrap());
-        assert!(matches!(single(&big, "digest"), Err(SignatureError::Oversized { .. })));
-        assert!(matches!(combined(&big, "digest"), Err(SignatureError::Oversized { .. })));
+        assert!(matches!(single(&big, "Digest"), Err(SignatureError::Oversized { .. })));
+        assert!(matches!(combined(&big, "Digest"), Err(SignatureError::Oversized { .. })));
     }
 
     #[test]

@@ -106,7 +106,7 @@ fn cavage_plan(
     now_ms: u64,
     max_skew: Duration,
 ) -> Result<Plan, SignatureError> {
-    let header = headers::single(headers, "signature")?.ok_or(SignatureError::Unsigned)?;
+    let header = headers::single(headers, "Signature")?.ok_or(SignatureError::Unsigned)?;
     let signature = cavage::parse(header)?;
     let algorithm = signature.algorithm()?;
     cavage::check_request(&signature, method, headers, body, now_ms, max_skew)?;
@@ -142,8 +142,8 @@ fn rfc9421_plan(
     now_ms: u64,
     max_skew: Duration,
 ) -> Result<Plan, SignatureError> {
-    let input = headers::combined(headers, "signature-input")?.unwrap_or_default();
-    let Some(value) = headers::combined(headers, "signature")? else {
+    let input = headers::combined(headers, "Signature-Input")?.unwrap_or_default();
+    let Some(value) = headers::combined(headers, "Signature")? else {
         return Err(SignatureError::malformed("Signature", "absent while Signature-Input is present"));
     };
     let signature = rfc9421::parse(&input, &value)?;

@@ -270,12 +270,12 @@ pub fn check_request(
         time::check_expires(expires, now_ms)?;
     }
     if signature.covers("content-digest") {
-        let value = headers::single(headers, "content-digest")?
+        let value = headers::single(headers, "Content-Digest")?
             .ok_or(SignatureError::DigestAbsent("Content-Digest"))?;
         digest::check_content_digest(value, body)?;
     }
     if signature.covers("digest") {
-        let value = headers::single(headers, "digest")?.ok_or(SignatureError::DigestAbsent("Digest"))?;
+        let value = headers::single(headers, "Digest")?.ok_or(SignatureError::DigestAbsent("Digest"))?;
         digest::check_digest(value, body)?;
     }
     Ok(())
