@@ -38,10 +38,14 @@ fn order(ctx: &Ctx<'_>, allowed: &[(&str, &str)], default: &str) -> Result<Strin
 
 /// Owners' account JSON, looked up once per owner within one response.
 #[derive(Default)]
-struct Owners(HashMap<String, Value>);
+pub(crate) struct Owners(HashMap<String, Value>);
 
 impl Owners {
-    async fn channel_json(&mut self, ctx: &Ctx<'_>, channel: &LocalActor) -> Result<Value, Problem> {
+    pub(crate) async fn channel_json(
+        &mut self,
+        ctx: &Ctx<'_>,
+        channel: &LocalActor,
+    ) -> Result<Value, Problem> {
         let owner_name = channel
             .owner_username
             .clone()

@@ -2,6 +2,7 @@
 //! Field order follows PeerTube 7's responses.
 
 use edgetube_domain::actors::LocalActor;
+use edgetube_domain::remote_actors::RemoteActor;
 use edgetube_domain::{iso8601_millis, Origin};
 use serde_json::{json, Map, Value};
 
@@ -59,6 +60,61 @@ pub fn summary(origin: &Origin, actor: &LocalActor) -> Value {
         "displayName": actor.display_name,
         "url": origin.join(&actor.path()),
         "host": origin.authority(),
+        "avatars": [],
+    })
+}
+
+/// The fields every remote actor shape starts with: as [`actor_fields`], from what its server
+/// published.
+fn remote_fields(actor: &RemoteActor) -> Map<String, Value> {
+    let avatars = actor.avatar_url.as_ref().map_or_else(Vec::new, |url| {
+        vec![json!({"path": url, "fileUrl": url, "width": null, "createdAt": null, "updatedAt": null})]
+    });
+    let value = json!({
+        "url": actor.ap_id,
+        "name": actor.username,
+        "host": actor.host,
+        "avatars": avatars,
+        "id": actor.id,
+        "hostRedundancyAllowed": false,
+        "followingCount": 0,
+        "followersCount": 0,
+        "createdAt": iso8601_millis(actor.fetched_at),
+        "displayName": actor.display_name,
+        "description": actor.summary,
+        "updatedAt": iso8601_millis(actor.fetched_at),
+    });
+    match value {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    }
+}
+
+/// A remote `Account`.
+pub fn remote_account(actor: &RemoteActor) -> Value {
+    Value::Object(remote_fields(actor))
+}
+
+/// A remote `VideoChannel`, with its owner when known.
+pub fn remote_channel(actor: &RemoteActor, owner: Option<&RemoteActor>) -> Value {
+    let mut fields = remote_fields(actor);
+    fields.insert("banners".into(), json!([]));
+    fields.insert("support".into(), Value::Null);
+    fields.insert("isLocal".into(), false.into());
+    if let Some(owner) = owner {
+        fields.insert("ownerAccount".into(), remote_account(owner));
+    }
+    Value::Object(fields)
+}
+
+/// The short form of a remote actor embedded in videos and comments.
+pub fn remote_summary(actor: &RemoteActor) -> Value {
+    json!({
+        "id": actor.id,
+        "name": actor.username,
+        "displayName": actor.display_name,
+        "url": actor.ap_id,
+        "host": actor.host,
         "avatars": [],
     })
 }

@@ -22,6 +22,8 @@ mod ratings;
 mod registrations;
 mod routes;
 pub mod runners;
+mod server_follows;
+mod subscriptions;
 pub mod uploads;
 mod users;
 pub mod validate;

@@ -6,7 +6,7 @@ use http::{Method, Response, StatusCode};
 use crate::context::Ctx;
 use crate::{
     accounts, auth, channels, comments, config, direct_uploads, media, rate_limit, ratings, registrations,
-    respond, runners, uploads, users, videos, views, Problem,
+    respond, runners, server_follows, subscriptions, uploads, users, videos, views, Problem,
 };
 
 /// Whether the handler of `method path` reads the body as a stream: the legacy upload (up to the
@@ -62,6 +62,20 @@ pub async fn route(ctx: &Ctx<'_>, segments: &[&str]) -> Response<Bytes> {
         ["users", "me"] if put => users::update_me(ctx).await,
         ["users", "me", "video-quota-used"] if get => users::quota_used(ctx).await,
         ["users", "me", "videos"] if get => videos::my_videos(ctx).await,
+        ["server", "following"] if get => server_follows::following(ctx).await,
+        ["server", "following"] if post => server_follows::follow(ctx).await,
+        ["server", "following", target] if delete => server_follows::unfollow(ctx, target).await,
+        ["server", "followers"] if get => server_follows::followers(ctx).await,
+        ["server", "followers", handle, "accept"] if post => server_follows::accept(ctx, handle).await,
+        ["server", "followers", handle, "reject"] if post => server_follows::reject(ctx, handle).await,
+        ["server", "followers", handle] if delete => server_follows::reject(ctx, handle).await,
+        ["users", "me", "subscriptions"] if get => subscriptions::list(ctx).await,
+        ["users", "me", "subscriptions"] if post => subscriptions::subscribe(ctx).await,
+        ["users", "me", "subscriptions", "exist"] if get => subscriptions::exist(ctx).await,
+        ["users", "me", "subscriptions", handle] if get && *handle != "videos" => {
+            subscriptions::get(ctx, handle).await
+        }
+        ["users", "me", "subscriptions", handle] if delete => subscriptions::unsubscribe(ctx, handle).await,
         ["users", "register"] if post => users::register(ctx).await,
         ["users", "registrations", "request"] if post => registrations::request(ctx).await,
         ["users", "registrations"] if get => registrations::list(ctx).await,

@@ -2,6 +2,7 @@
 //! collections.
 
 use bytes::Bytes;
+use edgetube_activitypub::documents::build::actor_keys::add_assertion_method;
 use edgetube_domain::actors::{self, ActorKind, LocalActor};
 use edgetube_domain::{comments, users, videos, InstanceConfig};
 use edgetube_federation::{actor, collection, host_meta, negotiation, nodeinfo, webfinger, ACTIVITY_JSON};
@@ -104,7 +105,14 @@ pub async fn actor(
     let actor = find_actor(ports, prefix, name).await?;
     let accept = request.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok());
     let mut response = if negotiation::wants_activity_json(accept) {
-        respond::json_as(&actor::document(&config.origin, &actor), ACTIVITY_JSON)?
+        let mut document =
+            serde_json::to_value(actor::document(&config.origin, &actor)).map_err(Problem::internal_from)?;
+        // FEP-521a: the ed25519 key our activities' proofs verify with (made on first use).
+        let (_, multibase) = edgetube_federation::signing::ed25519_key(ports, config, actor.id)
+            .await
+            .map_err(Problem::internal_from)?;
+        add_assertion_method(&mut document, &multibase).map_err(Problem::internal_from)?;
+        respond::json_as(&document, ACTIVITY_JSON)?
     } else {
         respond::text(actor::html_page(&config.origin, &actor), "text/html; charset=utf-8")?
     };
@@ -112,10 +120,8 @@ pub async fn actor(
     Ok(response)
 }
 
-/// `GET /<actor>/{followers,following,outbox,playlists}[?page=N]`.
-///
-/// Following and publishing come with later features; until then every collection is empty,
-/// in PeerTube's paging shape.
+/// `GET /<actor>/{followers,following,outbox,playlists}[?page=N]`, in PeerTube's paging shape:
+/// accepted follows' actor ids, the activities the actor sent, and (no playlists yet) nothing.
 pub async fn actor_collection(
     ports: &Ports<'_>,
     config: &InstanceConfig,
@@ -129,12 +135,13 @@ pub async fn actor_collection(
     }
     let actor = find_actor(ports, prefix, name).await?;
     let id = config.origin.join(&format!("{}/{which}", actor.path()));
-    let total = 0;
-    match collection::requested_page(request.uri().query()) {
+    let page = collection::requested_page(request.uri().query());
+    let (total, items) = edgetube_federation::collections::items(ports, config, &actor, which, page)
+        .await
+        .map_err(Problem::internal_from)?;
+    match page {
         None => respond::json_as(&collection::collection(&id, total), ACTIVITY_JSON),
-        Some(page) => {
-            respond::json_as(&collection::page::<String>(&id, page, Vec::new(), total), ACTIVITY_JSON)
-        }
+        Some(page) => respond::json_as(&collection::page(&id, page, items, total), ACTIVITY_JSON),
     }
 }
 

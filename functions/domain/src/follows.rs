@@ -160,3 +160,88 @@ async fn count(sql: &dyn Sql, column: &str, id: i64) -> Result<i64, DomainError>
         .await?;
     Ok(row.map_or(0, |c| c.n))
 }
+
+/// The follows `follower_id` made (any state), newest first, a page of them; and their total.
+pub async fn list_following(
+    sql: &dyn Sql,
+    follower_id: i64,
+    start: i64,
+    count: i64,
+) -> Result<(i64, Vec<Follow>), DomainError> {
+    list(sql, "follower_id", follower_id, start, count).await
+}
+
+/// The follows of `following_id` (any state), newest first, a page of them; and their total.
+pub async fn list_followers(
+    sql: &dyn Sql,
+    following_id: i64,
+    start: i64,
+    count: i64,
+) -> Result<(i64, Vec<Follow>), DomainError> {
+    list(sql, "following_id", following_id, start, count).await
+}
+
+async fn list(
+    sql: &dyn Sql,
+    column: &str,
+    id: i64,
+    start: i64,
+    count: i64,
+) -> Result<(i64, Vec<Follow>), DomainError> {
+    #[derive(Deserialize)]
+    struct Count {
+        n: i64,
+    }
+    let total: Option<Count> = sql
+        .fetch_optional(
+            Statement::new(format!("SELECT COUNT(*) AS n FROM actor_follows WHERE {column} = ?1")).bind(id),
+        )
+        .await?;
+    let rows = sql
+        .fetch_all(
+            Statement::new(format!(
+                "{SELECT} WHERE {column} = ?1 ORDER BY created_at DESC, id DESC LIMIT ?2 OFFSET ?3"
+            ))
+            .bind(id)
+            .bind(count)
+            .bind(start),
+        )
+        .await?;
+    Ok((total.map_or(0, |c| c.n), rows))
+}
+
+/// One side of a follow as collections list it: a remote actor's id, or a local actor's kind and
+/// name (its id is the instance's origin and path).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Party {
+    /// The remote actor's id; `None` for a local actor.
+    pub ap_id: Option<String>,
+    /// Its kind.
+    pub kind: crate::actors::ActorKind,
+    /// Its username.
+    pub username: String,
+}
+
+/// A page of the accepted followers of `id` (`followers = true`) or of whom `id` follows,
+/// oldest first, as collections page them.
+pub async fn parties(
+    sql: &dyn Sql,
+    id: i64,
+    followers: bool,
+    start: i64,
+    count: i64,
+) -> Result<Vec<Party>, DomainError> {
+    let (mine, other) =
+        if followers { ("following_id", "follower_id") } else { ("follower_id", "following_id") };
+    Ok(sql
+        .fetch_all(
+            Statement::new(format!(
+                "SELECT a.ap_id, a.kind, a.username FROM actor_follows f JOIN actors a ON a.id = f.{other} \
+                 WHERE f.{mine} = ?1 AND f.state = 'accepted' ORDER BY f.id LIMIT ?2 OFFSET ?3"
+            ))
+            .bind(id)
+            .bind(count)
+            .bind(start),
+        )
+        .await?)
+}

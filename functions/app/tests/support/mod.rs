@@ -142,7 +142,7 @@ impl Fixture {
     /// `GET path` addressed to the instance's host, with a bearer token when given and extra
     /// headers.
     pub fn get_with(&self, path: &str, token: Option<&str>, headers: &[(&str, &str)]) -> (u16, Value) {
-        let mut request = Request::get(path).header("host", "127.0.0.1:9000");
+        let mut request = Request::get(path).header("host", self.app.config().origin.authority());
         if let Some(token) = token {
             request = request.header("authorization", format!("Bearer {token}"));
         }

@@ -1,7 +1,6 @@
 //! Follow, Accept, Reject and Undo between a remote actor and one of ours, and a remote actor's
 //! Delete of itself.
 
-use edgetube_activitypub::documents::build::activities::{self, FollowRef};
 use edgetube_activitypub::documents::{Activity, ActivityKind};
 use edgetube_domain::actors::ActorKind;
 use edgetube_domain::follows::{self, FollowState};
@@ -10,8 +9,8 @@ use edgetube_ports::Ports;
 use serde_json::Value;
 
 use super::{Effect, Failure};
-use crate::send::{self, actor_url, local_actor_at};
-use crate::{blocklist, remote};
+use crate::send::local_actor_at;
+use crate::{blocklist, following, remote};
 
 /// A remote actor follows one of ours: recorded, and accepted at once unless it follows the
 /// instance actor on an instance that approves those by hand (PeerTube's setting); refused when
@@ -27,16 +26,8 @@ pub(super) async fn follow(
         return Ok(Effect::Ignored(format!("Follow of {target_url}, not an actor of this instance")));
     };
     let follower = remote::actor(ports, config, activity.actor.as_str()).await?;
-    let follow_ref =
-        FollowRef { id: activity.id.as_str(), actor: follower.ap_id.as_str(), object: target_url.as_str() };
-    let target_url_text = actor_url(config, &target);
     if blocklist::account_blocked(ports.sql, follower.id).await? {
-        let reject = activities::reject(
-            &format!("{}/rejects/follows/{}", config.origin.as_str(), follower.id),
-            &target_url_text,
-            &follow_ref,
-        );
-        send::send(ports, config, &target, &reject, &[follower.inbox_url.clone()]).await?;
+        following::reject_follower(ports, config, &target, &follower, Some(activity.id.as_str())).await?;
         return Ok(Effect::Done(format!("rejected the Follow of blocked {}", follower.handle())));
     }
     let state = if target.kind == ActorKind::Application && config.federation.instance_follows_need_approval {
@@ -45,7 +36,11 @@ pub(super) async fn follow(
         FollowState::Accepted
     };
     let now = ports.clock.now_millis();
-    ports.sql.execute(follows::upsert(follower.id, target.id, state, activity.id.as_str(), now)).await?;
+    // Recorded pending first: `accept_follower` marks it accepted as it sends the Accept.
+    ports
+        .sql
+        .execute(follows::upsert(follower.id, target.id, FollowState::Pending, activity.id.as_str(), now))
+        .await?;
     if state == FollowState::Pending {
         return Ok(Effect::Done(format!(
             "{} asks to follow {}; awaiting approval",
@@ -53,15 +48,7 @@ pub(super) async fn follow(
             target.username
         )));
     }
-    let follow = follows::find(ports.sql, follower.id, target.id)
-        .await?
-        .ok_or_else(|| Failure::Permanent("the follow vanished".into()))?;
-    let accept = activities::accept(
-        &format!("{}/accepts/follows/{}", config.origin.as_str(), follow.id),
-        &target_url_text,
-        &follow_ref,
-    );
-    send::send(ports, config, &target, &accept, &[follower.inbox_url.clone()]).await?;
+    following::accept_follower(ports, config, &target, &follower).await?;
     Ok(Effect::Done(format!("{} follows {}", follower.handle(), target.username)))
 }
 

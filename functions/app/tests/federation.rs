@@ -1,0 +1,403 @@
+//! Two instances federating in one process: each a whole `App` over its own native ports (real
+//! SQLite with the migrations, real RSA and ed25519), joined by an outbound HTTP port that hands
+//! a request for one origin to that instance's `App::handle`. Nothing is mocked but the wire:
+//! WebFinger, signed fetches of actors, signed deliveries, the inbox's verification, the queue
+//! consumers and the retries all run as deployed. Queues are pumped by hand, so retry delays and
+//! a peer that is down are steps of the test, not waits.
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashSet;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use edgetube_app::QueueOutcome;
+use edgetube_ports::{HttpClient, HttpLimits, JobQueue, PortError, Ports, QueueMessage, Sql, Statement};
+use futures::executor::block_on;
+use http::{Request, Response};
+use serde_json::{json, Value};
+use support::{Fixture, ADMIN_PASSWORD};
+
+const A: &str = "http://a.example:8001";
+const B: &str = "http://b.example:8002";
+
+/// The two instances and the wire between them.
+struct Network {
+    nodes: Vec<(&'static str, Fixture)>,
+    /// Authorities whose connections are refused, as if the instance were stopped.
+    down: RefCell<HashSet<String>>,
+    /// Requests that crossed the wire: (method, URL, status or 0 when refused).
+    wire: RefCell<Vec<(String, String, u16)>>,
+    /// Queue messages sent with a delay, held until [`Network::release_delayed`].
+    delayed: RefCell<Vec<(usize, QueueMessage, u32)>>,
+    /// Milliseconds both clocks moved, for the log.
+    moved: Cell<i64>,
+}
+
+#[async_trait(?Send)]
+impl HttpClient for Network {
+    async fn send(&self, request: Request<Bytes>, limits: HttpLimits) -> Result<Response<Bytes>, PortError> {
+        let url = request.uri().to_string();
+        let authority = request.uri().authority().map(|a| a.as_str().to_owned()).unwrap_or_default();
+        if self.down.borrow().contains(&authority) {
+            self.wire.borrow_mut().push((request.method().to_string(), url.clone(), 0));
+            return Err(PortError::unavailable("http", format!("connection refused: {url}")));
+        }
+        let node = self
+            .nodes
+            .iter()
+            .position(|(origin, _)| origin.ends_with(&authority))
+            .ok_or_else(|| PortError::unavailable("http", format!("no such host: {url}")))?;
+        let method = request.method().to_string();
+        let response = self.nodes[node].1.app.handle(&self.ports(node), request).await;
+        let (parts, body) = response.into_parts();
+        let body = body.collect_limited(usize::try_from(limits.max_body_bytes).unwrap()).await.unwrap();
+        self.wire.borrow_mut().push((method, url, parts.status.as_u16()));
+        Ok(Response::from_parts(parts, body))
+    }
+}
+
+impl Network {
+    fn new(extra: &[(&str, &str)]) -> Self {
+        let node = |origin: &'static str| {
+            let mut vars = vec![("PUBLIC_ORIGIN", origin), ("FEDERATION_RETRY_BASE_SECONDS", "60")];
+            vars.extend_from_slice(extra);
+            (origin, Fixture::with_vars(&vars))
+        };
+        Self {
+            nodes: vec![node(A), node(B)],
+            down: RefCell::default(),
+            wire: RefCell::default(),
+            delayed: RefCell::default(),
+            moved: Cell::new(0),
+        }
+    }
+
+    /// Node `index`'s ports, with this network as their outbound HTTP.
+    fn ports(&self, index: usize) -> Ports<'_> {
+        Ports { http: self, ..self.nodes[index].1.ports.ports() }
+    }
+
+    fn fixture(&self, index: usize) -> &Fixture {
+        &self.nodes[index].1
+    }
+
+    /// A JSON API request to node `index`; (status, body).
+    fn api(
+        &self,
+        index: usize,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut request =
+            Request::builder().method(method).uri(path).header("content-type", "application/json");
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        let body = body.map_or_else(Bytes::new, |b| Bytes::from(b.to_string()));
+        let response =
+            block_on(self.nodes[index].1.app.handle(&self.ports(index), request.body(body).unwrap()));
+        let (parts, body) = response.into_parts();
+        let body = block_on(body.collect_limited(1 << 20)).unwrap();
+        let value = if body.is_empty() { Value::Null } else { serde_json::from_slice(&body).unwrap() };
+        (parts.status.as_u16(), value)
+    }
+
+    fn root(&self, index: usize) -> String {
+        self.fixture(index).login("root", ADMIN_PASSWORD)
+    }
+
+    /// Handles every queued message of every node, and what that queues, until the queues are
+    /// empty; messages sent with a delay are held. Returns the outcomes, in order.
+    fn pump(&self) -> Vec<QueueOutcome> {
+        let mut outcomes = Vec::new();
+        for _round in 0..50 {
+            let mut any = false;
+            for index in 0..self.nodes.len() {
+                for (message, delay) in self.fixture(index).ports.queue.drain_with_delays() {
+                    any = true;
+                    match delay {
+                        Some(seconds) if seconds > 0 => {
+                            self.delayed.borrow_mut().push((index, message, seconds))
+                        }
+                        _ => outcomes.push(block_on(
+                            self.fixture(index).app.handle_queue_message(&self.ports(index), &message),
+                        )),
+                    }
+                }
+            }
+            if !any {
+                return outcomes;
+            }
+        }
+        panic!("the queues did not settle in 50 rounds: {outcomes:?}");
+    }
+
+    /// Moves both clocks past the longest held delay and queues the held messages again.
+    fn release_delayed(&self) -> usize {
+        let held: Vec<_> = self.delayed.borrow_mut().drain(..).collect();
+        let longest = held.iter().map(|(_, _, s)| i64::from(*s)).max().unwrap_or(0);
+        self.advance((longest + 1) * 1000);
+        for (index, message, _) in &held {
+            block_on(JobQueue::send(&self.fixture(*index).ports.queue, message, None)).unwrap();
+        }
+        held.len()
+    }
+
+    fn advance(&self, millis: i64) {
+        for (_, fixture) in &self.nodes {
+            fixture.ports.clock.advance(millis);
+        }
+        self.moved.set(self.moved.get() + millis);
+    }
+
+    fn rows(&self, index: usize, sql: &str) -> Vec<Value> {
+        block_on(self.fixture(index).ports.sql.query(Statement::new(sql)))
+            .unwrap()
+            .into_iter()
+            .map(Value::Object)
+            .collect()
+    }
+
+    fn posts_to(&self, url_prefix: &str) -> Vec<u16> {
+        self.wire
+            .borrow()
+            .iter()
+            .filter(|(method, url, _)| method == "POST" && url.starts_with(url_prefix))
+            .map(|(_, _, status)| *status)
+            .collect()
+    }
+}
+
+#[test]
+fn a_subscription_is_a_signed_follow_accepted_across_instances() {
+    let net = Network::new(&[]);
+    let root_b = net.root(1);
+
+    // B's root subscribes to A's channel by handle: WebFinger, a signed fetch of the channel (and
+    // its account), a pending follow and a queued Follow.
+    let (status, body) = net.api(
+        1,
+        "POST",
+        "/api/v1/users/me/subscriptions",
+        Some(&root_b),
+        Some(json!({"uri": "root_channel@a.example:8001"})),
+    );
+    assert_eq!(status, 204, "{body}");
+    let (_, exist) = net.api(
+        1,
+        "GET",
+        "/api/v1/users/me/subscriptions/exist?uris=root_channel@a.example:8001",
+        Some(&root_b),
+        None,
+    );
+    assert_eq!(exist["root_channel@a.example:8001"], false, "pending until accepted");
+
+    let outcomes = net.pump();
+    // B delivered the Follow to A's channel inbox; A verified it, applied it and delivered an
+    // Accept to B, which B verified and applied.
+    assert_eq!(
+        net.posts_to("http://a.example:8001/video-channels/root_channel/inbox"),
+        [204],
+        "{outcomes:?}"
+    );
+    assert_eq!(net.posts_to("http://b.example:8002/accounts/root/inbox"), [204], "{outcomes:?}");
+    let (_, exist) = net.api(
+        1,
+        "GET",
+        "/api/v1/users/me/subscriptions/exist?uris=root_channel@a.example:8001",
+        Some(&root_b),
+        None,
+    );
+    assert_eq!(exist["root_channel@a.example:8001"], true, "accepted: {outcomes:?}");
+
+    // Both sides list it.
+    let (_, subscriptions) = net.api(1, "GET", "/api/v1/users/me/subscriptions", Some(&root_b), None);
+    assert_eq!(subscriptions["total"], 1);
+    assert_eq!(subscriptions["data"][0]["name"], "root_channel");
+    assert_eq!(subscriptions["data"][0]["host"], "a.example:8001");
+    assert_eq!(subscriptions["data"][0]["isLocal"], false);
+    let followers = net
+        .fixture(0)
+        .fetch("/video-channels/root_channel/followers?page=1", &[("accept", "application/activity+json")]);
+    let followers: Value = serde_json::from_slice(followers.body()).unwrap();
+    assert_eq!(followers["totalItems"], 1);
+    assert_eq!(followers["orderedItems"], json!(["http://b.example:8002/accounts/root"]));
+
+    // The Follow and Accept carry FEP-8b32 proofs, and the actors publish the keys they verify with.
+    let actor = net.fixture(1).fetch("/accounts/root", &[("accept", "application/activity+json")]);
+    let actor: Value = serde_json::from_slice(actor.body()).unwrap();
+    let multikey = &actor["assertionMethod"][0];
+    assert_eq!(multikey["type"], "Multikey");
+    assert_eq!(multikey["id"], "http://b.example:8002/accounts/root#ed25519-key");
+    let key = edgetube_activitypub::signatures::keys::ed25519_from_multibase(
+        multikey["publicKeyMultibase"].as_str().unwrap(),
+    )
+    .unwrap();
+    let sent = net.rows(1, "SELECT body FROM outbox_activities");
+    let follow: Value = serde_json::from_str(sent[0]["body"].as_str().unwrap()).unwrap();
+    assert_eq!(follow["type"], "Follow");
+    edgetube_activitypub::signatures::integrity::verify_proof(&follow, |_| Some(key)).unwrap();
+
+    // A replayed delivery is answered but applied no second time.
+    let received = net.rows(0, "SELECT COUNT(*) AS n FROM inbox_activities");
+    assert_eq!(received[0]["n"], 1);
+
+    // Unsubscribing sends an Undo; A drops the follower.
+    let (status, _) = net.api(
+        1,
+        "DELETE",
+        "/api/v1/users/me/subscriptions/root_channel@a.example:8001",
+        Some(&root_b),
+        None,
+    );
+    assert_eq!(status, 204);
+    net.pump();
+    let followers = net
+        .fixture(0)
+        .fetch("/video-channels/root_channel/followers", &[("accept", "application/activity+json")]);
+    let followers: Value = serde_json::from_slice(followers.body()).unwrap();
+    assert_eq!(followers["totalItems"], 0);
+}
+
+#[test]
+fn deliveries_to_a_stopped_instance_wait_and_all_arrive_when_it_returns() {
+    let net = Network::new(&[]);
+    let root_a = net.root(0);
+    // A's instance follows B's instance while B is down: the Follow cannot even be resolved.
+    net.down.borrow_mut().insert("b.example:8002".into());
+    let (status, problem) = net.api(
+        0,
+        "POST",
+        "/api/v1/server/following",
+        Some(&root_a),
+        Some(json!({"hosts": ["b.example:8002"]})),
+    );
+    assert_eq!(status, 503, "an unreachable host is a clear refusal to retry: {problem}");
+    assert!(problem["detail"].as_str().unwrap().contains("connection refused"), "{problem}");
+
+    // With B up, A follows; then B goes down before the Follow is delivered.
+    net.down.borrow_mut().clear();
+    let (status, problem) = net.api(
+        0,
+        "POST",
+        "/api/v1/server/following",
+        Some(&root_a),
+        Some(json!({"hosts": ["b.example:8002"]})),
+    );
+    assert_eq!(status, 204, "{problem}");
+    // And a second, independent delivery: A's account follows B's channel.
+    let (status, _) = net.api(
+        0,
+        "POST",
+        "/api/v1/users/me/subscriptions",
+        Some(&root_a),
+        Some(json!({"uri": "root_channel@b.example:8002"})),
+    );
+    assert_eq!(status, 204);
+    net.down.borrow_mut().insert("b.example:8002".into());
+
+    // Every attempt is refused; each delivery is put back with a delay, nothing is dropped.
+    for _ in 0..5 {
+        net.pump();
+        assert!(net.release_delayed() > 0, "a retry was scheduled");
+    }
+    net.pump();
+    let refused = net.posts_to("http://b.example:8002/").iter().filter(|s| **s == 0).count();
+    // After three failures in a row the host is backed off: each later round probes it once
+    // instead of trying both deliveries (2 deliveries x 6 rounds would be 12 attempts).
+    assert!((3..=8).contains(&refused), "{refused} attempts: {:?}", net.wire.borrow());
+    let failures =
+        net.rows(0, "SELECT consecutive_failures FROM federation_hosts WHERE host = 'b.example:8002'");
+    assert!(failures[0]["consecutive_failures"].as_i64().unwrap() >= 3);
+    assert!(net.rows(0, "SELECT * FROM delivery_dead_letters").is_empty());
+
+    // B comes back: the held deliveries arrive and both follows are accepted.
+    net.down.borrow_mut().clear();
+    for _ in 0..3 {
+        net.release_delayed();
+        net.pump();
+    }
+    let states = net.rows(0, "SELECT state FROM actor_follows ORDER BY id");
+    assert_eq!(
+        states,
+        [json!({"state": "accepted"}), json!({"state": "accepted"})],
+        "{:?}",
+        net.wire.borrow()
+    );
+    let (_, following) = net.api(0, "GET", "/api/v1/server/following", Some(&root_a), None);
+    assert_eq!(following["total"], 1);
+    assert_eq!(following["data"][0]["following"]["host"], "b.example:8002");
+    assert_eq!(following["data"][0]["state"], "accepted");
+    let health =
+        net.rows(0, "SELECT consecutive_failures FROM federation_hosts WHERE host = 'b.example:8002'");
+    assert_eq!(health[0]["consecutive_failures"], 0);
+}
+
+#[test]
+fn a_delivery_that_never_gets_through_becomes_a_dead_letter_after_a_day() {
+    let net = Network::new(&[]);
+    let root_a = net.root(0);
+    let (status, _) = net.api(
+        0,
+        "POST",
+        "/api/v1/users/me/subscriptions",
+        Some(&root_a),
+        Some(json!({"uri": "root_channel@b.example:8002"})),
+    );
+    assert_eq!(status, 204);
+    net.down.borrow_mut().insert("b.example:8002".into());
+    let mut rounds = 0;
+    while rounds < 40 {
+        net.pump();
+        if net.release_delayed() == 0 {
+            break;
+        }
+        rounds += 1;
+    }
+    let dead = net.rows(0, "SELECT inbox_url, attempts FROM delivery_dead_letters");
+    assert_eq!(dead.len(), 1, "after {rounds} rounds");
+    assert_eq!(dead[0]["inbox_url"], "http://b.example:8002/video-channels/root_channel/inbox");
+    assert!(net.moved.get() >= 24 * 3600 * 1000, "gave up after {} ms only", net.moved.get());
+}
+
+#[test]
+fn inbox_refuses_unsigned_and_forged_posts() {
+    let net = Network::new(&[]);
+    let follow = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "type": "Follow",
+        "id": "http://b.example:8002/accounts/root/follows/1",
+        "actor": "http://b.example:8002/accounts/root",
+        "object": "http://a.example:8001/accounts/root",
+    });
+    let post = |headers: &[(&str, &str)]| {
+        let mut request = Request::post("/inbox").header("content-type", "application/activity+json");
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = block_on(
+            net.fixture(0).app.handle(&net.ports(0), request.body(Bytes::from(follow.to_string())).unwrap()),
+        );
+        let (parts, body) = response.into_parts();
+        let body: Value =
+            serde_json::from_slice(&block_on(body.collect_limited(1 << 20)).unwrap()).unwrap_or(Value::Null);
+        (parts.status.as_u16(), body)
+    };
+    let (status, problem) = post(&[]);
+    assert_eq!(status, 403, "{problem}");
+    assert_eq!(problem["status"], 403);
+    let forged = r#"keyId="http://b.example:8002/accounts/root#main-key",algorithm="rsa-sha256",headers="(request-target) host date digest",signature="AAAA""#;
+    let date = edgetube_activitypub::signatures::http_date(u64::try_from(support::NOW).unwrap()).unwrap();
+    let digest = edgetube_activitypub::signatures::digest::digest_header(follow.to_string().as_bytes());
+    let (status, problem) =
+        post(&[("signature", forged), ("host", "a.example:8001"), ("date", &date), ("digest", &digest)]);
+    assert_eq!(status, 403, "{problem}");
+    assert!(net.rows(0, "SELECT * FROM inbox_activities").is_empty(), "nothing stored");
+    assert!(net.rows(0, "SELECT * FROM actor_follows").is_empty());
+}
