@@ -68,6 +68,6 @@ mod tests {
             // Never a wait longer than a queue accepts (12 h).
             assert!((0..retries).all(|n| schedule.after_failure(n).unwrap() <= 43_200 || base > 120));
         }
-        assert_eq!(RetrySchedule::default().attempts(), 14);
+        assert_eq!(RetrySchedule::default().attempts(), 13);
     }
 }
