@@ -59,3 +59,22 @@ pub async fn videos(ctx: &Ctx<'_>, handle: &str) -> Answer {
     find(ctx, handle).await?;
     channels::empty_video_list(ctx)
 }
+
+/// The local account of the logged-in `caller`.
+pub(crate) async fn of_caller(ctx: &Ctx<'_>, caller: &crate::context::Caller) -> Result<LocalActor, Problem> {
+    actors::find_local_by_ids(ctx.ports.sql, &[caller.user.account_id])
+        .await
+        .map_err(Problem::internal_from)?
+        .pop()
+        .ok_or_else(|| Problem::internal_from("the caller's account is missing"))
+}
+
+/// A federation failure while telling other servers: a port that failed is a 503 to retry
+/// (the change is stored; sending it again is safe), anything else an internal error.
+pub(crate) fn federation_problem(error: edgetube_federation::FederationError) -> Problem {
+    if error.is_transient() {
+        Problem::new(http::StatusCode::SERVICE_UNAVAILABLE, format!("Try again later: {error}"))
+    } else {
+        Problem::internal_from(error)
+    }
+}

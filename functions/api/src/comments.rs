@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use bytes::Bytes;
 use edgetube_domain::comments::{self, Comment, Viewer};
 use edgetube_domain::videos::Video;
-use edgetube_domain::{actors, iso8601_millis, users};
+use edgetube_domain::{actors, iso8601_millis, remote_actors, users};
 use http::{Response, StatusCode};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -14,7 +14,8 @@ use serde_json::{json, Value};
 use crate::context::Ctx;
 use crate::validate::Checks;
 use crate::videos::{check_can_see, find, owns_or_moderates};
-use crate::{dto, pagination, respond, Problem};
+use crate::{accounts, dto, pagination, respond, Problem};
+use edgetube_federation::interactions;
 
 type Answer = Result<Response<Bytes>, Problem>;
 
@@ -37,20 +38,27 @@ async fn render(ctx: &Ctx<'_>, video: &Video, comments: &[Comment]) -> Result<Ve
         .map(|a| (a.id, a))
         .collect();
     let user_ids = users::ids_by_account(ctx.ports.sql, &ids).await.map_err(Problem::internal_from)?;
+    let mut remote_authors = HashMap::new();
+    for id in ids.iter().filter(|id| !authors.contains_key(id)) {
+        if let Some(remote) =
+            remote_actors::find_by_id(ctx.ports.sql, *id).await.map_err(Problem::internal_from)?
+        {
+            remote_authors.insert(*id, dto::remote_account(&remote));
+        }
+    }
     let origin = &ctx.config.origin;
     Ok(comments
         .iter()
         .map(|c| {
             let deleted = c.deleted_at.is_some();
-            let account = match authors.get(&c.account_id) {
-                Some(author) if !deleted => {
-                    dto::account(origin, author, user_ids.get(&c.account_id).copied())
-                }
+            let account = match (authors.get(&c.account_id), remote_authors.get(&c.account_id)) {
+                (Some(author), _) if !deleted => dto::account(origin, author, user_ids.get(&c.account_id).copied()),
+                (None, Some(remote)) if !deleted => remote.clone(),
                 _ => Value::Null,
             };
             json!({
                 "id": c.id,
-                "url": origin.join(&format!("/videos/watch/{}/comments/{}", video.uuid, c.id)),
+                "url": c.ap_id.clone().unwrap_or_else(|| origin.join(&format!("/videos/watch/{}/comments/{}", video.uuid, c.id))),
                 "text": c.text,
                 "threadId": c.thread,
                 "inReplyToCommentId": c.in_reply_to_id,
@@ -171,6 +179,12 @@ pub async fn create_thread(ctx: &Ctx<'_>, id: &str) -> Answer {
     let comment = comments::create_thread(ctx.ports, video.id, caller.user.account_id, &text, held)
         .await
         .map_err(Problem::internal_from)?;
+    if !held {
+        let author = accounts::of_caller(ctx, &caller).await?;
+        interactions::comment_posted(ctx.ports, ctx.config, &author, &video, &comment, None)
+            .await
+            .map_err(accounts::federation_problem)?;
+    }
     let rendered = render(ctx, &video, &[comment]).await?;
     respond::json(&json!({"comment": rendered[0]}))
 }
@@ -198,6 +212,12 @@ pub async fn reply(ctx: &Ctx<'_>, id: &str, comment_id: &str) -> Answer {
     let comment = comments::reply(ctx.ports, &parent, caller.user.account_id, &text, held)
         .await
         .map_err(Problem::internal_from)?;
+    if !held {
+        let author = accounts::of_caller(ctx, &caller).await?;
+        interactions::comment_posted(ctx.ports, ctx.config, &author, &video, &comment, Some(&parent))
+            .await
+            .map_err(accounts::federation_problem)?;
+    }
     let rendered = render(ctx, &video, &[comment]).await?;
     respond::json(&json!({"comment": rendered[0]}))
 }
@@ -214,5 +234,9 @@ pub async fn delete(ctx: &Ctx<'_>, id: &str, comment_id: &str) -> Answer {
         return Err(Problem::new(StatusCode::FORBIDDEN, "Cannot remove video comment of another user"));
     }
     comments::delete(ctx.ports, &comment).await.map_err(Problem::internal_from)?;
+    let actor = accounts::of_caller(ctx, &caller).await?;
+    interactions::comment_deleted(ctx.ports, ctx.config, &actor, &video, &comment)
+        .await
+        .map_err(accounts::federation_problem)?;
     Ok(respond::no_content())
 }

@@ -15,6 +15,7 @@ pub mod config;
 pub mod context;
 pub mod direct_uploads;
 pub mod dto;
+mod federation_admin;
 pub mod media;
 pub mod pagination;
 pub mod rate_limit;

@@ -9,7 +9,8 @@ use serde_json::{json, Value};
 use crate::context::Ctx;
 use crate::validate::Checks;
 use crate::videos::{check_can_see, find};
-use crate::{respond, Problem};
+use crate::{accounts, respond, Problem};
+use edgetube_federation::interactions;
 
 type Answer = Result<Response<Bytes>, Problem>;
 
@@ -30,9 +31,15 @@ pub async fn rate(ctx: &Ctx<'_>, id: &str) -> Answer {
         checks.invalid("rating", body.rating.unwrap_or(Value::Null), "Should have a valid rate type");
         return Err(checks.finish().err().unwrap_or_else(Problem::internal));
     };
+    let previous =
+        ratings::of(ctx.ports.sql, video.id, caller.user.account_id).await.map_err(Problem::internal_from)?;
     ratings::rate(ctx.ports, video.id, caller.user.account_id, rating)
         .await
         .map_err(Problem::internal_from)?;
+    let account = accounts::of_caller(ctx, &caller).await?;
+    interactions::rated(ctx.ports, ctx.config, &account, &video, previous, rating)
+        .await
+        .map_err(accounts::federation_problem)?;
     Ok(respond::no_content())
 }
 

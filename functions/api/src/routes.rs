@@ -5,8 +5,8 @@ use http::{Method, Response, StatusCode};
 
 use crate::context::Ctx;
 use crate::{
-    accounts, auth, channels, comments, config, direct_uploads, media, rate_limit, ratings, registrations,
-    respond, runners, server_follows, subscriptions, uploads, users, videos, views, Problem,
+    accounts, auth, channels, comments, config, direct_uploads, federation_admin, media, rate_limit, ratings,
+    registrations, respond, runners, server_follows, subscriptions, uploads, users, videos, views, Problem,
 };
 
 /// Whether the handler of `method path` reads the body as a stream: the legacy upload (up to the
@@ -62,6 +62,10 @@ pub async fn route(ctx: &Ctx<'_>, segments: &[&str]) -> Response<Bytes> {
         ["users", "me"] if put => users::update_me(ctx).await,
         ["users", "me", "video-quota-used"] if get => users::quota_used(ctx).await,
         ["users", "me", "videos"] if get => videos::my_videos(ctx).await,
+        ["admin", "federation", "dead-letters"] if get => federation_admin::list(ctx).await,
+        ["admin", "federation", "dead-letters", kind, id, "replay"] if post => {
+            federation_admin::replay(ctx, kind, id).await
+        }
         ["server", "following"] if get => server_follows::following(ctx).await,
         ["server", "following"] if post => server_follows::follow(ctx).await,
         ["server", "following", target] if delete => server_follows::unfollow(ctx, target).await,

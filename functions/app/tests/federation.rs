@@ -63,7 +63,11 @@ impl HttpClient for Network {
 impl Network {
     fn new(extra: &[(&str, &str)]) -> Self {
         let node = |origin: &'static str| {
-            let mut vars = vec![("PUBLIC_ORIGIN", origin), ("FEDERATION_RETRY_BASE_SECONDS", "60")];
+            let mut vars = vec![
+                ("PUBLIC_ORIGIN", origin),
+                ("FEDERATION_RETRY_BASE_SECONDS", "60"),
+                ("SIGNUP_OPEN", "true"),
+            ];
             vars.extend_from_slice(extra);
             (origin, Fixture::with_vars(&vars))
         };
@@ -364,6 +368,26 @@ fn a_delivery_that_never_gets_through_becomes_a_dead_letter_after_a_day() {
     assert_eq!(dead.len(), 1, "after {rounds} rounds");
     assert_eq!(dead[0]["inbox_url"], "http://b.example:8002/video-channels/root_channel/inbox");
     assert!(net.moved.get() >= 24 * 3600 * 1000, "gave up after {} ms only", net.moved.get());
+
+    // The admin sees it and replays it once B is back: it arrives and the follow is accepted.
+    let root_a = net.root(0);
+    let (status, letters) = net.api(0, "GET", "/api/v1/admin/federation/dead-letters", Some(&root_a), None);
+    assert_eq!(status, 200, "{letters}");
+    assert_eq!(letters["total"], 1);
+    let letter = &letters["data"][0];
+    assert_eq!(letter["kind"], "delivery");
+    assert_eq!(letter["peer"], "http://b.example:8002/video-channels/root_channel/inbox");
+    assert!(letter["lastError"].as_str().unwrap().contains("connection refused"), "{letter}");
+    let user = net.fixture(0).user("alice");
+    let replay = format!("/api/v1/admin/federation/dead-letters/delivery/{}/replay", letter["id"]);
+    assert_eq!(net.api(0, "POST", &replay, Some(&user), None).0, 403, "admins only");
+    net.down.borrow_mut().clear();
+    assert_eq!(net.api(0, "POST", &replay, Some(&root_a), None).0, 204);
+    assert_eq!(net.api(0, "POST", &replay, Some(&root_a), None).0, 404, "replayed once");
+    net.pump();
+    assert_eq!(net.rows(0, "SELECT state FROM actor_follows"), [json!({"state": "accepted"})]);
+    let (_, letters) = net.api(0, "GET", "/api/v1/admin/federation/dead-letters", Some(&root_a), None);
+    assert_eq!(letters["total"], 0);
 }
 
 #[test]

@@ -36,11 +36,13 @@ pub struct Comment {
     pub total_replies: i64,
     /// Of those, replies written by the video's owner.
     pub total_replies_from_video_author: i64,
+    /// A remote comment's ActivityPub id; `None` for ours (theirs is derived from the video).
+    pub ap_id: Option<String>,
 }
 
 const SELECT: &str = "SELECT c.id, c.video_id, c.account_id, COALESCE(c.thread_id, c.id) AS thread, c.in_reply_to_id, \
      CASE WHEN c.deleted_at IS NULL THEN c.text ELSE '' END AS text, c.held_for_review, c.created_at, c.updated_at, \
-     c.deleted_at, \
+     c.deleted_at, c.ap_id, \
      (SELECT COUNT(*) FROM video_comments r WHERE r.thread_id = c.id AND r.deleted_at IS NULL) AS total_replies, \
      (SELECT COUNT(*) FROM video_comments r WHERE r.thread_id = c.id AND r.deleted_at IS NULL AND r.account_id = \
         (SELECT ch.owner_id FROM videos v JOIN actors ch ON ch.id = v.channel_id WHERE v.id = c.video_id)) \
@@ -215,6 +217,60 @@ pub async fn delete(ports: &Ports<'_>, comment: &Comment) -> Result<(), DomainEr
         ])
         .await?;
     Ok(())
+}
+
+/// A comment received from another server, to store.
+pub struct RemoteComment<'a> {
+    /// The video it is on.
+    pub video_id: i64,
+    /// Its author (a remote actor row).
+    pub account_id: i64,
+    /// The comment it answers, if any (else it starts a thread).
+    pub parent: Option<&'a Comment>,
+    /// Its text (markdown, or plain text made from HTML).
+    pub text: &'a str,
+    /// Its ActivityPub id.
+    pub ap_id: &'a str,
+    /// When it was published (ms).
+    pub published: i64,
+}
+
+/// Stores a remote comment, or updates its text when its id is known (an `Update{Note}` or the
+/// same `Create` delivered twice). Returns its row.
+pub async fn upsert_remote(ports: &Ports<'_>, comment: &RemoteComment<'_>) -> Result<Comment, DomainError> {
+    let now = ports.clock.now_millis();
+    ports
+        .sql
+        .execute(
+            Statement::new(
+                "INSERT INTO video_comments (video_id, account_id, thread_id, in_reply_to_id, text, held_for_review, \
+                 created_at, updated_at, ap_id) VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?7, ?8) \
+                 ON CONFLICT (ap_id) WHERE ap_id IS NOT NULL DO UPDATE SET text = excluded.text, \
+                 updated_at = excluded.updated_at WHERE video_comments.deleted_at IS NULL",
+            )
+            .bind(comment.video_id)
+            .bind(comment.account_id)
+            .bind(comment.parent.map(|p| p.thread))
+            .bind(comment.parent.map(|p| p.id))
+            .bind(comment.text)
+            .bind(comment.published)
+            .bind(now)
+            .bind(comment.ap_id),
+        )
+        .await?;
+    find_by_ap_id(ports.sql, comment.ap_id)
+        .await?
+        .ok_or_else(|| DomainError::Inconsistent(format!("comment {} vanished", comment.ap_id)))
+}
+
+/// The comment whose ActivityPub id is `ap_id` (remote comments only).
+pub async fn find_by_ap_id(sql: &dyn Sql, ap_id: &str) -> Result<Option<Comment>, DomainError> {
+    Ok(sql.fetch_optional(Statement::new(format!("{SELECT} WHERE c.ap_id = ?1")).bind(ap_id)).await?)
+}
+
+/// The comment `id`, on any video.
+pub async fn find_any(sql: &dyn Sql, id: i64) -> Result<Option<Comment>, DomainError> {
+    Ok(sql.fetch_optional(Statement::new(format!("{SELECT} WHERE c.id = ?1")).bind(id)).await?)
 }
 
 /// How many local comments exist (NodeInfo's `localComments`).

@@ -66,7 +66,8 @@ pub async fn follow(
                 let follower_url = actor_url(config, follower);
                 let activity =
                     activities::follow(&FollowRef { id: &id, actor: &follower_url, object: &remote.ap_id });
-                send::send(ports, config, follower, &activity, &[remote.inbox_url.clone()]).await?;
+                send::send(ports, config, follower, &activity, std::slice::from_ref(&remote.inbox_url))
+                    .await?;
             }
             Ok(state)
         }
@@ -96,7 +97,7 @@ pub async fn unfollow(
             &Audience::public(&format!("{follower_url}/followers")),
             &follow,
         );
-        send::send(ports, config, follower, &undo, &[remote.inbox_url.clone()]).await?;
+        send::send(ports, config, follower, &undo, std::slice::from_ref(&remote.inbox_url)).await?;
     }
     Ok(true)
 }
@@ -118,7 +119,7 @@ pub async fn accept_follower(
         &local_url,
         &follow_ref,
     );
-    send::send(ports, config, local, &accept, &[follower.inbox_url.clone()]).await?;
+    send::send(ports, config, local, &accept, std::slice::from_ref(&follower.inbox_url)).await?;
     Ok(true)
 }
 
@@ -144,6 +145,6 @@ pub async fn reject_follower(
         &local_url,
         &follow_ref,
     );
-    send::send(ports, config, local, &reject, &[follower.inbox_url.clone()]).await?;
+    send::send(ports, config, local, &reject, std::slice::from_ref(&follower.inbox_url)).await?;
     Ok(true)
 }

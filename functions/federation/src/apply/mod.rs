@@ -7,8 +7,11 @@
 //! the schedule makes the row `dead`, listed for admins and replayable.
 
 mod follow;
+mod note;
+mod rate;
 
 use edgetube_activitypub::documents::{Activity, ActivityKind};
+use edgetube_domain::ratings::Rating;
 use edgetube_domain::InstanceConfig;
 use edgetube_ports::{InboxWork, Ports, QueueMessage, Statement};
 use serde::Deserialize;
@@ -148,10 +151,19 @@ async fn dispatch(
         ActivityKind::Follow => follow::follow(ports, config, activity).await,
         ActivityKind::Accept => follow::accept(ports, config, activity).await,
         ActivityKind::Reject => follow::reject(ports, config, activity).await,
-        ActivityKind::Undo => follow::undo(ports, config, activity).await,
+        ActivityKind::Undo => match activity.object.kind() {
+            Some("Like" | "Dislike") => rate::undo(ports, config, activity).await,
+            _ => follow::undo(ports, config, activity).await,
+        },
         ActivityKind::Delete if activity.object.id() == Some(&activity.actor) => {
             follow::actor_deleted(ports, activity).await
         }
+        ActivityKind::Create | ActivityKind::Update if activity.object.kind() == Some("Note") => {
+            note::create_or_update(ports, config, activity, signer != activity.actor.as_str()).await
+        }
+        ActivityKind::Delete => note::delete(ports, activity).await,
+        ActivityKind::Like => rate::rate(ports, config, activity, Rating::Like).await,
+        ActivityKind::Dislike => rate::rate(ports, config, activity, Rating::Dislike).await,
         _ => Ok(Effect::Ignored(format!(
             "{} from {} (signed by {signer}) has no effect here yet",
             activity.kind.as_str(),

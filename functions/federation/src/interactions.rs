@@ -1,0 +1,180 @@
+//! What our users do to videos, told to the servers concerned: a comment (`Create{Note}`), its
+//! deletion, and a rating (`Like`, `Dislike`, `Undo`).
+//!
+//! Who hears it, as PeerTube addresses it: on one of our videos, the followers of the video's
+//! channel and account (we are the origin and broadcast); on a remote video, the video's origin
+//! (its channel's inbox), which broadcasts in turn. A remote author being answered always hears
+//! of the reply.
+
+use edgetube_activitypub::documents::build::activities;
+use edgetube_activitypub::documents::build::note::{
+    create_note, tombstone, MentionInput, NoteInput, TombstoneInput,
+};
+use edgetube_activitypub::documents::build::Audience;
+use edgetube_domain::actors::LocalActor;
+use edgetube_domain::comments::Comment;
+use edgetube_domain::ratings::Rating;
+use edgetube_domain::remote_actors::{self, RemoteActor};
+use edgetube_domain::videos::Video;
+use edgetube_domain::{follows, iso8601_millis, InstanceConfig};
+use edgetube_ports::Ports;
+
+use crate::objects::{comment_url, is_local_video, video_url};
+use crate::send::{self, actor_url};
+use crate::FederationError;
+
+/// The inboxes of everyone who hears about activity on `video`, besides `also` (remote actors
+/// answered or mentioned).
+async fn audience_inboxes(
+    ports: &Ports<'_>,
+    video: &Video,
+    author: &LocalActor,
+    also: &[&RemoteActor],
+) -> Result<Vec<String>, FederationError> {
+    let mut inboxes = if is_local_video(ports, video).await? {
+        follows::follower_inboxes(ports.sql, &[video.channel_id, video.account_id, author.id]).await?
+    } else {
+        let channel = remote_actors::find_by_id(ports.sql, video.channel_id).await?;
+        let mut inboxes: Vec<String> = channel.iter().map(|c| c.delivery_inbox().to_owned()).collect();
+        inboxes.extend(follows::follower_inboxes(ports.sql, &[author.id]).await?);
+        inboxes
+    };
+    inboxes.extend(also.iter().map(|actor| actor.delivery_inbox().to_owned()));
+    inboxes.sort();
+    inboxes.dedup();
+    Ok(inboxes)
+}
+
+/// The remote author of `comment`, when it has one.
+async fn remote_author(
+    ports: &Ports<'_>,
+    comment: Option<&Comment>,
+) -> Result<Option<RemoteActor>, FederationError> {
+    match comment {
+        Some(comment) => Ok(remote_actors::find_by_id(ports.sql, comment.account_id).await?),
+        None => Ok(None),
+    }
+}
+
+/// Our `author` posted `comment` on `video`, answering `parent` when it is a reply.
+pub async fn comment_posted(
+    ports: &Ports<'_>,
+    config: &InstanceConfig,
+    author: &LocalActor,
+    video: &Video,
+    comment: &Comment,
+    parent: Option<&Comment>,
+) -> Result<(), FederationError> {
+    let author_url = actor_url(config, author);
+    let answered = remote_author(ports, parent).await?;
+    let in_reply_to = match parent {
+        Some(parent) => comment_url(config, video, parent),
+        None => video_url(ports, config, video).await?,
+    };
+    let note = NoteInput {
+        id: comment_url(config, video, comment),
+        content: comment.text.clone(),
+        in_reply_to,
+        attributed_to: author_url.clone(),
+        published: iso8601_millis(comment.created_at),
+        updated: iso8601_millis(comment.updated_at),
+        audience: Audience::public(&format!("{author_url}/followers")),
+        mentions: answered
+            .iter()
+            .map(|actor| MentionInput { href: actor.ap_id.clone(), name: format!("@{}", actor.handle()) })
+            .collect(),
+    };
+    let inboxes = audience_inboxes(ports, video, author, &answered.iter().collect::<Vec<_>>()).await?;
+    if inboxes.is_empty() {
+        return Ok(());
+    }
+    send::send(ports, config, author, &create_note(&note), &inboxes).await?;
+    Ok(())
+}
+
+/// Our `actor` (the author, the video's owner or a moderator) deleted `comment` on `video`.
+pub async fn comment_deleted(
+    ports: &Ports<'_>,
+    config: &InstanceConfig,
+    actor: &LocalActor,
+    video: &Video,
+    comment: &Comment,
+) -> Result<(), FederationError> {
+    // Only our own comments are ours to announce as deleted; a remote one removed here is a
+    // moderation decision of this instance.
+    if comment.ap_id.is_some() {
+        return Ok(());
+    }
+    let id = comment_url(config, video, comment);
+    let in_reply_to = video_url(ports, config, video).await?;
+    let now = iso8601_millis(ports.clock.now_millis());
+    let object = tombstone(&TombstoneInput {
+        id: id.clone(),
+        in_reply_to,
+        published: iso8601_millis(comment.created_at),
+        updated: now.clone(),
+        deleted: now,
+    });
+    let actor_url = actor_url(config, actor);
+    let delete = activities::delete(
+        &activities::delete_id(&id),
+        &actor_url,
+        &Audience::public(&format!("{actor_url}/followers")),
+        object,
+    );
+    let inboxes = audience_inboxes(ports, video, actor, &[]).await?;
+    if !inboxes.is_empty() {
+        send::send(ports, config, actor, &delete, &inboxes).await?;
+    }
+    Ok(())
+}
+
+/// Our `account` rated `video` (`previous` is the rating it replaces).
+pub async fn rated(
+    ports: &Ports<'_>,
+    config: &InstanceConfig,
+    account: &LocalActor,
+    video: &Video,
+    previous: Rating,
+    rating: Rating,
+) -> Result<(), FederationError> {
+    if previous == rating {
+        return Ok(());
+    }
+    let account_url = actor_url(config, account);
+    let video_id = video_url(ports, config, video).await?;
+    let audience = Audience::public(&format!("{account_url}/followers"));
+    let inboxes = audience_inboxes(ports, video, account, &[]).await?;
+    if inboxes.is_empty() {
+        return Ok(());
+    }
+    let activity_of = |rating: Rating| match rating {
+        Rating::Like => Some(activities::like(
+            &format!("{account_url}/likes/{}", video.id),
+            &account_url,
+            &audience,
+            &video_id,
+        )),
+        Rating::Dislike => Some(activities::dislike(
+            &format!("{account_url}/dislikes/{}", video.id),
+            &account_url,
+            &audience,
+            &video_id,
+        )),
+        Rating::None => None,
+    };
+    if let Some(undone) = activity_of(previous) {
+        let id = undone.get("id").and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+        let undo = activities::undo(
+            &format!("{}/{}", activities::undo_id(&id), ports.clock.now_millis()),
+            &account_url,
+            &audience,
+            &undone,
+        );
+        send::send(ports, config, account, &undo, &inboxes).await?;
+    }
+    if let Some(activity) = activity_of(rating) {
+        send::send(ports, config, account, &activity, &inboxes).await?;
+    }
+    Ok(())
+}
