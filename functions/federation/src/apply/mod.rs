@@ -7,6 +7,7 @@
 //! the schedule makes the row `dead`, listed for admins and replayable.
 
 mod follow;
+mod video;
 
 use edgetube_activitypub::documents::{Activity, ActivityKind};
 use edgetube_domain::InstanceConfig;
@@ -152,6 +153,11 @@ async fn dispatch(
         ActivityKind::Delete if activity.object.id() == Some(&activity.actor) => {
             follow::actor_deleted(ports, activity).await
         }
+        ActivityKind::Create | ActivityKind::Update if video::carries_video(activity) => {
+            video::create_or_update(ports, config, activity, signer).await
+        }
+        ActivityKind::Announce => video::announce(ports, config, activity).await,
+        ActivityKind::Delete => video::delete(activity, ports).await,
         _ => Ok(Effect::Ignored(format!(
             "{} from {} (signed by {signer}) has no effect here yet",
             activity.kind.as_str(),
