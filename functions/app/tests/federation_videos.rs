@@ -424,7 +424,16 @@ fn updates_refresh_deletes_remove_and_only_the_origin_may() {
     assert_eq!(total(&f, "/api/v1/search/videos?search=edited", None), 0);
     delete["object"] = json!(video_url());
     assert!(done(&apply(&f, &ports, &delete, account.ap_id.as_str())).contains("not a video we have"));
-    let _ = channel;
+
+    // A channel that deletes itself takes its videos along, index rows included.
+    apply(&f, &ports, &create_activity(), account.ap_id.as_str());
+    assert_eq!(f.get(&format!("/api/v1/videos/{UUID}"), None).0, 200);
+    let gone = json!({"type": "Delete", "id": format!("{}#delete", channel.ap_id), "actor": channel.ap_id,
+        "object": channel.ap_id, "to": ["https://www.w3.org/ns/activitystreams#Public"]});
+    assert!(done(&apply(&f, &ports, &gone, channel.ap_id.as_str())).contains("deleted itself"));
+    assert_eq!(f.get(&format!("/api/v1/videos/{UUID}"), None).0, 404);
+    let indexed = f.block(ports.sql.query(Statement::new("SELECT COUNT(*) AS n FROM videos_fts"))).unwrap();
+    assert_eq!(indexed[0]["n"], 0);
 }
 
 #[test]

@@ -198,10 +198,21 @@ pub async fn upsert(sql: &dyn Sql, doc: &RemoteActorDocument, now: i64) -> Resul
 }
 
 /// Removes a remote actor that deleted itself, with everything that names it (follows, its
-/// comments, ratings and videos cascade).
+/// comments, ratings, its channels and their videos cascade). The full-text rows of those
+/// videos go in the same batch: a virtual table has no cascade.
 pub async fn delete(sql: &dyn Sql, ap_id: &str) -> Result<bool, DomainError> {
-    Ok(sql
-        .execute(Statement::new("DELETE FROM actors WHERE host IS NOT NULL AND ap_id = ?1").bind(ap_id))
-        .await?
-        > 0)
+    if find_by_ap_id(sql, ap_id).await?.is_none() {
+        return Ok(false);
+    }
+    sql.batch(vec![
+        Statement::new(
+            "DELETE FROM videos_fts WHERE rowid IN (SELECT v.id FROM videos v JOIN actors c ON c.id = v.channel_id \
+             WHERE c.host IS NOT NULL AND (c.ap_id = ?1 OR c.owner_id IN \
+             (SELECT id FROM actors WHERE host IS NOT NULL AND ap_id = ?1)))",
+        )
+        .bind(ap_id),
+        Statement::new("DELETE FROM actors WHERE host IS NOT NULL AND ap_id = ?1").bind(ap_id),
+    ])
+    .await?;
+    Ok(true)
 }
