@@ -98,3 +98,39 @@ fn file_json(id: i64, file: &VideoFile) -> Value {
         "storage": STORAGE_FILE_SYSTEM,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(media_type: &str, width: Option<u32>, height: Option<u32>) -> VideoFile {
+        VideoFile {
+            url: url::Url::parse("https://pt.example/static/web-videos/x.mp4").unwrap(),
+            media_type: media_type.to_owned(),
+            height,
+            width,
+            size: Some(10),
+            fps: Some(30),
+            metadata_url: None,
+            torrent_url: None,
+            magnet: None,
+        }
+    }
+
+    #[test]
+    fn the_resolution_is_the_short_side() {
+        let resolution = |f: &VideoFile| file_json(1, f)["resolution"].clone();
+        assert_eq!(
+            resolution(&file("video/mp4", Some(1280), Some(720))),
+            json!({"id": 720, "label": "720p"})
+        );
+        assert_eq!(
+            resolution(&file("video/mp4", Some(720), Some(1280))),
+            json!({"id": 720, "label": "720p"})
+        );
+        assert_eq!(resolution(&file("video/mp4", None, Some(480))), json!({"id": 480, "label": "480p"}));
+        let audio = file_json(2, &file("audio/mp4", None, Some(0)));
+        assert_eq!(audio["resolution"], json!({"id": 0, "label": "Audio only"}));
+        assert_eq!(audio["hasVideo"], false);
+    }
+}
