@@ -3,7 +3,7 @@
 
 use bytes::Bytes;
 use edgetube_domain::actors::{self, ActorKind, LocalActor};
-use edgetube_domain::users;
+use edgetube_domain::{remote_actors, users};
 use http::Response;
 use serde_json::Value;
 
@@ -23,6 +23,26 @@ pub(crate) fn local_name(ctx: &Ctx<'_>, handle: &str) -> Option<String> {
         }
         Some(_) => None,
     }
+}
+
+/// The id of the actor of `kind` a handle names, local (`name`, `name@ourhost`) or remote
+/// (`name@host`, known here already: nothing is fetched), for the video lists that accept both.
+pub(crate) async fn any_actor_id(
+    ctx: &Ctx<'_>,
+    handle: &str,
+    kind: ActorKind,
+) -> Result<Option<i64>, Problem> {
+    let sql = ctx.ports.sql;
+    if let Some(name) = local_name(ctx, handle) {
+        let actor = actors::find_local(sql, &name).await.map_err(Problem::internal_from)?;
+        // The instance actor (an `Application`) has an account's routes.
+        let matches = |a: &LocalActor| (a.kind == ActorKind::Group) == (kind == ActorKind::Group);
+        return Ok(actor.filter(matches).map(|a| a.id));
+    }
+    let handle = handle.replace("%40", "@");
+    let Some((name, host)) = handle.rsplit_once('@') else { return Ok(None) };
+    let actor = remote_actors::find_by_handle(sql, name, host).await.map_err(Problem::internal_from)?;
+    Ok(actor.filter(|a| (a.kind == ActorKind::Group) == (kind == ActorKind::Group)).map(|a| a.id))
 }
 
 /// The local account (a `Person`, or the instance's `Application`) for `handle`, or 404.
@@ -54,10 +74,13 @@ pub async fn video_channels(ctx: &Ctx<'_>, handle: &str) -> Answer {
     channels::list_page(ctx, &edgetube_domain::channels::Filter::OwnedBy(account.id), "-createdAt").await
 }
 
-/// `GET /api/v1/accounts/{name}/videos`
+/// `GET /api/v1/accounts/{name}/videos`: the videos of the account's channels, for a local
+/// account or a remote one known here.
 pub async fn videos(ctx: &Ctx<'_>, handle: &str) -> Answer {
-    find(ctx, handle).await?;
-    channels::empty_video_list(ctx)
+    let id = any_actor_id(ctx, handle, ActorKind::Person)
+        .await?
+        .ok_or_else(|| Problem::not_found("Account not found"))?;
+    crate::videos::list_videos(ctx, crate::videos::Scope::Account(id)).await
 }
 
 /// The local account of the logged-in `caller`.

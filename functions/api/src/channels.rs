@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use bytes::Bytes;
-use edgetube_domain::actors::{self, LocalActor};
+use edgetube_domain::actors::{self, ActorKind, LocalActor};
 use edgetube_domain::channels::{self, ChannelError, ChannelUpdate, Filter, NewChannel};
 use http::{Response, StatusCode};
 use serde_json::{json, Map, Value};
@@ -21,13 +21,6 @@ const SORTS: [(&str, &str); 4] =
 /// PeerTube's bounds on the editable channel fields.
 const DISPLAY_NAME: (usize, usize) = (1, 120);
 const TEXT: (usize, usize) = (3, 1000);
-
-/// `{total: 0, data: []}` once paging is valid: the video lists of accounts and channels until
-/// the videos module serves them.
-pub(crate) fn empty_video_list(ctx: &Ctx<'_>) -> Answer {
-    pagination::page(ctx)?;
-    respond::json(&pagination::list::<Value>(0, Vec::new()))
-}
 
 /// The `sort` query as SQL, with the row id as tie-breaker so pages never overlap.
 fn order(ctx: &Ctx<'_>, allowed: &[(&str, &str)], default: &str) -> Result<String, Problem> {
@@ -121,10 +114,13 @@ pub async fn get(ctx: &Ctx<'_>, handle: &str) -> Answer {
     respond::json(&Owners::default().channel_json(ctx, &channel).await?)
 }
 
-/// `GET /api/v1/video-channels/{handle}/videos`
+/// `GET /api/v1/video-channels/{handle}/videos`: a local channel's videos, or a remote
+/// channel's (`name@host`) that are known here.
 pub async fn videos(ctx: &Ctx<'_>, handle: &str) -> Answer {
-    find(ctx, handle).await?;
-    empty_video_list(ctx)
+    let id = accounts::any_actor_id(ctx, handle, ActorKind::Group)
+        .await?
+        .ok_or_else(|| Problem::not_found("Video channel not found"))?;
+    crate::videos::list_videos(ctx, crate::videos::Scope::Channel(id)).await
 }
 
 /// A body field as sent: absent, `null`, text, or something else (always refused).

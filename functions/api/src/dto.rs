@@ -64,9 +64,10 @@ pub fn summary(origin: &Origin, actor: &LocalActor) -> Value {
     })
 }
 
-/// The fields every remote actor shape starts with: as [`actor_fields`], from what its server
-/// published.
+/// The fields every remote actor shape starts with: its id as `url`, its own host. Counts and
+/// dates are what this instance knows (follows recorded here; when it was last read).
 fn remote_fields(actor: &RemoteActor) -> Map<String, Value> {
+    // The origin's own avatar URL: there is no image cache here yet.
     let avatars = actor.avatar_url.as_ref().map_or_else(Vec::new, |url| {
         vec![json!({"path": url, "fileUrl": url, "width": null, "createdAt": null, "updatedAt": null})]
     });
@@ -80,9 +81,6 @@ fn remote_fields(actor: &RemoteActor) -> Map<String, Value> {
         "followingCount": 0,
         "followersCount": 0,
         "createdAt": iso8601_millis(actor.fetched_at),
-        "displayName": actor.display_name,
-        "description": actor.summary,
-        "updatedAt": iso8601_millis(actor.fetched_at),
     });
     match value {
         Value::Object(map) => map,
@@ -90,24 +88,31 @@ fn remote_fields(actor: &RemoteActor) -> Map<String, Value> {
     }
 }
 
-/// A remote `Account`.
+/// The `Account` of a remote actor.
 pub fn remote_account(actor: &RemoteActor) -> Value {
-    Value::Object(remote_fields(actor))
+    let mut fields = remote_fields(actor);
+    fields.insert("displayName".into(), actor.display_name.clone().into());
+    fields.insert("description".into(), actor.summary.clone().into());
+    fields.insert("updatedAt".into(), iso8601_millis(actor.fetched_at).into());
+    Value::Object(fields)
 }
 
-/// A remote `VideoChannel`, with its owner when known.
-pub fn remote_channel(actor: &RemoteActor, owner: Option<&RemoteActor>) -> Value {
+/// The `VideoChannel` of a remote `Group`, with its owner when given.
+pub fn remote_channel(actor: &RemoteActor, owner: Option<Value>) -> Value {
     let mut fields = remote_fields(actor);
     fields.insert("banners".into(), json!([]));
+    fields.insert("displayName".into(), actor.display_name.clone().into());
+    fields.insert("description".into(), actor.summary.clone().into());
     fields.insert("support".into(), Value::Null);
     fields.insert("isLocal".into(), false.into());
+    fields.insert("updatedAt".into(), iso8601_millis(actor.fetched_at).into());
     if let Some(owner) = owner {
-        fields.insert("ownerAccount".into(), remote_account(owner));
+        fields.insert("ownerAccount".into(), owner);
     }
     Value::Object(fields)
 }
 
-/// The short form of a remote actor embedded in videos and comments.
+/// The short form of a remote actor embedded in videos.
 pub fn remote_summary(actor: &RemoteActor) -> Value {
     json!({
         "id": actor.id,

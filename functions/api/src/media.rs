@@ -118,6 +118,10 @@ pub async fn serve(ctx: &Ctx<'_>, video_uuid: &str, file: &str) -> Served {
         .await
         .map_err(Problem::internal_from)?
         .ok_or_else(not_found)?;
+    // A remote video's files are on its origin, never in our storage.
+    if video.is_remote() {
+        return Err(not_found());
+    }
     check_media_access(ctx, &video).await?;
 
     let key = format!("hls/{}/{file}", video.uuid);
@@ -271,9 +275,13 @@ pub async fn storyboards(ctx: &Ctx<'_>, id: &str) -> Answer {
     respond::json(&json!({"storyboards": list}))
 }
 
-/// `POST /api/v1/videos/{id}/token`: a file token for whoever may see the video.
+/// `POST /api/v1/videos/{id}/token`: a file token for whoever may see the video. A remote
+/// video's files are served by its origin, which knows nothing of our tokens.
 pub async fn issue_token(ctx: &Ctx<'_>, id: &str) -> Answer {
     let video = find(ctx, id).await?;
+    if video.is_remote() {
+        return Err(Problem::bad_request("Cannot generate a file token for a video of another server"));
+    }
     check_can_see(ctx, &video).await?;
     let (token, expires_at) =
         file_tokens::issue(ctx.ports, video.id).await.map_err(Problem::internal_from)?;

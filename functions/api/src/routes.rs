@@ -62,6 +62,7 @@ pub async fn route(ctx: &Ctx<'_>, segments: &[&str]) -> Response<Bytes> {
         ["users", "me"] if put => users::update_me(ctx).await,
         ["users", "me", "video-quota-used"] if get => users::quota_used(ctx).await,
         ["users", "me", "videos"] if get => videos::my_videos(ctx).await,
+        ["users", "me", "subscriptions", "videos"] if get => videos::subscription_videos(ctx).await,
         ["admin", "federation", "dead-letters"] if get => federation_admin::list(ctx).await,
         ["admin", "federation", "dead-letters", kind, id, "replay"] if post => {
             federation_admin::replay(ctx, kind, id).await

@@ -3,7 +3,7 @@
 //! registration tokens, runners and jobs.
 
 use bytes::Bytes;
-use edgetube_domain::iso8601_millis;
+use edgetube_domain::{iso8601_millis, videos};
 use edgetube_media::direct_uploads;
 use edgetube_media::renditions::{self, is_safe_file_name, Images, RenditionError, Storyboard};
 use edgetube_media::runner_jobs::{self, Failure, Holder, Job, JobError};
@@ -292,6 +292,11 @@ pub async fn update(ctx: &Ctx<'_>, uuid: &str) -> Answer {
         // Read after the facts above were recorded: the master playlist carries the duration.
         let video = runner_jobs::video_of(ctx.ports.sql, &job).await.map_err(job_problem)?;
         renditions::add(ctx.ports, &holder, &video, &rendition).await.map_err(rendition_problem)?;
+        // The first rendition publishes the video (`Create`); later ones add files (`Update`).
+        // A 503 here makes the runner report the rendition again, which records it again and
+        // federates then.
+        let published = videos::find_by_id(ctx.ports.sql, video.id).await.map_err(Problem::internal_from)?;
+        crate::videos::federate(ctx, Some(&video), published.as_ref()).await?;
     }
     Ok(respond::no_content())
 }
@@ -322,6 +327,9 @@ pub async fn success(ctx: &Ctx<'_>, uuid: &str) -> Answer {
     // The images are recorded in the same batch that completes the job, only while this runner
     // holds it.
     runner_jobs::complete(ctx.ports, &holder, &video, &images).await.map_err(job_problem)?;
+    // The images and storyboard are new in the Video object.
+    let finished = videos::find_by_id(ctx.ports.sql, video.id).await.map_err(Problem::internal_from)?;
+    crate::videos::federate(ctx, Some(&video), finished.as_ref()).await?;
     Ok(respond::no_content())
 }
 

@@ -152,7 +152,7 @@ async fn target_json(ctx: &Ctx<'_>, owners: &mut Owners, id: i64) -> Result<Opti
         }
         None => None,
     };
-    Ok(Some(dto::remote_channel(&remote, owner.as_ref())))
+    Ok(Some(dto::remote_channel(&remote, owner.as_ref().map(dto::remote_account))))
 }
 
 /// `GET /api/v1/users/me/subscriptions` → `{total, data: [VideoChannel]}` (accepted ones and

@@ -41,6 +41,11 @@ pub async fn add(ctx: &Ctx<'_>, id: &str) -> Answer {
         );
     }
     checks.finish()?;
+    if video.is_remote() {
+        // Its count is its origin's, refreshed with each copy we receive; a local view would be
+        // overwritten. (Sending PeerTube's `View` to the origin is for later.)
+        return Ok(respond::no_content());
+    }
     let account = ctx.optional_caller().await?.map(|c| c.user.account_id);
     let key = viewer_key(
         video.id,

@@ -1,11 +1,14 @@
 //! The ActivityPub and discovery routes: WebFinger, NodeInfo, host-meta, actors and their
-//! collections.
+//! collections, our videos' Video objects.
 
 use bytes::Bytes;
 use edgetube_activitypub::documents::build::actor_keys::add_assertion_method;
 use edgetube_domain::actors::{self, ActorKind, LocalActor};
 use edgetube_domain::{comments, users, videos, InstanceConfig};
-use edgetube_federation::{actor, collection, host_meta, negotiation, nodeinfo, webfinger, ACTIVITY_JSON};
+use edgetube_federation::{
+    actor, collection, host_meta, negotiation, nodeinfo, video_document as our_video, webfinger,
+    ACTIVITY_JSON,
+};
 use edgetube_ports::encoding::html_escape;
 use edgetube_ports::Ports;
 use edgetube_problem::{respond, Problem};
@@ -115,6 +118,37 @@ pub async fn actor(
         respond::json_as(&document, ACTIVITY_JSON)?
     } else {
         respond::text(actor::html_page(&config.origin, &actor), "text/html; charset=utf-8")?
+    };
+    response.headers_mut().insert(header::VARY, header::HeaderValue::from_static("Accept"));
+    Ok(response)
+}
+
+/// `GET /videos/watch/<id>` and `/w/<id>` (UUID, short UUID or row id): the Video object of one
+/// of our videos that federates, for ActivityPub clients; a one-line page for the others (there
+/// is no web front end). Videos that other servers are not told about (private, internal,
+/// password protected, unlisted, not published) and our copies of remote videos are not found.
+pub async fn video(ports: &Ports<'_>, config: &InstanceConfig, request: &Request<Bytes>, id: &str) -> Answer {
+    let not_found = || Problem::not_found("Video not found");
+    let reference = videos::VideoRef::parse(id).ok_or_else(not_found)?;
+    let video = videos::find(ports.sql, &reference)
+        .await
+        .map_err(Problem::internal_from)?
+        .filter(our_video::federates)
+        .ok_or_else(not_found)?;
+    let accept = request.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    let mut response = if negotiation::wants_activity_json(accept) {
+        let document = our_video::document(ports, config, &video).await.map_err(Problem::internal_from)?;
+        respond::json_as(&document, ACTIVITY_JSON)?
+    } else {
+        let name = html_escape(&video.name);
+        let api = format!("/api/v1/videos/{}", video.uuid);
+        respond::text(
+            format!(
+                "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{name}</title></head>\
+                 <body><h1>{name}</h1><p><a href=\"{api}\">{api}</a></p></body></html>\n"
+            ),
+            "text/html; charset=utf-8",
+        )?
     };
     response.headers_mut().insert(header::VARY, header::HeaderValue::from_static("Accept"));
     Ok(response)

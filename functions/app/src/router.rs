@@ -63,6 +63,9 @@ pub async fn route(
             &Method::GET | &Method::HEAD,
             [prefix @ ("accounts" | "a" | "video-channels" | "c"), name, collection],
         ) => whole(fed::actor_collection(ports, config, request, prefix, name, collection).await),
+        (&Method::GET | &Method::HEAD, ["videos", "watch", id] | ["w", id]) => {
+            whole(fed::video(ports, config, request, id).await)
+        }
         (&Method::GET | &Method::HEAD, ["static", "streaming-playlists", "hls", rest @ ..]) => {
             let ctx = edgetube_api::Ctx { ports, config, request, pending };
             match rest {

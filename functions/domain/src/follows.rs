@@ -135,6 +135,35 @@ pub async fn follower_inboxes(sql: &dyn Sql, following_ids: &[i64]) -> Result<Ve
     Ok(inboxes)
 }
 
+/// Whether an actor of this instance follows (accepted) one of `following_ids`, or, with
+/// `instance_host`, whether our instance actor follows the instance actor of that host: what
+/// makes a remote server's videos welcome here. At most 90 ids are looked at (D1 binds 100
+/// parameters; callers name an actor, its channel and little more).
+pub async fn followed_here(
+    sql: &dyn Sql,
+    following_ids: &[i64],
+    instance_host: Option<&str>,
+) -> Result<bool, DomainError> {
+    let ids = &following_ids[..following_ids.len().min(90)];
+    let placeholders: Vec<String> = (2..ids.len() + 2).map(|i| format!("?{i}")).collect();
+    let by_id = if ids.is_empty() {
+        "0".to_owned()
+    } else {
+        format!("f.following_id IN ({})", placeholders.join(", "))
+    };
+    let mut statement = Statement::new(format!(
+        "SELECT 1 AS x FROM actor_follows f JOIN actors l ON l.id = f.follower_id \
+         JOIN actors r ON r.id = f.following_id \
+         WHERE f.state = 'accepted' AND l.host IS NULL AND ({by_id} \
+         OR (?1 IS NOT NULL AND l.kind = 'Application' AND r.kind = 'Application' AND r.host = ?1)) LIMIT 1"
+    ))
+    .bind(instance_host);
+    for id in ids {
+        statement = statement.bind(*id);
+    }
+    Ok(!sql.query(statement).await?.is_empty())
+}
+
 /// How many accepted followers `following_id` has.
 pub async fn count_followers(sql: &dyn Sql, following_id: i64) -> Result<i64, DomainError> {
     count(sql, "following_id", following_id).await

@@ -115,6 +115,40 @@ pub async fn find_by_id(sql: &dyn Sql, id: i64) -> Result<Option<RemoteActor>, D
     Ok(sql.fetch_optional(Statement::new(format!("{SELECT} AND id = ?1")).bind(id)).await?)
 }
 
+/// The remote actors with the given row ids, in no particular order; unknown and local ids are
+/// skipped.
+pub async fn find_by_ids(sql: &dyn Sql, ids: &[i64]) -> Result<Vec<RemoteActor>, DomainError> {
+    let mut actors = Vec::with_capacity(ids.len());
+    // D1 binds at most 100 parameters per statement.
+    for chunk in ids.chunks(100) {
+        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("?{i}")).collect();
+        let mut statement = Statement::new(format!("{SELECT} AND id IN ({})", placeholders.join(", ")));
+        for id in chunk {
+            statement = statement.bind(*id);
+        }
+        actors.extend(sql.fetch_all::<RemoteActor>(statement).await?);
+    }
+    Ok(actors)
+}
+
+/// Records `account_id` as the account of the remote channel `channel_id` when it has none yet
+/// (its account could not be read when the channel was).
+pub async fn set_owner_if_unknown(
+    sql: &dyn Sql,
+    channel_id: i64,
+    account_id: i64,
+) -> Result<(), DomainError> {
+    sql.execute(
+        Statement::new(
+            "UPDATE actors SET owner_id = ?2 WHERE id = ?1 AND host IS NOT NULL AND owner_id IS NULL",
+        )
+        .bind(channel_id)
+        .bind(account_id),
+    )
+    .await?;
+    Ok(())
+}
+
 /// Stores a fetched actor (new, or refreshed: keys rotate, names change) and returns its row.
 ///
 /// Keyed by its id; a different actor that took over the same `username@host` (a server that
@@ -164,10 +198,21 @@ pub async fn upsert(sql: &dyn Sql, doc: &RemoteActorDocument, now: i64) -> Resul
 }
 
 /// Removes a remote actor that deleted itself, with everything that names it (follows, its
-/// comments, ratings and videos cascade).
+/// comments, ratings, its channels and their videos cascade). The full-text rows of those
+/// videos go in the same batch: a virtual table has no cascade.
 pub async fn delete(sql: &dyn Sql, ap_id: &str) -> Result<bool, DomainError> {
-    Ok(sql
-        .execute(Statement::new("DELETE FROM actors WHERE host IS NOT NULL AND ap_id = ?1").bind(ap_id))
-        .await?
-        > 0)
+    if find_by_ap_id(sql, ap_id).await?.is_none() {
+        return Ok(false);
+    }
+    sql.batch(vec![
+        Statement::new(
+            "DELETE FROM videos_fts WHERE rowid IN (SELECT v.id FROM videos v JOIN actors c ON c.id = v.channel_id \
+             WHERE c.host IS NOT NULL AND (c.ap_id = ?1 OR c.owner_id IN \
+             (SELECT id FROM actors WHERE host IS NOT NULL AND ap_id = ?1)))",
+        )
+        .bind(ap_id),
+        Statement::new("DELETE FROM actors WHERE host IS NOT NULL AND ap_id = ?1").bind(ap_id),
+    ])
+    .await?;
+    Ok(true)
 }

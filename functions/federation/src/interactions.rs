@@ -31,7 +31,7 @@ async fn audience_inboxes(
     author: &LocalActor,
     also: &[&RemoteActor],
 ) -> Result<Vec<String>, FederationError> {
-    let mut inboxes = if is_local_video(ports, video).await? {
+    let mut inboxes = if is_local_video(video) {
         follows::follower_inboxes(ports.sql, &[video.channel_id, video.account_id, author.id]).await?
     } else {
         let channel = remote_actors::find_by_id(ports.sql, video.channel_id).await?;
@@ -69,7 +69,7 @@ pub async fn comment_posted(
     let answered = remote_author(ports, parent).await?;
     let in_reply_to = match parent {
         Some(parent) => comment_url(config, video, parent),
-        None => video_url(ports, config, video).await?,
+        None => video_url(config, video),
     };
     let note = NoteInput {
         id: comment_url(config, video, comment),
@@ -106,7 +106,7 @@ pub async fn comment_deleted(
         return Ok(());
     }
     let id = comment_url(config, video, comment);
-    let in_reply_to = video_url(ports, config, video).await?;
+    let in_reply_to = video_url(config, video);
     let now = iso8601_millis(ports.clock.now_millis());
     let object = tombstone(&TombstoneInput {
         id: id.clone(),
@@ -142,7 +142,7 @@ pub async fn rated(
         return Ok(());
     }
     let account_url = actor_url(config, account);
-    let video_id = video_url(ports, config, video).await?;
+    let video_id = video_url(config, video);
     let audience = Audience::public(&format!("{account_url}/followers"));
     let inboxes = audience_inboxes(ports, video, account, &[]).await?;
     if inboxes.is_empty() {

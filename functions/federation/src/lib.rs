@@ -7,7 +7,8 @@
 //!   [`apply::apply`] (the queue consumer) gives each activity its effect once;
 //! - sending: [`send`] gives our activities their proof, [`outbox`] stores and queues them,
 //!   [`delivery::deliver`] (the queue consumer) signs and POSTs each, with [`retry`] schedules
-//!   and per-host health ([`hosts`]);
+//!   and per-host health ([`hosts`]); [`video_send`] decides what a change of one of our videos
+//!   sends, with its Video object from [`video_document`];
 //! - reading other servers: [`remote`] (signed fetches, actors, WebFinger) within [`policy`];
 //!   [`blocklist`] says whom not to hear;
 //! - serving our documents: [`webfinger`], [`nodeinfo`], [`host_meta`], [`actor`],
@@ -38,6 +39,8 @@ pub mod retry;
 pub mod send;
 pub mod signing;
 pub mod text;
+pub mod video_document;
+pub mod video_send;
 pub mod webfinger;
 
 pub use error::FederationError;

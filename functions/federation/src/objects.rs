@@ -5,8 +5,7 @@
 use edgetube_domain::comments::{self, Comment};
 use edgetube_domain::videos::{self, Video, VideoRef};
 use edgetube_domain::InstanceConfig;
-use edgetube_ports::{Ports, Statement};
-use serde::Deserialize;
+use edgetube_ports::Ports;
 
 use crate::FederationError;
 
@@ -49,55 +48,17 @@ pub async fn named(ports: &Ports<'_>, config: &InstanceConfig, url: &str) -> Res
             .ok_or_else(|| FederationError::Inconsistent(format!("comment {url} has no video")))?;
         return Ok(Named::Comment(comment, video));
     }
-    Ok(remote_video(ports, url).await?.map_or(Named::Unknown, Named::Video))
-}
-
-/// The remote video received with id `ap_id`.
-pub async fn remote_video(ports: &Ports<'_>, ap_id: &str) -> Result<Option<Video>, FederationError> {
-    #[derive(Deserialize)]
-    struct Id {
-        id: i64,
-    }
-    let row: Option<Id> = ports
-        .sql
-        .fetch_optional(Statement::new("SELECT id FROM videos WHERE ap_id = ?1").bind(ap_id))
-        .await?;
-    match row {
-        Some(row) => Ok(videos::find_by_id(ports.sql, row.id).await?),
-        None => Ok(None),
-    }
+    Ok(videos::remote::find_by_ap_id(ports.sql, url).await?.map_or(Named::Unknown, Named::Video))
 }
 
 /// Whether `video` is one of ours (not received from another server).
-pub async fn is_local_video(ports: &Ports<'_>, video: &Video) -> Result<bool, FederationError> {
-    #[derive(Deserialize)]
-    struct Row {
-        ap_id: Option<String>,
-    }
-    let row: Option<Row> = ports
-        .sql
-        .fetch_optional(Statement::new("SELECT ap_id FROM videos WHERE id = ?1").bind(video.id))
-        .await?;
-    Ok(row.is_some_and(|r| r.ap_id.is_none()))
+pub fn is_local_video(video: &Video) -> bool {
+    !video.is_remote()
 }
 
 /// The ActivityPub id of a video: ours from its UUID, a remote one as received.
-pub async fn video_url(
-    ports: &Ports<'_>,
-    config: &InstanceConfig,
-    video: &Video,
-) -> Result<String, FederationError> {
-    #[derive(Deserialize)]
-    struct Row {
-        ap_id: Option<String>,
-    }
-    let row: Option<Row> = ports
-        .sql
-        .fetch_optional(Statement::new("SELECT ap_id FROM videos WHERE id = ?1").bind(video.id))
-        .await?;
-    Ok(row
-        .and_then(|r| r.ap_id)
-        .unwrap_or_else(|| config.origin.join(&format!("/videos/watch/{}", video.uuid))))
+pub fn video_url(config: &InstanceConfig, video: &Video) -> String {
+    video.ap_id.clone().unwrap_or_else(|| config.origin.join(&format!("/videos/watch/{}", video.uuid)))
 }
 
 /// The ActivityPub id of a comment: ours from its video and row, a remote one as received.

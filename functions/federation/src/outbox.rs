@@ -69,6 +69,16 @@ pub async fn enqueue(
     Ok(())
 }
 
+/// Whether an activity with id `ap_id` was ever published (a video's `Create`: later changes
+/// are `Update`s).
+pub async fn exists(ports: &Ports<'_>, ap_id: &str) -> Result<bool, FederationError> {
+    Ok(!ports
+        .sql
+        .query(Statement::new("SELECT 1 AS x FROM outbox_activities WHERE ap_id = ?1").bind(ap_id))
+        .await?
+        .is_empty())
+}
+
 async fn row_id(ports: &Ports<'_>, ap_id: &str) -> Result<i64, FederationError> {
     #[derive(Deserialize)]
     struct Id {

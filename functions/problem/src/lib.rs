@@ -76,6 +76,13 @@ impl Problem {
         problem
     }
 
+    /// Attaches the cause of a failure that is not the client's (a 503 as much as a 500), for
+    /// the shell's log; the client sees only the detail.
+    pub fn with_cause(mut self, cause: impl std::fmt::Display) -> Self {
+        self.0.cause = Some(cause.to_string());
+        self
+    }
+
     /// Replaces the human-readable detail.
     pub fn with_detail(mut self, detail: String) -> Self {
         self.0.detail = detail;

@@ -3,8 +3,9 @@
 use std::collections::HashMap;
 
 use edgetube_domain::actors::{self, LocalActor};
+use edgetube_domain::remote_actors::{self, RemoteActor};
 use edgetube_domain::videos::constants::{self, CATEGORIES, COMMENTS_POLICIES, LICENCES, PRIVACIES, STATES};
-use edgetube_domain::videos::{self, Video};
+use edgetube_domain::videos::{self, urls, Video};
 use edgetube_domain::{iso8601_millis, users, Origin};
 use edgetube_media::renditions;
 use serde_json::{json, Map, Value};
@@ -12,24 +13,51 @@ use serde_json::{json, Map, Value};
 use crate::context::Ctx;
 use crate::{dto, Problem};
 
+use super::remote_json;
+
 /// PeerTube truncates `truncatedDescription` to 250 characters, ellipsis included.
 const TRUNCATED_DESCRIPTION: usize = 250;
 
+/// The owner of a video: an actor of this instance, or of the remote video's origin.
+enum Owner {
+    Local(LocalActor),
+    Remote(RemoteActor),
+}
+
 /// The channels and accounts a page of videos refers to, by actor id.
-pub struct Owners(HashMap<i64, LocalActor>);
+pub struct Owners(HashMap<i64, Owner>);
 
 impl Owners {
-    /// Loads the channels and accounts of `videos` in as few queries as D1 allows.
+    /// Loads the channels and accounts of `videos` in as few queries as D1 allows: local actors
+    /// first, then the remote ones of remote videos.
     pub async fn load(ctx: &Ctx<'_>, videos: &[Video]) -> Result<Self, Problem> {
         let mut ids: Vec<i64> = videos.iter().flat_map(|v| [v.channel_id, v.account_id]).collect();
         ids.sort_unstable();
         ids.dedup();
-        let actors = actors::find_local_by_ids(ctx.ports.sql, &ids).await.map_err(Problem::internal_from)?;
-        Ok(Self(actors.into_iter().map(|a| (a.id, a)).collect()))
+        let sql = ctx.ports.sql;
+        let mut owners: HashMap<i64, Owner> = actors::find_local_by_ids(sql, &ids)
+            .await
+            .map_err(Problem::internal_from)?
+            .into_iter()
+            .map(|a| (a.id, Owner::Local(a)))
+            .collect();
+        let missing: Vec<i64> = ids.into_iter().filter(|id| !owners.contains_key(id)).collect();
+        if !missing.is_empty() {
+            let remote = remote_actors::find_by_ids(sql, &missing).await.map_err(Problem::internal_from)?;
+            owners.extend(remote.into_iter().map(|a| (a.id, Owner::Remote(a))));
+        }
+        Ok(Self(owners))
     }
 
-    fn get(&self, id: i64) -> Result<&LocalActor, Problem> {
+    fn get(&self, id: i64) -> Result<&Owner, Problem> {
         self.0.get(&id).ok_or_else(|| Problem::internal_from(format!("video owner {id} is missing")))
+    }
+
+    fn summary(&self, origin: &Origin, id: i64) -> Result<Value, Problem> {
+        Ok(match self.get(id)? {
+            Owner::Local(actor) => dto::summary(origin, actor),
+            Owner::Remote(actor) => dto::remote_summary(actor),
+        })
     }
 }
 
@@ -57,54 +85,72 @@ fn truncated(description: Option<&str>) -> Option<String> {
     Some(cut)
 }
 
-/// `/lazy-static/<folder>/<file name of key>`: images are served under PeerTube's lazy paths.
-fn image_path(folder: &str, key: Option<&str>) -> Option<String> {
-    key.map(|key| format!("/lazy-static/{folder}/{}", key.rsplit('/').next().unwrap_or(key)))
-}
-
 /// A `Video` as lists show it, with channel and account summaries.
 pub fn list_item(origin: &Origin, video: &Video, owners: &Owners) -> Result<Value, Problem> {
-    let account = owners.get(video.account_id)?;
-    let channel = owners.get(video.channel_id)?;
     let mut value = base(origin, video);
-    if let Some(object) = value.as_object_mut() {
-        object.insert("account".into(), dto::summary(origin, account));
-        object.insert("channel".into(), dto::summary(origin, channel));
-    }
-    Ok(value)
+    value.insert("account".into(), owners.summary(origin, video.account_id)?);
+    value.insert("channel".into(), owners.summary(origin, video.channel_id)?);
+    Ok(Value::Object(value))
+}
+
+/// The path of an absolute URL (`https://h/lazy-static/x.jpg` → `/lazy-static/x.jpg`).
+fn path_of(url: Option<&str>) -> Option<String> {
+    url.and_then(|u| url::Url::parse(u).ok()).map(|u| u.path().to_owned())
 }
 
 /// The list-item fields up to `isLive`.
-fn base(origin: &Origin, video: &Video) -> Value {
-    json!({
-        "id": video.id,
-        "uuid": video.uuid,
-        "shortUUID": video.short_uuid,
-        "url": origin.join(&format!("/videos/watch/{}", video.uuid)),
-        "name": video.name,
-        "category": labelled(CATEGORIES, video.category),
-        "licence": labelled(LICENCES, video.licence),
-        "language": language(video.language.as_deref()),
-        "privacy": labelled(PRIVACIES, Some(video.privacy)),
-        "nsfw": video.nsfw != 0,
-        "truncatedDescription": truncated(video.description.as_deref()),
-        "description": video.description,
-        "isLocal": true,
-        "duration": video.duration,
-        "aspectRatio": video.aspect_ratio,
-        "views": video.views,
-        "viewers": 0,
-        "likes": video.likes,
-        "dislikes": video.dislikes,
-        "thumbnailPath": image_path("thumbnails", video.thumbnail_key.as_deref()),
-        "previewPath": image_path("previews", video.preview_key.as_deref()),
-        "embedPath": format!("/videos/embed/{}", video.uuid),
-        "createdAt": iso8601_millis(video.created_at),
-        "updatedAt": iso8601_millis(video.updated_at),
-        "publishedAt": video.published_at.map(iso8601_millis),
-        "originallyPublishedAt": video.originally_published_at.map(iso8601_millis),
-        "isLive": false,
-    })
+///
+/// A remote video's images stay on its origin. PeerTube serves remote images from its own
+/// `/lazy-static/` cache, filled on first request; we have no such cache, so `thumbnailPath` and
+/// `previewPath` keep the origin's path (what PeerTube would show) and `thumbnailUrl` and
+/// `previewUrl`, which PeerTube 7 does not have, give the absolute URLs on the origin.
+fn base(origin: &Origin, video: &Video) -> Map<String, Value> {
+    let remote = video.is_remote();
+    let (thumbnail_path, preview_path) = if remote {
+        (path_of(video.remote_thumbnail_url.as_deref()), path_of(video.remote_preview_url.as_deref()))
+    } else {
+        (
+            urls::image_path("thumbnails", video.thumbnail_key.as_deref()),
+            urls::image_path("previews", video.preview_key.as_deref()),
+        )
+    };
+    let url = video.ap_id.clone().unwrap_or_else(|| urls::watch_url(origin, &video.uuid));
+    let mut map = Map::new();
+    let mut put = |key: &str, value: Value| {
+        map.insert(key.to_owned(), value);
+    };
+    put("id", video.id.into());
+    put("uuid", video.uuid.clone().into());
+    put("shortUUID", video.short_uuid.clone().into());
+    put("url", url.into());
+    put("name", video.name.clone().into());
+    put("category", labelled(CATEGORIES, video.category));
+    put("licence", labelled(LICENCES, video.licence));
+    put("language", language(video.language.as_deref()));
+    put("privacy", labelled(PRIVACIES, Some(video.privacy)));
+    put("nsfw", (video.nsfw != 0).into());
+    put("truncatedDescription", truncated(video.description.as_deref()).into());
+    put("description", video.description.clone().into());
+    put("isLocal", (!remote).into());
+    put("duration", video.duration.into());
+    put("aspectRatio", video.aspect_ratio.into());
+    put("views", video.views.into());
+    put("viewers", 0.into());
+    put("likes", video.likes.into());
+    put("dislikes", video.dislikes.into());
+    put("thumbnailPath", thumbnail_path.into());
+    put("previewPath", preview_path.into());
+    if remote {
+        put("thumbnailUrl", video.remote_thumbnail_url.clone().into());
+        put("previewUrl", video.remote_preview_url.clone().into());
+    }
+    put("embedPath", urls::embed_path(&video.uuid).into());
+    put("createdAt", iso8601_millis(video.created_at).into());
+    put("updatedAt", iso8601_millis(video.updated_at).into());
+    put("publishedAt", video.published_at.map(iso8601_millis).into());
+    put("originallyPublishedAt", video.originally_published_at.map(iso8601_millis).into());
+    put("isLive", false.into());
+    map
 }
 
 /// Adds what `GET /users/me/videos` shows an owner beyond a list item.
@@ -118,85 +164,29 @@ pub fn with_owner_fields(mut item: Value, video: &Video) -> Value {
     item
 }
 
-/// The instance's tracker URLs, HTTP then WebSocket.
-pub fn tracker_list(origin: &Origin) -> Vec<String> {
-    let ws = if origin.scheme() == "https" { "wss" } else { "ws" };
-    vec![origin.join("/tracker/announce"), format!("{ws}://{}/tracker/socket", origin.authority())]
-}
-
-fn tracker_urls(origin: &Origin) -> Value {
-    json!(tracker_list(origin))
-}
-
-fn input_resolution(video: &Video) -> i64 {
-    match (video.input_width, video.input_height) {
-        (Some(w), Some(h)) => w.min(h),
-        _ => 0,
-    }
-}
-
-/// The web-video name of the uploaded original: `<videoUUID>-<resolution>.<ext>`.
-pub fn input_file_name(video: &Video) -> String {
-    let ext = video
-        .original_filename
-        .as_deref()
-        .and_then(|n| n.rsplit_once('.'))
-        .map(|(_, e)| e.to_ascii_lowercase())
-        .filter(|e| !e.is_empty() && e.len() <= 5 && e.chars().all(|c| c.is_ascii_alphanumeric()))
-        .unwrap_or_else(|| "mp4".to_owned());
-    format!("{}-{}.{ext}", video.uuid, input_resolution(video))
-}
-
-/// Where the original is served while it is the video's web video file.
-pub fn input_file_url(origin: &Origin, video: &Video) -> String {
-    let private = if matches!(video.privacy, videos::privacy::PUBLIC | videos::privacy::UNLISTED) {
-        ""
-    } else {
-        "private/"
-    };
-    origin.join(&format!("/static/web-videos/{private}{}", input_file_name(video)))
-}
-
-fn encoded(value: &str) -> String {
-    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
-}
-
 /// PeerTube's `files` (web videos): the uploaded original, as PeerTube lists its input file,
 /// until HLS renditions replace it (like PeerTube's default configuration, no web videos are kept).
 fn input_files(origin: &Origin, video: &Video) -> Value {
-    let (Some(_), None) = (&video.original_key, &video.hls_master_key) else { return json!([]) };
-    let url = input_file_url(origin, video);
-    let torrent_url = video
-        .input_torrent_key
-        .as_deref()
-        .map(|key| origin.join(&format!("/lazy-static/torrents/{}", key.rsplit('/').next().unwrap_or(key))));
-    let magnet = video.input_infohash.as_deref().map(|hash| {
-        let mut magnet = format!("magnet:?xt=urn:btih:{hash}");
-        if let Some(torrent) = &torrent_url {
-            magnet.push_str(&format!("&xs={}", encoded(torrent)));
-        }
-        magnet.push_str(&format!("&dn={}", encoded(&video.name)));
-        for tracker in tracker_list(origin) {
-            magnet.push_str(&format!("&tr={}", encoded(&tracker)));
-        }
-        magnet.push_str(&format!("&ws={}", encoded(&url)));
-        magnet
-    });
-    let resolution = input_resolution(video);
+    if !urls::lists_input_file(video) {
+        return json!([]);
+    }
+    let url = urls::input_file_url(origin, video);
+    let torrent_url = urls::input_torrent_url(origin, video);
+    let resolution = urls::input_resolution(video);
     let label = if resolution == 0 { "Unknown".to_owned() } else { format!("{resolution}p") };
     json!([{
         "id": video.id,
         "resolution": {"id": resolution, "label": label},
         "width": video.input_width,
         "height": video.input_height,
-        "magnetUri": magnet,
+        "magnetUri": urls::input_magnet(origin, video),
         "size": video.original_size,
         "fps": null,
         "torrentUrl": torrent_url,
         "torrentDownloadUrl": torrent_url,
         "fileUrl": url,
         "fileDownloadUrl": url,
-        "metadataUrl": origin.join(&format!("/api/v1/videos/{}/metadata/{}", video.uuid, video.id)),
+        "metadataUrl": urls::metadata_url(origin, &video.uuid, video.id),
         "hasAudio": null,
         "hasVideo": true,
         "storage": 1,
@@ -207,26 +197,40 @@ fn input_files(origin: &Origin, video: &Video) -> Value {
 pub async fn details(ctx: &Ctx<'_>, video: &Video) -> Result<Value, Problem> {
     let origin = &ctx.config.origin;
     let owners = Owners::load(ctx, std::slice::from_ref(video)).await?;
-    let account_actor = owners.get(video.account_id)?;
-    let user_id = users::find_by_account(ctx.ports.sql, video.account_id)
-        .await
-        .map_err(Problem::internal_from)?
-        .map(|u| u.id);
-    let account = dto::account(origin, account_actor, user_id);
-    let channel = dto::channel(origin, owners.get(video.channel_id)?, Some(account.clone()));
-    let tags = videos::tags_of(ctx.ports.sql, video.id).await.map_err(Problem::internal_from)?;
-
-    let mut object: Map<String, Value> = match base(origin, video) {
-        Value::Object(object) => object,
-        _ => return Err(Problem::internal()),
+    let (account, channel) = match (owners.get(video.account_id)?, owners.get(video.channel_id)?) {
+        (Owner::Local(account_actor), Owner::Local(channel_actor)) => {
+            let user_id = users::find_by_account(ctx.ports.sql, video.account_id)
+                .await
+                .map_err(Problem::internal_from)?
+                .map(|u| u.id);
+            let account = dto::account(origin, account_actor, user_id);
+            let channel = dto::channel(origin, channel_actor, Some(account.clone()));
+            (account, channel)
+        }
+        (Owner::Remote(account_actor), Owner::Remote(channel_actor)) => {
+            let account = dto::remote_account(account_actor);
+            (account.clone(), dto::remote_channel(channel_actor, Some(account)))
+        }
+        _ => return Err(Problem::internal_from(format!("video {} mixes local and remote owners", video.id))),
     };
+    let tags = videos::tags_of(ctx.ports.sql, video.id).await.map_err(Problem::internal_from)?;
+    let media = if video.is_remote() {
+        remote_json::media(ctx, video).await?
+    } else {
+        remote_json::Media {
+            streaming_playlists: streaming_playlists(ctx, video).await?,
+            files: input_files(origin, video),
+            tracker_urls: json!(urls::tracker_list(origin)),
+        }
+    };
+    let mut object = base(origin, video);
     let rest = json!({
         "account": account,
         "channel": channel,
         "blacklisted": false,
         "blacklistedReason": null,
-        "streamingPlaylists": streaming_playlists(ctx, video).await?,
-        "files": input_files(origin, video),
+        "streamingPlaylists": media.streaming_playlists,
+        "files": media.files,
         "support": video.support,
         "tags": tags,
         "commentsEnabled": video.comments_policy == 1,
@@ -235,7 +239,7 @@ pub async fn details(ctx: &Ctx<'_>, video: &Video) -> Result<Value, Problem> {
         "waitTranscoding": video.wait_transcoding != 0,
         "inputFileUpdatedAt": video.input_file_updated_at.map(iso8601_millis),
         "state": labelled(STATES, Some(video.state)),
-        "trackerUrls": tracker_urls(origin),
+        "trackerUrls": media.tracker_urls,
     });
     if let Value::Object(rest) = rest {
         object.extend(rest);
@@ -243,18 +247,8 @@ pub async fn details(ctx: &Ctx<'_>, video: &Video) -> Result<Value, Problem> {
     Ok(Value::Object(object))
 }
 
-/// The base URL of a video's HLS files: private media goes through the `/private/` path that
-/// checks tokens.
-fn hls_base(origin: &Origin, video: &Video) -> String {
-    let private = if matches!(video.privacy, videos::privacy::PUBLIC | videos::privacy::UNLISTED) {
-        ""
-    } else {
-        "private/"
-    };
-    origin.join(&format!("/static/streaming-playlists/hls/{private}{}/", video.uuid))
-}
-
-fn resolution_label(resolution: i64) -> String {
+/// A resolution's label, as PeerTube words it.
+pub(super) fn resolution_label(resolution: i64) -> String {
     if resolution == 0 {
         "Audio only".to_owned()
     } else {
@@ -269,13 +263,11 @@ async fn streaming_playlists(ctx: &Ctx<'_>, video: &Video) -> Result<Value, Prob
         return Ok(json!([]));
     };
     let origin = &ctx.config.origin;
-    let base = hls_base(origin, video);
-    let name = |key: &str| key.rsplit('/').next().unwrap_or(key).to_owned();
     let files = renditions::files(ctx.ports.sql, video.id).await.map_err(Problem::internal_from)?;
     let files: Vec<Value> = files
         .iter()
         .map(|f| {
-            let url = format!("{base}{}", f.file_name);
+            let url = urls::hls_file_url(origin, video, &f.file_name);
             json!({
                 "id": f.id,
                 "resolution": {"id": f.resolution, "label": resolution_label(f.resolution)},
@@ -289,7 +281,7 @@ async fn streaming_playlists(ctx: &Ctx<'_>, video: &Video) -> Result<Value, Prob
                 "torrentDownloadUrl": null,
                 "fileUrl": url,
                 "fileDownloadUrl": url,
-                "metadataUrl": origin.join(&format!("/api/v1/videos/{}/metadata/{}", video.uuid, f.id)),
+                "metadataUrl": urls::metadata_url(origin, &video.uuid, f.id),
                 "hasAudio": f.has_audio != 0,
                 "hasVideo": f.has_video != 0,
                 "storage": 1,
@@ -299,8 +291,8 @@ async fn streaming_playlists(ctx: &Ctx<'_>, video: &Video) -> Result<Value, Prob
     Ok(json!([{
         "id": video.id,
         "type": 1,
-        "playlistUrl": format!("{base}{}", name(master)),
-        "segmentsSha256Url": format!("{base}{}", name(sha)),
+        "playlistUrl": urls::hls_file_url(origin, video, master),
+        "segmentsSha256Url": urls::hls_file_url(origin, video, sha),
         "redundancies": [],
         "files": files,
     }]))
@@ -318,14 +310,5 @@ mod tests {
         assert_eq!(cut.chars().count(), 250);
         assert!(cut.ends_with("..."));
         assert_eq!(truncated(None), None);
-    }
-
-    #[test]
-    fn images_live_under_lazy_static() {
-        assert_eq!(
-            image_path("thumbnails", Some("thumbnails/abc.jpg")).as_deref(),
-            Some("/lazy-static/thumbnails/abc.jpg")
-        );
-        assert_eq!(image_path("previews", None), None);
     }
 }

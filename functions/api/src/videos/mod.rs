@@ -5,6 +5,7 @@
 //! [`Scope`] so every list filters, sorts and hides videos the same way.
 
 mod json;
+mod remote_json;
 mod update;
 
 use bytes::Bytes;
@@ -19,8 +20,8 @@ use crate::rate_limit::PasswordAttempt;
 use crate::validate::Checks;
 use crate::{pagination, respond, Problem};
 
+pub(crate) use edgetube_domain::videos::urls::{input_file_name, input_file_url, tracker_list};
 pub use edgetube_domain::videos::Scope;
-pub(crate) use json::{input_file_name, input_file_url, tracker_list};
 pub(crate) use update::read_update;
 pub use update::{delete, update};
 
@@ -225,6 +226,36 @@ pub async fn list_videos(ctx: &Ctx<'_>, scope: Scope) -> Answer {
 /// `GET /api/v1/videos`
 pub async fn list(ctx: &Ctx<'_>) -> Answer {
     list_videos(ctx, Scope::All).await
+}
+
+/// `GET /api/v1/users/me/subscriptions/videos`: the videos of the channels the caller's account
+/// follows and of the channels of the accounts it follows, local or remote, newest first by
+/// default, with the filters and visibility rules of every list.
+pub async fn subscription_videos(ctx: &Ctx<'_>) -> Answer {
+    let caller = ctx.caller().await?;
+    list_videos(ctx, Scope::SubscriptionsOf(caller.user.account_id)).await
+}
+
+/// Federates a change of a local video (see `edgetube_federation::video_send`), before the
+/// request that made it is answered.
+///
+/// A failure answers 503 rather than letting the change go unannounced silently: the change
+/// itself is saved (or, for a deletion, not yet made), and the client's retry announces it.
+pub(crate) async fn federate(
+    ctx: &Ctx<'_>,
+    before: Option<&Video>,
+    after: Option<&Video>,
+) -> Result<(), Problem> {
+    edgetube_federation::video_send::video_changed(ctx.ports, ctx.config, before, after)
+        .await
+        .map(|_| ())
+        .map_err(|e| {
+            Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The video could not be announced to other servers; please retry",
+            )
+            .with_cause(e)
+        })
 }
 
 /// `GET /api/v1/users/me/videos`: the caller's videos, every privacy and state.

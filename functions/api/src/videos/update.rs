@@ -9,7 +9,7 @@ use edgetube_media::renditions;
 use http::StatusCode;
 use serde_json::{json, Map, Value};
 
-use super::{find, owns_or_moderates, Answer};
+use super::{federate, find, owns_or_moderates, Answer};
 use crate::context::{Caller, Ctx};
 use crate::validate::Checks;
 use crate::{respond, Problem};
@@ -213,6 +213,11 @@ fn cannot_manage() -> Problem {
     Problem::new(StatusCode::FORBIDDEN, "Cannot manage a video of another user.")
 }
 
+/// PeerTube's answer to editing a remote video: only its origin changes it.
+fn remote_video() -> Problem {
+    Problem::new(StatusCode::FORBIDDEN, "Cannot manage a video of another server.")
+}
+
 async fn manageable(ctx: &Ctx<'_>, id: &str) -> Result<(Caller, Video), Problem> {
     let caller = ctx.caller().await?;
     let video = find(ctx, id).await?;
@@ -228,6 +233,9 @@ pub async fn update(ctx: &Ctx<'_>, id: &str) -> Answer {
     let body: Map<String, Value> = ctx.json()?;
     let change = read_update(&body)?;
     let video = find(ctx, id).await?;
+    if video.is_remote() {
+        return Err(remote_video());
+    }
     if !owns_or_moderates(&caller, &video) {
         return Err(cannot_manage());
     }
@@ -262,12 +270,24 @@ pub async fn update(ctx: &Ctx<'_>, id: &str) -> Answer {
         }
     }
     videos::update(ctx.ports, &video, &change).await.map_err(Problem::internal_from)?;
+    let after = videos::find_by_id(ctx.ports.sql, video.id).await.map_err(Problem::internal_from)?;
+    federate(ctx, Some(&video), after.as_ref()).await?;
     Ok(respond::no_content())
 }
 
 /// `DELETE /api/v1/videos/{id}`
+///
+/// A moderator may remove our copy of a remote video (nothing is stored for it and nothing is
+/// sent: it is its origin's); its next `Update` or `Announce` brings it back unless its server
+/// is blocked. A video of ours that other servers know is announced deleted first, so that a
+/// failure to queue that leaves the video in place, for the client's retry.
 pub async fn delete(ctx: &Ctx<'_>, id: &str) -> Answer {
     let (_, video) = manageable(ctx, id).await?;
+    if video.is_remote() {
+        videos::delete(ctx.ports.sql, &video).await.map_err(Problem::internal_from)?;
+        return Ok(respond::no_content());
+    }
+    federate(ctx, Some(&video), None).await?;
     // Keys first: the row's deletion cascades to the files, storyboard and jobs naming them.
     let keys = renditions::object_keys(ctx.ports, &video).await.map_err(Problem::internal_from)?;
     videos::delete(ctx.ports.sql, &video).await.map_err(Problem::internal_from)?;

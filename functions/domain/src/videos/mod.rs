@@ -7,7 +7,9 @@
 
 pub mod constants;
 mod query;
+pub mod remote;
 pub mod short_uuid;
+pub mod urls;
 
 use edgetube_ports::{Ports, Sql, SqlValue, Statement};
 use serde::Deserialize;
@@ -51,7 +53,8 @@ pub struct Video {
     pub short_uuid: String,
     /// The channel (a `Group` actor).
     pub channel_id: i64,
-    /// The account owning the channel (a `Person` actor).
+    /// The account owning the channel (a `Person` actor). A remote channel whose account could
+    /// not be read stands for itself, so a row always has an owner to show.
     pub account_id: i64,
     /// Title, 3–120 characters.
     pub name: String,
@@ -119,9 +122,21 @@ pub struct Video {
     pub input_width: Option<i64>,
     /// The original's frame height, when the upload could tell.
     pub input_height: Option<i64>,
+    /// A remote video's ActivityPub id; `None` for the videos of this instance.
+    pub ap_id: Option<String>,
+    /// A remote video's thumbnail, on its origin.
+    pub remote_thumbnail_url: Option<String>,
+    /// A remote video's preview, on its origin.
+    pub remote_preview_url: Option<String>,
 }
 
 impl Video {
+    /// Whether the video lives on another server (its row is a copy of its Video object): only
+    /// reading applies to it, never uploads, edits, transcoding or our storage.
+    pub fn is_remote(&self) -> bool {
+        self.ap_id.is_some()
+    }
+
     /// The object keys this row references, for removal from storage.
     pub fn object_keys(&self) -> Vec<String> {
         [
@@ -140,13 +155,13 @@ impl Video {
 }
 
 /// Every column of [`Video`], from `videos v` joined with its channel `c`.
-pub(crate) const VIDEO_COLUMNS: &str = "v.id, v.uuid, v.short_uuid, v.channel_id, c.owner_id AS account_id, \
+pub(crate) const VIDEO_COLUMNS: &str = "v.id, v.uuid, v.short_uuid, v.channel_id, COALESCE(c.owner_id, c.id) AS account_id, \
      v.name, v.description, v.support, v.category, v.licence, v.language, v.privacy, v.nsfw, \
      v.comments_policy, v.download_enabled, v.wait_transcoding, v.state, v.duration, v.aspect_ratio, \
      v.views, v.likes, v.dislikes, v.originally_published_at, v.published_at, v.created_at, v.updated_at, \
      v.input_file_updated_at, v.original_filename, v.original_size, v.original_key, v.thumbnail_key, \
      v.preview_key, v.hls_master_key, v.hls_sha256_key, v.input_torrent_key, v.input_infohash, v.input_width, \
-     v.input_height";
+     v.input_height, v.ap_id, v.remote_thumbnail_url, v.remote_preview_url";
 
 /// A video to insert (by the upload pipeline, or by tests).
 #[derive(Debug, Clone)]
@@ -573,12 +588,13 @@ pub async fn quota_used(sql: &dyn Sql, account_id: i64, since: i64) -> Result<(i
     Ok(used.map_or((0, 0), |u| (u.total.unwrap_or(0), u.daily.unwrap_or(0))))
 }
 
-/// How many videos this instance hosts (NodeInfo's `localPosts`).
+/// How many videos this instance hosts (NodeInfo's `localPosts`): remote copies do not count.
 pub async fn count_local(sql: &dyn Sql) -> Result<i64, DomainError> {
     #[derive(serde::Deserialize)]
     struct Count {
         n: i64,
     }
-    let row: Option<Count> = sql.fetch_optional(Statement::new("SELECT COUNT(*) AS n FROM videos")).await?;
+    let row: Option<Count> =
+        sql.fetch_optional(Statement::new("SELECT COUNT(*) AS n FROM videos WHERE ap_id IS NULL")).await?;
     Ok(row.map_or(0, |c| c.n))
 }

@@ -20,6 +20,9 @@ pub enum Scope {
     Account(i64),
     /// Channel `id`.
     Channel(i64),
+    /// The subscriptions of account `id`: the channels it follows and the channels of the
+    /// accounts it follows (accepted follows only).
+    SubscriptionsOf(i64),
 }
 
 /// A list request. The visibility fields are decided by the caller (the API knows who asks);
@@ -109,6 +112,12 @@ fn conditions(query: &VideoQuery) -> Conditions {
         Scope::Channel(id) => {
             let p = w.param(id);
             w.clauses.push(format!("v.channel_id = {p}"));
+        }
+        Scope::SubscriptionsOf(id) => {
+            let p = w.param(id);
+            let followed =
+                format!("SELECT f.following_id FROM actor_follows f WHERE f.follower_id = {p} AND f.state = 'accepted'");
+            w.clauses.push(format!("(v.channel_id IN ({followed}) OR c.owner_id IN ({followed}))"));
         }
     }
     if !query.privacies.is_empty() {

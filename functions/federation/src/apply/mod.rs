@@ -9,6 +9,7 @@
 mod follow;
 mod note;
 mod rate;
+mod video;
 
 use edgetube_activitypub::documents::{Activity, ActivityKind};
 use edgetube_domain::ratings::Rating;
@@ -161,7 +162,15 @@ async fn dispatch(
         ActivityKind::Create | ActivityKind::Update if activity.object.kind() == Some("Note") => {
             note::create_or_update(ports, config, activity, signer != activity.actor.as_str()).await
         }
-        ActivityKind::Delete => note::delete(ports, activity).await,
+        ActivityKind::Create | ActivityKind::Update if video::carries_video(activity) => {
+            video::create_or_update(ports, config, activity, signer).await
+        }
+        ActivityKind::Announce => video::announce(ports, config, activity).await,
+        // A Delete names a comment or a video (by id or Tombstone): a comment first.
+        ActivityKind::Delete => match note::delete(ports, activity).await? {
+            Effect::Ignored(_) => video::delete(activity, ports).await,
+            done => Ok(done),
+        },
         ActivityKind::Like => rate::rate(ports, config, activity, Rating::Like).await,
         ActivityKind::Dislike => rate::rate(ports, config, activity, Rating::Dislike).await,
         _ => Ok(Effect::Ignored(format!(

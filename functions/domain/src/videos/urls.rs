@@ -1,0 +1,151 @@
+//! Where a local video's media is served: one set of URL builders for the REST API (which
+//! reports them to players) and the ActivityPub Video object (which tells other servers where to
+//! fetch), so the two can never disagree.
+//!
+//! Pure: everything comes from the instance origin and the video row; nothing is looked up.
+
+use super::{privacy, Video};
+use crate::Origin;
+
+/// `<origin>/videos/watch/<uuid>`: the watch page, which is also the ActivityPub id of a local
+/// video.
+pub fn watch_url(origin: &Origin, uuid: &str) -> String {
+    origin.join(&format!("/videos/watch/{uuid}"))
+}
+
+/// `/videos/embed/<uuid>`, PeerTube's embed path (relative, as the REST API reports it).
+pub fn embed_path(uuid: &str) -> String {
+    format!("/videos/embed/{uuid}")
+}
+
+/// Whether the video's media is served without a token: public and unlisted videos; everything
+/// else goes through the `/private/` paths that check tokens.
+pub fn has_public_media(video: &Video) -> bool {
+    matches!(video.privacy, privacy::PUBLIC | privacy::UNLISTED)
+}
+
+fn private_segment(video: &Video) -> &'static str {
+    if has_public_media(video) {
+        ""
+    } else {
+        "private/"
+    }
+}
+
+/// The last path segment of an object key (`thumbnails/x.jpg` → `x.jpg`).
+pub fn file_name_of(key: &str) -> &str {
+    key.rsplit('/').next().unwrap_or(key)
+}
+
+/// `/lazy-static/<folder>/<file name of key>`: images are served under PeerTube's lazy paths.
+pub fn image_path(folder: &str, key: Option<&str>) -> Option<String> {
+    key.map(|key| format!("/lazy-static/{folder}/{}", file_name_of(key)))
+}
+
+/// `/lazy-static/<storyboard key>`: the storyboard sheet (its key already starts with the folder).
+pub fn storyboard_path(file_key: &str) -> String {
+    format!("/lazy-static/{file_key}")
+}
+
+/// The base URL of a video's HLS files, ending with `/`.
+pub fn hls_base(origin: &Origin, video: &Video) -> String {
+    origin.join(&format!("/static/streaming-playlists/hls/{}{}/", private_segment(video), video.uuid))
+}
+
+/// The URL of one of the video's HLS files (`key` or plain file name).
+pub fn hls_file_url(origin: &Origin, video: &Video, key: &str) -> String {
+    format!("{}{}", hls_base(origin, video), file_name_of(key))
+}
+
+/// `<origin>/api/v1/videos/<uuid>/metadata/<file id>`: a file's ffprobe metadata.
+pub fn metadata_url(origin: &Origin, uuid: &str, file_id: i64) -> String {
+    origin.join(&format!("/api/v1/videos/{uuid}/metadata/{file_id}"))
+}
+
+/// The instance's tracker URLs, HTTP then WebSocket.
+pub fn tracker_list(origin: &Origin) -> Vec<String> {
+    let ws = if origin.scheme() == "https" { "wss" } else { "ws" };
+    vec![origin.join("/tracker/announce"), format!("{ws}://{}/tracker/socket", origin.authority())]
+}
+
+/// The short side of the original's frame, 0 when the upload could not tell.
+pub fn input_resolution(video: &Video) -> i64 {
+    match (video.input_width, video.input_height) {
+        (Some(w), Some(h)) => w.min(h),
+        _ => 0,
+    }
+}
+
+/// The web-video name of the uploaded original: `<videoUUID>-<resolution>.<ext>`.
+pub fn input_file_name(video: &Video) -> String {
+    let ext = video
+        .original_filename
+        .as_deref()
+        .and_then(|n| n.rsplit_once('.'))
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .filter(|e| !e.is_empty() && e.len() <= 5 && e.chars().all(|c| c.is_ascii_alphanumeric()))
+        .unwrap_or_else(|| "mp4".to_owned());
+    format!("{}-{}.{ext}", video.uuid, input_resolution(video))
+}
+
+/// Where the original is served while it is the video's web video file.
+pub fn input_file_url(origin: &Origin, video: &Video) -> String {
+    origin.join(&format!("/static/web-videos/{}{}", private_segment(video), input_file_name(video)))
+}
+
+/// Whether the original is listed as the video's web video: it is stored and no HLS rendition
+/// replaced it yet (like PeerTube's default configuration, no web videos are kept after that).
+pub fn lists_input_file(video: &Video) -> bool {
+    video.original_key.is_some() && video.hls_master_key.is_none()
+}
+
+/// The `.torrent` of the original, when one was made at upload.
+pub fn input_torrent_url(origin: &Origin, video: &Video) -> Option<String> {
+    video
+        .input_torrent_key
+        .as_deref()
+        .map(|key| origin.join(&format!("/lazy-static/torrents/{}", file_name_of(key))))
+}
+
+fn encoded(value: &str) -> String {
+    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
+
+/// The original's magnet URI: its info hash, torrent, title, trackers and the file as web seed.
+pub fn input_magnet(origin: &Origin, video: &Video) -> Option<String> {
+    let hash = video.input_infohash.as_deref()?;
+    let mut magnet = format!("magnet:?xt=urn:btih:{hash}");
+    if let Some(torrent) = input_torrent_url(origin, video) {
+        magnet.push_str(&format!("&xs={}", encoded(&torrent)));
+    }
+    magnet.push_str(&format!("&dn={}", encoded(&video.name)));
+    for tracker in tracker_list(origin) {
+        magnet.push_str(&format!("&tr={}", encoded(&tracker)));
+    }
+    magnet.push_str(&format!("&ws={}", encoded(&input_file_url(origin, video))));
+    Some(magnet)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn images_live_under_lazy_static() {
+        assert_eq!(
+            image_path("thumbnails", Some("thumbnails/abc.jpg")).as_deref(),
+            Some("/lazy-static/thumbnails/abc.jpg")
+        );
+        assert_eq!(image_path("previews", None), None);
+        assert_eq!(storyboard_path("storyboards/u-s.jpg"), "/lazy-static/storyboards/u-s.jpg");
+    }
+
+    #[test]
+    fn trackers_follow_the_scheme() {
+        let origin = Origin::parse("https://tube.example", false).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            tracker_list(&origin),
+            ["https://tube.example/tracker/announce", "wss://tube.example/tracker/socket"]
+        );
+    }
+}
