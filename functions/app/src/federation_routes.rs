@@ -4,7 +4,9 @@
 use bytes::Bytes;
 use edgetube_domain::actors::{self, ActorKind, LocalActor};
 use edgetube_domain::{comments, users, videos, InstanceConfig};
-use edgetube_federation::{actor, collection, host_meta, negotiation, nodeinfo, webfinger, ACTIVITY_JSON};
+use edgetube_federation::{
+    actor, collection, host_meta, negotiation, nodeinfo, signing, webfinger, ACTIVITY_JSON,
+};
 use edgetube_ports::encoding::html_escape;
 use edgetube_ports::Ports;
 use edgetube_problem::{respond, Problem};
@@ -104,7 +106,10 @@ pub async fn actor(
     let actor = find_actor(ports, prefix, name).await?;
     let accept = request.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok());
     let mut response = if negotiation::wants_activity_json(accept) {
-        respond::json_as(&actor::document(&config.origin, &actor), ACTIVITY_JSON)?
+        // The Ed25519 key of our proofs is made on first use: serving the document is one.
+        let (_, ed25519) =
+            signing::ed25519_key(ports, config, actor.id).await.map_err(Problem::internal_from)?;
+        respond::json_as(&actor::document_with_ed25519(&config.origin, &actor, &ed25519), ACTIVITY_JSON)?
     } else {
         respond::text(actor::html_page(&config.origin, &actor), "text/html; charset=utf-8")?
     };
