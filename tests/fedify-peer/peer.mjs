@@ -15,10 +15,12 @@
 //   GET  /control/health                 -> {ok, origins}
 //   GET  /control/keys                   -> per actor: actor id, keyId, RSA private key (PKCS#8 PEM)
 //   POST /control/lookup {url}           -> lookupObject(url): {found, type, id, ...}
-//   POST /control/send {inbox, actor?, origin?, activity? | build?, break?}
-//        signs with signRequest (draft-cavage, RSA) and POSTs; `build` makes the activity with
-//        Fedify's vocabulary ({type: "Follow", object} or {type: "Note", content, to?});
-//        `break: true` corrupts the signature after signing -> {status, body, activity}
+//   POST /control/send {inbox, actor?, signer?, origin?, activity? | build?, proof?, breakProof?, break?}
+//        signs with signRequest (draft-cavage, RSA, the key of `signer`, default `actor`) and
+//        POSTs; `build` makes the activity with Fedify's vocabulary ({type: "Follow", object}
+//        or {type: "Note", content, to?}); `proof: true` adds the actor's FEP-8b32 proof
+//        (signObject, Ed25519), `breakProof: true` then changes the Note's content;
+//        `break: true` corrupts the HTTP signature after signing -> {status, body, activity}
 //   GET  /control/received               -> every inbox entry logged so far
 //
 // Ids follow the Host a request came to, so the same peer is two servers when it also listens
@@ -43,6 +45,7 @@ import {
   Note,
   Person,
   PUBLIC_COLLECTION,
+  signObject,
   signRequest,
   verifyProof,
   verifyRequest,
@@ -275,19 +278,30 @@ async function send(body, origin) {
   const actorName = body.actor ?? "alice";
   if (keyPairs[actorName] == null) return json(400, { error: `no actor ${actorName}` });
   const ctx = federation.createContext(new URL(body.origin ?? origin), undefined);
+  const signerName = body.signer ?? actorName;
+  if (keyPairs[signerName] == null) return json(400, { error: `no actor ${signerName}` });
   let activity = body.activity;
   if (activity == null && body.build != null) {
-    const built = await build(ctx, actorName, body.build);
+    let built = await build(ctx, actorName, body.build);
+    if (body.proof) {
+      // FEP-8b32 with the actor's Ed25519 key (its second key pair: `#key-2`).
+      const proofKey = new URL("#key-2", ctx.getActorUri(actorName));
+      built = await signObject(built, keyPairs[actorName][1].privateKey, proofKey, { contextLoader, documentLoader });
+    }
     activity = await built.toJsonLd({ contextLoader });
+    if (body.breakProof) {
+      // Changed after the proof was made: the proof no longer matches.
+      activity = { ...activity, object: { ...activity.object, content: "<p>changed in transit</p>" } };
+    }
   }
   if (activity == null) return json(400, { error: "give activity or build" });
-  const keyId = new URL("#main-key", ctx.getActorUri(actorName));
+  const keyId = new URL("#main-key", ctx.getActorUri(signerName));
   const unsigned = new Request(body.inbox, {
     method: "POST",
     headers: { "Content-Type": "application/activity+json", Accept: "application/activity+json" },
     body: JSON.stringify(activity),
   });
-  let signed = await signRequest(unsigned, keyPairs[actorName][0].privateKey, keyId);
+  let signed = await signRequest(unsigned, keyPairs[signerName][0].privateKey, keyId);
   if (body.break) {
     const headers = new Headers(signed.headers);
     headers.set("Signature", corrupt(headers.get("Signature")));

@@ -46,6 +46,9 @@ async fn an_independent_fedify_peer_agrees_with_us() -> Result<()> {
         report.check("Fedify looks up our account, channel and instance actor", suite.lookups()).await;
         report.check("Fedify follows our channel; our Accept verifies there", suite.fedify_follows()).await;
         report.check("a Note signed by Fedify is taken, a broken one refused", suite.fedify_notes()).await;
+        report
+            .check("a Note relayed by another actor is taken on Fedify's proof", suite.relayed_with_proof())
+            .await;
         report.check("a request signed here is taken (the matrix's baseline)", suite.baseline()).await;
         match suite.refusal_cases() {
             Ok(cases) => {
@@ -364,6 +367,35 @@ impl<'a> Suite<'a> {
         );
         let id = broken["activity"]["id"].as_str().context("id")?;
         ensure!(stored(self.instance, id)? == 0, "the refused Note {id} was stored");
+        Ok(())
+    }
+
+    /// Bob relays (signs the request of) Alice's Create{Note}: taken because Alice's own FEP-8b32
+    /// proof, made by Fedify's `signObject`, verifies here; refused once the Note is changed.
+    async fn relayed_with_proof(&self) -> Result<()> {
+        let inbox = self.instance.url("/inbox");
+        let note = json!({"type": "Note", "content": "<p>Relayed with a proof</p>"});
+        let relayed =
+            json!({"inbox": inbox, "actor": "alice", "signer": "bob", "build": note, "proof": true});
+        let good = self.peer_sends(relayed.clone()).await?;
+        let status = good["status"].as_u64().unwrap_or(0);
+        ensure!(
+            (200..300).contains(&status),
+            "a relayed Note with Alice's Fedify proof was answered {status}: {}",
+            good["body"]
+        );
+        ensure!(good["activity"]["proof"].is_object(), "Fedify made no proof: {}", good["activity"]);
+        let mut tampered = relayed;
+        tampered["breakProof"] = json!(true);
+        let bad = self.peer_sends(tampered).await?;
+        let status = bad["status"].as_u64().unwrap_or(0);
+        ensure!(
+            status == 403,
+            "a relayed Note changed after its proof was answered {status}: {}",
+            bad["body"]
+        );
+        let id = bad["activity"]["id"].as_str().context("id")?;
+        ensure!(stored(self.instance, id)? == 0, "the Note changed in transit, {id}, was stored");
         Ok(())
     }
 

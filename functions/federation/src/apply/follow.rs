@@ -36,7 +36,7 @@ pub(super) async fn follow(
             &target_url_text,
             &follow_ref,
         );
-        send::send(ports, config, &target, &reject, &[follower.inbox_url.clone()]).await?;
+        send::send(ports, config, &target, &reject, std::slice::from_ref(&follower.inbox_url)).await?;
         return Ok(Effect::Done(format!("rejected the Follow of blocked {}", follower.handle())));
     }
     let state = if target.kind == ActorKind::Application && config.federation.instance_follows_need_approval {
@@ -61,7 +61,7 @@ pub(super) async fn follow(
         &target_url_text,
         &follow_ref,
     );
-    send::send(ports, config, &target, &accept, &[follower.inbox_url.clone()]).await?;
+    send::send(ports, config, &target, &accept, std::slice::from_ref(&follower.inbox_url)).await?;
     Ok(Effect::Done(format!("{} follows {}", follower.handle(), target.username)))
 }
 
