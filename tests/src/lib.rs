@@ -373,3 +373,117 @@ impl Drop for RunnerProcess {
         self.kill();
     }
 }
+
+/// How long the Fedify peer may take to answer after `node` starts (it makes RSA keys first).
+const PEER_START_TIMEOUT: Duration = Duration::from_secs(90);
+
+/// The Fedify peer of `tests/fedify-peer/peer.mjs` (Node, `@fedify/fedify` from the root
+/// `package.json`), listening over plain HTTP on loopback, in its own process group, stopped by
+/// that PID when dropped. Its control API (`/control/...`) is described atop the script.
+pub struct FedifyPeer {
+    /// `http://127.0.0.1:<port>`.
+    pub origin: String,
+    /// The loopback port (also on [`FedifyPeer::also_listen`] when given).
+    pub port: u16,
+    /// A second loopback address the same peer answers on, as another server.
+    pub also_listen: Option<String>,
+    child: Option<Child>,
+    log: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl FedifyPeer {
+    /// Starts the peer on a free port of 127.0.0.1 (and of `also_listen`, a loopback address,
+    /// when given), and waits until its control API answers.
+    pub async fn start(also_listen: Option<&str>) -> Result<Self> {
+        if let Some(address) = also_listen {
+            anyhow::ensure!(address.starts_with("127."), "{address} is not a loopback address");
+        }
+        let dir = tempfile::Builder::new().prefix("edgetube-fedify-peer-").tempdir()?;
+        let log = dir.path().join("peer.log");
+        let file = std::fs::File::create(&log)?;
+        let port = free_port()?;
+        let mut command = Command::new("node");
+        command
+            .arg(repo_root().join("tests/fedify-peer/peer.mjs"))
+            .args(["--port", &port.to_string()])
+            .arg("--log")
+            .arg(dir.path().join("received.jsonl"));
+        if let Some(address) = also_listen {
+            command.args(["--also-listen", address]);
+        }
+        let child = command
+            .current_dir(repo_root())
+            .stdin(Stdio::null())
+            .stdout(file.try_clone()?)
+            .stderr(file)
+            .process_group(0)
+            .spawn()
+            .context("starting node tests/fedify-peer/peer.mjs (is Node 20 on PATH?)")?;
+        let mut peer = Self {
+            origin: format!("http://127.0.0.1:{port}"),
+            port,
+            also_listen: also_listen.map(str::to_owned),
+            child: Some(child),
+            log,
+            _dir: dir,
+        };
+        peer.wait_until_ready().await?;
+        Ok(peer)
+    }
+
+    async fn wait_until_ready(&mut self) -> Result<()> {
+        let client = reqwest::Client::builder().timeout(Duration::from_secs(5)).build()?;
+        let started = Instant::now();
+        while started.elapsed() < PEER_START_TIMEOUT {
+            if let Some(child) = self.child.as_mut() {
+                if let Some(status) = child.try_wait()? {
+                    bail!("the Fedify peer exited with {status} before answering; log:\n{}", self.log());
+                }
+            }
+            let answer = client.get(self.url("/control/health")).send().await;
+            if answer.is_ok_and(|r| r.status().is_success()) {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+        bail!("the Fedify peer did not answer within {PEER_START_TIMEOUT:?}; log:\n{}", self.log())
+    }
+
+    /// The absolute URL of `path` on 127.0.0.1.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.origin)
+    }
+
+    /// The peer's origin as seen at `address` (its ids follow the Host it is reached at).
+    pub fn origin_at(&self, address: &str) -> String {
+        format!("http://{address}:{}", self.port)
+    }
+
+    /// What the peer printed: one JSON line per inbox POST, and its errors.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Stops the peer's process group.
+    pub fn stop(&mut self) {
+        let Some(mut child) = self.child.take() else { return };
+        let group = Pid::from_raw(child.id() as i32);
+        let _ = killpg(group, Signal::SIGTERM);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if matches!(child.try_wait(), Ok(Some(_))) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = killpg(group, Signal::SIGKILL);
+        let _ = child.wait();
+    }
+}
+
+impl Drop for FedifyPeer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}

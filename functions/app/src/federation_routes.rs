@@ -2,11 +2,10 @@
 //! collections, our videos' Video objects.
 
 use bytes::Bytes;
-use edgetube_activitypub::documents::build::actor_keys::add_assertion_method;
 use edgetube_domain::actors::{self, ActorKind, LocalActor};
 use edgetube_domain::{comments, users, videos, InstanceConfig};
 use edgetube_federation::{
-    actor, collection, host_meta, negotiation, nodeinfo, video_document as our_video, webfinger,
+    actor, collection, host_meta, negotiation, nodeinfo, signing, video_document as our_video, webfinger,
     ACTIVITY_JSON,
 };
 use edgetube_ports::encoding::html_escape;
@@ -108,14 +107,10 @@ pub async fn actor(
     let actor = find_actor(ports, prefix, name).await?;
     let accept = request.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok());
     let mut response = if negotiation::wants_activity_json(accept) {
-        let mut document =
-            serde_json::to_value(actor::document(&config.origin, &actor)).map_err(Problem::internal_from)?;
-        // FEP-521a: the ed25519 key our activities' proofs verify with (made on first use).
-        let (_, multibase) = edgetube_federation::signing::ed25519_key(ports, config, actor.id)
-            .await
-            .map_err(Problem::internal_from)?;
-        add_assertion_method(&mut document, &multibase).map_err(Problem::internal_from)?;
-        respond::json_as(&document, ACTIVITY_JSON)?
+        // The Ed25519 key of our proofs is made on first use: serving the document is one.
+        let (_, ed25519) =
+            signing::ed25519_key(ports, config, actor.id).await.map_err(Problem::internal_from)?;
+        respond::json_as(&actor::document_with_ed25519(&config.origin, &actor, &ed25519), ACTIVITY_JSON)?
     } else {
         respond::text(actor::html_page(&config.origin, &actor), "text/html; charset=utf-8")?
     };

@@ -6,6 +6,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::context;
+use edgetube_activitypub::documents::build::actor_keys::add_assertion_method;
 use edgetube_ports::encoding::html_escape as escape;
 
 /// An actor document in PeerTube's field order.
@@ -102,6 +103,17 @@ pub fn document(origin: &Origin, actor: &LocalActor) -> ActorDocument {
     }
 }
 
+/// The ActivityPub document of a local actor with its FEP-521a `assertionMethod`: the Ed25519
+/// key (`publicKeyMultibase`) whose id, `<actor>#ed25519-key`, is the `verificationMethod` of
+/// the FEP-8b32 proofs on every activity the actor sends. Without it no one can check those
+/// proofs (Fedify's `verifyProof` fetches the key from here).
+pub fn document_with_ed25519(origin: &Origin, actor: &LocalActor, public_key_multibase: &str) -> Value {
+    let mut value = serde_json::to_value(document(origin, actor)).unwrap_or(Value::Null);
+    // The document is an object with an `id`: adding the key cannot fail.
+    let _ = add_assertion_method(&mut value, public_key_multibase);
+    value
+}
+
 /// A minimal page for browsers that open an actor URL.
 pub fn html_page(origin: &Origin, actor: &LocalActor) -> String {
     let handle = format!("{}@{}", actor.username, origin.authority());
@@ -168,6 +180,42 @@ mod tests {
             let keys = |v: &Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
             assert_eq!(keys(&ours), keys(&expected), "{file}");
         }
+    }
+
+    #[test]
+    fn documents_publish_the_ed25519_key_of_proofs() {
+        let origin = Origin::parse("http://127.0.0.1:9000", true).unwrap();
+        let expected = sample("actor-channel-group.json");
+        let actor = actor_like(&expected, ActorKind::Group, Some("root"));
+        let key = edgetube_activitypub::signatures::SigningKey::from_bytes(&[7; 32]);
+        let multibase =
+            edgetube_activitypub::signatures::keys::ed25519_to_multibase(&key.verifying_key().to_bytes());
+        let multibase = multibase.as_str();
+        let ours = document_with_ed25519(&origin, &actor, multibase);
+        let id = ours["id"].as_str().unwrap();
+        let method = &ours["assertionMethod"][0];
+        assert_eq!(method["id"], format!("{id}#ed25519-key"));
+        assert_eq!(method["type"], "Multikey");
+        assert_eq!(method["controller"], id);
+        assert_eq!(method["publicKeyMultibase"], multibase);
+        let context = ours["@context"].as_array().unwrap();
+        for url in [
+            "https://w3id.org/security/data-integrity/v1",
+            "https://www.w3.org/ns/did/v1",
+            "https://w3id.org/security/multikey/v1",
+        ] {
+            assert!(context.iter().any(|c| c == url), "{url} missing from {context:?}");
+        }
+        // Everything PeerTube's document has is still there, unchanged.
+        for (key, value) in expected.as_object().unwrap() {
+            if key != "@context" {
+                assert_eq!(&ours[key], value, "{key}");
+            }
+        }
+        // Our own reader finds the key where a remote server would.
+        let parsed = edgetube_activitypub::documents::Actor::from_value(&ours).unwrap();
+        assert_eq!(parsed.assertion_methods.len(), 1);
+        assert_eq!(parsed.assertion_methods[0].public_key_multibase, multibase);
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! the keys (unsealed with the instance's key-encryption secret) and the clock.
 
 use bytes::Bytes;
+use edgetube_activitypub::documents::context::{add_context_urls, DATA_INTEGRITY_V1};
 use edgetube_activitypub::signatures::cavage::CavageOutgoing;
 use edgetube_activitypub::signatures::integrity::sign_proof;
 use edgetube_activitypub::signatures::keys::ed25519_to_multibase;
@@ -190,7 +191,18 @@ pub async fn with_proof(
 ) -> Result<Value, FederationError> {
     let (key, _) = ed25519_key(ports, config, actor_id).await?;
     let created = iso8601_seconds(ports.clock.now_millis());
-    sign_proof(activity, &format!("{actor_url}#ed25519-key"), &created, &key)
+    proved(activity, &format!("{actor_url}#ed25519-key"), &created, &key)
+}
+
+/// `activity` with the data-integrity context and a proof by `key`. The context goes in first
+/// (the proof covers it): without it a JSON-LD reader (Fedify, any LD processor) does not know
+/// the `proof` term and drops the proof while expanding, so nobody could verify it.
+fn proved(activity: &Value, key_id: &str, created: &str, key: &SigningKey) -> Result<Value, FederationError> {
+    let mut activity = activity.clone();
+    if let Value::Object(map) = &mut activity {
+        add_context_urls(map, &[DATA_INTEGRITY_V1]);
+    }
+    sign_proof(&activity, key_id, created, key)
         .map_err(|e| FederationError::Inconsistent(format!("cannot add a proof: {e}")))
 }
 
@@ -198,4 +210,44 @@ pub async fn with_proof(
 fn iso8601_seconds(millis: i64) -> String {
     let with_millis = iso8601_millis(millis - millis.rem_euclid(1000));
     with_millis.replace(".000Z", "Z")
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use edgetube_activitypub::documents::build::activities::{self, FollowRef};
+    use edgetube_activitypub::signatures::integrity::parse_proof;
+
+    #[test]
+    fn proofs_travel_with_the_context_that_defines_them() {
+        let follow = FollowRef {
+            id: "http://peer.example/follows/1",
+            actor: "http://peer.example/users/alice",
+            object: "http://tube.example/video-channels/root_channel",
+        };
+        let accept = activities::accept(
+            "http://tube.example/accepts/follows/1",
+            "http://tube.example/video-channels/root_channel",
+            &follow,
+        );
+        let key = SigningKey::from_bytes(&[9; 32]);
+        let key_id = "http://tube.example/video-channels/root_channel#ed25519-key";
+        let signed = proved(&accept, key_id, "2026-12-04T17:00:00Z", &key).unwrap();
+        let context = signed["@context"].as_array().unwrap();
+        assert!(context.iter().any(|c| c == DATA_INTEGRITY_V1), "{context:?}");
+        // PeerTube's base context is kept, in its order, before the term object.
+        assert_eq!(context[0], "https://www.w3.org/ns/activitystreams");
+        assert_eq!(context[1], "https://w3id.org/security/v1");
+        assert!(context.last().unwrap().is_object());
+        // The proof covers the context as sent, and verifies.
+        assert_eq!(signed["proof"]["@context"], signed["@context"]);
+        parse_proof(&signed).unwrap().verify(&key.verifying_key().to_bytes()).unwrap();
+        // Signing twice does not add the context twice.
+        let mut again = signed.clone();
+        again.as_object_mut().unwrap().remove("proof");
+        let twice = proved(&again, key_id, "2026-12-04T17:00:00Z", &key).unwrap();
+        let count = twice["@context"].as_array().unwrap().iter().filter(|c| *c == DATA_INTEGRITY_V1).count();
+        assert_eq!(count, 1);
+    }
 }

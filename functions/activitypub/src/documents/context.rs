@@ -17,6 +17,9 @@ pub const SECURITY_V1: &str = "https://w3id.org/security/v1";
 pub const DATA_INTEGRITY_V1: &str = "https://w3id.org/security/data-integrity/v1";
 /// FEP-521a keys (`Multikey`, `publicKeyMultibase`).
 pub const MULTIKEY_V1: &str = "https://w3id.org/security/multikey/v1";
+/// DID v1: defines `assertionMethod` itself (neither data-integrity nor multikey does), so a
+/// JSON-LD reader of an actor keeps its FEP-521a keys only with it (Fedify sends it too).
+pub const DID_V1: &str = "https://www.w3.org/ns/did/v1";
 /// The public collection: in `to`, the document is public; in `cc` only, unlisted.
 pub const PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";
 /// PeerTube's namespace, the `pt:` prefix.

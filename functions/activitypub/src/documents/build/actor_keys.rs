@@ -6,7 +6,7 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::documents::context::{add_context_urls, DATA_INTEGRITY_V1, MULTIKEY_V1};
+use crate::documents::context::{add_context_urls, DATA_INTEGRITY_V1, DID_V1, MULTIKEY_V1};
 use crate::documents::error::{DocumentError, Result};
 
 /// The fragment of an actor's Ed25519 key id: `<actor>#ed25519-key`.
@@ -26,7 +26,8 @@ pub fn assertion_method(actor: &str, public_key_multibase: &str) -> Value {
 }
 
 /// Adds to the actor document `document` its `assertionMethod` (right after `publicKey`, or at
-/// the end) and the data-integrity and multikey contexts. The actor is the document's `id`.
+/// the end) and the data-integrity, DID and multikey contexts that define its terms. The actor
+/// is the document's `id`.
 /// Calling it again replaces the key.
 pub fn add_assertion_method(document: &mut Value, public_key_multibase: &str) -> Result<()> {
     let Value::Object(map) = document else {
@@ -36,7 +37,8 @@ pub fn add_assertion_method(document: &mut Value, public_key_multibase: &str) ->
         Some(Value::String(id)) => id.clone(),
         _ => return Err(DocumentError::Missing { field: "id".to_owned() }),
     };
-    add_context_urls(map, &[DATA_INTEGRITY_V1, MULTIKEY_V1]);
+    // In Fedify's order. Without DID v1 a JSON-LD reader drops `assertionMethod`, an unknown term.
+    add_context_urls(map, &[DATA_INTEGRITY_V1, DID_V1, MULTIKEY_V1]);
     map.shift_remove("assertionMethod");
     let value = assertion_method(&actor, public_key_multibase);
     let mut out = Map::with_capacity(map.len() + 1);

@@ -355,9 +355,15 @@ fn assertion_methods_go_after_the_rsa_key() {
     let context = document["@context"].as_array().unwrap();
     assert_eq!(
         context.iter().filter_map(Value::as_str).collect::<Vec<_>>(),
-        [context::ACTIVITYSTREAMS, context::SECURITY_V1, context::DATA_INTEGRITY_V1, context::MULTIKEY_V1]
+        [
+            context::ACTIVITYSTREAMS,
+            context::SECURITY_V1,
+            context::DATA_INTEGRITY_V1,
+            context::DID_V1,
+            context::MULTIKEY_V1
+        ]
     );
-    assert_eq!(context.len(), 6, "the term objects stay");
+    assert_eq!(context.len(), 7, "the term objects stay");
 
     let actor = Actor::from_value(&document).unwrap();
     assert_eq!(actor.assertion_methods.len(), 1);
