@@ -14,6 +14,10 @@ posts = []  # (monotonic time, path, signed with)
 
 
 class Handler(BaseHTTPRequestHandler):
+    # Keep-alive, as real servers: workerd reuses connections, and an HTTP/1.0 answer's close
+    # then loses the next request ("Network connection lost").
+    protocol_version = "HTTP/1.1"
+
     def do_POST(self):
         length = int(self.headers.get("content-length") or 0)
         self.rfile.read(length)

@@ -170,7 +170,7 @@ impl App {
                         report.dead.join(", ")
                     )),
                     Ok(report) => QueueOutcome::DoneWith(format!(
-                        "outbox activity {}: {} delivered, {} refused{}, {} to retry",
+                        "outbox activity {}: {} delivered, {} refused{}, {} to retry{}",
                         work.activity,
                         report.delivered.len(),
                         report.refused.len(),
@@ -179,7 +179,13 @@ impl App {
                             .iter()
                             .map(|(inbox, why)| format!(" ({inbox}: {why})"))
                             .collect::<String>(),
-                        report.retried.len()
+                        report.retried.len(),
+                        // The first reason says enough: a failing host fails them all alike.
+                        report
+                            .retried
+                            .first()
+                            .map(|(inbox, why)| format!(" ({inbox}: {why})"))
+                            .unwrap_or_default(),
                     )),
                     Err(_) => QueueOutcome::RetryLater,
                 }

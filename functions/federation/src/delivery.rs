@@ -32,8 +32,8 @@ pub struct DeliveryReport {
     pub delivered: Vec<String>,
     /// Inboxes that refused it for good (4xx) or that we will not send to, with why.
     pub refused: Vec<(String, String)>,
-    /// Inboxes queued again, after a failure or while their host is backed off.
-    pub retried: Vec<String>,
+    /// Inboxes queued again, with why: a failure, or their host backed off.
+    pub retried: Vec<(String, String)>,
     /// Inboxes given up on: dead letters.
     pub dead: Vec<String>,
 }
@@ -107,10 +107,10 @@ pub async fn deliver(
         Some(delay) => {
             let inboxes: Vec<String> = failed.iter().map(|(inbox, _)| inbox.clone()).collect();
             outbox::enqueue(ports, activity.id, &inboxes, next, Some(delay)).await?;
-            report.retried.extend(inboxes);
+            report.retried.extend(failed.iter().cloned());
             for (inbox, wait) in waiting {
                 outbox::enqueue(ports, activity.id, std::slice::from_ref(&inbox), next, Some(wait)).await?;
-                report.retried.push(inbox);
+                report.retried.push((inbox, format!("host backed off for {wait} s")));
             }
         }
         None => {
