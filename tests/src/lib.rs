@@ -39,6 +39,8 @@ pub struct Instance {
     // Keeps a temporary state folder alive for as long as the instance.
     _owned_state: Option<tempfile::TempDir>,
     child: Option<Child>,
+    // What `scripts/run-instance.sh` was given, for `restart`.
+    env: Vec<(String, String)>,
 }
 
 /// A free loopback port, as the OS hands them out.
@@ -68,27 +70,42 @@ impl Instance {
 
     async fn start_at_with(state: &Path, port: u16, env: &[(&str, &str)]) -> Result<Self> {
         std::fs::create_dir_all(state)?;
-        let log = std::fs::File::create(state.join("wrangler.log"))?;
-        let child = Command::new(repo_root().join("scripts/run-instance.sh"))
-            .arg(port.to_string())
-            .arg(state)
-            .env("EDGETUBE_ADMIN_PASSWORD", "e2e-admin-password")
-            .envs(env.iter().copied())
-            .stdin(Stdio::null())
-            .stdout(log.try_clone()?)
-            .stderr(log)
-            .process_group(0)
-            .spawn()
-            .context("starting scripts/run-instance.sh")?;
+        let env: Vec<(String, String)> =
+            env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let child = Self::spawn(state, port, &env)?;
         let mut instance = Self {
             origin: format!("http://127.0.0.1:{port}"),
             port,
             state: state.to_path_buf(),
             _owned_state: None,
             child: Some(child),
+            env,
         };
         instance.wait_until_ready().await?;
         Ok(instance)
+    }
+
+    fn spawn(state: &Path, port: u16, env: &[(String, String)]) -> Result<Child> {
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(state.join("wrangler.log"))?;
+        Command::new(repo_root().join("scripts/run-instance.sh"))
+            .arg(port.to_string())
+            .arg(state)
+            .env("EDGETUBE_ADMIN_PASSWORD", "e2e-admin-password")
+            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .process_group(0)
+            .spawn()
+            .context("starting scripts/run-instance.sh")
+    }
+
+    /// Starts a stopped instance again on the same port, state and settings (as after a
+    /// deployment's outage).
+    pub async fn restart(&mut self) -> Result<()> {
+        self.stop();
+        self.child = Some(Self::spawn(&self.state, self.port, &self.env)?);
+        self.wait_until_ready().await
     }
 
     async fn wait_until_ready(&mut self) -> Result<()> {
