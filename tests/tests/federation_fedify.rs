@@ -70,10 +70,8 @@ async fn an_independent_fedify_peer_agrees_with_us() -> Result<()> {
     })
 }
 
-/// Video documents, and our deliveries of `Create{Note}`, are not on this branch yet: run with
-/// `--ignored` once they are. It fails today, and says how.
+/// Fedify reads our Video document and receives (and verifies) our deliveries about it.
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "needs the ActivityPub Video document (GET /videos/watch/{uuid}) and comment delivery, not on this branch yet"]
 async fn fedify_reads_our_videos_and_receives_our_comments() -> Result<()> {
     let (instance, peer) = tokio::try_join!(
         Instance::start_with(&[("EDGETUBE_VARS", "FEDERATION_RETRY_BASE_SECONDS:1")]),
