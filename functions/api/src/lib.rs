@@ -8,6 +8,7 @@
 
 mod accounts;
 mod auth;
+mod blocklist;
 pub mod body;
 mod channels;
 mod comments;

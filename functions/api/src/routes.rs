@@ -5,8 +5,9 @@ use http::{Method, Response, StatusCode};
 
 use crate::context::Ctx;
 use crate::{
-    accounts, auth, channels, comments, config, direct_uploads, federation_admin, media, rate_limit, ratings,
-    registrations, respond, runners, server_follows, subscriptions, uploads, users, videos, views, Problem,
+    accounts, auth, blocklist, channels, comments, config, direct_uploads, federation_admin, media,
+    rate_limit, ratings, registrations, respond, runners, server_follows, subscriptions, uploads, users,
+    videos, views, Problem,
 };
 
 /// Whether the handler of `method path` reads the body as a stream: the legacy upload (up to the
@@ -66,6 +67,14 @@ pub async fn route(ctx: &Ctx<'_>, segments: &[&str]) -> Response<Bytes> {
         ["admin", "federation", "dead-letters"] if get => federation_admin::list(ctx).await,
         ["admin", "federation", "dead-letters", kind, id, "replay"] if post => {
             federation_admin::replay(ctx, kind, id).await
+        }
+        ["server", "blocklist", "servers"] if get => blocklist::servers(ctx).await,
+        ["server", "blocklist", "servers"] if post => blocklist::block_server(ctx).await,
+        ["server", "blocklist", "servers", host] if delete => blocklist::unblock_server(ctx, host).await,
+        ["server", "blocklist", "accounts"] if get => blocklist::accounts_list(ctx).await,
+        ["server", "blocklist", "accounts"] if post => blocklist::block_account(ctx).await,
+        ["server", "blocklist", "accounts", handle] if delete => {
+            blocklist::unblock_account(ctx, handle).await
         }
         ["server", "following"] if get => server_follows::following(ctx).await,
         ["server", "following"] if post => server_follows::follow(ctx).await,

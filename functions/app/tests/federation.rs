@@ -425,3 +425,65 @@ fn inbox_refuses_unsigned_and_forged_posts() {
     assert!(net.rows(0, "SELECT * FROM inbox_activities").is_empty(), "nothing stored");
     assert!(net.rows(0, "SELECT * FROM actor_follows").is_empty());
 }
+
+#[test]
+fn a_blocked_server_is_neither_heard_nor_delivered_to() {
+    let net = Network::new(&[]);
+    let root_a = net.root(0);
+    let root_b = net.root(1);
+    // B follows A's channel; then A blocks B's server: the follow ends on A.
+    let (status, _) = net.api(
+        1,
+        "POST",
+        "/api/v1/users/me/subscriptions",
+        Some(&root_b),
+        Some(json!({"uri": "root_channel@a.example:8001"})),
+    );
+    assert_eq!(status, 204);
+    net.pump();
+    assert_eq!(net.rows(0, "SELECT COUNT(*) AS n FROM actor_follows")[0]["n"], 1);
+    let user = net.fixture(0).user("mallory");
+    let block = json!({"host": "b.example:8002"});
+    assert_eq!(
+        net.api(0, "POST", "/api/v1/server/blocklist/servers", Some(&user), Some(block.clone())).0,
+        403,
+        "moderators only"
+    );
+    assert_eq!(net.api(0, "POST", "/api/v1/server/blocklist/servers", Some(&root_a), Some(block)).0, 204);
+    let (_, list) = net.api(0, "GET", "/api/v1/server/blocklist/servers", Some(&root_a), None);
+    assert_eq!(list["total"], 1);
+    assert_eq!(list["data"][0]["blockedServer"]["host"], "b.example:8002");
+    assert_eq!(net.rows(0, "SELECT COUNT(*) AS n FROM actor_follows")[0]["n"], 0, "its follows end");
+
+    // B's Undo and its new Follow are refused at A's inbox.
+    let before = net.posts_to("http://a.example:8001/").len();
+    let unsubscribe = "/api/v1/users/me/subscriptions/root_channel@a.example:8001";
+    assert_eq!(net.api(1, "DELETE", unsubscribe, Some(&root_b), None).0, 204);
+    let subscribe = json!({"uri": "root_channel@a.example:8001"});
+    assert_eq!(net.api(1, "POST", "/api/v1/users/me/subscriptions", Some(&root_b), Some(subscribe)).0, 204);
+    net.pump();
+    assert_eq!(net.posts_to("http://a.example:8001/")[before..], [403, 403], "refused at the inbox");
+    assert_eq!(net.rows(0, "SELECT COUNT(*) AS n FROM actor_follows")[0]["n"], 0);
+
+    // Unblocked, B is heard again. (A second later: the same Follow in the same bytes would be
+    // taken for a replay of the one A applied before the block.)
+    net.advance(1000);
+    assert_eq!(
+        net.api(0, "DELETE", "/api/v1/server/blocklist/servers/b.example:8002", Some(&root_a), None).0,
+        204
+    );
+    assert_eq!(
+        net.api(0, "DELETE", "/api/v1/server/blocklist/servers/b.example:8002", Some(&root_a), None).0,
+        404
+    );
+    let (status, _) = net.api(
+        1,
+        "POST",
+        "/api/v1/users/me/subscriptions",
+        Some(&root_b),
+        Some(json!({"uri": "root_channel@a.example:8001"})),
+    );
+    assert_eq!(status, 204);
+    net.pump();
+    assert_eq!(net.rows(0, "SELECT state FROM actor_follows"), [json!({"state": "accepted"})]);
+}

@@ -15,6 +15,7 @@ use edgetube_domain::InstanceConfig;
 use edgetube_ports::{Delivery, HttpLimits, Ports, Statement};
 use url::Url;
 
+use crate::blocklist;
 use crate::hosts::{self, SignatureScheme};
 use crate::outbox;
 use crate::policy::OutboundPolicy;
@@ -73,6 +74,10 @@ pub async fn deliver(
             }
         };
         let host = host_of(&url);
+        if blocklist::server_blocked(ports.sql, &host).await? {
+            report.refused.push((inbox.clone(), "the server is blocked here".into()));
+            continue;
+        }
         let now = ports.clock.now_millis();
         let health = hosts::health(ports.sql, &host).await?;
         if let Some(wait) = health.wait_seconds(now) {
