@@ -92,12 +92,18 @@ pub(crate) async fn of_caller(ctx: &Ctx<'_>, caller: &crate::context::Caller) ->
         .ok_or_else(|| Problem::internal_from("the caller's account is missing"))
 }
 
-/// A federation failure while telling other servers: a port that failed is a 503 to retry
-/// (the change is stored; sending it again is safe), anything else an internal error.
+/// A federation failure as the API reports it: another server's answer or a URL we will not
+/// fetch is a 400 naming it (PeerTube answers an unresolvable handle so); a port that failed is
+/// a 503 to retry (what was stored stays; sending again is safe); anything else is internal.
 pub(crate) fn federation_problem(error: edgetube_federation::FederationError) -> Problem {
-    if error.is_transient() {
-        Problem::new(http::StatusCode::SERVICE_UNAVAILABLE, format!("Try again later: {error}"))
-    } else {
-        Problem::internal_from(error)
+    use edgetube_federation::FederationError;
+    match error {
+        FederationError::Remote { .. } | FederationError::Policy(_) => {
+            Problem::bad_request(error.to_string())
+        }
+        e if e.is_transient() => {
+            Problem::new(http::StatusCode::SERVICE_UNAVAILABLE, format!("Try again later: {e}"))
+        }
+        e => Problem::internal_from(e),
     }
 }

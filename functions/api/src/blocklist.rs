@@ -96,40 +96,18 @@ pub async fn unblock_server(ctx: &Ctx<'_>, host: &str) -> Answer {
 /// `GET /api/v1/server/blocklist/servers` → `{total, data: [{byAccount, blockedServer, createdAt}]}`.
 pub async fn servers(ctx: &Ctx<'_>) -> Answer {
     ctx.moderator().await?;
-    let page = pagination::page(ctx)?;
     #[derive(Deserialize)]
     struct Row {
         host: String,
         created_at: i64,
     }
-    #[derive(Deserialize)]
-    struct Count {
-        n: i64,
-    }
-    let total: Option<Count> = ctx
-        .ports
-        .sql
-        .fetch_optional(Statement::new("SELECT COUNT(*) AS n FROM server_blocks WHERE by_account_id IS NULL"))
-        .await
-        .map_err(Problem::internal_from)?;
-    let rows: Vec<Row> = ctx
-        .ports
-        .sql
-        .fetch_all(
-            Statement::new(
-                "SELECT host, created_at FROM server_blocks WHERE by_account_id IS NULL ORDER BY id DESC LIMIT ?1 OFFSET ?2",
-            )
-            .bind(page.count)
-            .bind(page.start),
-        )
-        .await
-        .map_err(Problem::internal_from)?;
+    let (total, rows) = instance_page::<Row>(ctx, "server_blocks", "host, created_at").await?;
     let by = instance_account(ctx).await?;
     let data: Vec<Value> = rows
         .into_iter()
         .map(|r| json!({"byAccount": by, "blockedServer": {"host": r.host}, "createdAt": iso8601_millis(r.created_at)}))
         .collect();
-    respond::json(&pagination::list(total.map_or(0, |c| c.n), data))
+    respond::json(&pagination::list(total, data))
 }
 
 /// `POST /api/v1/server/blocklist/accounts` with `{"accountName": "name@host"}` → 204.
@@ -232,5 +210,39 @@ pub async fn accounts_list(ctx: &Ctx<'_>) -> Answer {
             data.push(json!({"byAccount": by, "blockedAccount": dto::remote_account(&target), "createdAt": iso8601_millis(row.created_at)}));
         }
     }
-    respond::json(&pagination::list(total.map_or(0, |c| c.n), data))
+    respond::json(&pagination::list(total, data))
+}
+
+/// A page of the instance's own rows of blocklist `table` (newest first) and their total.
+async fn instance_page<T: serde::de::DeserializeOwned>(
+    ctx: &Ctx<'_>,
+    table: &str,
+    columns: &str,
+) -> Result<(i64, Vec<T>), Problem> {
+    #[derive(Deserialize)]
+    struct Count {
+        n: i64,
+    }
+    let page = pagination::page(ctx)?;
+    let total: Option<Count> = ctx
+        .ports
+        .sql
+        .fetch_optional(Statement::new(format!(
+            "SELECT COUNT(*) AS n FROM {table} WHERE by_account_id IS NULL"
+        )))
+        .await
+        .map_err(Problem::internal_from)?;
+    let rows = ctx
+        .ports
+        .sql
+        .fetch_all(
+            Statement::new(format!(
+                "SELECT {columns} FROM {table} WHERE by_account_id IS NULL ORDER BY id DESC LIMIT ?1 OFFSET ?2"
+            ))
+            .bind(page.count)
+            .bind(page.start),
+        )
+        .await
+        .map_err(Problem::internal_from)?;
+    Ok((total.map_or(0, |c| c.n), rows))
 }

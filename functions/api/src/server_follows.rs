@@ -8,30 +8,18 @@ use edgetube_domain::follows::{self, Follow, FollowState};
 use edgetube_domain::remote_actors::{self, RemoteActor};
 use edgetube_domain::{iso8601_millis, INSTANCE_ACTOR_NAME};
 use edgetube_federation::following::{self, Followed};
-use edgetube_federation::{remote, FederationError};
-use http::{Response, StatusCode};
+use edgetube_federation::remote;
+use http::Response;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::context::Ctx;
-use crate::{pagination, respond, Problem};
+use crate::{accounts, pagination, respond, Problem};
 
 type Answer = Result<Response<Bytes>, Problem>;
 
 /// Servers and handles one request may follow at once (PeerTube's own form sends a few).
 const MAX_TARGETS: usize = 20;
-
-fn federation_problem(error: FederationError) -> Problem {
-    match error {
-        FederationError::Remote { .. } | FederationError::Policy(_) => {
-            Problem::bad_request(error.to_string())
-        }
-        e if e.is_transient() => {
-            Problem::new(StatusCode::SERVICE_UNAVAILABLE, format!("Try again later: {e}"))
-        }
-        e => Problem::internal_from(e),
-    }
-}
 
 async fn instance_actor(ctx: &Ctx<'_>) -> Result<LocalActor, Problem> {
     actors::find_local_of_kind(ctx.ports.sql, ActorKind::Application, INSTANCE_ACTOR_NAME)
@@ -67,11 +55,12 @@ pub async fn follow(ctx: &Ctx<'_>) -> Answer {
         if handle.len() > 300 || !handle.contains('@') {
             return Err(Problem::bad_request(format!("{handle:?} is not a host or a name@host handle")));
         }
-        let target =
-            remote::resolve_handle(ctx.ports, ctx.config, handle).await.map_err(federation_problem)?;
+        let target = remote::resolve_handle(ctx.ports, ctx.config, handle)
+            .await
+            .map_err(accounts::federation_problem)?;
         following::follow(ctx.ports, ctx.config, &ours, Followed::Remote(&target))
             .await
-            .map_err(federation_problem)?;
+            .map_err(accounts::federation_problem)?;
     }
     Ok(respond::no_content())
 }
@@ -91,7 +80,7 @@ pub async fn unfollow(ctx: &Ctx<'_>, host_or_handle: &str) -> Answer {
     let target = known_remote(ctx, host_or_handle).await?.ok_or_else(not_found)?;
     let removed = following::unfollow(ctx.ports, ctx.config, &ours, Followed::Remote(&target))
         .await
-        .map_err(federation_problem)?;
+        .map_err(accounts::federation_problem)?;
     if removed {
         Ok(respond::no_content())
     } else {
@@ -148,25 +137,23 @@ async fn follow_json(ctx: &Ctx<'_>, follow: &Follow) -> Result<Value, Problem> {
 
 /// `GET /api/v1/server/following` → `{total, data: [ActorFollow]}`: whom the instance follows.
 pub async fn following(ctx: &Ctx<'_>) -> Answer {
-    let ours = instance_actor(ctx).await?;
-    let page = pagination::page(ctx)?;
-    let (total, rows) = follows::list_following(ctx.ports.sql, ours.id, page.start, page.count)
-        .await
-        .map_err(Problem::internal_from)?;
-    let mut data = Vec::with_capacity(rows.len());
-    for follow in &rows {
-        data.push(follow_json(ctx, follow).await?);
-    }
-    respond::json(&pagination::list(total, data))
+    follow_list(ctx, false).await
 }
 
 /// `GET /api/v1/server/followers` → who follows the instance, pending ones included.
 pub async fn followers(ctx: &Ctx<'_>) -> Answer {
+    follow_list(ctx, true).await
+}
+
+async fn follow_list(ctx: &Ctx<'_>, followers: bool) -> Answer {
     let ours = instance_actor(ctx).await?;
     let page = pagination::page(ctx)?;
-    let (total, rows) = follows::list_followers(ctx.ports.sql, ours.id, page.start, page.count)
-        .await
-        .map_err(Problem::internal_from)?;
+    let (total, rows) = if followers {
+        follows::list_followers(ctx.ports.sql, ours.id, page.start, page.count).await
+    } else {
+        follows::list_following(ctx.ports.sql, ours.id, page.start, page.count).await
+    }
+    .map_err(Problem::internal_from)?;
     let mut data = Vec::with_capacity(rows.len());
     for follow in &rows {
         data.push(follow_json(ctx, follow).await?);
@@ -184,7 +171,9 @@ pub async fn accept(ctx: &Ctx<'_>, handle: &str) -> Answer {
     if follow.as_ref().map(|f| f.state) != Some(FollowState::Pending) {
         return Err(not_found());
     }
-    following::accept_follower(ctx.ports, ctx.config, &ours, &follower).await.map_err(federation_problem)?;
+    following::accept_follower(ctx.ports, ctx.config, &ours, &follower)
+        .await
+        .map_err(accounts::federation_problem)?;
     Ok(respond::no_content())
 }
 
@@ -197,7 +186,7 @@ pub async fn reject(ctx: &Ctx<'_>, handle: &str) -> Answer {
     let follower = known_remote(ctx, handle).await?.ok_or_else(not_found)?;
     let rejected = following::reject_follower(ctx.ports, ctx.config, &ours, &follower, None)
         .await
-        .map_err(federation_problem)?;
+        .map_err(accounts::federation_problem)?;
     if rejected {
         Ok(respond::no_content())
     } else {

@@ -9,8 +9,8 @@ use edgetube_domain::actors::{self, LocalActor};
 use edgetube_domain::follows::{self, FollowState};
 use edgetube_domain::remote_actors::{self, RemoteActor};
 use edgetube_federation::following::{self, Followed};
-use edgetube_federation::{remote, FederationError};
-use http::{Response, StatusCode};
+use edgetube_federation::remote;
+use http::Response;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -35,20 +35,6 @@ impl Target {
     }
 }
 
-/// A federation failure as the API reports it: the remote server's fault is a 400 naming it
-/// (PeerTube answers an unresolvable handle so), a port's is a 503 to retry.
-fn federation_problem(error: FederationError) -> Problem {
-    match error {
-        FederationError::Remote { .. } | FederationError::Policy(_) => {
-            Problem::bad_request(format!("Cannot resolve the subscription: {error}"))
-        }
-        e if e.is_transient() => {
-            Problem::new(StatusCode::SERVICE_UNAVAILABLE, format!("Try again later: {e}"))
-        }
-        e => Problem::internal_from(e),
-    }
-}
-
 /// The local actor or the (resolved, stored) remote actor `handle` names (`name`, `name@host`).
 async fn resolve(ctx: &Ctx<'_>, handle: &str) -> Result<Target, Problem> {
     let handle = handle.trim().trim_start_matches('@');
@@ -62,7 +48,7 @@ async fn resolve(ctx: &Ctx<'_>, handle: &str) -> Result<Target, Problem> {
     remote::resolve_handle(ctx.ports, ctx.config, handle)
         .await
         .map(Target::Remote)
-        .map_err(federation_problem)
+        .map_err(accounts::federation_problem)
 }
 
 /// The stored target of `handle`, without fetching anything.
@@ -112,7 +98,7 @@ pub async fn subscribe(ctx: &Ctx<'_>) -> Answer {
     }
     following::follow(ctx.ports, ctx.config, &account, target.followed())
         .await
-        .map_err(federation_problem)?;
+        .map_err(accounts::federation_problem)?;
     Ok(respond::no_content())
 }
 
@@ -123,7 +109,7 @@ pub async fn unsubscribe(ctx: &Ctx<'_>, handle: &str) -> Answer {
     let target = known(ctx, handle).await?.ok_or_else(not_found)?;
     let removed = following::unfollow(ctx.ports, ctx.config, &account, target.followed())
         .await
-        .map_err(federation_problem)?;
+        .map_err(accounts::federation_problem)?;
     if removed {
         Ok(respond::no_content())
     } else {
