@@ -171,36 +171,12 @@ pub async fn unblock_account(ctx: &Ctx<'_>, handle: &str) -> Answer {
 /// `GET /api/v1/server/blocklist/accounts` → `{total, data: [{byAccount, blockedAccount, createdAt}]}`.
 pub async fn accounts_list(ctx: &Ctx<'_>) -> Answer {
     ctx.moderator().await?;
-    let page = pagination::page(ctx)?;
     #[derive(Deserialize)]
     struct Row {
         target_id: i64,
         created_at: i64,
     }
-    #[derive(Deserialize)]
-    struct Count {
-        n: i64,
-    }
-    let total: Option<Count> = ctx
-        .ports
-        .sql
-        .fetch_optional(Statement::new(
-            "SELECT COUNT(*) AS n FROM account_blocks WHERE by_account_id IS NULL",
-        ))
-        .await
-        .map_err(Problem::internal_from)?;
-    let rows: Vec<Row> = ctx
-        .ports
-        .sql
-        .fetch_all(
-            Statement::new(
-                "SELECT target_id, created_at FROM account_blocks WHERE by_account_id IS NULL ORDER BY id DESC LIMIT ?1 OFFSET ?2",
-            )
-            .bind(page.count)
-            .bind(page.start),
-        )
-        .await
-        .map_err(Problem::internal_from)?;
+    let (total, rows) = instance_page::<Row>(ctx, "account_blocks", "target_id, created_at").await?;
     let by = instance_account(ctx).await?;
     let mut data = Vec::with_capacity(rows.len());
     for row in rows {
