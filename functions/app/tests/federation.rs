@@ -15,7 +15,7 @@ use std::collections::HashSet;
 use async_trait::async_trait;
 use bytes::Bytes;
 use edgetube_app::QueueOutcome;
-use edgetube_ports::{HttpClient, HttpLimits, JobQueue, PortError, Ports, QueueMessage, Sql, Statement};
+use edgetube_ports::{Clock, HttpClient, HttpLimits, JobQueue, PortError, Ports, QueueMessage, Sql, Statement};
 use futures::executor::block_on;
 use http::{Request, Response};
 use serde_json::{json, Value};
@@ -486,4 +486,85 @@ fn a_blocked_server_is_neither_heard_nor_delivered_to() {
     assert_eq!(status, 204);
     net.pump();
     assert_eq!(net.rows(0, "SELECT state FROM actor_follows"), [json!({"state": "accepted"})]);
+}
+
+#[test]
+fn an_ed25519_rfc9421_request_verifies_whatever_its_key_fragment() {
+    use edgetube_activitypub::signatures::outgoing::sign_ed25519;
+    use edgetube_activitypub::signatures::rfc9421::{OutgoingAlgorithm, Rfc9421Outgoing};
+    let net = Network::new(&[]);
+    // Both bootstrapped (their first request makes their actors).
+    net.root(0);
+    net.root(1);
+    // B's account and its ed25519 key (published in its actor document as a Multikey).
+    let ports_b = net.ports(1);
+    let config_b = net.fixture(1).app.config().clone();
+    let root_b = block_on(edgetube_domain::actors::find_local(ports_b.sql, "root")).unwrap().unwrap();
+    let (key, _) =
+        block_on(edgetube_federation::signing::ed25519_key(&ports_b, &config_b, root_b.id)).unwrap();
+    let follow = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "type": "Follow",
+        "id": "http://b.example:8002/accounts/root/follows/ed25519",
+        "actor": "http://b.example:8002/accounts/root",
+        "object": "http://a.example:8001/accounts/root",
+    })
+    .to_string();
+    let post = |key_id: &str, body: &str| {
+        let url = url::Url::parse("http://a.example:8001/inbox").unwrap();
+        let now = u64::try_from(net.fixture(0).ports.clock.now_millis()).unwrap();
+        let prepared = Rfc9421Outgoing::prepare(
+            &http::Method::POST,
+            &url,
+            Some(body.as_bytes()),
+            now,
+            key_id,
+            OutgoingAlgorithm::Ed25519,
+        )
+        .unwrap();
+        let signature = sign_ed25519(&key, prepared.signature_base.as_bytes());
+        let mut request = Request::post("/inbox")
+            .header("content-type", "application/activity+json")
+            .header("host", "a.example:8001");
+        for (name, value) in prepared.headers.iter().chain(prepared.signature_headers(&signature).iter()) {
+            request = request.header(name, value);
+        }
+        let response = block_on(
+            net.fixture(0).app.handle(&net.ports(0), request.body(Bytes::from(body.to_owned())).unwrap()),
+        );
+        response.status().as_u16()
+    };
+    // Fedify names its ed25519 key `#key-2`; ours is `#ed25519-key`: both verify with the key B publishes.
+    assert_eq!(post("http://b.example:8002/accounts/root#key-2", &follow), 204);
+    let tampered = follow.replace("ed25519\"", "ed25519-x\"");
+    assert_eq!(
+        post("http://b.example:8002/accounts/root#ed25519-key", &tampered),
+        204,
+        "a new activity, signed"
+    );
+    // A signature made for one body does not cover another.
+    let url = url::Url::parse("http://a.example:8001/inbox").unwrap();
+    let now = u64::try_from(net.fixture(0).ports.clock.now_millis()).unwrap();
+    let prepared = Rfc9421Outgoing::prepare(
+        &http::Method::POST,
+        &url,
+        Some(follow.as_bytes()),
+        now,
+        "http://b.example:8002/accounts/root#key-2",
+        OutgoingAlgorithm::Ed25519,
+    )
+    .unwrap();
+    let mut base = prepared.signature_base.clone();
+    base.push('x');
+    let signature = sign_ed25519(&key, base.as_bytes());
+    let mut request = Request::post("/inbox")
+        .header("content-type", "application/activity+json")
+        .header("host", "a.example:8001");
+    for (name, value) in prepared.headers.iter().chain(prepared.signature_headers(&signature).iter()) {
+        request = request.header(name, value);
+    }
+    let response =
+        block_on(net.fixture(0).app.handle(&net.ports(0), request.body(Bytes::from(follow)).unwrap()));
+    assert_eq!(response.status(), 403);
+    assert_eq!(net.rows(0, "SELECT COUNT(*) AS n FROM inbox_activities")[0]["n"], 2);
 }

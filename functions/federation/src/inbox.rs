@@ -159,21 +159,25 @@ async fn verified_signer(
 }
 
 async fn verify(ports: &Ports<'_>, plan: &Plan, actor: &RemoteActor) -> Result<bool, SignerError> {
-    // The key named: `#main-key` is the RSA key, `#ed25519-key` (or any Multikey id) the ed25519 one.
-    if plan.algorithm.accepts_ed25519() && !plan.algorithm.accepts_rsa()
-        || plan.key_id.ends_with("#ed25519-key")
-    {
-        let Some(multibase) = &actor.ed25519_public_multibase else { return Ok(false) };
-        let key = ed25519_from_multibase(multibase).map_err(|e| SignerError::Refused(e.to_string()))?;
-        return Ok(plan.verify_ed25519(&key).is_ok());
+    // The actor's keys, whatever the keyId's fragment calls them (`#main-key`, `#ed25519-key`,
+    // Fedify's `#key-2`): the signature must verify with one of the keys the actor publishes, of
+    // a type the algorithm allows, so the fragment adds nothing to trust.
+    if plan.algorithm.accepts_rsa() && !plan.key_id.ends_with("#ed25519-key") {
+        let der = pem_to_spki_der(&actor.public_key_pem).map_err(|e| SignerError::Refused(e.to_string()))?;
+        for message in plan.messages() {
+            match ports.crypto.verify_rsa_sha256(&der, message, &plan.signature).await {
+                Ok(true) => return Ok(true),
+                Ok(false) => {}
+                // A signature of Ed25519's length is no RSA signature: try the other key.
+                Err(_) if plan.algorithm.accepts_ed25519() => break,
+                Err(e) => return Err(SignerError::Refused(format!("unusable key: {e}"))),
+            }
+        }
     }
-    plan.check_rsa_key().map_err(|e| SignerError::Refused(e.to_string()))?;
-    let der = pem_to_spki_der(&actor.public_key_pem).map_err(|e| SignerError::Refused(e.to_string()))?;
-    for message in plan.messages() {
-        match ports.crypto.verify_rsa_sha256(&der, message, &plan.signature).await {
-            Ok(true) => return Ok(true),
-            Ok(false) => {}
-            Err(e) => return Err(SignerError::Refused(format!("unusable key: {e}"))),
+    if plan.algorithm.accepts_ed25519() {
+        if let Some(multibase) = &actor.ed25519_public_multibase {
+            let key = ed25519_from_multibase(multibase).map_err(|e| SignerError::Refused(e.to_string()))?;
+            return Ok(plan.verify_ed25519(&key).is_ok());
         }
     }
     Ok(false)
