@@ -117,6 +117,9 @@ const KNOWN_DOCUMENT_BUGS: &[KnownBug] = &[
     },
     actor("GET /api/v1/accounts/{name}"),
     actor("GET /api/v1/accounts/{name}/video-channels"),
+    // Real lists since federation (they were always empty before): the same Actor.host.
+    actor("GET /api/v1/accounts/{name}/videos"),
+    actor("GET /api/v1/video-channels/{channelHandle}/videos"),
     actor("GET /api/v1/video-channels"),
     actor("GET /api/v1/video-channels/{channelHandle}"),
     actor("GET /api/v1/videos"),
