@@ -64,6 +64,10 @@ pub(crate) async fn account_json(ctx: &Ctx<'_>, account: &LocalActor) -> Result<
 
 /// `GET /api/v1/accounts/{name}`
 pub async fn get(ctx: &Ctx<'_>, handle: &str) -> Answer {
+    if let Some(remote) = crate::remote_lookup::by_handle(ctx, handle, ActorKind::Person).await? {
+        let account = remote.ok_or_else(|| Problem::not_found("Account not found"))?;
+        return respond::json(&crate::dto::remote_account(&account));
+    }
     let account = find(ctx, handle).await?;
     respond::json(&account_json(ctx, &account).await?)
 }

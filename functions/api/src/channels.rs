@@ -98,6 +98,17 @@ pub async fn search(ctx: &Ctx<'_>) -> Answer {
             "query",
         ));
     }
+    // A handle or URL of another server's channel is resolved for logged-in callers.
+    if let Some(target) = crate::remote_lookup::parse(ctx, &term) {
+        if ctx.optional_caller().await?.is_some() {
+            let found = crate::remote_lookup::resolve(ctx, &target, ActorKind::Group).await;
+            let mut data = Vec::new();
+            if let Some(channel) = found {
+                data.push(crate::remote_lookup::channel_json(ctx, &channel).await?);
+            }
+            return respond::json(&pagination::list(data.len() as i64, data));
+        }
+    }
     list_page(ctx, &Filter::Matching(term.trim()), "-match").await
 }
 
@@ -110,6 +121,10 @@ async fn find(ctx: &Ctx<'_>, handle: &str) -> Result<LocalActor, Problem> {
 
 /// `GET /api/v1/video-channels/{handle}`
 pub async fn get(ctx: &Ctx<'_>, handle: &str) -> Answer {
+    if let Some(remote) = crate::remote_lookup::by_handle(ctx, handle, ActorKind::Group).await? {
+        let channel = remote.ok_or_else(|| Problem::not_found("Video channel not found"))?;
+        return respond::json(&crate::remote_lookup::channel_json(ctx, &channel).await?);
+    }
     let channel = find(ctx, handle).await?;
     respond::json(&Owners::default().channel_json(ctx, &channel).await?)
 }

@@ -22,6 +22,7 @@ pub mod pagination;
 pub mod rate_limit;
 mod ratings;
 mod registrations;
+mod remote_lookup;
 mod routes;
 pub mod runners;
 mod server_follows;

@@ -36,6 +36,7 @@ pub mod outbox;
 pub mod policy;
 pub mod remote;
 pub mod retry;
+pub mod search;
 pub mod send;
 pub mod signing;
 pub mod text;

@@ -275,6 +275,9 @@ pub async fn my_videos(ctx: &Ctx<'_>) -> Answer {
 
 /// `GET /api/v1/search/videos`: local full-text search over names, descriptions and tags.
 pub async fn search(ctx: &Ctx<'_>) -> Answer {
+    if let Some(answer) = search_remote_url(ctx).await? {
+        return Ok(answer);
+    }
     let page = pagination::page(ctx)?;
     let searching = ctx.query("search").is_some_and(|s| !s.trim().is_empty());
     // Relevance needs the full-text join; without search words, `match` falls back to recency.
@@ -290,6 +293,41 @@ pub async fn search(ctx: &Ctx<'_>) -> Answer {
     read_filters(ctx, &mut query, true)?;
     list_visibility(ctx, &mut query).await?;
     respond_list(ctx, &query, |item, _| item).await
+}
+
+/// A search for a video URL of another server (`/videos/watch/<id>`, `/w/<id>`) by a logged-in
+/// caller: the video fetched from its origin and stored, as PeerTube imports searched videos.
+/// `None` when the search is something else, for the local search to answer.
+async fn search_remote_url(ctx: &Ctx<'_>) -> Result<Option<Response<Bytes>>, Problem> {
+    let Some(crate::remote_lookup::Remote::Url(url)) =
+        ctx.query("search").and_then(|term| crate::remote_lookup::parse(ctx, &term))
+    else {
+        return Ok(None);
+    };
+    if ctx.optional_caller().await?.is_none() {
+        return Ok(None);
+    }
+    let segments: Vec<&str> = url.path_segments().map(Iterator::collect).unwrap_or_default();
+    let id = match segments.as_slice() {
+        ["videos", "watch", id] | ["w", id] => VideoRef::parse(id),
+        _ => None,
+    };
+    let mut data = Vec::new();
+    if let Some(VideoRef::Uuid(uuid)) = id {
+        // The short `/w/` form is a page, not the object: its ActivityPub id is the long form.
+        let mut ap_id = url.clone();
+        ap_id.set_path(&format!("/videos/watch/{uuid}"));
+        ap_id.set_query(None);
+        ap_id.set_fragment(None);
+        // An origin that cannot give the video makes an empty result, as PeerTube's search.
+        if let Ok(Some(video)) =
+            edgetube_federation::search::video_by_url(ctx.ports, ctx.config, &ap_id).await
+        {
+            let owners = json::Owners::load(ctx, std::slice::from_ref(&video)).await?;
+            data.push(json::list_item(&ctx.config.origin, &video, &owners)?);
+        }
+    }
+    Ok(Some(respond::json(&pagination::list(data.len() as i64, data))?))
 }
 
 /// The video a path segment names, or PeerTube's 404 (400 when the segment is no id at all).

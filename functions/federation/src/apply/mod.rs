@@ -9,7 +9,7 @@
 mod follow;
 mod note;
 mod rate;
-mod video;
+pub(crate) mod video;
 
 use edgetube_activitypub::documents::{Activity, ActivityKind};
 use edgetube_domain::ratings::Rating;

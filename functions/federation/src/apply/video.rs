@@ -110,6 +110,26 @@ pub(super) async fn announce(
     }
 }
 
+/// A video a logged-in user here looked up by its URL (a search): the origin's copy fetched and
+/// stored whatever the follows, as PeerTube imports what its users search for. `None` when the
+/// origin has nothing (or not a video) there.
+pub(crate) async fn import(
+    ports: &Ports<'_>,
+    config: &InstanceConfig,
+    id: &Url,
+) -> Result<Option<edgetube_domain::videos::Video>, Failure> {
+    match fetch_video(ports, config, id).await? {
+        Fetched::Video(video, document) => {
+            if video.id != *id {
+                return Err(Failure::Permanent(format!("the origin answered {} for {id}", video.id)));
+            }
+            store(ports, config, &video, &document, Welcome::Asked).await?;
+            Ok(remote_videos::find_by_ap_id(ports.sql, id.as_str()).await?)
+        }
+        Fetched::Gone | Fetched::NotVideo => Ok(None),
+    }
+}
+
 /// `Delete` of a video (by id, or as a `Tombstone`): our copy removed. Only the video's origin
 /// may delete it; local videos are never touched.
 pub(super) async fn delete(activity: &Activity, ports: &Ports<'_>) -> Result<Effect, Failure> {
@@ -157,6 +177,8 @@ enum Welcome {
     Known,
     /// Only if someone here follows its channel, its account, its instance or one of these.
     IfFollowed(Vec<i64>),
+    /// Someone here asked for it by its URL: no follow needed.
+    Asked,
 }
 
 /// Stores `video` (read from `document`) under its channel, if welcome.
