@@ -345,3 +345,67 @@ fn a_remote_video_viewed_here_sends_one_view_to_its_origin() {
     assert_eq!(pending_views(&net, 0), 1, "A counted it");
     assert_eq!(pending_views(&net, 1), 0, "B counts nothing for a copy");
 }
+
+#[test]
+fn a_flag_from_another_server_is_listed_for_moderators_and_settled() {
+    let net = Network::new(&[]);
+    let uuid = video_of_root(&net, 0);
+    let instance_b = format!("{B}/accounts/peertube");
+    let flag = json!({
+        "@context": ["https://www.w3.org/ns/activitystreams"],
+        "id": format!("{B}/abuses/7"), "type": "Flag", "actor": instance_b,
+        "object": [format!("{A}/videos/watch/{uuid}"), format!("{A}/videos/watch/not-ours")],
+        "content": "Spam in the description",
+        "tag": [{"type": "Hashtag", "name": "spamOrMisleading"}],
+        "to": [format!("{A}/accounts/peertube")],
+    });
+    deliver(&net, 0, &flag, &instance_b);
+    // Redelivered: still one report.
+    net.pump();
+    block_on(
+        net.fixture(0).ports.sql.execute(Statement::new("UPDATE inbox_activities SET state = 'queued'")),
+    )
+    .unwrap();
+    let rows = net.rows(0, "SELECT id FROM inbox_activities WHERE ap_id LIKE '%/abuses/7'");
+    let row = rows[0]["id"].as_i64().unwrap();
+    block_on(JobQueue::send(
+        &net.fixture(0).ports.queue,
+        &QueueMessage::Inbox(edgetube_ports::InboxWork { activity: row, attempt: 0 }),
+        None,
+    ))
+    .unwrap();
+    net.pump();
+
+    let root_a = net.root(0);
+    let (status, list) = net.api(0, "GET", "/api/v1/abuses", Some(&root_a), None);
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(list["total"], json!(1), "{list}");
+    let abuse = &list["data"][0];
+    assert_eq!(abuse["reason"], json!("Spam in the description"));
+    assert_eq!(abuse["predefinedReasons"], json!(["spamOrMisleading"]));
+    assert_eq!(abuse["video"]["uuid"], json!(uuid));
+    assert_eq!(abuse["state"], json!({"id": 1, "label": "Pending"}));
+    assert_eq!(abuse["reporterAccount"]["host"], json!("b.example:8002"), "{abuse}");
+
+    let alice = net.fixture(0).user("alice");
+    assert_eq!(net.api(0, "GET", "/api/v1/abuses", Some(&alice), None).0, 403);
+    assert_eq!(net.api(0, "GET", "/api/v1/abuses", None, None).0, 401);
+
+    let id = abuse["id"].as_i64().unwrap();
+    let (status, body) = net.api(
+        0,
+        "PUT",
+        &format!("/api/v1/abuses/{id}"),
+        Some(&root_a),
+        Some(json!({"state": 3, "moderationComment": "removed"})),
+    );
+    assert_eq!(status, 204, "{body}");
+    let (_, list) = net.api(0, "GET", "/api/v1/abuses", Some(&root_a), None);
+    assert_eq!(list["data"][0]["state"], json!({"id": 3, "label": "Accepted"}));
+    assert_eq!(list["data"][0]["moderationComment"], json!("removed"));
+    assert_eq!(net.api(0, "PUT", "/api/v1/abuses/999", Some(&root_a), Some(json!({"state": 2}))).0, 404);
+    assert_eq!(
+        net.api(0, "PUT", &format!("/api/v1/abuses/{id}"), Some(&root_a), Some(json!({"state": 9}))).0,
+        400
+    );
+}

@@ -7,6 +7,7 @@
 //! the schedule makes the row `dead`, listed for admins and replayable.
 
 mod actor_update;
+mod flag;
 mod follow;
 mod note;
 mod rate;
@@ -171,6 +172,7 @@ async fn dispatch(
             actor_update::update(ports, config, activity).await
         }
         ActivityKind::View => view::view(ports, config, activity).await,
+        ActivityKind::Flag => flag::flag(ports, config, activity).await,
         ActivityKind::Announce => video::announce(ports, config, activity).await,
         // A Delete names a comment or a video (by id or Tombstone): a comment first.
         ActivityKind::Delete => match note::delete(ports, activity).await? {
