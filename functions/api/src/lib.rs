@@ -6,6 +6,7 @@
 //! [`Problem::into_response`]. Field names follow PeerTube 7's real responses, which win over
 //! its OpenAPI document where the two disagree.
 
+mod abuses;
 mod accounts;
 mod auth;
 mod blocklist;

@@ -5,7 +5,7 @@ use http::{Method, Response, StatusCode};
 
 use crate::context::Ctx;
 use crate::{
-    accounts, auth, blocklist, channels, comments, config, direct_uploads, federation_admin, media,
+    abuses, accounts, auth, blocklist, channels, comments, config, direct_uploads, federation_admin, media,
     rate_limit, ratings, registrations, respond, runners, server_follows, subscriptions, uploads, users,
     videos, views, Problem,
 };
@@ -68,6 +68,8 @@ pub async fn route(ctx: &Ctx<'_>, segments: &[&str]) -> Response<Bytes> {
         ["admin", "federation", "dead-letters", kind, id, "replay"] if post => {
             federation_admin::replay(ctx, kind, id).await
         }
+        ["abuses"] if get => abuses::list(ctx).await,
+        ["abuses", id] if put => abuses::update(ctx, id).await,
         ["server", "blocklist", "servers"] if get => blocklist::servers(ctx).await,
         ["server", "blocklist", "servers"] if post => blocklist::block_server(ctx).await,
         ["server", "blocklist", "servers", host] if delete => blocklist::unblock_server(ctx, host).await,

@@ -1,7 +1,9 @@
-//! `POST /videos/{id}/views`: counted once per viewer per hour, aggregated before it reaches SQL.
+//! `POST /videos/{id}/views`: counted once per viewer per hour, aggregated before it reaches SQL;
+//! a remote video's view is told to its origin instead.
 
 use bytes::Bytes;
 use edgetube_domain::views::{viewer_key, VIEW_WINDOW_SECONDS};
+use edgetube_federation::interactions;
 use http::Response;
 use serde::Deserialize;
 use serde_json::Value;
@@ -41,11 +43,6 @@ pub async fn add(ctx: &Ctx<'_>, id: &str) -> Answer {
         );
     }
     checks.finish()?;
-    if video.is_remote() {
-        // Its count is its origin's, refreshed with each copy we receive; a local view would be
-        // overwritten. (Sending PeerTube's `View` to the origin is for later.)
-        return Ok(respond::no_content());
-    }
     let account = ctx.optional_caller().await?.map(|c| c.user.account_id);
     let key = viewer_key(
         video.id,
@@ -53,7 +50,21 @@ pub async fn add(ctx: &Ctx<'_>, id: &str) -> Answer {
         rate_limit::client_address(ctx.request),
         ctx.header("user-agent").unwrap_or_default(),
     );
+    let now = ctx.ports.clock.now_millis();
+    if video.is_remote() {
+        // Its count is its origin's (a local count would be overwritten by the next copy), so
+        // the origin hears a View instead, once per viewer per hour as a local view counts. The
+        // dedupe lives in KV, not the view counter, whose counts would land on the copy's row;
+        // KV may forget or lag, which sends a View too many at worst.
+        let seen = format!("views:sent:{key}");
+        if matches!(ctx.ports.kv.get(&seen).await, Ok(None)) {
+            let _ = ctx.ports.kv.put(&seen, b"1", Some(u64::from(VIEW_WINDOW_SECONDS))).await;
+            // As below, a lost view never fails the request.
+            let _ = interactions::viewed(ctx.ports, ctx.config, &video).await;
+        }
+        return Ok(respond::no_content());
+    }
     // A counter that is down loses a view, never the request.
-    let _ = ctx.ports.views.record(video.id, &key, VIEW_WINDOW_SECONDS, ctx.ports.clock.now_millis()).await;
+    let _ = ctx.ports.views.record(video.id, &key, VIEW_WINDOW_SECONDS, now).await;
     Ok(respond::no_content())
 }

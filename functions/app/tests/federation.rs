@@ -15,7 +15,9 @@ use std::collections::HashSet;
 use async_trait::async_trait;
 use bytes::Bytes;
 use edgetube_app::QueueOutcome;
-use edgetube_ports::{Clock, HttpClient, HttpLimits, JobQueue, PortError, Ports, QueueMessage, Sql, Statement};
+use edgetube_ports::{
+    Clock, HttpClient, HttpLimits, JobQueue, PortError, Ports, QueueMessage, Sql, Statement,
+};
 use futures::executor::block_on;
 use http::{Request, Response};
 use serde_json::{json, Value};

@@ -19,6 +19,15 @@ pub fn viewer_key(video_id: i64, account_id: Option<i64>, address: &str, user_ag
     hex(&hasher.finalize()[..16])
 }
 
+/// The viewer key of a remote actor (an instance actor, usually) that told us of a view: keyed
+/// by the actor so that one server's repeated `View`s of a video count once per window.
+pub fn remote_viewer_key(video_id: i64, actor: &str) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(video_id.to_be_bytes());
+    hasher.update(format!("actor:{actor}"));
+    hex(&hasher.finalize()[..16])
+}
+
 /// Adds `views` aggregated views to `video_id`.
 pub fn add_views(video_id: i64, views: u64) -> Statement {
     Statement::new("UPDATE videos SET views = views + ?2 WHERE id = ?1").bind(video_id).bind(views as i64)

@@ -1,5 +1,5 @@
 //! What our users do to videos, told to the servers concerned: a comment (`Create{Note}`), its
-//! deletion, and a rating (`Like`, `Dislike`, `Undo`).
+//! deletion, a rating (`Like`, `Dislike`, `Undo`), and a view of a remote video (`View`).
 //!
 //! Who hears it, as PeerTube addresses it: on one of our videos, the followers of the video's
 //! channel and account (we are the origin and broadcast); on a remote video, the video's origin
@@ -11,12 +11,12 @@ use edgetube_activitypub::documents::build::note::{
     create_note, tombstone, MentionInput, NoteInput, TombstoneInput,
 };
 use edgetube_activitypub::documents::build::Audience;
-use edgetube_domain::actors::LocalActor;
+use edgetube_domain::actors::{self, ActorKind, LocalActor};
 use edgetube_domain::comments::Comment;
 use edgetube_domain::ratings::Rating;
 use edgetube_domain::remote_actors::{self, RemoteActor};
 use edgetube_domain::videos::Video;
-use edgetube_domain::{follows, iso8601_millis, InstanceConfig};
+use edgetube_domain::{follows, iso8601_millis, InstanceConfig, INSTANCE_ACTOR_NAME};
 use edgetube_ports::Ports;
 
 use crate::objects::{comment_url, is_local_video, video_url};
@@ -176,5 +176,37 @@ pub async fn rated(
     if let Some(activity) = activity_of(rating) {
         send::send(ports, config, account, &activity, &inboxes).await?;
     }
+    Ok(())
+}
+
+/// Someone here viewed the remote `video` (counted once per viewer per hour by the caller): the
+/// origin hears a `View` from our instance actor, as PeerTube tells it, so that its count, which
+/// is the one every copy shows, includes the views made here. Nobody else hears of it.
+pub async fn viewed(
+    ports: &Ports<'_>,
+    config: &InstanceConfig,
+    video: &Video,
+) -> Result<(), FederationError> {
+    if is_local_video(video) {
+        return Ok(());
+    }
+    let Some(channel) = remote_actors::find_by_id(ports.sql, video.channel_id).await? else {
+        return Ok(());
+    };
+    let instance = actors::find_local_of_kind(ports.sql, ActorKind::Application, INSTANCE_ACTOR_NAME)
+        .await?
+        .ok_or_else(|| FederationError::Inconsistent("the instance actor is missing".into()))?;
+    let instance_url = actor_url(config, &instance);
+    let video_id = video_url(config, video);
+    // Unique per view (a View is an event, not a state): the clock and the video make it so.
+    let id = format!("{instance_url}/views/videos/{}/{}", video.id, ports.clock.now_millis());
+    let view = activities::view(
+        &id,
+        &instance_url,
+        &Audience::public(&format!("{instance_url}/followers")),
+        &video_id,
+        None,
+    );
+    send::send(ports, config, &instance, &view, &[channel.delivery_inbox().to_owned()]).await?;
     Ok(())
 }

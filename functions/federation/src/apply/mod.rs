@@ -6,10 +6,13 @@
 //! [`RetrySchedule`]; one that will not (an activity about something unknown) or that outlived
 //! the schedule makes the row `dead`, listed for admins and replayable.
 
+mod actor_update;
+mod flag;
 mod follow;
 mod note;
 mod rate;
 pub(crate) mod video;
+mod view;
 
 use edgetube_activitypub::documents::{Activity, ActivityKind};
 use edgetube_domain::ratings::Rating;
@@ -165,6 +168,11 @@ async fn dispatch(
         ActivityKind::Create | ActivityKind::Update if video::carries_video(activity) => {
             video::create_or_update(ports, config, activity, signer).await
         }
+        ActivityKind::Update if actor_update::carries_actor(activity) => {
+            actor_update::update(ports, config, activity).await
+        }
+        ActivityKind::View => view::view(ports, config, activity).await,
+        ActivityKind::Flag => flag::flag(ports, config, activity).await,
         ActivityKind::Announce => video::announce(ports, config, activity).await,
         // A Delete names a comment or a video (by id or Tombstone): a comment first.
         ActivityKind::Delete => match note::delete(ports, activity).await? {

@@ -1,0 +1,411 @@
+//! Views, abuse reports and actor updates between two instances. The harness is `federation.rs`'s,
+//! copied: two instances federating in one process: each a whole `App` over its own native ports (real
+//! SQLite with the migrations, real RSA and ed25519), joined by an outbound HTTP port that hands
+//! a request for one origin to that instance's `App::handle`. Nothing is mocked but the wire:
+//! WebFinger, signed fetches of actors, signed deliveries, the inbox's verification, the queue
+//! consumers and the retries all run as deployed. Queues are pumped by hand, so retry delays and
+//! a peer that is down are steps of the test, not waits.
+
+// The harness is copied whole; not every test here moves clocks or holds delays.
+#![allow(clippy::unwrap_used, dead_code)]
+
+mod support;
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashSet;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use edgetube_app::QueueOutcome;
+use edgetube_ports::{HttpClient, HttpLimits, JobQueue, PortError, Ports, QueueMessage, Sql, Statement};
+use futures::executor::block_on;
+use http::{Request, Response};
+use serde_json::{json, Value};
+use support::{Fixture, ADMIN_PASSWORD};
+
+const A: &str = "http://a.example:8001";
+const B: &str = "http://b.example:8002";
+
+/// The two instances and the wire between them.
+struct Network {
+    nodes: Vec<(&'static str, Fixture)>,
+    /// Authorities whose connections are refused, as if the instance were stopped.
+    down: RefCell<HashSet<String>>,
+    /// Requests that crossed the wire: (method, URL, status or 0 when refused).
+    wire: RefCell<Vec<(String, String, u16)>>,
+    /// Queue messages sent with a delay, held until [`Network::release_delayed`].
+    delayed: RefCell<Vec<(usize, QueueMessage, u32)>>,
+    /// Milliseconds both clocks moved, for the log.
+    moved: Cell<i64>,
+}
+
+#[async_trait(?Send)]
+impl HttpClient for Network {
+    async fn send(&self, request: Request<Bytes>, limits: HttpLimits) -> Result<Response<Bytes>, PortError> {
+        let url = request.uri().to_string();
+        let authority = request.uri().authority().map(|a| a.as_str().to_owned()).unwrap_or_default();
+        if self.down.borrow().contains(&authority) {
+            self.wire.borrow_mut().push((request.method().to_string(), url.clone(), 0));
+            return Err(PortError::unavailable("http", format!("connection refused: {url}")));
+        }
+        let node = self
+            .nodes
+            .iter()
+            .position(|(origin, _)| origin.ends_with(&authority))
+            .ok_or_else(|| PortError::unavailable("http", format!("no such host: {url}")))?;
+        let method = request.method().to_string();
+        let response = self.nodes[node].1.app.handle(&self.ports(node), request).await;
+        let (parts, body) = response.into_parts();
+        let body = body.collect_limited(usize::try_from(limits.max_body_bytes).unwrap()).await.unwrap();
+        self.wire.borrow_mut().push((method, url, parts.status.as_u16()));
+        Ok(Response::from_parts(parts, body))
+    }
+}
+
+impl Network {
+    fn new(extra: &[(&str, &str)]) -> Self {
+        let node = |origin: &'static str| {
+            let mut vars = vec![
+                ("PUBLIC_ORIGIN", origin),
+                ("FEDERATION_RETRY_BASE_SECONDS", "60"),
+                ("SIGNUP_OPEN", "true"),
+            ];
+            vars.extend_from_slice(extra);
+            (origin, Fixture::with_vars(&vars))
+        };
+        Self {
+            nodes: vec![node(A), node(B)],
+            down: RefCell::default(),
+            wire: RefCell::default(),
+            delayed: RefCell::default(),
+            moved: Cell::new(0),
+        }
+    }
+
+    /// Node `index`'s ports, with this network as their outbound HTTP.
+    fn ports(&self, index: usize) -> Ports<'_> {
+        Ports { http: self, ..self.nodes[index].1.ports.ports() }
+    }
+
+    fn fixture(&self, index: usize) -> &Fixture {
+        &self.nodes[index].1
+    }
+
+    /// A JSON API request to node `index`; (status, body).
+    fn api(
+        &self,
+        index: usize,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut request =
+            Request::builder().method(method).uri(path).header("content-type", "application/json");
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        let body = body.map_or_else(Bytes::new, |b| Bytes::from(b.to_string()));
+        let response =
+            block_on(self.nodes[index].1.app.handle(&self.ports(index), request.body(body).unwrap()));
+        let (parts, body) = response.into_parts();
+        let body = block_on(body.collect_limited(1 << 20)).unwrap();
+        let value = if body.is_empty() { Value::Null } else { serde_json::from_slice(&body).unwrap() };
+        (parts.status.as_u16(), value)
+    }
+
+    fn root(&self, index: usize) -> String {
+        self.fixture(index).login("root", ADMIN_PASSWORD)
+    }
+
+    /// Handles every queued message of every node, and what that queues, until the queues are
+    /// empty; messages sent with a delay are held. Returns the outcomes, in order.
+    fn pump(&self) -> Vec<QueueOutcome> {
+        let mut outcomes = Vec::new();
+        for _round in 0..50 {
+            let mut any = false;
+            for index in 0..self.nodes.len() {
+                for (message, delay) in self.fixture(index).ports.queue.drain_with_delays() {
+                    any = true;
+                    match delay {
+                        Some(seconds) if seconds > 0 => {
+                            self.delayed.borrow_mut().push((index, message, seconds))
+                        }
+                        _ => outcomes.push(block_on(
+                            self.fixture(index).app.handle_queue_message(&self.ports(index), &message),
+                        )),
+                    }
+                }
+            }
+            if !any {
+                return outcomes;
+            }
+        }
+        panic!("the queues did not settle in 50 rounds: {outcomes:?}");
+    }
+
+    /// Moves both clocks past the longest held delay and queues the held messages again.
+    fn release_delayed(&self) -> usize {
+        let held: Vec<_> = self.delayed.borrow_mut().drain(..).collect();
+        let longest = held.iter().map(|(_, _, s)| i64::from(*s)).max().unwrap_or(0);
+        self.advance((longest + 1) * 1000);
+        for (index, message, _) in &held {
+            block_on(JobQueue::send(&self.fixture(*index).ports.queue, message, None)).unwrap();
+        }
+        held.len()
+    }
+
+    fn advance(&self, millis: i64) {
+        for (_, fixture) in &self.nodes {
+            fixture.ports.clock.advance(millis);
+        }
+        self.moved.set(self.moved.get() + millis);
+    }
+
+    fn rows(&self, index: usize, sql: &str) -> Vec<Value> {
+        block_on(self.fixture(index).ports.sql.query(Statement::new(sql)))
+            .unwrap()
+            .into_iter()
+            .map(Value::Object)
+            .collect()
+    }
+
+    fn posts_to(&self, url_prefix: &str) -> Vec<u16> {
+        self.wire
+            .borrow()
+            .iter()
+            .filter(|(method, url, _)| method == "POST" && url.starts_with(url_prefix))
+            .map(|(_, _, status)| *status)
+            .collect()
+    }
+}
+
+use edgetube_domain::videos::NewVideo;
+use edgetube_ports::InboxWork;
+
+/// Stores `activity` in node `index`'s inbox as the inbox would after verifying it (signed by
+/// `signer`) and queues it; [`Network::pump`] applies it.
+fn deliver(net: &Network, index: usize, activity: &Value, signer: &str) {
+    let f = net.fixture(index);
+    let id = activity["id"].as_str().unwrap();
+    block_on(f.ports.sql.execute(
+        Statement::new(
+            "INSERT INTO inbox_activities (ap_id, body_sha256, signer, body, state, received_at, updated_at) \
+             VALUES (?1, ?2, ?3, ?4, 'queued', 0, 0)",
+        )
+        .bind(id)
+        .bind(format!("test-{id}"))
+        .bind(signer)
+        .bind(activity.to_string()),
+    ))
+    .unwrap();
+    let rows = net.rows(index, &format!("SELECT id FROM inbox_activities WHERE ap_id = '{id}'"));
+    let row = rows[0]["id"].as_i64().unwrap();
+    block_on(JobQueue::send(
+        &f.ports.queue,
+        &QueueMessage::Inbox(InboxWork { activity: row, attempt: 0 }),
+        None,
+    ))
+    .unwrap();
+}
+
+/// A public video of node `index`'s root channel; its UUID.
+fn video_of_root(net: &Network, index: usize) -> String {
+    let f = net.fixture(index);
+    let channel = f.channel_of(&net.root(index));
+    f.video(NewVideo { duration: 10, ..NewVideo::new(channel, "Shared clip") }).uuid
+}
+
+/// The views node `index`'s counter has not yet flushed, over all videos.
+fn pending_views(net: &Network, index: usize) -> u64 {
+    net.fixture(index).ports.views.take_pending().iter().map(|(_, n)| n).sum()
+}
+
+fn view(id: &str, actor: &str, object: &str) -> Value {
+    json!({
+        "@context": ["https://www.w3.org/ns/activitystreams"],
+        "id": id, "type": "View", "actor": actor, "object": object,
+        "to": ["https://www.w3.org/ns/activitystreams#Public"],
+    })
+}
+
+#[test]
+fn a_view_from_another_server_counts_once_per_viewer() {
+    let net = Network::new(&[]);
+    let uuid = video_of_root(&net, 0);
+    let object = format!("{A}/videos/watch/{uuid}");
+    let instance_b = format!("{B}/accounts/peertube");
+    deliver(&net, 0, &view(&format!("{B}/views/1"), &instance_b, &object), &instance_b);
+    deliver(&net, 0, &view(&format!("{B}/views/2"), &instance_b, &object), &instance_b);
+    net.pump();
+    assert_eq!(pending_views(&net, 0), 1, "the same viewer twice within the hour counts once");
+
+    let root_b = format!("{B}/accounts/root");
+    deliver(&net, 0, &view(&format!("{B}/views/3"), &instance_b, &object), &instance_b);
+    deliver(&net, 0, &view(&format!("{B}/views/4"), &root_b, &object), &root_b);
+    net.pump();
+    assert_eq!(pending_views(&net, 0), 1, "a second viewer counts once more");
+
+    // A current-viewer View (with `expires`) is not a view.
+    let mut live = view(&format!("{B}/views/5"), &format!("{B}/accounts/other"), &object);
+    live["expires"] = json!("2030-01-01T00:00:00.000Z");
+    deliver(&net, 0, &live, &format!("{B}/accounts/other"));
+    net.pump();
+    assert_eq!(pending_views(&net, 0), 0);
+}
+
+#[test]
+fn an_actor_updating_itself_is_refreshed_and_no_one_else_may() {
+    let net = Network::new(&[]);
+    let root_a = net.root(0);
+    // A follows B's channel, which makes A store B's channel and its account.
+    let (status, body) = net.api(
+        0,
+        "POST",
+        "/api/v1/users/me/subscriptions",
+        Some(&root_a),
+        Some(json!({"uri": "root_channel@b.example:8002"})),
+    );
+    assert_eq!(status, 204, "{body}");
+    net.pump();
+    let name_on_a = || {
+        net.rows(0, "SELECT display_name FROM actors WHERE username = 'root' AND kind = 'Person' AND host IS NOT NULL")
+            [0]["display_name"]
+            .clone()
+    };
+    let before = name_on_a();
+
+    let root_b = net.root(1);
+    let (status, body) =
+        net.api(1, "PUT", "/api/v1/users/me", Some(&root_b), Some(json!({"displayName": "Bea Renamed"})));
+    assert_eq!(status, 204, "{body}");
+    let actor = format!("{B}/accounts/root");
+    let update = |id: &str, by: &str| {
+        json!({
+            "@context": ["https://www.w3.org/ns/activitystreams"],
+            "id": id, "type": "Update", "actor": by,
+            "object": {"id": actor, "type": "Person", "name": "claimed"},
+            "to": ["https://www.w3.org/ns/activitystreams#Public"],
+        })
+    };
+    // Another actor of the same server may not rewrite it.
+    let other = format!("{B}/video-channels/root_channel");
+    deliver(&net, 0, &update(&format!("{B}/updates/1"), &other), &other);
+    net.pump();
+    assert_eq!(name_on_a(), before);
+
+    deliver(&net, 0, &update(&format!("{B}/updates/2"), &actor), &actor);
+    net.pump();
+    assert_eq!(name_on_a(), json!("Bea Renamed"), "refreshed from B, not from the activity's copy");
+}
+
+#[test]
+fn a_remote_video_viewed_here_sends_one_view_to_its_origin() {
+    let net = Network::new(&[]);
+    let root_b = net.root(1);
+    let (status, body) = net.api(
+        1,
+        "POST",
+        "/api/v1/users/me/subscriptions",
+        Some(&root_b),
+        Some(json!({"uri": "root_channel@a.example:8001"})),
+    );
+    assert_eq!(status, 204, "{body}");
+    net.pump();
+    let uuid = video_of_root(&net, 0);
+    // A's channel announces its video; B reads it from A and keeps a copy.
+    let channel = format!("{A}/video-channels/root_channel");
+    let announce = json!({
+        "@context": ["https://www.w3.org/ns/activitystreams"],
+        "id": format!("{A}/videos/watch/{uuid}/announces/1"), "type": "Announce", "actor": channel,
+        "object": format!("{A}/videos/watch/{uuid}"),
+        "to": ["https://www.w3.org/ns/activitystreams#Public"],
+    });
+    deliver(&net, 1, &announce, &channel);
+    let outcomes = net.pump();
+    let (status, copy) = net.api(1, "GET", &format!("/api/v1/videos/{uuid}"), None, None);
+    assert_eq!(status, 200, "{copy} {outcomes:?}");
+    assert_eq!(copy["isLocal"], json!(false));
+
+    // To the channel's shared inbox (or its own): every POST to A.
+    let inbox_posts = || net.posts_to(&format!("{A}/")).len();
+    let before = inbox_posts();
+    for _ in 0..2 {
+        let (status, body) = net.api(
+            1,
+            "POST",
+            &format!("/api/v1/videos/{uuid}/views"),
+            Some(&root_b),
+            Some(json!({"currentTime": 1})),
+        );
+        assert_eq!(status, 204, "{body}");
+    }
+    net.pump();
+    assert_eq!(inbox_posts(), before + 1, "one View for one viewer within the hour");
+    assert_eq!(pending_views(&net, 0), 1, "A counted it");
+    assert_eq!(pending_views(&net, 1), 0, "B counts nothing for a copy");
+}
+
+#[test]
+fn a_flag_from_another_server_is_listed_for_moderators_and_settled() {
+    let net = Network::new(&[]);
+    let uuid = video_of_root(&net, 0);
+    let instance_b = format!("{B}/accounts/peertube");
+    let flag = json!({
+        "@context": ["https://www.w3.org/ns/activitystreams"],
+        "id": format!("{B}/abuses/7"), "type": "Flag", "actor": instance_b,
+        "object": [format!("{A}/videos/watch/{uuid}"), format!("{A}/videos/watch/not-ours")],
+        "content": "Spam in the description",
+        "tag": [{"type": "Hashtag", "name": "spamOrMisleading"}],
+        "to": [format!("{A}/accounts/peertube")],
+    });
+    deliver(&net, 0, &flag, &instance_b);
+    // Redelivered: still one report.
+    net.pump();
+    block_on(
+        net.fixture(0).ports.sql.execute(Statement::new("UPDATE inbox_activities SET state = 'queued'")),
+    )
+    .unwrap();
+    let rows = net.rows(0, "SELECT id FROM inbox_activities WHERE ap_id LIKE '%/abuses/7'");
+    let row = rows[0]["id"].as_i64().unwrap();
+    block_on(JobQueue::send(
+        &net.fixture(0).ports.queue,
+        &QueueMessage::Inbox(edgetube_ports::InboxWork { activity: row, attempt: 0 }),
+        None,
+    ))
+    .unwrap();
+    net.pump();
+
+    let root_a = net.root(0);
+    let (status, list) = net.api(0, "GET", "/api/v1/abuses", Some(&root_a), None);
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(list["total"], json!(1), "{list}");
+    let abuse = &list["data"][0];
+    assert_eq!(abuse["reason"], json!("Spam in the description"));
+    assert_eq!(abuse["predefinedReasons"], json!(["spamOrMisleading"]));
+    assert_eq!(abuse["video"]["uuid"], json!(uuid));
+    assert_eq!(abuse["state"], json!({"id": 1, "label": "Pending"}));
+    assert_eq!(abuse["reporterAccount"]["host"], json!("b.example:8002"), "{abuse}");
+
+    let alice = net.fixture(0).user("alice");
+    assert_eq!(net.api(0, "GET", "/api/v1/abuses", Some(&alice), None).0, 403);
+    assert_eq!(net.api(0, "GET", "/api/v1/abuses", None, None).0, 401);
+
+    let id = abuse["id"].as_i64().unwrap();
+    let (status, body) = net.api(
+        0,
+        "PUT",
+        &format!("/api/v1/abuses/{id}"),
+        Some(&root_a),
+        Some(json!({"state": 3, "moderationComment": "removed"})),
+    );
+    assert_eq!(status, 204, "{body}");
+    let (_, list) = net.api(0, "GET", "/api/v1/abuses", Some(&root_a), None);
+    assert_eq!(list["data"][0]["state"], json!({"id": 3, "label": "Accepted"}));
+    assert_eq!(list["data"][0]["moderationComment"], json!("removed"));
+    assert_eq!(net.api(0, "PUT", "/api/v1/abuses/999", Some(&root_a), Some(json!({"state": 2}))).0, 404);
+    assert_eq!(
+        net.api(0, "PUT", &format!("/api/v1/abuses/{id}"), Some(&root_a), Some(json!({"state": 9}))).0,
+        400
+    );
+}
