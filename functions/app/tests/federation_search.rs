@@ -8,75 +8,10 @@
 
 mod support;
 
-use async_trait::async_trait;
-use bytes::Bytes;
 use edgetube_domain::videos::NewVideo;
-use edgetube_ports::{HttpClient, HttpLimits, PortError, Ports};
-use futures::executor::block_on;
-use http::{Request, Response};
-use serde_json::Value;
-use support::{Fixture, ADMIN_PASSWORD};
+use support::network::{Network, A};
 
-const A: &str = "http://a.example:8001";
-const B: &str = "http://b.example:8002";
 const CHANNEL: &str = "root_channel@a.example:8001";
-
-/// The two instances and the wire between them.
-struct Network {
-    nodes: Vec<(&'static str, Fixture)>,
-}
-
-#[async_trait(?Send)]
-impl HttpClient for Network {
-    async fn send(&self, request: Request<Bytes>, limits: HttpLimits) -> Result<Response<Bytes>, PortError> {
-        let url = request.uri().to_string();
-        let authority = request.uri().authority().map(|a| a.as_str().to_owned()).unwrap_or_default();
-        let node = self
-            .nodes
-            .iter()
-            .position(|(origin, _)| origin.ends_with(&authority))
-            .ok_or_else(|| PortError::unavailable("http", format!("no such host: {url}")))?;
-        let response = self.nodes[node].1.app.handle(&self.ports(node), request).await;
-        let (parts, body) = response.into_parts();
-        let body = body.collect_limited(usize::try_from(limits.max_body_bytes).unwrap()).await.unwrap();
-        Ok(Response::from_parts(parts, body))
-    }
-}
-
-impl Network {
-    fn new() -> Self {
-        let node = |origin: &'static str| {
-            (origin, Fixture::with_vars(&[("PUBLIC_ORIGIN", origin), ("SIGNUP_OPEN", "true")]))
-        };
-        Self { nodes: vec![node(A), node(B)] }
-    }
-
-    fn ports(&self, index: usize) -> Ports<'_> {
-        Ports { http: self, ..self.nodes[index].1.ports.ports() }
-    }
-
-    fn fixture(&self, index: usize) -> &Fixture {
-        &self.nodes[index].1
-    }
-
-    /// A GET of the API of node `index`; (status, body).
-    fn get(&self, index: usize, path: &str, token: Option<&str>) -> (u16, Value) {
-        let mut request = Request::builder().method("GET").uri(path);
-        if let Some(token) = token {
-            request = request.header("authorization", format!("Bearer {token}"));
-        }
-        let response =
-            block_on(self.nodes[index].1.app.handle(&self.ports(index), request.body(Bytes::new()).unwrap()));
-        let (parts, body) = response.into_parts();
-        let body = block_on(body.collect_limited(1 << 20)).unwrap();
-        let value = if body.is_empty() { Value::Null } else { serde_json::from_slice(&body).unwrap() };
-        (parts.status.as_u16(), value)
-    }
-
-    fn root(&self, index: usize) -> String {
-        self.fixture(index).login("root", ADMIN_PASSWORD)
-    }
-}
 
 fn encoded(text: &str) -> String {
     url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
@@ -84,7 +19,7 @@ fn encoded(text: &str) -> String {
 
 #[test]
 fn a_logged_in_user_finds_a_remote_channel_by_handle_and_url() {
-    let net = Network::new();
+    let net = Network::new(&[]);
     let root_b = net.root(1);
 
     // Anonymous: only local results, and nothing is fetched.
@@ -138,7 +73,7 @@ fn a_logged_in_user_finds_a_remote_channel_by_handle_and_url() {
 
 #[test]
 fn a_logged_in_user_imports_a_remote_video_by_its_url() {
-    let net = Network::new();
+    let net = Network::new(&[]);
     let a = net.fixture(0);
     let root_a = a.root();
     let video = a.video(NewVideo::new(a.channel_of(&root_a), "Searched from afar"));

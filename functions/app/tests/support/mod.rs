@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used, dead_code)]
 
+pub mod network;
+
 use bytes::Bytes;
 use edgetube_app::App;
 use edgetube_domain::videos::{self, NewVideo, Video};
