@@ -227,12 +227,18 @@ async fn store(
 ) -> Result<Received, FederationError> {
     let digest = hex(&Sha256::digest(body));
     let text = String::from_utf8_lossy(body);
-    let inserted = ports
+    #[derive(Deserialize)]
+    struct Id {
+        id: i64,
+    }
+    // One round trip: RETURNING gives the new row's id, and no row when the same bytes were
+    // already received (a replay).
+    let inserted: Option<Id> = ports
         .sql
-        .execute(
+        .fetch_optional(
             Statement::new(
                 "INSERT INTO inbox_activities (ap_id, body_sha256, signer, body, state, received_at, updated_at) \
-                 VALUES (?1, ?2, ?3, ?4, 'queued', ?5, ?5) ON CONFLICT (ap_id, body_sha256) DO NOTHING",
+                 VALUES (?1, ?2, ?3, ?4, 'queued', ?5, ?5) ON CONFLICT (ap_id, body_sha256) DO NOTHING RETURNING id",
             )
             .bind(activity.id.as_str())
             .bind(digest.as_str())
@@ -241,22 +247,7 @@ async fn store(
             .bind(now),
         )
         .await?;
-    if inserted == 0 {
-        return Ok(Received::Duplicate);
-    }
-    #[derive(Deserialize)]
-    struct Id {
-        id: i64,
-    }
-    let row: Option<Id> = ports
-        .sql
-        .fetch_optional(
-            Statement::new("SELECT id FROM inbox_activities WHERE ap_id = ?1 AND body_sha256 = ?2")
-                .bind(activity.id.as_str())
-                .bind(digest.as_str()),
-        )
-        .await?;
-    let id = row.map(|r| r.id).ok_or_else(|| FederationError::Inconsistent("inbox row vanished".into()))?;
+    let Some(Id { id }) = inserted else { return Ok(Received::Duplicate) };
     ports.queue.send(&QueueMessage::Inbox(InboxWork { activity: id, attempt: 0 }), None).await?;
     Ok(Received::Queued(id))
 }
