@@ -314,6 +314,8 @@ pub async fn create(ctx: &Ctx<'_>) -> Answer {
     if let Some(name) = &body.channel_name {
         checks.username("channelName", name);
     }
+    check_quota(&mut checks, "videoQuota", body.video_quota);
+    check_quota(&mut checks, "videoQuotaDaily", body.video_quota_daily);
     checks.finish()?;
     let role = role.unwrap_or(Role::User);
     if role == Role::Administrator && caller.user.role() != Role::Administrator {
@@ -403,6 +405,8 @@ pub async fn update(ctx: &Ctx<'_>, id: &str) -> Answer {
     if body.role.is_some_and(|r| Role::from_id(r).is_none()) {
         checks.invalid("role", json!(body.role), "Should have a valid role");
     }
+    check_quota(&mut checks, "videoQuota", body.video_quota);
+    check_quota(&mut checks, "videoQuotaDaily", body.video_quota_daily);
     checks.finish()?;
     if user.username == edgetube_domain::ADMIN_USERNAME && body.role.is_some_and(|r| r != user.role) {
         return Err(Problem::bad_request("Cannot change root role."));
@@ -439,4 +443,14 @@ pub async fn delete(ctx: &Ctx<'_>, id: &str) -> Answer {
     }
     users::delete(ctx.ports.sql, &user).await.map_err(Problem::internal_from)?;
     Ok(respond::no_content())
+}
+
+/// A quota is -1 (unlimited) or a byte count, as PeerTube bounds it, and at most 2^53 - 1: D1
+/// returns numbers as JavaScript doubles, so a larger one would come back as a float that no
+/// later read of the user accepts (schemathesis once stored -1.06e17 and broke 14 routes).
+fn check_quota(checks: &mut Checks, name: &str, quota: Option<i64>) {
+    const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
+    if quota.is_some_and(|q| !(-1..=MAX_SAFE_INTEGER).contains(&q)) {
+        checks.invalid(name, json!(quota), "Should have a valid video quota");
+    }
 }

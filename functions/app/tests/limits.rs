@@ -151,3 +151,18 @@ fn user_and_runner_strings_are_bounded() {
         register(json!({"registrationToken": "ptrrt-limits", "name": "runner", "description": "A runner"}));
     assert_eq!(ok.0, 200, "{}", ok.1);
 }
+
+#[test]
+fn video_quotas_stay_within_what_sql_returns_as_integers() {
+    let f = Fixture::new();
+    let root = f.root();
+    for quota in [json!(-106_204_962_753_208_080_i64), json!(-2), json!(1_i64 << 53)] {
+        let (status, problem) = f.json("PUT", "/api/v1/users/1", Some(&root), json!({"videoQuota": quota}));
+        assert_eq!((status, refused_fields(&problem)), (400, vec!["videoQuota".to_owned()]), "{quota}");
+    }
+    assert_eq!(
+        f.json("PUT", "/api/v1/users/1", Some(&root), json!({"videoQuotaDaily": (1_i64 << 53) - 1})).0,
+        204
+    );
+    assert_eq!(f.get("/api/v1/accounts/root", Some(&root)).0, 200, "the user still reads back");
+}
