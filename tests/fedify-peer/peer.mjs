@@ -4,8 +4,9 @@
 //   node tests/fedify-peer/peer.mjs --port PORT [--also-listen 127.0.0.2] [--log FILE]
 //
 // What it serves, through Fedify's own federation router:
-//   - actors /users/{name} (Person) for `alice` and `bob`, each with an RSA key (publicKey,
-//     #main-key) and an Ed25519 key (FEP-521a assertionMethod, #key-2), keys made at start;
+//   - actors /users/{name} (Person) for `alice` and `bob`, and `tv` (a Group owned by alice, as
+//     a PeerTube channel is), each with an RSA key (publicKey, #main-key) and an Ed25519 key
+//     (FEP-521a assertionMethod, #key-2), keys made at start; followers collections;
 //   - WebFinger for them.
 // Every POST to /inbox or /users/{name}/inbox is checked with Fedify's verifyRequest (and, when
 // the activity has a proof, verifyProof), logged as one JSON line, and answered 202 when the
@@ -39,6 +40,7 @@ import {
   generateCryptoKeyPair,
   getDocumentLoader,
   getTypeId,
+  Group,
   isActor,
   lookupObject,
   MemoryKvStore,
@@ -78,6 +80,8 @@ const contextLoader = documentLoader;
 const ACTORS = {
   alice: { name: "Alice (Fedify)", summary: "A Fedify peer's test account." },
   bob: { name: "Bob (Fedify)", summary: "Another account on the same Fedify peer." },
+  // A Group owned by alice, as a PeerTube channel is: what our users subscribe to.
+  tv: { name: "Alice's channel (Fedify)", summary: "A Group to subscribe to.", group: true, owner: "alice" },
 };
 const keyPairs = {};
 for (const name of Object.keys(ACTORS)) {
@@ -93,6 +97,21 @@ federation
     const actor = ACTORS[identifier];
     if (actor == null) return null;
     const keys = await ctx.getActorKeyPairs(identifier);
+    if (actor.group) {
+      return new Group({
+        id: ctx.getActorUri(identifier),
+        preferredUsername: identifier,
+        name: actor.name,
+        summary: actor.summary,
+        url: ctx.getActorUri(identifier),
+        inbox: ctx.getInboxUri(identifier),
+        followers: ctx.getFollowersUri(identifier),
+        endpoints: new Endpoints({ sharedInbox: ctx.getInboxUri() }),
+        attribution: ctx.getActorUri(actor.owner),
+        publicKey: keys[0].cryptographicKey,
+        assertionMethods: keys.map((key) => key.multikey),
+      });
+    }
     return new Person({
       id: ctx.getActorUri(identifier),
       preferredUsername: identifier,
@@ -106,6 +125,8 @@ federation
     });
   })
   .setKeyPairsDispatcher((_ctx, identifier) => keyPairs[identifier] ?? []);
+// Nobody follows the peer's actors as far as it knows (it answers no Follow): empty collections.
+federation.setFollowersDispatcher("/users/{identifier}/followers", () => ({ items: [] }));
 // The inbox paths are registered so actors name them; their POSTs are handled below, by hand,
 // so that each verification's outcome can be logged.
 federation.setInboxListeners("/users/{identifier}/inbox", "/inbox");

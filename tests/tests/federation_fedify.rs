@@ -70,9 +70,10 @@ async fn an_independent_fedify_peer_agrees_with_us() -> Result<()> {
     })
 }
 
-/// Fedify reads our Video document and receives (and verifies) our deliveries about it.
+/// Fedify reads our Video document and receives (and verifies, signature and proof) our
+/// deliveries: the Create{Video}, a comment's Create{Note} and a user's Follow of its channel.
 #[tokio::test(flavor = "multi_thread")]
-async fn fedify_reads_our_videos_and_receives_our_comments() -> Result<()> {
+async fn fedify_reads_our_videos_and_receives_our_deliveries() -> Result<()> {
     let (instance, peer) = tokio::try_join!(
         Instance::start_with(&[("EDGETUBE_VARS", "FEDERATION_RETRY_BASE_SECONDS:1")]),
         FedifyPeer::start(None),
@@ -83,9 +84,33 @@ async fn fedify_reads_our_videos_and_receives_our_comments() -> Result<()> {
     let found = suite.lookup(&video_url).await?;
     ensure!(found["type"] == "Video", "Fedify's lookupObject of {video_url} gave {found}");
 
-    // The peer follows the channel, then root comments on the video: the Note goes to it.
+    // The peer follows the channel, then root edits the video: it was never announced (seeded
+    // straight into the database), so the edit sends its Create{Video} to the new follower.
     suite.fedify_follows().await?;
     let admin = instance.login("root", "e2e-admin-password").await?;
+    let answer = suite
+        .client
+        .put(instance.url(&format!("/api/v1/videos/{uuid}")))
+        .bearer_auth(&admin)
+        .json(&json!({"name": "A video Fedify should receive"}))
+        .send()
+        .await?;
+    ensure!(answer.status().is_success(), "editing the video answered {}", answer.status());
+    let entry = suite
+        .wait_for_entry("a Create{Video} from our instance", |e| {
+            e["type"] == "Create" && e["verified"] == true && e["body"]["object"]["type"] == "Video"
+        })
+        .await?;
+    ensure!(
+        entry["body"]["object"]["id"] == video_url.as_str()
+            && entry["body"]["object"]["name"] == "A video Fedify should receive",
+        "the Create{{Video}} Fedify got is about {} named {}",
+        entry["body"]["object"]["id"],
+        entry["body"]["object"]["name"]
+    );
+    check_proofs(&entry)?;
+
+    // Then root comments on the video: the Note goes to the peer.
     let answer = suite
         .client
         .post(instance.url(&format!("/api/v1/videos/{uuid}/comment-threads")))
@@ -99,6 +124,30 @@ async fn fedify_reads_our_videos_and_receives_our_comments() -> Result<()> {
             e["type"] == "Create" && e["verified"] == true && e["body"]["object"]["type"] == "Note"
         })
         .await?;
+    check_proofs(&entry)?;
+
+    // Root subscribes to the peer's Group by handle: our Follow reaches it, signed and proven.
+    let group = peer.url("/users/tv");
+    let handle = format!("tv@{}", group.trim_start_matches("http://").trim_end_matches("/users/tv"));
+    let answer = suite
+        .client
+        .post(instance.url("/api/v1/users/me/subscriptions"))
+        .bearer_auth(&admin)
+        .json(&json!({"uri": handle}))
+        .send()
+        .await?;
+    let status = answer.status();
+    ensure!(status.is_success(), "subscribing to {handle} answered {status}: {}", answer.text().await?);
+    let entry = suite
+        .wait_for_entry("a Follow of the peer's Group", |e| {
+            e["type"] == "Follow" && e["verified"] == true && e["object"] == group.as_str()
+        })
+        .await?;
+    ensure!(
+        entry["path"] == "/users/tv/inbox" || entry["path"] == "/inbox",
+        "our Follow went to {}",
+        entry["path"]
+    );
     check_proofs(&entry)
 }
 

@@ -33,7 +33,7 @@ pub async fn rate(ctx: &Ctx<'_>, id: &str) -> Answer {
     };
     let previous =
         ratings::of(ctx.ports.sql, video.id, caller.user.account_id).await.map_err(Problem::internal_from)?;
-    ratings::rate(ctx.ports, video.id, caller.user.account_id, rating)
+    ratings::rate(ctx.ports, video.id, caller.user.account_id, rating, None)
         .await
         .map_err(Problem::internal_from)?;
     let account = accounts::of_caller(ctx, &caller).await?;

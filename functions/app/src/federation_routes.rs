@@ -5,13 +5,14 @@ use bytes::Bytes;
 use edgetube_domain::actors::{self, ActorKind, LocalActor};
 use edgetube_domain::{comments, users, videos, InstanceConfig};
 use edgetube_federation::{
-    actor, collection, host_meta, negotiation, nodeinfo, signing, video_document as our_video, webfinger,
-    ACTIVITY_JSON,
+    actor, collection, host_meta, negotiation, nodeinfo, signing, video_collections,
+    video_document as our_video, webfinger, ACTIVITY_JSON,
 };
 use edgetube_ports::encoding::html_escape;
 use edgetube_ports::Ports;
 use edgetube_problem::{respond, Problem};
 use http::{header, Request, Response};
+use video_collections::VideoCollection;
 
 type Answer = Result<Response<Bytes>, Problem>;
 
@@ -147,6 +148,34 @@ pub async fn video(ports: &Ports<'_>, config: &InstanceConfig, request: &Request
     };
     response.headers_mut().insert(header::VARY, header::HeaderValue::from_static("Accept"));
     Ok(response)
+}
+
+/// `GET /videos/watch/<id>/{likes,dislikes,announces,comments}[?page=N]` of a video of ours that
+/// federates, in PeerTube's paging shape.
+pub async fn video_collection(
+    ports: &Ports<'_>,
+    config: &InstanceConfig,
+    request: &Request<Bytes>,
+    id: &str,
+    which: &str,
+) -> Answer {
+    let which =
+        VideoCollection::parse(which).ok_or_else(|| Problem::not_found(format!("No collection {which}")))?;
+    let not_found = || Problem::not_found("Video not found");
+    let reference = videos::VideoRef::parse(id).ok_or_else(not_found)?;
+    let video = videos::find(ports.sql, &reference)
+        .await
+        .map_err(Problem::internal_from)?
+        .filter(our_video::federates)
+        .ok_or_else(not_found)?;
+    let id = format!("{}/{}", videos::urls::watch_url(&config.origin, &video.uuid), which.segment());
+    let page = collection::requested_page(request.uri().query());
+    let (total, items) =
+        video_collections::items(ports, config, &video, which, page).await.map_err(Problem::internal_from)?;
+    match page {
+        None => respond::json_as(&collection::collection(&id, total), ACTIVITY_JSON),
+        Some(page) => respond::json_as(&collection::page(&id, page, items, total), ACTIVITY_JSON),
+    }
 }
 
 /// `GET /<actor>/{followers,following,outbox,playlists}[?page=N]`, in PeerTube's paging shape:

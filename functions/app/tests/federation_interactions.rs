@@ -237,3 +237,106 @@ fn a_flag_from_another_server_is_listed_for_moderators_and_settled() {
         400
     );
 }
+
+#[test]
+fn a_videos_likes_dislikes_shares_and_comments_are_collections_paged_as_peertube_pages_them() {
+    let net = Network::new(&[]);
+    let uuid = video_of_root(&net, 0);
+    let video = format!("{A}/videos/watch/{uuid}");
+    let root_b = format!("{B}/accounts/root");
+    let instance_b = format!("{B}/accounts/peertube");
+    let activity = |id: &str, kind: &str, actor: &str| {
+        json!({
+            "@context": ["https://www.w3.org/ns/activitystreams"],
+            "id": id, "type": kind, "actor": actor, "object": video,
+            "to": ["https://www.w3.org/ns/activitystreams#Public"],
+        })
+    };
+    deliver(&net, 0, &activity(&format!("{B}/accounts/root/likes/7"), "Like", &root_b), &root_b);
+    deliver(
+        &net,
+        0,
+        &activity(&format!("{B}/accounts/peertube/dislikes/7"), "Dislike", &instance_b),
+        &instance_b,
+    );
+    let share = activity(&format!("{B}/videos/watch/{uuid}/announces/1"), "Announce", &instance_b);
+    deliver(&net, 0, &share, &instance_b);
+    net.pump();
+
+    // Ours too: root of A likes it and comments twice (a thread and a reply).
+    let token = net.root(0);
+    let (status, _) = net.api(
+        0,
+        "PUT",
+        &format!("/api/v1/videos/{uuid}/rate"),
+        Some(&token),
+        Some(json!({"rating": "like"})),
+    );
+    assert_eq!(status, 204);
+    let (status, thread) = net.api(
+        0,
+        "POST",
+        &format!("/api/v1/videos/{uuid}/comment-threads"),
+        Some(&token),
+        Some(json!({"text": "first"})),
+    );
+    assert_eq!(status, 200, "{thread}");
+    let thread_id = thread["comment"]["id"].as_i64().unwrap();
+    let (status, reply) = net.api(
+        0,
+        "POST",
+        &format!("/api/v1/videos/{uuid}/comments/{thread_id}"),
+        Some(&token),
+        Some(json!({"text": "a reply"})),
+    );
+    assert_eq!(status, 200, "{reply}");
+    let reply_id = reply["comment"]["id"].as_i64().unwrap();
+
+    let page = |which: &str| {
+        let (status, collection) = net.get(0, &format!("/videos/watch/{uuid}/{which}"), None);
+        assert_eq!(status, 200, "{which}: {collection}");
+        assert_eq!(collection["type"], "OrderedCollection");
+        assert_eq!(collection["first"], format!("{video}/{which}?page=1"));
+        let (status, page) = net.get(0, &format!("/videos/watch/{uuid}/{which}?page=1"), None);
+        assert_eq!(status, 200, "{which}?page=1: {page}");
+        assert_eq!(page["type"], "OrderedCollectionPage");
+        assert_eq!(page["partOf"], format!("{video}/{which}"));
+        assert_eq!(page["totalItems"], collection["totalItems"]);
+        page["orderedItems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    let video_id =
+        net.rows(0, &format!("SELECT id FROM videos WHERE uuid = '{uuid}'"))[0]["id"].as_i64().unwrap();
+    assert_eq!(
+        page("likes"),
+        [format!("{B}/accounts/root/likes/7"), format!("{A}/accounts/root/likes/{video_id}")]
+    );
+    assert_eq!(page("dislikes"), [format!("{B}/accounts/peertube/dislikes/7")]);
+    assert_eq!(page("announces"), [format!("{B}/videos/watch/{uuid}/announces/1")]);
+    assert_eq!(
+        page("comments"),
+        [format!("{video}/comments/{thread_id}"), format!("{video}/comments/{reply_id}")]
+    );
+
+    // An Undo of the share takes it back; only its own actor's Undo counts.
+    let undo = |actor: &str| {
+        json!({
+            "@context": ["https://www.w3.org/ns/activitystreams"],
+            "id": format!("{actor}/undo/1"), "type": "Undo", "actor": actor, "object": share,
+            "to": ["https://www.w3.org/ns/activitystreams#Public"],
+        })
+    };
+    deliver(&net, 0, &undo(&root_b), &root_b);
+    net.pump();
+    assert_eq!(page("announces").len(), 1, "another actor cannot take back instance_b's share");
+    deliver(&net, 0, &undo(&instance_b), &instance_b);
+    net.pump();
+    assert!(page("announces").is_empty());
+
+    let (status, _) = net.get(0, &format!("/videos/watch/{uuid}/playlists"), None);
+    assert_eq!(status, 404);
+}

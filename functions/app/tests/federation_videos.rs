@@ -642,6 +642,11 @@ fn our_video_goes_out_when_published_edited_and_deleted() {
     assert_eq!(sent[1].1["object"], video_id);
     assert_eq!(sent[1].1["id"], format!("{video_id}/announces/{}", local_id(&f, "root_channel")));
     assert!(create["proof"].is_object(), "sent through the one door that adds proofs");
+    // The two Announces are the video's shares, as PeerTube lists its own.
+    let shares = f.fetch(&format!("/videos/watch/{}/announces?page=1", video.uuid), &accept);
+    assert_eq!(shares.status(), 200);
+    let shares: Value = serde_json::from_slice(shares.body()).unwrap();
+    assert_eq!(shares["orderedItems"], json!([sent[1].1["id"], sent[2].1["id"]]));
     let activity = Activity::parse(create.to_string().as_bytes()).unwrap();
     assert_eq!(activity.kind, ActivityKind::Create);
     activity.check_origin().unwrap();

@@ -29,6 +29,7 @@ pub mod password;
 pub mod ratings;
 pub mod registrations;
 pub mod remote_actors;
+pub mod shares;
 pub mod users;
 pub mod videos;
 pub mod views;

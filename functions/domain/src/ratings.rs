@@ -38,12 +38,14 @@ impl Rating {
     }
 }
 
-/// Sets `account_id`'s rating of `video_id`, replacing any previous one.
+/// Sets `account_id`'s rating of `video_id`, replacing any previous one. `ap_id` is the id of
+/// the remote `Like`/`Dislike` it came from (`None` for a local account's: its id is built).
 pub async fn rate(
     ports: &Ports<'_>,
     video_id: i64,
     account_id: i64,
     rating: Rating,
+    ap_id: Option<&str>,
 ) -> Result<(), DomainError> {
     let now = ports.clock.now_millis();
     let mut statements =
@@ -53,12 +55,14 @@ pub async fn rate(
     if rating != Rating::None {
         statements.push(
             Statement::new(
-                "INSERT INTO video_rates (account_id, video_id, kind, created_at) VALUES (?1, ?2, ?3, ?4)",
+                "INSERT INTO video_rates (account_id, video_id, kind, created_at, ap_id) \
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
             )
             .bind(account_id)
             .bind(video_id)
             .bind(rating.as_str())
-            .bind(now),
+            .bind(now)
+            .bind(ap_id),
         );
     }
     statements.push(

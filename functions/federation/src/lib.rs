@@ -40,6 +40,7 @@ pub mod search;
 pub mod send;
 pub mod signing;
 pub mod text;
+pub mod video_collections;
 pub mod video_document;
 pub mod video_send;
 pub mod webfinger;

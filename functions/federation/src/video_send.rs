@@ -19,7 +19,7 @@ use edgetube_activitypub::documents::build::video::{create_video, update_video};
 use edgetube_activitypub::documents::build::Audience;
 use edgetube_domain::actors::{self, ActorKind, LocalActor};
 use edgetube_domain::videos::{urls, Video};
-use edgetube_domain::{InstanceConfig, INSTANCE_ACTOR_NAME};
+use edgetube_domain::{shares, InstanceConfig, INSTANCE_ACTOR_NAME};
 use edgetube_ports::Ports;
 use serde_json::Value;
 
@@ -73,6 +73,8 @@ pub async fn video_changed(
                 let announce =
                     activities::announce(&id, &actor_url(config, announcer), &audience, &video_url);
                 send_to_followers(ports, config, announcer, &[], &announce).await?;
+                // Listed in the video's `shares` collection, as PeerTube lists its own.
+                shares::record(ports.sql, now.id, announcer.id, &id, ports.clock.now_millis()).await?;
             }
             Ok(Sent::Created)
         }

@@ -157,6 +157,7 @@ async fn dispatch(
         ActivityKind::Reject => follow::reject(ports, config, activity).await,
         ActivityKind::Undo => match activity.object.kind() {
             Some("Like" | "Dislike") => rate::undo(ports, config, activity).await,
+            Some("Announce") => video::undo_announce(ports, activity).await,
             _ => follow::undo(ports, config, activity).await,
         },
         ActivityKind::Delete if activity.object.id() == Some(&activity.actor) => {

@@ -24,7 +24,7 @@ pub(super) async fn rate(
         return Ok(Effect::Ignored(format!("{} of {object}, not a video here", rating.as_str())));
     };
     let author = remote::actor(ports, config, activity.actor.as_str()).await?;
-    ratings::rate(ports, video.id, author.id, rating).await?;
+    ratings::rate(ports, video.id, author.id, rating, Some(activity.id.as_str())).await?;
     Ok(Effect::Done(format!("{} {} video {}", author.handle(), rating.as_str(), video.uuid)))
 }
 
@@ -46,6 +46,6 @@ pub(super) async fn undo(
     let Some(author) = remote_actors::find_by_ap_id(ports.sql, activity.actor.as_str()).await? else {
         return Ok(Effect::Ignored(format!("Undo from unknown {}", activity.actor)));
     };
-    ratings::rate(ports, video.id, author.id, Rating::None).await?;
+    ratings::rate(ports, video.id, author.id, Rating::None, None).await?;
     Ok(Effect::Done(format!("{} took back its rating of video {}", author.handle(), video.uuid)))
 }

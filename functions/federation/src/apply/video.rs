@@ -21,12 +21,13 @@ use edgetube_domain::remote_actors::{self, RemoteActor};
 use edgetube_domain::videos::constants::{self, CATEGORIES, LICENCES};
 use edgetube_domain::videos::privacy;
 use edgetube_domain::videos::remote::{self as remote_videos, RemoteVideo, RemoteVideoError};
-use edgetube_domain::{follows, parse_iso8601_millis, InstanceConfig};
+use edgetube_domain::{follows, parse_iso8601_millis, shares, InstanceConfig};
 use edgetube_ports::Ports;
 use serde_json::Value;
 use url::Url;
 
 use super::{Effect, Failure};
+use crate::objects::{self, Named};
 use crate::{remote, FederationError};
 
 /// PeerTube's bounds on what it stores of a video (`CONSTRAINTS_FIELDS.VIDEOS`): longer values
@@ -86,8 +87,14 @@ pub(super) async fn announce(
         return Ok(Effect::Ignored("an Announce of nothing with an id".into()));
     };
     if remote::host_of(&id) == config.origin.authority() {
-        // Shares of our own videos are counted with shares, not stored.
-        return Ok(Effect::Ignored(format!("{} announced our {id}", activity.actor)));
+        // A share of one of our videos: listed in its `shares` collection.
+        let Named::Video(video) = objects::named(ports, config, id.as_str()).await? else {
+            return Ok(Effect::Ignored(format!("{} announced {id}, not a video here", activity.actor)));
+        };
+        let announcer = remote::actor(ports, config, activity.actor.as_str()).await?;
+        shares::record(ports.sql, video.id, announcer.id, activity.id.as_str(), ports.clock.now_millis())
+            .await?;
+        return Ok(Effect::Done(format!("{} shared video {}", announcer.handle(), video.uuid)));
     }
     if remote_videos::find_by_ap_id(ports.sql, id.as_str()).await?.is_some() {
         return Ok(Effect::Ignored(format!("{} announced {id}, which we already have", activity.actor)));
@@ -107,6 +114,21 @@ pub(super) async fn announce(
         Fetched::NotVideo => {
             Ok(Effect::Ignored(format!("{} announced {id}, not a video", announcer.handle())))
         }
+    }
+}
+
+/// `Undo` of an `Announce`: a share of one of our videos taken back (only by its actor).
+pub(super) async fn undo_announce(ports: &Ports<'_>, activity: &Activity) -> Result<Effect, Failure> {
+    let Some(announce) = activity.object.id() else {
+        return Ok(Effect::Ignored("Undo of an Announce without an id".into()));
+    };
+    let Some(author) = remote_actors::find_by_ap_id(ports.sql, activity.actor.as_str()).await? else {
+        return Ok(Effect::Ignored(format!("Undo from unknown {}", activity.actor)));
+    };
+    if shares::remove(ports.sql, announce.as_str(), author.id).await? {
+        Ok(Effect::Done(format!("{} took back its share {announce}", author.handle())))
+    } else {
+        Ok(Effect::Ignored(format!("Undo of {announce}, not a share we know")))
     }
 }
 
