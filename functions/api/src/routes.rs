@@ -3,6 +3,7 @@
 use bytes::Bytes;
 use http::{Method, Response, StatusCode};
 
+use crate::blocklist::Owner;
 use crate::context::Ctx;
 use crate::{
     abuses, accounts, auth, blocklist, channels, comments, config, direct_uploads, federation_admin, media,
@@ -70,13 +71,25 @@ pub async fn route(ctx: &Ctx<'_>, segments: &[&str]) -> Response<Bytes> {
         }
         ["abuses"] if get => abuses::list(ctx).await,
         ["abuses", id] if put => abuses::update(ctx, id).await,
-        ["server", "blocklist", "servers"] if get => blocklist::servers(ctx).await,
-        ["server", "blocklist", "servers"] if post => blocklist::block_server(ctx).await,
-        ["server", "blocklist", "servers", host] if delete => blocklist::unblock_server(ctx, host).await,
-        ["server", "blocklist", "accounts"] if get => blocklist::accounts_list(ctx).await,
-        ["server", "blocklist", "accounts"] if post => blocklist::block_account(ctx).await,
+        ["server", "blocklist", "servers"] if get => blocklist::servers(ctx, Owner::Instance).await,
+        ["users", "me", "blocklist", "servers"] if get => blocklist::servers(ctx, Owner::Me).await,
+        ["server", "blocklist", "servers"] if post => blocklist::block_server(ctx, Owner::Instance).await,
+        ["users", "me", "blocklist", "servers"] if post => blocklist::block_server(ctx, Owner::Me).await,
+        ["server", "blocklist", "servers", host] if delete => {
+            blocklist::unblock_server(ctx, Owner::Instance, host).await
+        }
+        ["users", "me", "blocklist", "servers", host] if delete => {
+            blocklist::unblock_server(ctx, Owner::Me, host).await
+        }
+        ["server", "blocklist", "accounts"] if get => blocklist::accounts_list(ctx, Owner::Instance).await,
+        ["users", "me", "blocklist", "accounts"] if get => blocklist::accounts_list(ctx, Owner::Me).await,
+        ["server", "blocklist", "accounts"] if post => blocklist::block_account(ctx, Owner::Instance).await,
+        ["users", "me", "blocklist", "accounts"] if post => blocklist::block_account(ctx, Owner::Me).await,
+        ["users", "me", "blocklist", "accounts", handle] if delete => {
+            blocklist::unblock_account(ctx, Owner::Me, handle).await
+        }
         ["server", "blocklist", "accounts", handle] if delete => {
-            blocklist::unblock_account(ctx, handle).await
+            blocklist::unblock_account(ctx, Owner::Instance, handle).await
         }
         ["server", "following"] if get => server_follows::following(ctx).await,
         ["server", "following"] if post => server_follows::follow(ctx).await,

@@ -340,3 +340,84 @@ fn a_videos_likes_dislikes_shares_and_comments_are_collections_paged_as_peertube
     let (status, _) = net.get(0, &format!("/videos/watch/{uuid}/playlists"), None);
     assert_eq!(status, 404);
 }
+
+#[test]
+fn blocked_accounts_and_servers_leave_listings_for_everyone_or_for_the_user_who_muted_them() {
+    let net = Network::new(&[]);
+    let root_b = net.root(1);
+    let (status, body) = net.api(
+        1,
+        "POST",
+        "/api/v1/users/me/subscriptions",
+        Some(&root_b),
+        Some(json!({"uri": "root_channel@a.example:8001"})),
+    );
+    assert_eq!(status, 204, "{body}");
+    net.pump();
+    // B gets a copy of A's video, and A's root comments on one of B's videos.
+    let uuid = video_of_root(&net, 0);
+    let channel = format!("{A}/video-channels/root_channel");
+    let announce = json!({
+        "@context": ["https://www.w3.org/ns/activitystreams"],
+        "id": format!("{A}/videos/watch/{uuid}/announces/1"), "type": "Announce", "actor": channel,
+        "object": format!("{A}/videos/watch/{uuid}"),
+        "to": ["https://www.w3.org/ns/activitystreams#Public"],
+    });
+    deliver(&net, 1, &announce, &channel);
+    let local = video_of_root(&net, 1);
+    let root_a = format!("{A}/accounts/root");
+    let note = json!({
+        "@context": ["https://www.w3.org/ns/activitystreams"],
+        "id": format!("{A}/comments/1/activity"), "type": "Create", "actor": root_a,
+        "to": ["https://www.w3.org/ns/activitystreams#Public"],
+        "object": {"id": format!("{A}/comments/1"), "type": "Note", "content": "from A",
+            "attributedTo": root_a, "inReplyTo": format!("{B}/videos/watch/{local}"),
+            "published": "2026-01-01T00:00:00.000Z", "to": ["https://www.w3.org/ns/activitystreams#Public"]},
+    });
+    deliver(&net, 1, &note, &root_a);
+    let outcomes = net.pump();
+
+    let mallory = net.fixture(1).user("mallory");
+    let listed = |token: Option<&str>| {
+        let (status, list) = net.get(1, "/api/v1/videos?isLocal=false", token);
+        assert_eq!(status, 200, "{list}");
+        let (status, threads) = net.get(1, &format!("/api/v1/videos/{local}/comment-threads"), token);
+        assert_eq!(status, 200, "{threads}");
+        (list["total"].as_i64().unwrap(), threads["total"].as_i64().unwrap())
+    };
+    assert_eq!(listed(None), (1, 1), "before any block, A's video and comment are shown: {outcomes:?}");
+
+    // Mallory mutes A's root account: gone for her only.
+    let mute = json!({"accountName": "root@a.example:8001"});
+    assert_eq!(net.api(1, "POST", "/api/v1/users/me/blocklist/accounts", Some(&mallory), Some(mute)).0, 204);
+    let (_, mine) = net.get(1, "/api/v1/users/me/blocklist/accounts", Some(&mallory));
+    assert_eq!(mine["total"], 1);
+    assert_eq!(mine["data"][0]["blockedAccount"]["host"], "a.example:8001");
+    assert_eq!(mine["data"][0]["byAccount"]["name"], "mallory");
+    assert_eq!(listed(Some(&mallory)), (0, 0));
+    assert_eq!(listed(Some(&root_b)), (1, 1), "another user still sees them");
+    assert_eq!(listed(None), (1, 1));
+    let (_, instance) = net.get(1, "/api/v1/server/blocklist/accounts", Some(&root_b));
+    assert_eq!(instance["total"], 0, "a user's mute is not the instance's block");
+    assert_eq!(
+        net.api(1, "DELETE", "/api/v1/users/me/blocklist/accounts/root@a.example:8001", Some(&mallory), None)
+            .0,
+        204
+    );
+    assert_eq!(listed(Some(&mallory)), (1, 1));
+
+    // Mallory mutes A's server; then the instance blocks it: gone for everyone.
+    let server = json!({"host": "a.example:8001"});
+    assert_eq!(
+        net.api(1, "POST", "/api/v1/users/me/blocklist/servers", Some(&mallory), Some(server.clone())).0,
+        204
+    );
+    assert_eq!(listed(Some(&mallory)), (0, 0));
+    assert_eq!(listed(Some(&root_b)), (1, 1));
+    assert_eq!(net.api(1, "POST", "/api/v1/server/blocklist/servers", Some(&root_b), Some(server)).0, 204);
+    assert_eq!(listed(Some(&root_b)), (0, 0));
+    assert_eq!(listed(None), (0, 0));
+    let (_, mine) = net.get(1, "/api/v1/users/me/blocklist/servers", Some(&mallory));
+    assert_eq!(mine["total"], 1, "the user's own list holds only hers: {mine}");
+    assert_eq!(net.get(1, "/api/v1/users/me/blocklist/servers", None).0, 401);
+}

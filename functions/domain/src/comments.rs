@@ -7,7 +7,7 @@
 use edgetube_ports::{Ports, Sql, Statement};
 use serde::Deserialize;
 
-use crate::DomainError;
+use crate::{blocks, DomainError};
 
 /// A stored comment.
 #[derive(Debug, Clone, Deserialize)]
@@ -125,8 +125,15 @@ pub struct Viewer {
     pub sees_all: bool,
 }
 
-/// The visibility rule, with the viewer bound as `?2` (sees all, 0/1) and `?3` (account id).
-const VISIBLE: &str = "(c.held_for_review = 0 OR ?2 = 1 OR c.account_id = ?3)";
+/// The visibility rule, with the viewer bound as `?2` (sees all, 0/1) and `?3` (account id, -1
+/// for nobody): held comments only for those who may see them, and nothing by an author the
+/// instance or the viewer blocked.
+fn visible() -> String {
+    format!(
+        "(c.held_for_review = 0 OR ?2 = 1 OR c.account_id = ?3) AND NOT {}",
+        blocks::hidden("c.account_id", "?3")
+    )
+}
 
 fn for_viewer(sql: String, video_id: i64, viewer: Viewer) -> Statement {
     Statement::new(sql).bind(video_id).bind(viewer.sees_all).bind(viewer.account_id.unwrap_or(-1))
@@ -142,11 +149,12 @@ pub async fn threads(
     start: i64,
     count: i64,
 ) -> Result<(i64, i64, Vec<Comment>), DomainError> {
+    let visible = visible();
     let page: Vec<Comment> = sql
         .fetch_all(
             for_viewer(
                 format!(
-                    "{SELECT} WHERE c.video_id = ?1 AND c.thread_id IS NULL AND {VISIBLE} \
+                    "{SELECT} WHERE c.video_id = ?1 AND c.thread_id IS NULL AND {visible} \
                      ORDER BY {order_by}, c.id LIMIT ?4 OFFSET ?5"
                 ),
                 video_id,
@@ -166,7 +174,7 @@ pub async fn threads(
             format!(
                 "SELECT COALESCE(SUM(c.thread_id IS NULL), 0) AS threads, \
                  COALESCE(SUM(c.deleted_at IS NULL), 0) AS not_deleted \
-                 FROM video_comments c WHERE c.video_id = ?1 AND {VISIBLE}"
+                 FROM video_comments c WHERE c.video_id = ?1 AND {visible}"
             ),
             video_id,
             viewer,
@@ -183,11 +191,12 @@ pub async fn thread(
     thread_id: i64,
     viewer: Viewer,
 ) -> Result<Vec<Comment>, DomainError> {
+    let visible = visible();
     Ok(sql
         .fetch_all(
             for_viewer(
                 format!(
-                    "{SELECT} WHERE c.video_id = ?1 AND (c.id = ?4 OR c.thread_id = ?4) AND {VISIBLE} \
+                    "{SELECT} WHERE c.video_id = ?1 AND (c.id = ?4 OR c.thread_id = ?4) AND {visible} \
                      ORDER BY c.created_at, c.id"
                 ),
                 video_id,

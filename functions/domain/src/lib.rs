@@ -16,6 +16,7 @@
 //! system clock or draws randomness except through the ports.
 
 pub mod actors;
+pub mod blocks;
 pub mod bootstrap;
 pub mod channels;
 pub mod comments;

@@ -170,6 +170,7 @@ async fn list_visibility(ctx: &Ctx<'_>, query: &mut VideoQuery) -> Result<(), Pr
         if requested.is_empty() { ctx.optional_caller().await? } else { Some(ctx.moderator().await?) };
     query.published_only = true;
     query.viewer_account = caller.as_ref().map(|c| c.user.account_id);
+    query.hide_blocked = true;
     if requested.is_empty() {
         query.privacies =
             if caller.is_some() { vec![privacy::PUBLIC, privacy::INTERNAL] } else { vec![privacy::PUBLIC] };

@@ -5,7 +5,7 @@ use edgetube_ports::{Sql, SqlValue, Statement};
 use serde::Deserialize;
 
 use super::{Video, VIDEO_COLUMNS};
-use crate::DomainError;
+use crate::{blocks, DomainError};
 
 /// D1 binds at most 100 parameters per statement.
 const MAX_PARAMS: usize = 100;
@@ -69,6 +69,9 @@ pub struct VideoQuery {
     pub count: i64,
     /// Skip counting the total (PeerTube's `skipCount`).
     pub skip_count: bool,
+    /// Leave out videos of accounts and channels blocked by the instance or by `viewer_account`
+    /// (public lists; not a user's own videos).
+    pub hide_blocked: bool,
 }
 
 /// Collects `WHERE` conditions and their positional parameters.
@@ -119,6 +122,12 @@ fn conditions(query: &VideoQuery) -> Conditions {
                 format!("SELECT f.following_id FROM actor_follows f WHERE f.follower_id = {p} AND f.state = 'accepted'");
             w.clauses.push(format!("(v.channel_id IN ({followed}) OR c.owner_id IN ({followed}))"));
         }
+    }
+    if query.hide_blocked {
+        let viewer = w.param(query.viewer_account.unwrap_or(-1));
+        let (channel, account) =
+            (blocks::hidden("v.channel_id", &viewer), blocks::hidden("c.owner_id", &viewer));
+        w.clauses.push(format!("NOT {channel} AND NOT {account}"));
     }
     if !query.privacies.is_empty() {
         let list = w.list(&query.privacies);
