@@ -283,6 +283,15 @@ pub async fn delete(ctx: &Ctx<'_>, handle: &str) -> Answer {
         .await
         .map_err(Problem::internal_from)?
         .ok_or_else(|| Problem::internal_from(format!("channel {} has no owner", channel.username)))?;
+    // Never an account's last channel: checked before its followers hear that it is gone.
+    if actors::channels_of(ctx.ports.sql, owner.id).await.map_err(Problem::internal_from)?.len() < 2 {
+        return Err(refusal(ChannelError::LastChannel));
+    }
+    let leaving =
+        actors::find_local_by_ids(ctx.ports.sql, &[channel.id]).await.map_err(Problem::internal_from)?;
+    edgetube_federation::departure::actors_leaving(ctx.ports, ctx.config, &leaving)
+        .await
+        .map_err(crate::videos::unannounced)?;
     channels::delete(ctx.ports.sql, channel.id, owner.id).await.map_err(refusal)?;
     Ok(respond::no_content())
 }

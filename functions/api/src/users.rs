@@ -441,6 +441,14 @@ pub async fn delete(ctx: &Ctx<'_>, id: &str) -> Answer {
     if user.username == edgetube_domain::ADMIN_USERNAME || user.id == caller.user.id {
         return Err(Problem::new(StatusCode::BAD_REQUEST, "Cannot remove the root user or yourself"));
     }
+    // The account and its channels tell their remote followers first, while their keys exist.
+    let mut leaving =
+        actors::find_local_by_ids(ctx.ports.sql, &[user.account_id]).await.map_err(Problem::internal_from)?;
+    leaving
+        .extend(actors::channels_of(ctx.ports.sql, user.account_id).await.map_err(Problem::internal_from)?);
+    edgetube_federation::departure::actors_leaving(ctx.ports, ctx.config, &leaving)
+        .await
+        .map_err(crate::videos::unannounced)?;
     users::delete(ctx.ports.sql, &user).await.map_err(Problem::internal_from)?;
     Ok(respond::no_content())
 }

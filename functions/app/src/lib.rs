@@ -20,7 +20,7 @@ use edgetube_api::{CollectError, PendingBody};
 use edgetube_domain::{bootstrap, InstanceConfig};
 use edgetube_federation::apply::Applied;
 use edgetube_media::runner_jobs::{self, EventOutcome};
-use edgetube_ports::{Ports, QueueMessage};
+use edgetube_ports::{FetchBudget, Ports, QueueMessage};
 use edgetube_problem::Problem;
 use http::{Request, Response};
 
@@ -74,6 +74,8 @@ impl App {
                     Err(refusal) => refusal,
                     Ok(decision) => match self.ensure_bootstrapped(ports).await {
                         Ok(()) => {
+                            let budget = FetchBudget::new(ports.http, FETCH_BUDGET);
+                            let ports = &Ports { http: &budget, ..*ports };
                             let response =
                                 router::route(ports, &self.config, &request, &pending, decision).await;
                             drain_small_unread(&request, &pending).await;
@@ -148,6 +150,8 @@ impl App {
                 if self.ensure_bootstrapped(ports).await.is_err() {
                     return QueueOutcome::RetryLater;
                 }
+                let budget = FetchBudget::new(ports.http, FETCH_BUDGET);
+                let ports = &Ports { http: &budget, ..*ports };
                 match edgetube_federation::apply::apply(ports, &self.config, work).await {
                     Ok(Applied::Dead(reason)) => QueueOutcome::Drop(format!(
                         "inbox activity {} is a dead letter: {reason}",
@@ -207,7 +211,9 @@ impl App {
         let abandoned_uploads = edgetube_media::uploads::remove_dangling(ports).await?;
         let released_jobs = runner_jobs::release_stale(ports, &self.config).await?;
         let recovered_jobs = runner_jobs::recover_lost_events(ports, &self.config).await?;
-        Ok(Housekeeping { abandoned_uploads, released_jobs, recovered_jobs })
+        let departed_keys_dropped =
+            edgetube_domain::departed_actors::purge(ports.sql, ports.clock.now_millis()).await?;
+        Ok(Housekeeping { abandoned_uploads, released_jobs, recovered_jobs, departed_keys_dropped })
     }
 }
 
@@ -220,7 +226,14 @@ pub struct Housekeeping {
     pub released_jobs: u64,
     /// Jobs made for stored originals whose storage event never made one.
     pub recovered_jobs: usize,
+    /// Keys of deleted actors dropped, their Deletes' deliveries over.
+    pub departed_keys_dropped: u64,
 }
+
+/// The most requests to other servers one API request or one inbox activity may make (actors,
+/// their owners, a video and its counts, WebFinger: a real one needs under 10). Deliveries are
+/// not bounded by it: their size is the queue message's (`edgetube_federation::outbox`).
+const FETCH_BUDGET: u32 = 16;
 
 /// The most bytes of an unread streamed body [`drain_small_unread`] reads and discards.
 const DRAIN_LIMIT: u64 = 64 * 1024;

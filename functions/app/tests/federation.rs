@@ -406,3 +406,49 @@ fn an_ed25519_rfc9421_request_verifies_whatever_its_key_fragment() {
     assert_eq!(response.status(), 403);
     assert_eq!(net.rows(0, "SELECT COUNT(*) AS n FROM inbox_activities")[0]["n"], 2);
 }
+
+#[test]
+fn a_deleted_user_tells_its_followers_with_a_delete_signed_by_its_kept_key() {
+    let net = Network::new(&[]);
+    let root_a = net.root(0);
+    let root_b = net.root(1);
+    let carol = net.fixture(0).user("carol");
+    let (_, me) = net.get(0, "/api/v1/users/me", Some(&carol));
+    let carol_id = me["id"].as_i64().unwrap();
+    // B follows carol's channel (her account has no remote follower: it sends nothing).
+    let (status, body) = net.api(
+        1,
+        "POST",
+        "/api/v1/users/me/subscriptions",
+        Some(&root_b),
+        Some(json!({"uri": "carol_channel@a.example:8001"})),
+    );
+    assert_eq!(status, 204, "{body}");
+    net.pump();
+    let (_, subscriptions) = net.get(1, "/api/v1/users/me/subscriptions", Some(&root_b));
+    assert_eq!(subscriptions["total"], 1);
+
+    let before = net.posts_to("http://b.example:8002/").len();
+    assert_eq!(net.api(0, "DELETE", &format!("/api/v1/users/{carol_id}"), Some(&root_a), None).0, 204);
+    assert!(net.rows(0, "SELECT id FROM actors WHERE username LIKE 'carol%'").is_empty(), "gone on A");
+    net.pump();
+    let posts = net.posts_to("http://b.example:8002/");
+    assert_eq!(posts[before..], [204], "one Delete");
+    // Verified against the channel's kept key (an unverifiable self-Delete is answered 204 too,
+    // but never stored and applied).
+    let delete = "http://a.example:8001/video-channels/carol_channel/delete";
+    let applied = net.rows(1, &format!("SELECT state FROM inbox_activities WHERE ap_id = '{delete}'"));
+    assert_eq!(applied, [json!({"state": "done"})]);
+    let (_, subscriptions) = net.get(1, "/api/v1/users/me/subscriptions", Some(&root_b));
+    assert_eq!(subscriptions["total"], 0, "B forgot the channel: {subscriptions}");
+    assert!(net.rows(1, "SELECT id FROM actors WHERE username = 'carol_channel'").is_empty());
+    // The Delete is not in the instance actor's public outbox, and the kept key goes in 3 days.
+    let (_, outbox) = net.get(0, "/accounts/peertube/outbox?page=1", None);
+    assert!(outbox["orderedItems"].as_array().unwrap().iter().all(|a| a["type"] != "Delete"), "{outbox}");
+    assert_eq!(net.rows(0, "SELECT id FROM departed_actors").len(), 1);
+    net.advance(3 * 24 * 3600 * 1000 + 1);
+    let f = net.fixture(0);
+    let done = block_on(f.app.run_housekeeping(&net.ports(0))).unwrap();
+    assert_eq!(done.departed_keys_dropped, 1);
+    assert!(net.rows(0, "SELECT id FROM departed_actors").is_empty());
+}

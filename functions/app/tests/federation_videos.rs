@@ -803,3 +803,40 @@ fn private_and_unlisted_videos_never_go_out() {
     }
     assert!(queued_activities(&f).is_empty());
 }
+
+#[test]
+fn one_activity_makes_no_more_requests_than_its_fetch_budget() {
+    let f = Fixture::new();
+    let http = FakeRemote::default();
+    let ports = ports_with(&f, &http);
+    let (account, channel) = remote_owners(&f);
+    follow(&f, local_id(&f, "root"), channel.id);
+    // A Video attributed to 40 untyped actors, each a real actor document somewhere: reading
+    // them all would be 40 fetches for one activity.
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/reference/peertube-samples/activitypub/actor-instance-application.json"
+    );
+    let application: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut create = create_activity();
+    let mut attributions = Vec::new();
+    for i in 0..40 {
+        let id = format!("{REMOTE}/accounts/app{i}");
+        let mut actor = application.clone();
+        actor["id"] = json!(id);
+        actor["preferredUsername"] = json!(format!("app{i}"));
+        actor["publicKey"]["id"] = json!(format!("{id}#main-key"));
+        actor["publicKey"]["owner"] = json!(id);
+        http.serve(&id, actor);
+        attributions.push(json!({"id": id}));
+    }
+    attributions.extend(create["object"]["attributedTo"].as_array().unwrap().iter().cloned());
+    create["object"]["attributedTo"] = json!(attributions);
+    let outcome = apply(&f, &ports, &create, account.ap_id.as_str());
+    assert_eq!(http.gets.borrow().len(), 16, "the budget: {:?}", http.gets.borrow());
+    match outcome {
+        QueueOutcome::Drop(why) => assert!(why.contains("fetch budget"), "{why}"),
+        other => panic!("not refused for good: {other:?}"),
+    }
+    assert_eq!(f.get(&format!("/api/v1/videos/{UUID}"), None).0, 404);
+}

@@ -159,10 +159,12 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     };
     match outcome.await {
         Ok(done) => console_log!(
-            "housekeeping: {} abandoned uploads removed, {} stale jobs released, {} jobs made for lost storage events",
+            "housekeeping: {} abandoned uploads removed, {} stale jobs released, {} jobs made for lost storage events, \
+             {} deleted actors' keys dropped",
             done.abandoned_uploads,
             done.released_jobs,
-            done.recovered_jobs
+            done.recovered_jobs,
+            done.departed_keys_dropped
         ),
         Err(e) => console_error!("housekeeping failed: {e}"),
     }

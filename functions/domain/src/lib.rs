@@ -21,6 +21,7 @@ pub mod bootstrap;
 pub mod channels;
 pub mod comments;
 mod config;
+pub mod departed_actors;
 mod error;
 pub mod file_tokens;
 pub mod follows;

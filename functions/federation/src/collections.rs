@@ -67,7 +67,8 @@ async fn outbox(
         .sql
         .fetch_optional(
             Statement::new(
-                "SELECT COUNT(*) AS n FROM outbox_activities WHERE actor_id = ?1 AND body LIKE ?2",
+                "SELECT COUNT(*) AS n FROM outbox_activities WHERE actor_id = ?1 AND body LIKE ?2 \
+                 AND departed_id IS NULL",
             )
             .bind(actor_id)
             .bind(PUBLIC_PATTERN),
@@ -78,7 +79,7 @@ async fn outbox(
         .fetch_all(
             Statement::new(
                 "SELECT body FROM outbox_activities WHERE actor_id = ?1 AND body LIKE ?4 \
-                 ORDER BY id DESC LIMIT ?2 OFFSET ?3",
+                 AND departed_id IS NULL ORDER BY id DESC LIMIT ?2 OFFSET ?3",
             )
             .bind(actor_id)
             .bind(count)

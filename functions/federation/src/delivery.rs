@@ -58,7 +58,7 @@ pub async fn deliver(
         // The author was deleted with its outbox: nothing left to send.
         return Ok(report);
     };
-    let signer = Signer::load(ports, config, activity.actor_id).await?;
+    let signer = Signer::for_outbox(ports, config, &activity).await?;
     let policy = OutboundPolicy { allow_local: config.federation.allow_local_peers };
     let schedule = RetrySchedule { base_seconds: config.federation.retry_base_seconds };
     let body = Bytes::from(activity.body.clone());

@@ -23,6 +23,7 @@ pub mod collections;
 pub mod context;
 pub mod dead_letters;
 pub mod delivery;
+pub mod departure;
 mod error;
 pub mod following;
 pub mod host_meta;

@@ -20,8 +20,10 @@ pub const INBOXES_PER_MESSAGE: usize = 20;
 pub struct Outgoing {
     /// The activity's id.
     pub ap_id: String,
-    /// The local actor that signs it.
+    /// The local actor that signs it (the instance actor for a departed actor's Delete).
     pub actor_id: i64,
+    /// The departed actor (`edgetube_domain::departed_actors`) whose key signs it instead.
+    pub departed_id: Option<i64>,
     /// The activity, with its object integrity proof already added.
     pub body: Value,
 }
@@ -40,13 +42,15 @@ pub async fn publish(
         .sql
         .execute(
             Statement::new(
-                "INSERT INTO outbox_activities (ap_id, actor_id, body, created_at) VALUES (?1, ?2, ?3, ?4) \
-                 ON CONFLICT (ap_id) DO UPDATE SET body = excluded.body",
+                "INSERT INTO outbox_activities (ap_id, actor_id, body, created_at, departed_id) \
+                 VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (ap_id) DO UPDATE SET body = excluded.body, \
+                 actor_id = excluded.actor_id, departed_id = excluded.departed_id",
             )
             .bind(activity.ap_id.as_str())
             .bind(activity.actor_id)
             .bind(body)
-            .bind(now),
+            .bind(now)
+            .bind(activity.departed_id),
         )
         .await?;
     let id = row_id(ports, &activity.ap_id).await?;
@@ -100,6 +104,8 @@ pub struct Stored {
     pub ap_id: String,
     /// Its author.
     pub actor_id: i64,
+    /// The departed actor whose kept key signs it, if its author is gone.
+    pub departed_id: Option<i64>,
     /// The activity as JSON text, sent byte for byte.
     pub body: String,
 }
@@ -109,7 +115,10 @@ pub async fn load(ports: &Ports<'_>, id: i64) -> Result<Option<Stored>, Federati
     Ok(ports
         .sql
         .fetch_optional(
-            Statement::new("SELECT id, ap_id, actor_id, body FROM outbox_activities WHERE id = ?1").bind(id),
+            Statement::new(
+                "SELECT id, ap_id, actor_id, departed_id, body FROM outbox_activities WHERE id = ?1",
+            )
+            .bind(id),
         )
         .await?)
 }

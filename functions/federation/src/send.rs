@@ -47,7 +47,7 @@ pub async fn send(
         .ok_or_else(|| FederationError::Inconsistent("an outgoing activity without an id".into()))?
         .to_owned();
     let body = signing::with_proof(ports, config, author.id, &actor_url(config, author), activity).await?;
-    outbox::publish(ports, &Outgoing { ap_id, actor_id: author.id, body }, inboxes).await
+    outbox::publish(ports, &Outgoing { ap_id, actor_id: author.id, departed_id: None, body }, inboxes).await
 }
 
 /// Sends `activity` by `author` to the remote followers of `author` and of `also` (a video goes

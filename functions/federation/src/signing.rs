@@ -12,7 +12,8 @@ use edgetube_activitypub::signatures::integrity::sign_proof;
 use edgetube_activitypub::signatures::keys::ed25519_to_multibase;
 use edgetube_activitypub::signatures::rfc9421::{OutgoingAlgorithm, Rfc9421Outgoing};
 use edgetube_activitypub::signatures::SigningKey;
-use edgetube_domain::actors::{self, ActorKind};
+use edgetube_domain::actors::{self, ActorKind, SealedKeys};
+use edgetube_domain::departed_actors;
 use edgetube_domain::keys::KeyVault;
 use edgetube_domain::{iso8601_millis, InstanceConfig, INSTANCE_ACTOR_NAME};
 use edgetube_ports::Ports;
@@ -21,6 +22,7 @@ use serde_json::Value;
 use url::Url;
 
 use crate::hosts::SignatureScheme;
+use crate::outbox::Stored;
 use crate::FederationError;
 
 /// `Accept` of every fetch, as PeerTube sends it.
@@ -47,6 +49,29 @@ impl Signer {
         let sealed = actors::sealed_keys(ports.sql, actor_id).await?.ok_or_else(|| {
             FederationError::Inconsistent(format!("no local actor {actor_id} to sign with"))
         })?;
+        Self::from_sealed(config, actor_id, &sealed)
+    }
+
+    /// The signer of outbox row `activity`: its author, or the departed actor whose Delete it is.
+    pub async fn for_outbox(
+        ports: &Ports<'_>,
+        config: &InstanceConfig,
+        activity: &Stored,
+    ) -> Result<Self, FederationError> {
+        let Some(departed) = activity.departed_id else {
+            return Self::load(ports, config, activity.actor_id).await;
+        };
+        let sealed = departed_actors::sealed_keys(ports.sql, departed).await?.ok_or_else(|| {
+            FederationError::Inconsistent(format!("no departed actor {departed} to sign with"))
+        })?;
+        Self::from_sealed(config, activity.actor_id, &sealed)
+    }
+
+    fn from_sealed(
+        config: &InstanceConfig,
+        actor_id: i64,
+        sealed: &SealedKeys,
+    ) -> Result<Self, FederationError> {
         let vault = KeyVault::new(&config.key_encryption_secret);
         let private_pkcs8_der = vault.unseal(&sealed.username, &sealed.private_key_sealed)?;
         let actor_url = config.origin.join(&format!("{}{}", sealed.kind.path_prefix(), sealed.username));

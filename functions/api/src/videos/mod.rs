@@ -250,13 +250,16 @@ pub(crate) async fn federate(
     edgetube_federation::video_send::video_changed(ctx.ports, ctx.config, before, after)
         .await
         .map(|_| ())
-        .map_err(|e| {
-            Problem::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "The video could not be announced to other servers; please retry",
-            )
-            .with_cause(e)
-        })
+        .map_err(unannounced)
+}
+
+/// The 503 of a change that could not be queued for other servers (the client retries it).
+pub(crate) fn unannounced(cause: edgetube_federation::FederationError) -> Problem {
+    Problem::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "The change could not be announced to other servers; please retry",
+    )
+    .with_cause(cause)
 }
 
 /// `GET /api/v1/users/me/videos`: the caller's videos, every privacy and state.
