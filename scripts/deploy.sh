@@ -204,9 +204,10 @@ while IFS=$'\t' read -r _ queue roles; do
   plan queue "$queue" "${roles//,/ } (wrangler queues info $queue; wrangler queues create $queue if absent)"
   $dry_run && continue
   # `queues list` shows one page; `queues info` looks the name up and says when it does not exist.
-  if info="$(wr_out queues info "$queue" 2>&1)"; then
+  # It prints the first queue the API's name filter returns, so the name is compared too.
+  if info="$(wr_out queues info "$queue" 2>&1)" && grep -qxF "Queue Name: $queue" <<<"$info"; then
     say "EXISTS queue $queue"
-  elif grep -q "does not exist" <<<"$info"; then
+  elif grep -q "does not exist" <<<"$info" || grep -q "^Queue Name: " <<<"$info"; then
     say "CREATE queue $queue"
     wr queues create "$queue"
   else

@@ -6,7 +6,8 @@
 //! - without credentials or a hostname it refuses, saying what is missing and how to set it;
 //! - against a stub of the `wrangler` CLI (`tests/deploy/wrangler-stub`, which records its
 //!   arguments and stdin and keeps what it "created"), a first run creates everything, a second
-//!   creates nothing and only applies migrations and code, and no generated secret is printed.
+//!   creates nothing and only applies migrations and code, and no generated secret is printed;
+//! - a binding added to `wrangler.toml` joins the plan without editing the script.
 //!
 //! The bundle is the one `scripts/test.sh` builds before the tests (`--no-build`).
 
@@ -377,7 +378,11 @@ fn a_real_run_against_a_stubbed_wrangler_creates_once_and_prints_no_secret() -> 
             .push(format!("d1 migrations apply {} --remote --config {generated}", str_at(db, "binding")?));
     }
     for ns in array(&toml, "/kv_namespaces") {
-        expected.push(format!("kv namespace create edgetube-{}", str_at(ns, "binding")?.to_lowercase()));
+        expected.push(format!(
+            "kv namespace create {}-{}",
+            str_at(&toml, "name")?,
+            str_at(ns, "binding")?.to_lowercase()
+        ));
     }
     let mut queues: BTreeSet<&str> =
         array(&toml, "/queues/producers").iter().filter_map(|p| p["queue"].as_str()).collect();
@@ -385,10 +390,10 @@ fn a_real_run_against_a_stubbed_wrangler_creates_once_and_prints_no_secret() -> 
     for queue in &queues {
         expected.push(format!("queues create {queue}"));
     }
-    expected.push(
-        "r2 bucket notification create edgetube-media --event-type object-create --queue edgetube-jobs --prefix uploads/"
-            .to_owned(),
-    );
+    expected.push(format!(
+        "r2 bucket notification create edgetube-media --event-type object-create --queue edgetube-jobs --prefix {}",
+        edgetube_media::runner_jobs::UPLOADS_PREFIX
+    ));
     expected.push(format!("deploy --config {generated}"));
     for name in ["KEY_ENCRYPTION_SECRET", "ADMIN_PASSWORD", "RUNNER_REGISTRATION_TOKEN"] {
         expected.push(format!("secret put {name} --config {generated}"));
@@ -502,5 +507,48 @@ fn the_deploy_scripts_are_shellcheck_clean() -> Result<()> {
         .output()
         .context("running shellcheck (bash scripts/setup.sh installs it)")?;
     ensure!(output.status.success(), "shellcheck:\n{}", text(&output.stdout));
+    Ok(())
+}
+
+#[test]
+fn a_binding_added_to_the_toml_joins_the_plan_without_editing_the_script() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let mut toml = std::fs::read_to_string(repo_root().join("wrangler.toml"))?;
+    toml.push_str(
+        r#"
+[[kv_namespaces]]
+binding = "EXTRA_KV"
+id = "00000000000000000000000000000000"
+
+[[r2_buckets]]
+binding = "EXTRA_R2"
+bucket_name = "edgetube-extra"
+
+[[queues.producers]]
+binding = "EXTRA_QUEUE"
+queue = "edgetube-extra"
+
+[[containers]]
+class_name = "RunnerContainer"
+image = "./transcode-runner/Dockerfile"
+"#,
+    );
+    let path = dir.path().join("wrangler.toml");
+    std::fs::write(&path, toml)?;
+    let output = Command::new("python3")
+        .arg(repo_root().join("scripts/deploy-config.py"))
+        .arg("resources")
+        .arg(&path)
+        .output()?;
+    ensure!(output.status.success(), "deploy-config.py resources: {}", text(&output.stderr));
+    let lines = text(&output.stdout);
+    for expected in [
+        "kv\tedgetube-extra_kv\tEXTRA_KV",
+        "r2\tedgetube-extra\tEXTRA_R2",
+        "queue\tedgetube-extra\tproducer=EXTRA_QUEUE",
+        "other\tcontainers\t",
+    ] {
+        ensure!(lines.lines().any(|l| l.starts_with(expected)), "no {expected:?} in:\n{lines}");
+    }
     Ok(())
 }
