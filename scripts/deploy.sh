@@ -68,9 +68,9 @@ if ! $dry_run; then
       for name in "${missing[@]}"; do
         case "$name" in
           CLOUDFLARE_API_TOKEN)
-            echo "  export CLOUDFLARE_API_TOKEN=...   an API token (dash.cloudflare.com > My Profile > API Tokens) that"
-            echo "                                    may edit Workers Scripts, D1, Workers KV Storage, Workers R2"
-            echo "                                    Storage and Queues on the account, and Workers Routes on the zone" ;;
+            echo "  export CLOUDFLARE_API_TOKEN=...   an API token (dash.cloudflare.com > My Profile > API Tokens): the"
+            echo "                                    \"Edit Cloudflare Workers\" template plus D1 Edit and Queues Edit"
+            echo "                                    (infra/README.md, \"The API token\")" ;;
           CLOUDFLARE_ACCOUNT_ID)
             echo "  export CLOUDFLARE_ACCOUNT_ID=...  the account's id (dashboard sidebar, or: npx wrangler whoami)" ;;
           EDGETUBE_HOSTNAME)
