@@ -127,7 +127,11 @@ plan() { $dry_run && say "PLAN $*"; return 0; }
 # --- Build -----------------------------------------------------------------------------------
 
 bundle="$ROOT/functions/cloudflare/build/index.js"
-plan build "worker-bundle" "bash scripts/build-worker.sh -> functions/cloudflare/build/"
+if $build; then
+  plan build worker-bundle "bash scripts/build-worker.sh -> functions/cloudflare/build/"
+else
+  plan build worker-bundle "skipped (--no-build): the bundle already in functions/cloudflare/build/"
+fi
 if $build; then
   bash "$ROOT/scripts/build-worker.sh" >&2
 fi
