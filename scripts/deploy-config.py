@@ -18,7 +18,8 @@ Subcommands:
   generate TOML OUT HOSTNAME [d1:NAME=ID | kv:TITLE=ID]...
                             writes the deploy configuration (JSON, which wrangler reads like
                             its TOML) with the ids filled in (the toml's where none is given), PUBLIC_ORIGIN=https://HOSTNAME,
-                            the hostname as a custom domain, and paths made absolute
+                            the hostname as a custom domain, and paths made absolute;
+                            --without-containers among the ids drops [[containers]]
 
 Lines of `resources` (kind first):
   r2 BUCKET BINDING
@@ -185,6 +186,11 @@ def has_notification(queue, prefix, event):
 def generate(path, out, hostname, ids):
     config = load(path)
     base = os.path.dirname(os.path.abspath(path))
+    # A dry run without Docker: `wrangler deploy --dry-run` builds container images (wrangler
+    # 4.86.0 checks for Docker first), so the check of everything else leaves them out.
+    if "--without-containers" in ids:
+        ids = [item for item in ids if item != "--without-containers"]
+        config.pop("containers", None)
     given = dict(item.split("=", 1) for item in ids)
 
     def absolute(p):

@@ -255,6 +255,16 @@ done < <(of_kind var)
 
 # --- The generated configuration, then migrations and code ---------------------------------
 
+# Container images (a `containers` section) are built by wrangler deploy with Docker, also in a
+# dry run. Without Docker a dry run checks the rest; a real run cannot deploy them.
+if grep -q "^other	containers	" <<<"$resources" && ! docker info >/dev/null 2>&1; then
+  if $dry_run; then
+    plan note "no Docker here: wrangler deploy --dry-run below leaves out [[containers]] (a real run builds their images)"
+    ids+=(--without-containers)
+  else
+    fail "wrangler.toml declares [[containers]], whose images wrangler deploy builds with Docker, and Docker is not available (docker info failed)"
+  fi
+fi
 # A dry run has no ids: the generated config keeps the placeholders of wrangler.toml.
 helper generate "$TOML" "$generated" "$hostname" ${ids[@]+"${ids[@]}"}
 plan config "${EDGETUBE_DEPLOY_DIR:-.wrangler/edgetube-deploy/$hostname}/wrangler.json" "wrangler.toml with the ids, PUBLIC_ORIGIN=$origin and the custom domain"
