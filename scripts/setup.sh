@@ -3,7 +3,8 @@
 # Works on a fresh Debian 12 with the Rust toolchain, Node 20 and apt.
 source "$(dirname "$0")/lib.sh"
 
-APT_PACKAGES=(pkg-config libssl-dev ffmpeg curl python3 python3-venv)
+# shellcheck: tests/tests/deploy.rs lints the deploy script with it.
+APT_PACKAGES=(pkg-config libssl-dev ffmpeg curl python3 python3-venv shellcheck)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
