@@ -18,3 +18,5 @@ log "the transcode runner the end-to-end tests run (release: it hashes every seg
 cargo build --release -p transcode-runner
 log "unit and end-to-end tests"
 cargo test --workspace --exclude edgetube-cloudflare
+log "the cost model's arithmetic (scripts/cost_model.py)"
+python3 -m unittest scripts/test_cost_model.py

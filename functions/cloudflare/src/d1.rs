@@ -51,12 +51,16 @@ fn map_err(e: worker::Error) -> PortError {
 impl Sql for D1Sql {
     async fn query(&self, statement: Statement) -> Result<Vec<Row>, PortError> {
         let result = self.prepare(&statement)?.all().await.map_err(map_err)?;
+        crate::metered::d1_meta(result.meta().ok().flatten());
         result.results::<Row>().map_err(map_err)
     }
 
     async fn execute(&self, statement: Statement) -> Result<u64, PortError> {
         let result = self.prepare(&statement)?.run().await.map_err(map_err)?;
-        Ok(result.meta().map_err(map_err)?.and_then(|m| m.changes).unwrap_or(0) as u64)
+        let meta = result.meta().map_err(map_err)?;
+        let changes = meta.as_ref().and_then(|m| m.changes).unwrap_or(0) as u64;
+        crate::metered::d1_meta(meta);
+        Ok(changes)
     }
 
     async fn batch(&self, statements: Vec<Statement>) -> Result<(), PortError> {
@@ -65,7 +69,9 @@ impl Sql for D1Sql {
             return Ok(());
         }
         let prepared = statements.iter().map(|s| self.prepare(s)).collect::<Result<Vec<_>, _>>()?;
-        self.db.batch(prepared).await.map_err(map_err)?;
+        for result in self.db.batch(prepared).await.map_err(map_err)? {
+            crate::metered::d1_meta(result.meta().ok().flatten());
+        }
         Ok(())
     }
 }

@@ -14,6 +14,7 @@ mod d1;
 mod http_client;
 mod js_stream;
 mod kv;
+mod metered;
 mod queue;
 mod r2;
 mod rate_limiter;
@@ -102,13 +103,23 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
     };
     let bound = Bound::new(&env)?;
     let request = into_http(req)?;
+    if let Some(response) = metered::handle(&env, &request) {
+        return response;
+    }
     if let Some(response) = bench::handle(&env, &request).await {
         return response;
     }
     if let Some(response) = conformance::handle(&env, &bound.ports(), &request).await {
         return response;
     }
-    let response = app.handle(&bound.ports(), request).await;
+    // Local benchmarks count billable operations (`/__bench/counts`); deployments skip this.
+    let metering = metered::enable_if_bench(&env).then(|| metered::MeteredPorts::new(bound.ports()));
+    let ports = metering.as_ref().map_or_else(|| bound.ports(), |m| m.ports());
+    if metering.is_some() {
+        metered::bump("worker.fetch", 1.0);
+        metered::bump(&format!("worker.fetch.{}", metered::request_class(request.uri().path())), 1.0);
+    }
+    let response = app.handle(&ports, request).await;
     if let Some(InternalError(cause)) = response.extensions().get::<InternalError>() {
         console_error!("{}: {cause}", response.status());
     }
@@ -122,7 +133,11 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
 async fn queue(batch: MessageBatch<serde_json::Value>, env: Env, _ctx: Context) -> worker::Result<()> {
     let app = app(&env).map_err(worker::Error::RustError)?;
     let bound = Bound::new(&env)?;
+    let metering = metered::enable_if_bench(&env).then(|| metered::MeteredPorts::new(bound.ports()));
+    let ports = metering.as_ref().map_or_else(|| bound.ports(), |m| m.ports());
+    metered::bump("worker.queue_invocations", 1.0);
     for message in batch.messages()? {
+        metered::bump("queue.messages_delivered", 1.0);
         let body = match r2_notification::translate(message.body()) {
             Translated::Message(body) => body,
             Translated::Ignore(reason) => {
@@ -131,7 +146,7 @@ async fn queue(batch: MessageBatch<serde_json::Value>, env: Env, _ctx: Context) 
                 continue;
             }
         };
-        match app.handle_queue_message(&bound.ports(), &body).await {
+        match app.handle_queue_message(&ports, &body).await {
             QueueOutcome::Done => message.ack(),
             QueueOutcome::DoneWith(note) => {
                 console_log!("{note}");
@@ -142,6 +157,7 @@ async fn queue(batch: MessageBatch<serde_json::Value>, env: Env, _ctx: Context) 
                 message.ack();
             }
             QueueOutcome::RetryLater => {
+                metered::bump("queue.retries", 1.0);
                 message.retry_with_options(&QueueRetryOptionsBuilder::new().with_delay_seconds(5).build());
             }
         }
@@ -155,7 +171,10 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     let outcome = async {
         let app = app(&env).map_err(worker::Error::RustError)?;
         let bound = Bound::new(&env)?;
-        app.run_housekeeping(&bound.ports()).await.map_err(|e| worker::Error::RustError(e.to_string()))
+        let metering = metered::enable_if_bench(&env).then(|| metered::MeteredPorts::new(bound.ports()));
+        let ports = metering.as_ref().map_or_else(|| bound.ports(), |m| m.ports());
+        metered::bump("worker.scheduled", 1.0);
+        app.run_housekeeping(&ports).await.map_err(|e| worker::Error::RustError(e.to_string()))
     };
     match outcome.await {
         Ok(done) => console_log!(

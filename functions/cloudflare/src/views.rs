@@ -96,6 +96,7 @@ impl DurableObject for ViewCounterObject {
     }
 
     async fn alarm(&self) -> worker::Result<Response> {
+        crate::metered::bump("do.views.alarms", 1.0);
         let Some(video_id) = *self.video_id.borrow() else { return Response::ok("nothing to flush") };
         let views = self.window.borrow_mut().take_pending();
         if views == 0 {
