@@ -328,6 +328,15 @@ async fn two_instances_federate_videos_comments_ratings_and_outages() -> Result<
         Ok((video["likes"] == 0 && video["dislikes"] == 1).then_some(()))
     })
     .await?;
+    // A's video lists B's Dislike, and the two Announces it was published with, by their ids.
+    let dislikes = api_a.get(&format!("/videos/watch/{uuid}/dislikes?page=1")).await?;
+    ensure!(
+        dislikes["orderedItems"].as_array().is_some_and(|items| items.len() == 1
+            && items[0].as_str().is_some_and(|id| id.starts_with(&b.url("/accounts/root/dislikes/")))),
+        "A's dislikes collection: {dislikes}"
+    );
+    let shares = api_a.get(&format!("/videos/watch/{uuid}/announces")).await?;
+    ensure!(shares["totalItems"] == 2, "A's announces collection: {shares}");
 
     // A renames the video: B sees the new title.
     api_a
