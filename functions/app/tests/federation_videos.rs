@@ -840,3 +840,37 @@ fn one_activity_makes_no_more_requests_than_its_fetch_budget() {
     }
     assert_eq!(f.get(&format!("/api/v1/videos/{UUID}"), None).0, 404);
 }
+
+#[test]
+fn rating_a_remote_video_moves_its_origins_counts_by_one() {
+    let f = Fixture::new();
+    let root = f.root();
+    let ports = f.ports.ports();
+    let (account, channel) = remote_owners(&f);
+    follow(&f, local_id(&f, "root"), channel.id);
+    assert!(done(&apply(&f, &ports, &create_activity(), account.ap_id.as_str()))
+        .starts_with("inbox: stored video"));
+    // The origin counted 5 likes and 2 dislikes (what its Video object and collections say).
+    f.block(
+        ports
+            .sql
+            .execute(Statement::new("UPDATE videos SET likes = 5, dislikes = 2 WHERE uuid = ?1").bind(UUID)),
+    )
+    .unwrap();
+    let counts = || {
+        let (_, video) = f.get(&format!("/api/v1/videos/{UUID}"), None);
+        (video["likes"].as_i64().unwrap(), video["dislikes"].as_i64().unwrap())
+    };
+    let rate = |rating: &str| {
+        let path = format!("/api/v1/videos/{UUID}/rate");
+        assert_eq!(f.json("PUT", &path, Some(&root), json!({"rating": rating})).0, 204);
+    };
+    rate("like");
+    assert_eq!(counts(), (6, 2), "our like adds to the origin's count, not replaces it");
+    rate("like");
+    assert_eq!(counts(), (6, 2), "the same rating again changes nothing");
+    rate("dislike");
+    assert_eq!(counts(), (5, 3));
+    rate("none");
+    assert_eq!(counts(), (5, 2));
+}
