@@ -178,6 +178,28 @@ pub async fn video_collection(
     }
 }
 
+/// `GET /videos/watch/<id>/comments/<n>`: the Note of one of our comments on a video of ours
+/// that federates (a Tombstone once deleted), so the ids we send and list can be read back.
+pub async fn video_comment(ports: &Ports<'_>, config: &InstanceConfig, id: &str, comment: &str) -> Answer {
+    let not_found = || Problem::not_found("Comment not found");
+    let reference = videos::VideoRef::parse(id).ok_or_else(not_found)?;
+    let video = videos::find(ports.sql, &reference)
+        .await
+        .map_err(Problem::internal_from)?
+        .filter(our_video::federates)
+        .ok_or_else(not_found)?;
+    let comment_id: i64 = comment.parse().map_err(|_| not_found())?;
+    let comment = comments::find(ports.sql, video.id, comment_id)
+        .await
+        .map_err(Problem::internal_from)?
+        .ok_or_else(not_found)?;
+    let document = edgetube_federation::interactions::comment_document(ports, config, &video, &comment)
+        .await
+        .map_err(Problem::internal_from)?
+        .ok_or_else(not_found)?;
+    respond::json_as(&document, ACTIVITY_JSON)
+}
+
 /// `GET /<actor>/{followers,following,outbox,playlists}[?page=N]`, in PeerTube's paging shape:
 /// accepted follows' actor ids, the activities the actor sent, and (no playlists yet) nothing.
 pub async fn actor_collection(
