@@ -263,6 +263,12 @@ async fn two_instances_federate_videos_comments_ratings_and_outages() -> Result<
         if on_b["thumbnailUrl"].as_str() != Some(a.url(path).as_str()) {
             anyhow::bail!("A's thumbnail {path}, B's {} / {}", on_b["thumbnailPath"], on_b["thumbnailUrl"]);
         }
+        // B serves it from its own cache, filled from A on this first request.
+        let cached = on_b["thumbnailPath"].as_str().context("B's thumbnailPath")?;
+        let from_b = reqwest::get(b.url(cached)).await?;
+        ensure!(from_b.status() == 200, "B's cached thumbnail {cached}: {}", from_b.status());
+        let original = reqwest::get(a.url(path)).await?.bytes().await?;
+        ensure!(from_b.bytes().await? == original, "B's cached thumbnail differs from A's");
         Ok(Some(()))
     })
     .await?;
