@@ -11,8 +11,9 @@
 //! actor's (cached) key, it is the actor's own word: it is stored as signed by the actor, and
 //! applied from its body like a direct delivery, as PeerTube does. Otherwise it is accepted
 //! when its FEP-8b32 proof verifies with the actor's key, else queued as forwarded, and the
-//! consumer then trusts only what it fetches from the object's origin. A replay of an activity already received (same id, same bytes) is answered
-//! like the first delivery and applied no second time.
+//! consumer then trusts only what it fetches from the object's origin. A replay of an activity
+//! already received (same id, same bytes) is answered like the first delivery and applied no
+//! second time.
 
 use std::time::Duration;
 
