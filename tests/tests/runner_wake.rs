@@ -1,0 +1,160 @@
+//! Runners that wait without polling, end to end: the real worker under wrangler dev (its
+//! Durable Object holding the runner's hibernatable WebSocket) and the real `transcode-runner`.
+//!
+//! An idle runner connected for `EDGETUBE_E2E_RUNNER_IDLE_SECONDS` (600 by default, as the
+//! acceptance asks; 60 is enough while developing) makes at most 20 HTTP requests, counted on
+//! the instance's side from wrangler dev's request log (a runner polling every second would make
+//! one per second there); then a video uploaded starts transcoding within 2 s of its upload's
+//! answer (the job's `startedAt`, written by `accept`, minus the instant the upload answered).
+
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::{bail, ensure, Context, Result};
+use edgetube_domain::parse_iso8601_millis;
+use edgetube_e2e::{shared_dir, Instance, RunnerProcess};
+use serde_json::Value;
+
+const ADMIN_PASSWORD: &str = "e2e-admin-password";
+/// The acceptance's bounds.
+const MAX_IDLE_REQUESTS: usize = 20;
+const MAX_START_LATENCY_MS: i64 = 2_000;
+
+fn idle_window() -> Duration {
+    let seconds = std::env::var("EDGETUBE_E2E_RUNNER_IDLE_SECONDS").ok().and_then(|s| s.parse().ok());
+    Duration::from_secs(seconds.unwrap_or(600))
+}
+
+/// wrangler dev's log lines for requests the worker answered (`[wrangler:info] GET /path 200 OK
+/// (3ms)`), after the first `skip` bytes of its log.
+fn request_lines(instance: &Instance, skip: usize) -> Vec<String> {
+    let log = std::fs::read_to_string(instance.state_dir().join("wrangler.log")).unwrap_or_default();
+    log.get(skip..)
+        .unwrap_or_default()
+        .lines()
+        .filter(|line| {
+            ["GET /", "POST /", "PUT /", "DELETE /", "HEAD /", "PATCH /", "OPTIONS /"]
+                .iter()
+                .any(|method| line.contains(method))
+        })
+        .map(str::to_owned)
+        .collect()
+}
+
+fn log_len(instance: &Instance) -> usize {
+    std::fs::metadata(instance.state_dir().join("wrangler.log")).map_or(0, |m| m.len() as usize)
+}
+
+/// Waits (bounded) until the runner's log says `needle`.
+async fn runner_logged(runner: &RunnerProcess, needle: &str, limit: Duration) -> Result<()> {
+    let started = Instant::now();
+    while started.elapsed() < limit {
+        if runner.log().contains(needle) {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    bail!("the runner did not log {needle:?} within {limit:?}; its log:\n{}", runner.log())
+}
+
+/// The legacy one-request upload; answers once the original is stored. Its video's UUID.
+async fn upload(instance: &Instance, token: &str) -> Result<String> {
+    let client = reqwest::Client::new();
+    let me: Value =
+        client.get(instance.url("/api/v1/users/me")).bearer_auth(token).send().await?.json().await?;
+    let channel = me["videoChannels"][0]["id"].as_i64().context("no channel")?;
+    let bytes = std::fs::read(shared_dir().join("fixtures/video/big-buck-bunny-720p-5s.mp4"))?;
+    let form = reqwest::multipart::Form::new()
+        .text("name", "Woken")
+        .text("channelId", channel.to_string())
+        .text("privacy", "1")
+        .part("videofile", reqwest::multipart::Part::bytes(bytes).file_name("bunny.mp4"));
+    let response =
+        client.post(instance.url("/api/v1/videos/upload")).bearer_auth(token).multipart(form).send().await?;
+    let status = response.status();
+    let body: Value = response.json().await?;
+    ensure!(status.is_success(), "upload answered {status}: {body}");
+    body["video"]["uuid"].as_str().map(str::to_owned).context("no uuid")
+}
+
+/// The video's job once a runner accepted it (bounded wait).
+async fn started_job(instance: &Instance, admin: &str, uuid: &str, limit: Duration) -> Result<Value> {
+    let client = reqwest::Client::new();
+    let started = Instant::now();
+    while started.elapsed() < limit {
+        let jobs: Value = client
+            .get(instance.url("/api/v1/runners/jobs?count=100"))
+            .bearer_auth(admin)
+            .send()
+            .await?
+            .json()
+            .await?;
+        let job = jobs["data"].as_array().into_iter().flatten().find(|j| j["payload"]["videoUUID"] == uuid);
+        if let Some(job) = job.filter(|j| j["startedAt"].is_string()) {
+            return Ok(job.clone());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    bail!("no runner accepted the job of {uuid} within {limit:?}")
+}
+
+fn now_millis() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_idle_runner_makes_few_requests_and_a_new_upload_starts_within_two_seconds() -> Result<()> {
+    let instance = Instance::start().await?;
+    let admin = instance.login("root", ADMIN_PASSWORD).await?;
+    let runner = RunnerProcess::start(&instance, "waiting-runner", &[])?;
+    runner_logged(&runner, "waiting for jobs on the instance's wait socket", Duration::from_secs(60)).await?;
+    // Let the connect-time request land before the window opens.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+
+    let window = idle_window();
+    let from = log_len(&instance);
+    tokio::time::sleep(window).await;
+    let idle = request_lines(&instance, from);
+    eprintln!("{} requests reached the worker in {window:?} of an idle runner:", idle.len());
+    for line in &idle {
+        eprintln!("  {line}");
+    }
+    ensure!(
+        idle.len() <= MAX_IDLE_REQUESTS,
+        "{} requests in {window:?} of idle (at most {MAX_IDLE_REQUESTS}):\n{}",
+        idle.len(),
+        idle.join("\n")
+    );
+    ensure!(
+        !runner.log().contains("polling for jobs instead"),
+        "the runner fell back to polling:\n{}",
+        runner.log()
+    );
+
+    let uuid = upload(&instance, &admin).await?;
+    let uploaded_at = now_millis();
+    let job = started_job(&instance, &admin, &uuid, Duration::from_secs(30)).await?;
+    let started_at = job["startedAt"].as_str().and_then(parse_iso8601_millis).context("startedAt")?;
+    let latency = started_at - uploaded_at;
+    eprintln!("job accepted {latency} ms after the upload answered");
+    ensure!(
+        latency <= MAX_START_LATENCY_MS,
+        "the job started {latency} ms after the upload (at most {MAX_START_LATENCY_MS}); runner log:\n{}",
+        runner.log()
+    );
+    Ok(())
+}
+
+/// A runner told to poll (`--wait false`, what every runner did before) is what the idle bound
+/// rules out: the same count over a few seconds shows about one request a second.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_polling_runner_is_what_the_count_catches() -> Result<()> {
+    let instance = Instance::start().await?;
+    let runner = RunnerProcess::start(&instance, "polling-runner", &["--wait", "false"])?;
+    runner_logged(&runner, "taking jobs", Duration::from_secs(60)).await?;
+    let from = log_len(&instance);
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    let polls =
+        request_lines(&instance, from).iter().filter(|l| l.contains("/api/v1/runners/jobs/request")).count();
+    ensure!(polls >= 5, "only {polls} polls counted in 10 s: the count would miss a polling runner");
+    Ok(())
+}
