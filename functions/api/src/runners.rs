@@ -258,6 +258,10 @@ pub async fn request(ctx: &Ctx<'_>) -> Answer {
 pub struct RunnerWait {
     /// The authenticated runner, so the waiting room can tell its sockets apart.
     pub runner_id: i64,
+    /// `RUNNER_JOB_STALE_SECONDS` in ms: when a runner's socket closes (the process died), its
+    /// job is offered to others this long after its last heartbeat, which no write marks; the
+    /// room wakes the others then.
+    pub job_stale_after_ms: i64,
 }
 
 /// `GET /api/v1/runners/jobs/wait` (Edgetube's own, PROTOCOL.md "Waiting for jobs"): a runner
@@ -285,7 +289,9 @@ pub async fn wait(ctx: &Ctx<'_>) -> Answer {
         return Ok(response);
     }
     let mut response = unavailable().into_response();
-    response.extensions_mut().insert(RunnerWait { runner_id: runner.id });
+    response
+        .extensions_mut()
+        .insert(RunnerWait { runner_id: runner.id, job_stale_after_ms: ctx.config.media.job_stale_after_ms });
     Ok(response)
 }
 

@@ -73,7 +73,10 @@ fn a_known_runner_is_handed_to_the_platforms_waiting_room() {
     let f = fixture();
     let (id, token) = register(&f);
     let response = f.handle(wait_request(Some(&token), true));
-    assert_eq!(response.extensions().get::<RunnerWait>(), Some(&RunnerWait { runner_id: id }));
+    assert_eq!(
+        response.extensions().get::<RunnerWait>(),
+        Some(&RunnerWait { runner_id: id, job_stale_after_ms: 30_000 })
+    );
     // What a platform that ignores the cue sends: the runner reads it as "poll".
     assert_eq!(response.status(), 501);
 

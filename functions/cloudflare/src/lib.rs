@@ -118,8 +118,8 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
     }
     // The core has authenticated a runner that asked to wait for jobs: its socket goes to the
     // waiting room, which answers the upgrade.
-    if let Some(RunnerWait { runner_id }) = response.extensions().get::<RunnerWait>() {
-        return bound.runner_signal.wait(*runner_id).await;
+    if let Some(cue) = response.extensions().get::<RunnerWait>() {
+        return bound.runner_signal.wait(cue).await;
     }
     from_http(response)
 }

@@ -3,8 +3,17 @@
 //! a new job makes it send `available-jobs` on each. With the hibernation API the object is
 //! evicted between events while the sockets stay open, so a waiting runner costs no duration;
 //! the runners' keep-alive `ping`s are answered by the runtime (auto-response) without waking it.
+//!
+//! A job whose runner dies becomes available again without any write (it is offered once its
+//! heartbeat is `RUNNER_JOB_STALE_SECONDS` old), so nothing would signal it. The room sees the
+//! dead runner's socket close and sets an alarm for that long after the latest close, which wakes
+//! the others; a runner lost without a close is covered by the runners' safety poll and the
+//! housekeeping's release.
+
+use std::time::Duration;
 
 use async_trait::async_trait;
+use edgetube_api::RunnerWait;
 use edgetube_ports::{PortError, RunnerSignal};
 use edgetube_runner_protocol::{AVAILABLE_JOBS, PING, PONG};
 use worker::{
@@ -19,6 +28,9 @@ const ROOM: &str = "runners";
 /// one; a few more cover reconnects racing a half-open socket the server has not noticed yet.
 const SOCKETS_PER_RUNNER: usize = 3;
 
+/// The tag carrying `RUNNER_JOB_STALE_SECONDS` (ms) on each socket.
+const STALE_TAG: &str = "stale-ms:";
+
 /// The port: signals go to the room.
 pub struct DurableRunnerSignal {
     namespace: ObjectNamespace,
@@ -32,13 +44,15 @@ impl DurableRunnerSignal {
     /// Hands an authenticated runner's upgrade request to the room, which answers 101 with the
     /// socket. A fresh request carries the upgrade: the original's body and headers were given
     /// to the core, and the room needs nothing else from them.
-    pub async fn wait(&self, runner_id: i64) -> worker::Result<Response> {
+    pub async fn wait(&self, cue: &RunnerWait) -> worker::Result<Response> {
         let stub = self.namespace.get_by_name(ROOM)?;
         let headers = worker::Headers::new();
         headers.set("upgrade", "websocket")?;
         let mut init = RequestInit::new();
         init.with_method(Method::Get).with_headers(headers);
-        let request = Request::new_with_init(&format!("https://runner-wake/wait?runner={runner_id}"), &init)?;
+        let url =
+            format!("https://runner-wake/wait?runner={}&stale={}", cue.runner_id, cue.job_stale_after_ms);
+        let request = Request::new_with_init(&url, &init)?;
         stub.fetch_with_request(request).await
     }
 }
@@ -75,10 +89,34 @@ impl RunnerSignal for DurableRunnerSignal {
 }
 
 /// The room. It keeps nothing but its sockets (and their tags, which the runtime keeps across
-/// hibernation), so it has no state to rebuild when it wakes.
+/// hibernation) and one alarm, so it has no state to rebuild when it wakes.
 #[durable_object]
 pub struct RunnerWakeObject {
     state: State,
+}
+
+impl RunnerWakeObject {
+    /// Sends `available-jobs` on every socket; how many took it.
+    fn wake_all(&self) -> usize {
+        // A socket that cannot take the message is closing; its runner reconnects and asks.
+        self.state
+            .get_websockets()
+            .iter()
+            .filter(|socket| socket.send_with_str(AVAILABLE_JOBS).is_ok())
+            .count()
+    }
+
+    /// After a runner's socket ended, wakes the others once its job can be taken over: the
+    /// stale delay after the latest such end (a later end moves the alarm; earlier jobs are
+    /// stale by then too), plus a second for the instance's clock to pass it.
+    async fn wake_after_stale(&self, ws: &WebSocket) -> worker::Result<()> {
+        let stale =
+            self.state.get_tags(ws).iter().find_map(|tag| tag.strip_prefix(STALE_TAG)?.parse::<u64>().ok());
+        if let Some(stale) = stale {
+            self.state.storage().set_alarm(Duration::from_millis(stale + 1_000)).await?;
+        }
+        Ok(())
+    }
 }
 
 impl DurableObject for RunnerWakeObject {
@@ -91,37 +129,35 @@ impl DurableObject for RunnerWakeObject {
         Self { state }
     }
 
-    /// `/wait?runner=<id>` takes a socket; `/signal` wakes every socket.
+    /// `/wait?runner=<id>&stale=<ms>` takes a socket; `/signal` wakes every socket.
     async fn fetch(&self, req: Request) -> worker::Result<Response> {
         let url = req.url()?;
         match url.path() {
             "/signal" => {
-                let mut woken = 0;
-                for socket in self.state.get_websockets() {
-                    // A socket that cannot take the message is closing; its runner reconnects.
-                    if socket.send_with_str(AVAILABLE_JOBS).is_ok() {
-                        woken += 1;
-                    }
-                }
+                let woken = self.wake_all();
                 Response::ok(format!("{woken} runners woken"))
             }
             "/wait" => {
                 if !req.headers().get("upgrade")?.is_some_and(|v| v.eq_ignore_ascii_case("websocket")) {
                     return Response::error("expected Upgrade: websocket", 426);
                 }
-                let Some(runner) =
-                    url.query_pairs().find(|(k, _)| k == "runner").map(|(_, v)| v.into_owned())
+                let param =
+                    |name: &str| url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned());
+                let (Some(runner), Some(stale)) =
+                    (param("runner"), param("stale").and_then(|v| v.parse::<u64>().ok()))
                 else {
-                    return Response::error("runner is required", 400);
+                    return Response::error("runner and stale are required", 400);
                 };
                 let tag = format!("runner:{runner}");
+                let stale_tag = format!("{STALE_TAG}{stale}");
                 let held = self.state.get_websockets_with_tag(&tag);
                 for old in held.iter().take((held.len() + 1).saturating_sub(SOCKETS_PER_RUNNER)) {
                     // 4000-4999 are the application's codes; the runner reconnects on any close.
                     let _ = old.close(Some(4000), Some("replaced by a newer connection of this runner"));
                 }
                 let pair = WebSocketPair::new()?;
-                self.state.accept_websocket_with_tags(&pair.server, &[tag.as_str()]);
+                // Tags outlive hibernation, unlike the object's memory.
+                self.state.accept_websocket_with_tags(&pair.server, &[tag.as_str(), stale_tag.as_str()]);
                 Response::from_websocket(pair.client)
             }
             _ => Response::error("not found", 404),
@@ -138,7 +174,7 @@ impl DurableObject for RunnerWakeObject {
     }
 
     /// Completes the closing handshake the runner started (the runtime does not do it for a
-    /// hibernatable socket).
+    /// hibernatable socket), and wakes the others once the runner's job may be theirs.
     async fn websocket_close(
         &self,
         ws: WebSocket,
@@ -152,10 +188,16 @@ impl DurableObject for RunnerWakeObject {
             _ => 1000,
         };
         let _ = ws.close(Some(code), Some("bye"));
-        Ok(())
+        self.wake_after_stale(&ws).await
     }
 
-    async fn websocket_error(&self, _ws: WebSocket, _error: worker::Error) -> worker::Result<()> {
-        Ok(())
+    async fn websocket_error(&self, ws: WebSocket, _error: worker::Error) -> worker::Result<()> {
+        self.wake_after_stale(&ws).await
+    }
+
+    /// Wakes every waiting runner: a gone runner's job may be offered by now.
+    async fn alarm(&self) -> worker::Result<Response> {
+        let woken = self.wake_all();
+        Response::ok(format!("{woken} runners woken"))
     }
 }
