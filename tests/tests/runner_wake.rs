@@ -6,6 +6,8 @@
 //! the instance's side from wrangler dev's request log (a runner polling every second would make
 //! one per second there); then a video uploaded starts transcoding within 2 s of its upload's
 //! answer (the job's `startedAt`, written by `accept`, minus the instant the upload answered).
+//! A waiting runner also takes over the job of a runner that died, woken by the Durable
+//! Object's alarm once that job is stale, not minutes later by its safety poll.
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -56,13 +58,18 @@ async fn runner_logged(runner: &RunnerProcess, needle: &str, limit: Duration) ->
     bail!("the runner did not log {needle:?} within {limit:?}; its log:\n{}", runner.log())
 }
 
-/// The legacy one-request upload; answers once the original is stored. Its video's UUID.
+/// The legacy one-request upload of the 5 s fixture; answers once the original is stored.
 async fn upload(instance: &Instance, token: &str) -> Result<String> {
+    upload_file(instance, token, &shared_dir().join("fixtures/video/big-buck-bunny-720p-5s.mp4")).await
+}
+
+/// The legacy one-request upload of `file`; its video's UUID.
+async fn upload_file(instance: &Instance, token: &str, file: &std::path::Path) -> Result<String> {
     let client = reqwest::Client::new();
     let me: Value =
         client.get(instance.url("/api/v1/users/me")).bearer_auth(token).send().await?.json().await?;
     let channel = me["videoChannels"][0]["id"].as_i64().context("no channel")?;
-    let bytes = std::fs::read(shared_dir().join("fixtures/video/big-buck-bunny-720p-5s.mp4"))?;
+    let bytes = std::fs::read(file)?;
     let form = reqwest::multipart::Form::new()
         .text("name", "Woken")
         .text("channelId", channel.to_string())
@@ -156,5 +163,50 @@ async fn a_polling_runner_is_what_the_count_catches() -> Result<()> {
     let polls =
         request_lines(&instance, from).iter().filter(|l| l.contains("/api/v1/runners/jobs/request")).count();
     ensure!(polls >= 5, "only {polls} polls counted in 10 s: the count would miss a polling runner");
+    Ok(())
+}
+
+/// Runner A holds a long job with a heartbeat every second (never stale while it lives); runner B
+/// connects meanwhile and finds nothing to take. A is killed: its socket closes, the room's alarm
+/// fires `RUNNER_JOB_STALE_SECONDS` (5 s) later, and B accepts the job well before its 5-minute
+/// safety poll could have.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_waiting_runner_takes_over_a_dead_runners_job_when_it_is_stale() -> Result<()> {
+    let instance = Instance::start_with(&[("EDGETUBE_VARS", "RUNNER_JOB_STALE_SECONDS:5")]).await?;
+    let admin = instance.login("root", ADMIN_PASSWORD).await?;
+    let dir = tempfile::tempdir()?;
+    let long = dir.path().join("long.mp4");
+    let source = shared_dir().join("fixtures/video/big-buck-bunny-720p-5s.mp4");
+    let looped = std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-stream_loop", "5", "-i"])
+        .arg(&source)
+        .args(["-c", "copy"])
+        .arg(&long)
+        .status()?;
+    ensure!(looped.success(), "ffmpeg could not loop the fixture");
+
+    let mut doomed = RunnerProcess::start(&instance, "doomed", &["--threads", "1", "--heartbeat", "1s"])?;
+    runner_logged(&doomed, "waiting for jobs on the instance's wait socket", Duration::from_secs(60)).await?;
+    let uuid = upload_file(&instance, &admin, &long).await?;
+    runner_logged(&doomed, "job accepted", Duration::from_secs(60)).await?;
+    let survivor = RunnerProcess::start(&instance, "survivor", &[])?;
+    runner_logged(&survivor, "waiting for jobs on the instance's wait socket", Duration::from_secs(60))
+        .await?;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    ensure!(
+        !survivor.log().contains("job accepted"),
+        "the survivor took a live runner's job:\n{}",
+        survivor.log()
+    );
+
+    doomed.kill();
+    let killed = Instant::now();
+    runner_logged(&survivor, "job accepted", Duration::from_secs(60)).await?;
+    let took = killed.elapsed();
+    eprintln!("the survivor accepted the dead runner's job {took:?} after the kill");
+    // Stale after 5 s, the alarm a second later; the safety poll would be 300 s.
+    ensure!(took < Duration::from_secs(30), "took over only after {took:?}");
+    let job = started_job(&instance, &admin, &uuid, Duration::from_secs(5)).await?;
+    ensure!(job["state"]["id"] == 2, "the job is processing again: {job}");
     Ok(())
 }
