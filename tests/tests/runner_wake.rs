@@ -152,10 +152,24 @@ async fn an_idle_runner_makes_few_requests_and_a_new_upload_starts_within_two_se
 }
 
 /// A runner told to poll (`--wait false`, what every runner did before) is what the idle bound
-/// rules out: the same count over a few seconds shows about one request a second.
+/// rules out: the same count over a few seconds shows about one request a second. And the wait
+/// route refuses a stranger with a problem document, not a socket.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_polling_runner_is_what_the_count_catches() -> Result<()> {
     let instance = Instance::start().await?;
+    let refused = reqwest::Client::new()
+        .get(instance.url("/api/v1/runners/jobs/wait"))
+        .header("connection", "Upgrade")
+        .header("upgrade", "websocket")
+        .header("sec-websocket-version", "13")
+        .header("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==")
+        .header("x-runner-token", "ptrt-00000000-0000-0000-0000-000000000000")
+        .send()
+        .await?;
+    ensure!(refused.status() == 401, "a stranger's wait answered {}", refused.status());
+    let kind = refused.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    ensure!(kind.starts_with("application/problem+json"), "not a problem document: {kind}");
+
     let runner = RunnerProcess::start(&instance, "polling-runner", &["--wait", "false"])?;
     runner_logged(&runner, "taking jobs", Duration::from_secs(60)).await?;
     let from = log_len(&instance);
