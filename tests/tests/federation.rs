@@ -263,6 +263,12 @@ async fn two_instances_federate_videos_comments_ratings_and_outages() -> Result<
         if on_b["thumbnailUrl"].as_str() != Some(a.url(path).as_str()) {
             anyhow::bail!("A's thumbnail {path}, B's {} / {}", on_b["thumbnailPath"], on_b["thumbnailUrl"]);
         }
+        // B serves it from its own cache, filled from A on this first request.
+        let cached = on_b["thumbnailPath"].as_str().context("B's thumbnailPath")?;
+        let from_b = reqwest::get(b.url(cached)).await?;
+        ensure!(from_b.status() == 200, "B's cached thumbnail {cached}: {}", from_b.status());
+        let original = reqwest::get(a.url(path)).await?.bytes().await?;
+        ensure!(from_b.bytes().await? == original, "B's cached thumbnail differs from A's");
         Ok(Some(()))
     })
     .await?;
@@ -328,6 +334,15 @@ async fn two_instances_federate_videos_comments_ratings_and_outages() -> Result<
         Ok((video["likes"] == 0 && video["dislikes"] == 1).then_some(()))
     })
     .await?;
+    // A's video lists B's Dislike, and the two Announces it was published with, by their ids.
+    let dislikes = api_a.get(&format!("/videos/watch/{uuid}/dislikes?page=1")).await?;
+    ensure!(
+        dislikes["orderedItems"].as_array().is_some_and(|items| items.len() == 1
+            && items[0].as_str().is_some_and(|id| id.starts_with(&b.url("/accounts/root/dislikes/")))),
+        "A's dislikes collection: {dislikes}"
+    );
+    let shares = api_a.get(&format!("/videos/watch/{uuid}/announces")).await?;
+    ensure!(shares["totalItems"] == 2, "A's announces collection: {shares}");
 
     // A renames the video: B sees the new title.
     api_a

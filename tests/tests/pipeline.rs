@@ -1,6 +1,13 @@
 //! The media pipeline end to end: the real worker under wrangler dev, the real
 //! `transcode-runner` with ffmpeg, uploads over HTTP, players' reads checked with ffprobe.
 
+// The runner-wake suite idles for 10 minutes on one test thread: as a module of this binary it
+// overlaps the pipeline's tests instead of adding its whole wait to `make test`. Its name sorts
+// first ('0' before '_'), and the test harness starts tests in name order, so the long wait
+// begins at once rather than after everything else.
+#[path = "alongside/runner_wake.rs"]
+mod a0_runner_wake;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

@@ -1,9 +1,13 @@
-//! `run`: register once, then poll the instance for jobs and run them one at a time.
+//! `run`: register once, then ask the instance for jobs whenever there may be some, and run
+//! them one at a time.
 //!
+//! When it has nothing to do the runner waits on the instance's wait socket ([`crate::wake`]):
+//! it asks for jobs when the instance signals one, when the socket (re)opens and after a slow
+//! safety interval; an instance without that route is polled every `--poll-interval`.
 //! The runner token is kept in the state directory so a restart is the same runner; a 401 means
 //! the instance forgot it (runner deleted, instance reset), and the runner registers again with
-//! its registration token. Polling errors back off up to half a minute so an instance that is
-//! down is not hammered, and resume the one-second rhythm as soon as it answers.
+//! its registration token. Errors asking for jobs back off up to half a minute so an instance
+//! that is down is not hammered.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -16,6 +20,7 @@ use crate::progress_display::ProgressDisplay;
 use crate::runner_state::{self, RunnerState, StateError};
 use crate::transcode_local::Tools;
 use crate::transfer::TransferSettings;
+use crate::wake::{Waiter, WakeSettings};
 
 /// Everything `run` is configured with.
 #[derive(Debug, Clone)]
@@ -27,7 +32,8 @@ pub struct RunnerConfig {
     pub name: String,
     pub state_dir: PathBuf,
     pub work_dir: PathBuf,
-    pub poll_interval: Duration,
+    /// How an idle runner waits for jobs (wait socket or polling).
+    pub wake: WakeSettings,
     pub heartbeat: Duration,
     pub transfer: TransferSettings,
     pub threads: Option<u32>,
@@ -78,9 +84,11 @@ pub async fn run(
     let client = InstanceClient::new(&config.url).map_err(RunnerError::Http)?;
     std::fs::create_dir_all(&config.work_dir)
         .map_err(|source| RunnerError::WorkDir { path: config.work_dir.clone(), source })?;
+    let mut waiter = Waiter::new(&client, config.wake).map_err(RunnerError::Http)?;
     let mut runner_token = stored_or_new_token(&client, config).await?;
-    tracing::info!(instance = client.origin(), name = config.name, "waiting for jobs");
+    tracing::info!(instance = client.origin(), name = config.name, "taking jobs");
     let mut failed_polls = 0;
+    // Runs until shutdown (or, with `once`, one job); every pass asks once and then waits.
     loop {
         let answer = tokio::select! {
             answer = client.request_jobs(&runner_token) => answer,
@@ -112,11 +120,19 @@ pub async fn run(
                             _ => continue,
                         }
                     }
-                    Taken::Nothing => config.poll_interval,
+                    Taken::Nothing => {
+                        tokio::select! {
+                            _ = waiter.next(&runner_token) => {}
+                            _ = shutdown_requested(&mut shutdown) => return Ok(()),
+                        }
+                        continue;
+                    }
                     Taken::UnknownRunner => {
                         runner_token = reregister(&client, config).await?;
                         continue;
                     }
+                    // Jobs are there but accepting failed: try again soon, not at the next signal.
+                    Taken::Failed => config.wake.poll_interval,
                 }
             }
             Err(ClientError::UnknownRunner) => {
@@ -125,7 +141,8 @@ pub async fn run(
             }
             Err(error) => {
                 failed_polls += 1;
-                let pause = (config.poll_interval * 2u32.pow(failed_polls.min(16))).min(MAX_POLL_BACKOFF);
+                let pause =
+                    (config.wake.poll_interval * 2u32.pow(failed_polls.min(16))).min(MAX_POLL_BACKOFF);
                 tracing::warn!(error = %crate::error_chain(&error), retry_in = ?pause, "cannot ask for jobs");
                 pause
             }
@@ -149,6 +166,7 @@ enum Taken {
     Job(Box<AcceptedJob>),
     Nothing,
     UnknownRunner,
+    Failed,
 }
 
 /// Accepts the first of `candidates` that no other runner took meanwhile.
@@ -164,7 +182,7 @@ async fn take_first(
             Err(ClientError::UnknownRunner) => return Taken::UnknownRunner,
             Err(error) => {
                 tracing::warn!(job = %uuid, error = %crate::error_chain(&error), "cannot accept the job");
-                return Taken::Nothing;
+                return Taken::Failed;
             }
         }
     }

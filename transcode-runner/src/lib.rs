@@ -5,7 +5,8 @@
 //! and bitrate; pure) → [`ffmpeg_plan`] (the ffmpeg command lines; pure) and [`images`]
 //! (thumbnail, preview, storyboard) → [`transcode_local`], which runs them into a directory.
 //!
-//! Taking jobs is [`job_runner`] (registration, polling, one job at a time) → [`ladder_job`]
+//! Taking jobs is [`job_runner`] (registration, one job at a time; idle, it waits on the
+//! instance's wait socket, [`wake`], or polls where there is none) → [`ladder_job`]
 //! (one job: download, transcode, publish) with [`heartbeat`] beside it; [`instance_client`] makes
 //! the API calls, [`transfer`] moves files in resumable ranges and chunks (or, where the instance
 //! offers it, [`presigned_put`] writes each result with one `PUT` straight to storage), and
@@ -40,6 +41,7 @@ pub mod run_ffmpeg;
 pub mod runner_state;
 pub mod transcode_local;
 pub mod transfer;
+pub mod wake;
 
 /// An error and its causes on one line, `outer: inner: innermost`, for logs and the instance.
 ///

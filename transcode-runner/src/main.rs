@@ -1,7 +1,7 @@
 //! `transcode-runner`: the one process of Edgetube that is not an edge function.
 //!
 //! `run` registers with an instance (registration token once; the runner token is kept in the
-//! state directory), polls for `vod-hls-ladder` jobs, downloads the input in ranges, encodes the
+//! state directory), waits for `vod-hls-ladder` jobs (on the instance's wait socket, or by polling), downloads the input in ranges, encodes the
 //! whole ladder with one ffmpeg, uploads each rendition smallest first and reports it, then the
 //! images, and calls `success`; see PROTOCOL.md. `check` checks the settings and ffmpeg, and
 //! `transcode-local` does the transcoding part on local files.
@@ -24,6 +24,7 @@ use transcode_runner::ladder::LadderConfig;
 use transcode_runner::progress_display::ProgressDisplay;
 use transcode_runner::transcode_local::{transcode_local, JobEvent, LocalJob, Naming, Strategy, Tools};
 use transcode_runner::transfer::TransferSettings;
+use transcode_runner::wake::WakeSettings;
 
 /// Runs Edgetube transcoding jobs with ffmpeg.
 ///
@@ -140,9 +141,26 @@ struct RunArgs {
     #[arg(long, env = "EDGETUBE_RUNNER_WORK_DIR")]
     work_dir: Option<PathBuf>,
 
-    /// Pause between two requests for jobs while none is pending (e.g. 500ms, 1s, 2m)
+    /// Pause between two requests for jobs while none is pending, on an instance without the
+    /// wait socket (older instances, platforms without Durable Objects) or with `--wait false`
+    /// (e.g. 500ms, 1s, 2m)
     #[arg(long, default_value = "1s", value_parser = parse_duration)]
     poll_interval: Duration,
+
+    /// Wait for jobs on the instance's WebSocket (`/api/v1/runners/jobs/wait`) instead of
+    /// polling: the instance says when a job is pending, and an idle runner makes a few requests
+    /// an hour. Instances without it are polled every --poll-interval either way
+    #[arg(long, env = "EDGETUBE_RUNNER_WAIT", default_value_t = true, action = clap::ArgAction::Set)]
+    wait: bool,
+
+    /// While waiting on the socket, ask for jobs anyway after this long without asking, in case
+    /// a signal was lost
+    #[arg(long, default_value = "5m", value_parser = parse_duration)]
+    safety_poll: Duration,
+
+    /// Keep-alive `ping` interval on the wait socket (Cloudflare closes WebSockets idle for 100 s)
+    #[arg(long, default_value = "50s", value_parser = parse_duration)]
+    wait_ping: Duration,
 
     /// Longest time between two progress updates while a job runs; the instance gives a job
     /// without updates to another runner after RUNNER_JOB_STALE_SECONDS (default 120 s)
@@ -282,7 +300,12 @@ fn run_jobs(run: RunArgs, tools: Tools, display: ProgressDisplay) -> Result<()> 
             None => default_state_dir()?,
         },
         work_dir,
-        poll_interval: run.poll_interval,
+        wake: WakeSettings {
+            use_socket: run.wait,
+            safety_poll: run.safety_poll,
+            ping_interval: run.wait_ping,
+            ..WakeSettings::new(run.poll_interval)
+        },
         heartbeat: run.heartbeat,
         transfer: TransferSettings { chunk_size: run.chunk_size, ..TransferSettings::default() },
         threads: run.threads,

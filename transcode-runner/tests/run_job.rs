@@ -20,6 +20,7 @@ use transcode_runner::progress_display::ProgressDisplay;
 use transcode_runner::runner_state::{self, RunnerState};
 use transcode_runner::transcode_local::Tools;
 use transcode_runner::transfer::TransferSettings;
+use transcode_runner::wake::WakeSettings;
 
 fn fixture(name: &str) -> Option<Vec<u8>> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/video").join(name);
@@ -51,7 +52,8 @@ fn config(fake: &FakeInstance, dirs: &Dirs) -> RunnerConfig {
         name: "test-runner".into(),
         state_dir: dirs.state.clone(),
         work_dir: dirs.work.clone(),
-        poll_interval: Duration::from_millis(50),
+        // The fake instance has a wait route only when a test opens it; until then it polls.
+        wake: WakeSettings::new(Duration::from_millis(50)),
         heartbeat: Duration::from_millis(200),
         transfer: TransferSettings {
             chunk_size: 256 * 1024,

@@ -39,3 +39,4 @@ pub use context::Ctx;
 pub use routes::{route, streams_body, unknown_route, whole_body_limit};
 
 pub use edgetube_problem::{respond, InternalError, Problem};
+pub use runners::RunnerWait;

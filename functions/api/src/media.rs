@@ -250,7 +250,22 @@ pub async fn serve_image(ctx: &Ctx<'_>, directory: &str, file: &str) -> Served {
     {
         return Err(Problem::not_found("File not found"));
     }
-    serve_key(ctx, &format!("{directory}/{file}"), file, IMMUTABLE).await
+    let key = format!("{directory}/{file}");
+    if matches!(directory, "thumbnails" | "previews")
+        && edgetube_domain::videos::urls::remote_image_uuid(file).is_some()
+        && ctx.ports.objects.head(&key).await.map_err(Problem::internal_from)?.is_none()
+    {
+        // A remote video's image, not cached yet: fetched from its origin once, kept here.
+        let filled = edgetube_federation::remote_images::fill(ctx.ports, ctx.config, directory, file)
+            .await
+            .map_err(|e| {
+            Problem::new(StatusCode::BAD_GATEWAY, "The image could not be read from its origin").with_cause(e)
+        })?;
+        if !filled {
+            return Err(Problem::not_found("File not found"));
+        }
+    }
+    serve_key(ctx, &key, file, IMMUTABLE).await
 }
 
 /// `GET /api/v1/videos/{id}/storyboards`

@@ -169,6 +169,7 @@ pub async fn route(ctx: &Ctx<'_>, segments: &[&str]) -> Response<Bytes> {
         ["runners", id] if delete => runners::remove(ctx, id).await,
         ["runners", "jobs"] if get => runners::jobs(ctx).await,
         ["runners", "jobs", "request"] if post => runners::request(ctx).await,
+        ["runners", "jobs", "wait"] if get => runners::wait(ctx).await,
         ["runners", "jobs", job, "accept"] if post => runners::accept(ctx, job).await,
         ["runners", "jobs", job, "update"] if post => runners::update(ctx, job).await,
         ["runners", "jobs", job, "success"] if post => runners::success(ctx, job).await,

@@ -250,6 +250,51 @@ pub async fn request(ctx: &Ctx<'_>) -> Answer {
     respond::json(&AvailableJobs { available_jobs })
 }
 
+/// The platform's cue on the answer to `GET /api/v1/runners/jobs/wait`: the runner is known and
+/// asked for a WebSocket, so the platform now hands the connection to its waiting room (on
+/// Workers, a hibernating Durable Object) and answers with the socket instead. A platform that
+/// does not look for this extension sends the 501 it rides on, and the runner polls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunnerWait {
+    /// The authenticated runner, so the waiting room can tell its sockets apart.
+    pub runner_id: i64,
+    /// `RUNNER_JOB_STALE_SECONDS` in ms: when a runner's socket closes (the process died), its
+    /// job is offered to others this long after its last heartbeat, which no write marks; the
+    /// room wakes the others then.
+    pub job_stale_after_ms: i64,
+}
+
+/// `GET /api/v1/runners/jobs/wait` (Edgetube's own, PROTOCOL.md "Waiting for jobs"): a runner
+/// with nothing to do opens a WebSocket that says `available-jobs` when a job becomes pending.
+/// The runner token comes in `X-Runner-Token` (a WebSocket handshake has no body, and a query
+/// string would put the secret in request logs); an unknown one is refused before any upgrade.
+pub async fn wait(ctx: &Ctx<'_>) -> Answer {
+    let runner = runner_named(ctx, ctx.header("x-runner-token")).await?;
+    let unavailable = || {
+        Problem::new(
+            StatusCode::NOT_IMPLEMENTED,
+            "This instance cannot hold waiting runners; poll jobs/request",
+        )
+        .with_code("runner_wait_unavailable")
+    };
+    if !ctx.ports.runner_signal.holds_waiters() {
+        return Err(unavailable());
+    }
+    let upgrade = ctx.header("upgrade").is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
+    if !upgrade {
+        let mut response =
+            Problem::new(StatusCode::UPGRADE_REQUIRED, "Open a WebSocket (Upgrade: websocket)")
+                .into_response();
+        response.headers_mut().insert(header::UPGRADE, header::HeaderValue::from_static("websocket"));
+        return Ok(response);
+    }
+    let mut response = unavailable().into_response();
+    response
+        .extensions_mut()
+        .insert(RunnerWait { runner_id: runner.id, job_stale_after_ms: ctx.config.media.job_stale_after_ms });
+    Ok(response)
+}
+
 /// `POST /api/v1/runners/jobs/{uuid}/accept`
 pub async fn accept(ctx: &Ctx<'_>, uuid: &str) -> Answer {
     let call: RunnerCall = ctx.json()?;

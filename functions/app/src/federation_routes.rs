@@ -122,15 +122,18 @@ pub async fn actor(
 /// `GET /videos/watch/<id>` and `/w/<id>` (UUID, short UUID or row id): the Video object of one
 /// of our videos that federates, for ActivityPub clients; a one-line page for the others (there
 /// is no web front end). Videos that other servers are not told about (private, internal,
+/// Our video `id` (UUID, short UUID or row id) when it federates: what other servers may read.
+async fn federated_video(ports: &Ports<'_>, id: &str, not_found: Problem) -> Result<videos::Video, Problem> {
+    let Some(reference) = videos::VideoRef::parse(id) else { return Err(not_found) };
+    match videos::find(ports.sql, &reference).await.map_err(Problem::internal_from)? {
+        Some(video) if our_video::federates(&video) => Ok(video),
+        _ => Err(not_found),
+    }
+}
+
 /// password protected, unlisted, not published) and our copies of remote videos are not found.
 pub async fn video(ports: &Ports<'_>, config: &InstanceConfig, request: &Request<Bytes>, id: &str) -> Answer {
-    let not_found = || Problem::not_found("Video not found");
-    let reference = videos::VideoRef::parse(id).ok_or_else(not_found)?;
-    let video = videos::find(ports.sql, &reference)
-        .await
-        .map_err(Problem::internal_from)?
-        .filter(our_video::federates)
-        .ok_or_else(not_found)?;
+    let video = federated_video(ports, id, Problem::not_found("Video not found")).await?;
     let accept = request.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok());
     let mut response = if negotiation::wants_activity_json(accept) {
         let document = our_video::document(ports, config, &video).await.map_err(Problem::internal_from)?;
@@ -161,13 +164,7 @@ pub async fn video_collection(
 ) -> Answer {
     let which =
         VideoCollection::parse(which).ok_or_else(|| Problem::not_found(format!("No collection {which}")))?;
-    let not_found = || Problem::not_found("Video not found");
-    let reference = videos::VideoRef::parse(id).ok_or_else(not_found)?;
-    let video = videos::find(ports.sql, &reference)
-        .await
-        .map_err(Problem::internal_from)?
-        .filter(our_video::federates)
-        .ok_or_else(not_found)?;
+    let video = federated_video(ports, id, Problem::not_found("Video not found")).await?;
     let id = format!("{}/{}", videos::urls::watch_url(&config.origin, &video.uuid), which.segment());
     let page = collection::requested_page(request.uri().query());
     let (total, items) =
@@ -176,6 +173,23 @@ pub async fn video_collection(
         None => respond::json_as(&collection::collection(&id, total), ACTIVITY_JSON),
         Some(page) => respond::json_as(&collection::page(&id, page, items, total), ACTIVITY_JSON),
     }
+}
+
+/// `GET /videos/watch/<id>/comments/<n>`: the Note of one of our comments on a video of ours
+/// that federates (a Tombstone once deleted), so the ids we send and list can be read back.
+pub async fn video_comment(ports: &Ports<'_>, config: &InstanceConfig, id: &str, comment: &str) -> Answer {
+    let not_found = || Problem::not_found("Comment not found");
+    let video = federated_video(ports, id, not_found()).await?;
+    let comment_id: i64 = comment.parse().map_err(|_| not_found())?;
+    let comment = comments::find(ports.sql, video.id, comment_id)
+        .await
+        .map_err(Problem::internal_from)?
+        .ok_or_else(not_found)?;
+    let document = edgetube_federation::interactions::comment_document(ports, config, &video, &comment)
+        .await
+        .map_err(Problem::internal_from)?
+        .ok_or_else(not_found)?;
+    respond::json_as(&document, ACTIVITY_JSON)
 }
 
 /// `GET /<actor>/{followers,following,outbox,playlists}[?page=N]`, in PeerTube's paging shape:

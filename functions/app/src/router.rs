@@ -69,6 +69,9 @@ pub async fn route(
         (&Method::GET | &Method::HEAD, ["videos", "watch", id, which] | ["w", id, which]) => {
             whole(fed::video_collection(ports, config, request, id, which).await)
         }
+        (&Method::GET | &Method::HEAD, ["videos", "watch", id, "comments", comment]) => {
+            whole(fed::video_comment(ports, config, id, comment).await)
+        }
         (&Method::GET | &Method::HEAD, ["static", "streaming-playlists", "hls", rest @ ..]) => {
             let ctx = edgetube_api::Ctx { ports, config, request, pending };
             match rest {

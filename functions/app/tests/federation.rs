@@ -452,3 +452,117 @@ fn a_deleted_user_tells_its_followers_with_a_delete_signed_by_its_kept_key() {
     assert_eq!(done.departed_keys_dropped, 1);
     assert!(net.rows(0, "SELECT id FROM departed_actors").is_empty());
 }
+
+/// B's root relays `body` to A's shared inbox, signed with its ed25519 key (RFC 9421): a third
+/// party forwarding someone else's activity. Returns A's status.
+fn forward_from_b(net: &Network, key: &edgetube_activitypub::signatures::SigningKey, body: &str) -> u16 {
+    use edgetube_activitypub::signatures::outgoing::sign_ed25519;
+    use edgetube_activitypub::signatures::rfc9421::{OutgoingAlgorithm, Rfc9421Outgoing};
+    let url = url::Url::parse("http://a.example:8001/inbox").unwrap();
+    let now = u64::try_from(net.fixture(0).ports.clock.now_millis()).unwrap();
+    let prepared = Rfc9421Outgoing::prepare(
+        &http::Method::POST,
+        &url,
+        Some(body.as_bytes()),
+        now,
+        "http://b.example:8002/accounts/root#ed25519-key",
+        OutgoingAlgorithm::Ed25519,
+    )
+    .unwrap();
+    let signature = sign_ed25519(key, prepared.signature_base.as_bytes());
+    let mut request = Request::post("/inbox")
+        .header("content-type", "application/activity+json")
+        .header("host", "a.example:8001");
+    for (name, value) in prepared.headers.iter().chain(prepared.signature_headers(&signature).iter()) {
+        request = request.header(name, value);
+    }
+    let response = block_on(
+        net.fixture(0).app.handle(&net.ports(0), request.body(Bytes::from(body.to_owned())).unwrap()),
+    );
+    response.status().as_u16()
+}
+
+/// PeerTube 7.0.0's captured, JSON-LD-signed delivery number `n`, as its bytes.
+fn captured_delivery(n: u64) -> String {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/reference/peertube-samples/deliveries/vectors.json"
+    );
+    let vectors: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let vector = vectors.as_array().unwrap().iter().find(|v| v["n"] == n).unwrap();
+    vector["body"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn a_forwarded_activity_is_taken_on_its_ld_signature_and_a_tampered_one_is_not() {
+    use edgetube_domain::actors::ActorKind;
+    use edgetube_domain::remote_actors::{self, RemoteActorDocument};
+    let net = Network::new(&[]);
+    net.root(0);
+    net.root(1);
+    let ports_b = net.ports(1);
+    let config_b = net.fixture(1).app.config().clone();
+    let root_b = block_on(edgetube_domain::actors::find_local(ports_b.sql, "root")).unwrap().unwrap();
+    let (key, _) =
+        block_on(edgetube_federation::signing::ed25519_key(&ports_b, &config_b, root_b.id)).unwrap();
+    // A knows the PeerTube account that signed the captured activities, with its real key.
+    let pem = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/reference/peertube-samples/deliveries/keys/account-root.pem"
+    ))
+    .unwrap();
+    let author = "http://127.0.0.1:9000/accounts/root";
+    let document = RemoteActorDocument {
+        kind: ActorKind::Person,
+        username: "root".into(),
+        host: "127.0.0.1:9000".into(),
+        display_name: "root".into(),
+        summary: None,
+        ap_id: author.into(),
+        inbox_url: format!("{author}/inbox"),
+        shared_inbox_url: Some("http://127.0.0.1:9000/inbox".into()),
+        followers_url: Some(format!("{author}/followers")),
+        public_key_pem: pem,
+        ed25519_public_multibase: None,
+        avatar_url: None,
+        owner_id: None,
+    };
+    let sql = &net.fixture(0).ports.sql;
+    block_on(remote_actors::upsert(sql, &document, net.fixture(0).ports.clock.now_millis())).unwrap();
+    let signer_of = |id: &str| {
+        let rows = net.rows(0, "SELECT ap_id, signer FROM inbox_activities");
+        rows.iter().find(|row| row["ap_id"] == id).map(|row| row["signer"].as_str().unwrap().to_owned())
+    };
+
+    // A Delete forwarded by B: without its LD signature it would be refused (B is not its actor);
+    // with it, it is root's own word, stored as signed by root.
+    let delete = captured_delivery(34);
+    let delete_id = serde_json::from_str::<Value>(&delete).unwrap()["id"].as_str().unwrap().to_owned();
+    assert_eq!(forward_from_b(&net, &key, &delete), 204);
+    assert_eq!(signer_of(&delete_id).as_deref(), Some(author));
+    // The same Delete naming another video: the signature no longer covers it, so it is what it
+    // was before, a third party's claim about someone else, refused.
+    let tampered = delete.replace(
+        "1182d970-baa1-4efe-b88e-65a3cf4aad6f\",\"signature\"",
+        "00000000-0000-4000-8000-000000000000\",\"signature\"",
+    );
+    assert_ne!(tampered, delete);
+    assert_eq!(forward_from_b(&net, &key, &tampered), 403);
+
+    // A Create{Video} forwarded by B: taken from its body (signer = its actor, so the consumer
+    // does not read it again from the origin); with its name changed, queued as forwarded, so
+    // the consumer reads the origin's copy instead of the body.
+    let create = captured_delivery(15);
+    let create_id = serde_json::from_str::<Value>(&create).unwrap()["id"].as_str().unwrap().to_owned();
+    assert_eq!(forward_from_b(&net, &key, &create), 204);
+    assert_eq!(signer_of(&create_id).as_deref(), Some(author));
+    block_on(edgetube_ports::Sql::execute(
+        sql,
+        edgetube_ports::Statement::new("DELETE FROM inbox_activities"),
+    ))
+    .unwrap();
+    let renamed = create.replace("\"name\":\"Resumable upload sample\"", "\"name\":\"A forwarder's lie\"");
+    assert_ne!(renamed, create);
+    assert_eq!(forward_from_b(&net, &key, &renamed), 204);
+    assert_eq!(signer_of(&create_id).as_deref(), Some("http://b.example:8002/accounts/root"));
+}

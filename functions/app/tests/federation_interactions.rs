@@ -321,6 +321,23 @@ fn a_videos_likes_dislikes_shares_and_comments_are_collections_paged_as_peertube
         page("comments"),
         [format!("{video}/comments/{thread_id}"), format!("{video}/comments/{reply_id}")]
     );
+    // Each listed comment reads back as the Note we sent; a deleted one as a Tombstone.
+    let (status, note) = net.get(0, &format!("/videos/watch/{uuid}/comments/{reply_id}"), None);
+    assert_eq!(status, 200, "{note}");
+    assert_eq!(note["type"], "Note");
+    assert_eq!(note["id"], format!("{video}/comments/{reply_id}"));
+    assert_eq!(note["inReplyTo"], format!("{video}/comments/{thread_id}"));
+    assert_eq!(note["attributedTo"], format!("{A}/accounts/root"));
+    assert_eq!(note["content"], "a reply");
+    let parsed = edgetube_activitypub::documents::Note::from_value(&note).unwrap();
+    assert_eq!(parsed.id.as_str(), format!("{video}/comments/{reply_id}"));
+    let path = format!("/api/v1/videos/{uuid}/comments/{reply_id}");
+    assert_eq!(net.api(0, "DELETE", &path, Some(&token), None).0, 204);
+    let (status, gone) = net.get(0, &format!("/videos/watch/{uuid}/comments/{reply_id}"), None);
+    assert!(status == 404 || gone["type"] == "Tombstone", "{status} {gone}");
+    let (status, thread) = net.get(0, &format!("/videos/watch/{uuid}/comments/{thread_id}"), None);
+    assert_eq!((status, thread["type"].as_str()), (200, Some("Note")));
+    assert_eq!(net.get(0, &format!("/videos/watch/{uuid}/comments/999"), None).0, 404);
 
     // An Undo of the share takes it back; only its own actor's Undo counts.
     let undo = |actor: &str| {

@@ -60,6 +60,7 @@ fn video_url() -> String {
 #[derive(Default)]
 struct FakeRemote {
     documents: RefCell<HashMap<String, Value>>,
+    images: RefCell<HashMap<String, Bytes>>,
     posts: RefCell<Vec<(String, http::HeaderMap, Value)>>,
     gets: RefCell<Vec<String>>,
 }
@@ -84,6 +85,13 @@ impl HttpClient for FakeRemote {
             return Ok(http::Response::builder().status(202).body(Bytes::new()).unwrap());
         }
         self.gets.borrow_mut().push(url.clone());
+        if let Some(image) = self.images.borrow().get(&url) {
+            return Ok(http::Response::builder()
+                .status(200)
+                .header("content-type", "image/jpeg")
+                .body(image.clone())
+                .unwrap());
+        }
         Ok(match self.documents.borrow().get(&url) {
             Some(document) => http::Response::builder()
                 .status(200)
@@ -240,7 +248,16 @@ fn a_followed_channels_video_arrives_and_reads_like_peertubes() {
     assert_eq!(video["support"], expected["support"]);
     assert_eq!(video["state"], json!({"id": 1, "label": "Published"}));
     assert_eq!(video["embedPath"], format!("/videos/embed/{UUID}"));
-    assert_eq!(video["thumbnailPath"], "/lazy-static/thumbnails/79b746a2-5a3e-4b99-b11e-aeb6e64117e3.jpg");
+    // Served from this instance's cache of the origin's image (PeerTube's lazy-static paths).
+    let origin_thumbnail =
+        format!("{REMOTE}/lazy-static/thumbnails/79b746a2-5a3e-4b99-b11e-aeb6e64117e3.jpg");
+    assert_eq!(
+        video["thumbnailPath"],
+        format!(
+            "/lazy-static/thumbnails/{}",
+            edgetube_domain::videos::urls::remote_image_file(UUID, &origin_thumbnail)
+        )
+    );
     assert_eq!(
         video["thumbnailUrl"],
         format!("{REMOTE}/lazy-static/thumbnails/79b746a2-5a3e-4b99-b11e-aeb6e64117e3.jpg")
@@ -839,4 +856,83 @@ fn one_activity_makes_no_more_requests_than_its_fetch_budget() {
         other => panic!("not refused for good: {other:?}"),
     }
     assert_eq!(f.get(&format!("/api/v1/videos/{UUID}"), None).0, 404);
+}
+
+#[test]
+fn rating_a_remote_video_moves_its_origins_counts_by_one() {
+    let f = Fixture::new();
+    let root = f.root();
+    let ports = f.ports.ports();
+    let (account, channel) = remote_owners(&f);
+    follow(&f, local_id(&f, "root"), channel.id);
+    assert!(done(&apply(&f, &ports, &create_activity(), account.ap_id.as_str()))
+        .starts_with("inbox: stored video"));
+    // The origin counted 5 likes and 2 dislikes (what its Video object and collections say).
+    f.block(
+        ports
+            .sql
+            .execute(Statement::new("UPDATE videos SET likes = 5, dislikes = 2 WHERE uuid = ?1").bind(UUID)),
+    )
+    .unwrap();
+    let counts = || {
+        let (_, video) = f.get(&format!("/api/v1/videos/{UUID}"), None);
+        (video["likes"].as_i64().unwrap(), video["dislikes"].as_i64().unwrap())
+    };
+    let rate = |rating: &str| {
+        let path = format!("/api/v1/videos/{UUID}/rate");
+        assert_eq!(f.json("PUT", &path, Some(&root), json!({"rating": rating})).0, 204);
+    };
+    rate("like");
+    assert_eq!(counts(), (6, 2), "our like adds to the origin's count, not replaces it");
+    rate("like");
+    assert_eq!(counts(), (6, 2), "the same rating again changes nothing");
+    rate("dislike");
+    assert_eq!(counts(), (5, 3));
+    rate("none");
+    assert_eq!(counts(), (5, 2));
+}
+
+#[test]
+fn a_remote_videos_images_are_fetched_once_into_this_instances_cache_and_go_with_it() {
+    let f = Fixture::new();
+    let http = FakeRemote::default();
+    let ports = ports_with(&f, &http);
+    let (account, channel) = remote_owners(&f);
+    follow(&f, local_id(&f, "root"), channel.id);
+    let create = create_activity();
+    assert!(done(&apply(&f, &ports, &create, account.ap_id.as_str())).starts_with("inbox: stored video"));
+    let (_, video) = f.get(&format!("/api/v1/videos/{UUID}"), None);
+    let path = video["thumbnailPath"].as_str().unwrap().to_owned();
+    let origin_url = video["thumbnailUrl"].as_str().unwrap().to_owned();
+    assert!(path.starts_with(&format!("/lazy-static/thumbnails/remote-{UUID}-")), "{path}");
+    assert!(origin_url.starts_with(REMOTE), "{origin_url}");
+    http.images.borrow_mut().insert(origin_url.clone(), Bytes::from_static(b"\xff\xd8 a jpeg"));
+
+    let get = |path: &str| f.handle_on(&ports, http::Request::get(path).body(Bytes::new()).unwrap());
+    let fetches = || http.gets.borrow().iter().filter(|u| **u == origin_url).count();
+    for _ in 0..2 {
+        let response = get(&path);
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.body().as_ref(), b"\xff\xd8 a jpeg");
+        assert_eq!(response.headers()["content-type"], "image/jpeg");
+    }
+    assert_eq!(fetches(), 1, "fetched once, then served from the cache");
+    // Names that are not the video's current images are not fetched.
+    assert_eq!(get(&format!("/lazy-static/thumbnails/remote-{UUID}-0000000000000000.jpg")).status(), 404);
+    assert_eq!(
+        get("/lazy-static/thumbnails/remote-00000000-0000-4000-8000-000000000000-00.jpg").status(),
+        404
+    );
+    assert_eq!(fetches(), 1);
+
+    // The origin deletes the video: its cached image goes too.
+    let key = path.trim_start_matches("/lazy-static/").to_owned();
+    assert!(f.block(ports.objects.head(&key)).unwrap().is_some());
+    let delete = json!({
+        "@context": ["https://www.w3.org/ns/activitystreams"],
+        "id": format!("{}/delete", video_url()), "type": "Delete", "actor": account.ap_id,
+        "object": video_url(), "to": ["https://www.w3.org/ns/activitystreams#Public"],
+    });
+    assert!(done(&apply(&f, &ports, &delete, account.ap_id.as_str())).contains("deleted video"));
+    assert!(f.block(ports.objects.head(&key)).unwrap().is_none());
 }

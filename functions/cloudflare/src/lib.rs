@@ -18,13 +18,14 @@ mod metered;
 mod queue;
 mod r2;
 mod rate_limiter;
+mod runner_wake;
 mod views;
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
 use bytes::Bytes;
-use edgetube_api::InternalError;
+use edgetube_api::{InternalError, RunnerWait};
 use edgetube_app::{App, Body, BodyError, QueueOutcome};
 use edgetube_ports::r2_notification::{self, Translated};
 use edgetube_ports::Ports;
@@ -60,6 +61,7 @@ struct Bound {
     http: http_client::WorkersFetch,
     rate_limiter: rate_limiter::DurableRateLimiter,
     views: views::DurableViewCounter,
+    runner_signal: runner_wake::DurableRunnerSignal,
 }
 
 impl Bound {
@@ -74,6 +76,7 @@ impl Bound {
             http: http_client::WorkersFetch,
             rate_limiter: rate_limiter::DurableRateLimiter::new(env.durable_object(bindings::RATE_LIMITER)?),
             views: views::DurableViewCounter::new(env.durable_object(bindings::VIEW_COUNTER)?),
+            runner_signal: runner_wake::DurableRunnerSignal::new(env.durable_object(bindings::RUNNER_WAKE)?),
         })
     }
 
@@ -88,6 +91,7 @@ impl Bound {
             http: &self.http,
             rate_limiter: &self.rate_limiter,
             views: &self.views,
+            runner_signal: &self.runner_signal,
         }
     }
 }
@@ -122,6 +126,11 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
     let response = app.handle(&ports, request).await;
     if let Some(InternalError(cause)) = response.extensions().get::<InternalError>() {
         console_error!("{}: {cause}", response.status());
+    }
+    // The core has authenticated a runner that asked to wait for jobs: its socket goes to the
+    // waiting room, which answers the upgrade.
+    if let Some(cue) = response.extensions().get::<RunnerWait>() {
+        return bound.runner_signal.wait(cue).await;
     }
     from_http(response)
 }

@@ -48,6 +48,10 @@ pub async fn rate(
     ap_id: Option<&str>,
 ) -> Result<(), DomainError> {
     let now = ports.clock.now_millis();
+    // A remote video's counts are its origin's (refreshed by its Updates); ours only move them by
+    // what this rating changes, as PeerTube does, until the origin's next count arrives.
+    let before = of(ports.sql, video_id, account_id).await?;
+    let delta = |kind: Rating| i64::from(rating == kind) - i64::from(before == kind);
     let mut statements =
         vec![Statement::new("DELETE FROM video_rates WHERE account_id = ?1 AND video_id = ?2")
             .bind(account_id)
@@ -68,10 +72,17 @@ pub async fn rate(
     statements.push(
         Statement::new(
             "UPDATE videos SET \
-             likes = (SELECT COUNT(*) FROM video_rates WHERE video_id = ?1 AND kind = 'like'), \
-             dislikes = (SELECT COUNT(*) FROM video_rates WHERE video_id = ?1 AND kind = 'dislike') WHERE id = ?1",
+             likes = CASE WHEN ap_id IS NULL \
+               THEN (SELECT COUNT(*) FROM video_rates WHERE video_id = ?1 AND kind = 'like') \
+               ELSE MAX(0, likes + ?2) END, \
+             dislikes = CASE WHEN ap_id IS NULL \
+               THEN (SELECT COUNT(*) FROM video_rates WHERE video_id = ?1 AND kind = 'dislike') \
+               ELSE MAX(0, dislikes + ?3) END \
+             WHERE id = ?1",
         )
-        .bind(video_id),
+        .bind(video_id)
+        .bind(delta(Rating::Like))
+        .bind(delta(Rating::Dislike)),
     );
     ports.sql.batch(statements).await?;
     Ok(())

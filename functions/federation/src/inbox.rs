@@ -7,17 +7,20 @@
 //! (fetching a video, delivering an Accept) never holds the sender's connection.
 //!
 //! An activity whose actor is not the signer was forwarded (PeerTube forwards replies to the
-//! video's followers): it is accepted when its FEP-8b32 proof verifies with the actor's key,
-//! else queued as forwarded, and the consumer then trusts only what it fetches from the
-//! object's origin. A replay of an activity already received (same id, same bytes) is answered
-//! like the first delivery and applied no second time.
+//! video's followers). When its JSON-LD `RsaSignature2017` is the actor's and verifies with the
+//! actor's (cached) key, it is the actor's own word: it is stored as signed by the actor, and
+//! applied from its body like a direct delivery, as PeerTube does. Otherwise it is accepted
+//! when its FEP-8b32 proof verifies with the actor's key, else queued as forwarded, and the
+//! consumer then trusts only what it fetches from the object's origin. A replay of an activity
+//! already received (same id, same bytes) is answered like the first delivery and applied no
+//! second time.
 
 use std::time::Duration;
 
 use edgetube_activitypub::documents::{Activity, ActivityKind};
 use edgetube_activitypub::signatures::incoming::{verification_plan, Plan};
-use edgetube_activitypub::signatures::integrity;
 use edgetube_activitypub::signatures::keys::{ed25519_from_multibase, pem_to_spki_der};
+use edgetube_activitypub::signatures::{integrity, ld_signature};
 use edgetube_domain::remote_actors::{self, RemoteActor};
 use edgetube_domain::InstanceConfig;
 use edgetube_ports::encoding::hex;
@@ -111,10 +114,15 @@ pub async fn receive(
         Err(SignerError::Gone) => return Err(Refusal::forbidden("the signer's key is gone")),
         Err(SignerError::Failed(e)) => return Err(Refusal::unavailable(&e)),
     };
-    if signer.ap_id != activity.actor.as_str() {
-        forwarded_proof(ports, config, &activity).await?;
+    let mut credited = signer.ap_id;
+    if credited != activity.actor.as_str() {
+        if ld_signed_by_actor(ports, config, &activity).await {
+            credited = activity.actor.to_string();
+        } else {
+            forwarded_proof(ports, config, &activity).await?;
+        }
     }
-    store(ports, &activity, &signer.ap_id, body, now).await.map_err(|e| Refusal::unavailable(&e))
+    store(ports, &activity, &credited, body, now).await.map_err(|e| Refusal::unavailable(&e))
 }
 
 enum SignerError {
@@ -187,6 +195,31 @@ fn is_self_delete(activity: &Activity, plan: &Plan) -> bool {
     activity.kind == ActivityKind::Delete
         && activity.actor.as_str() == plan.actor_id
         && activity.object.id().is_some_and(|object| object == &activity.actor)
+}
+
+/// Whether a forwarded activity carries an `RsaSignature2017` made by its own actor that verifies
+/// with the actor's key. Anything short of that (no signature, another creator, a context we do
+/// not pin, a body too large to canonicalize, a key that does not verify) is `false`, and the
+/// forwarded activity is then treated as it would be without one. The key is the cached one (or
+/// fetched when absent or stale) and is not fetched again on failure, unlike an HTTP signer's:
+/// a forwarder could otherwise make us fetch the actor with every tampered copy it sends.
+async fn ld_signed_by_actor(ports: &Ports<'_>, config: &InstanceConfig, activity: &Activity) -> bool {
+    if activity.signature.is_none() {
+        return false;
+    }
+    let Ok(plan) = ld_signature::verification_plan(&activity.raw) else { return false };
+    if plan.actor() != activity.actor.as_str() {
+        return false;
+    }
+    // Without the key (its origin down, a policy refusal), the activity is no worse off than
+    // one without a signature: today's rule for forwarded activities decides.
+    let Ok(actor) = remote::actor(ports, config, plan.actor()).await else { return false };
+    let Ok(der) = pem_to_spki_der(&actor.public_key_pem) else { return false };
+    ports
+        .crypto
+        .verify_rsa_sha256(&der, plan.message.as_bytes(), &plan.signature_bytes)
+        .await
+        .unwrap_or(false)
 }
 
 /// A forwarded activity is kept only with a valid FEP-8b32 proof by its actor, or when it is of a

@@ -8,16 +8,17 @@
 
 use edgetube_activitypub::documents::build::activities;
 use edgetube_activitypub::documents::build::note::{
-    create_note, tombstone, MentionInput, NoteInput, TombstoneInput,
+    create_note, note_document, tombstone, MentionInput, NoteInput, TombstoneInput,
 };
 use edgetube_activitypub::documents::build::Audience;
 use edgetube_domain::actors::{self, ActorKind, LocalActor};
-use edgetube_domain::comments::Comment;
+use edgetube_domain::comments::{self, Comment};
 use edgetube_domain::ratings::Rating;
 use edgetube_domain::remote_actors::{self, RemoteActor};
 use edgetube_domain::videos::Video;
 use edgetube_domain::{follows, iso8601_millis, InstanceConfig, INSTANCE_ACTOR_NAME};
 use edgetube_ports::Ports;
+use serde_json::Value;
 
 use crate::objects::{comment_url, is_local_video, video_url};
 use crate::send::{self, actor_url};
@@ -65,13 +66,32 @@ pub async fn comment_posted(
     comment: &Comment,
     parent: Option<&Comment>,
 ) -> Result<(), FederationError> {
-    let author_url = actor_url(config, author);
     let answered = remote_author(ports, parent).await?;
+    let note = note_input(config, author, video, comment, parent, answered.as_ref());
+    let inboxes = audience_inboxes(ports, video, author, &answered.iter().collect::<Vec<_>>()).await?;
+    if inboxes.is_empty() {
+        return Ok(());
+    }
+    send::send(ports, config, author, &create_note(&note), &inboxes).await?;
+    Ok(())
+}
+
+/// The Note of our `author`'s `comment` on `video`, answering `parent` (by `answered`, when
+/// remote) if it is a reply.
+fn note_input(
+    config: &InstanceConfig,
+    author: &LocalActor,
+    video: &Video,
+    comment: &Comment,
+    parent: Option<&Comment>,
+    answered: Option<&RemoteActor>,
+) -> NoteInput {
+    let author_url = actor_url(config, author);
     let in_reply_to = match parent {
         Some(parent) => comment_url(config, video, parent),
         None => video_url(config, video),
     };
-    let note = NoteInput {
+    NoteInput {
         id: comment_url(config, video, comment),
         content: comment.text.clone(),
         in_reply_to,
@@ -83,13 +103,47 @@ pub async fn comment_posted(
             .iter()
             .map(|actor| MentionInput { href: actor.ap_id.clone(), name: format!("@{}", actor.handle()) })
             .collect(),
-    };
-    let inboxes = audience_inboxes(ports, video, author, &answered.iter().collect::<Vec<_>>()).await?;
-    if inboxes.is_empty() {
-        return Ok(());
     }
-    send::send(ports, config, author, &create_note(&note), &inboxes).await?;
-    Ok(())
+}
+
+/// The document at the id of our comment `comment` on `video`: its Note (as it was sent), or a
+/// Tombstone once deleted. `None` for a remote comment (its origin serves it), or one held for
+/// the video owner's approval (not public yet).
+pub async fn comment_document(
+    ports: &Ports<'_>,
+    config: &InstanceConfig,
+    video: &Video,
+    comment: &Comment,
+) -> Result<Option<Value>, FederationError> {
+    if comment.ap_id.is_some() || comment.held_for_review != 0 {
+        return Ok(None);
+    }
+    let parent = match comment.in_reply_to_id {
+        Some(id) => comments::find(ports.sql, video.id, id).await?,
+        None => None,
+    };
+    let in_reply_to = match &parent {
+        Some(parent) => comment_url(config, video, parent),
+        None => video_url(config, video),
+    };
+    if let Some(deleted) = comment.deleted_at {
+        let mut document = tombstone(&TombstoneInput {
+            id: comment_url(config, video, comment),
+            in_reply_to,
+            published: iso8601_millis(comment.created_at),
+            updated: iso8601_millis(deleted),
+            deleted: iso8601_millis(deleted),
+        });
+        if let Value::Object(map) = &mut document {
+            map.insert("@context".into(), edgetube_activitypub::documents::context::comment());
+        }
+        return Ok(Some(document));
+    }
+    let Some(author) = actors::find_local_by_ids(ports.sql, &[comment.account_id]).await?.pop() else {
+        return Ok(None);
+    };
+    let answered = remote_author(ports, parent.as_ref()).await?;
+    Ok(Some(note_document(&note_input(config, &author, video, comment, parent.as_ref(), answered.as_ref()))))
 }
 
 /// Our `actor` (the author, the video's owner or a moderator) deleted `comment` on `video`.

@@ -36,6 +36,7 @@ pub mod objects;
 pub mod outbox;
 pub mod policy;
 pub mod remote;
+pub mod remote_images;
 pub mod retry;
 pub mod search;
 pub mod send;

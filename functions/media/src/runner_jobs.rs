@@ -182,7 +182,19 @@ pub async fn on_storage_event(
             .bind(now),
         )
         .await?;
-    Ok(if inserted == 1 { EventOutcome::Created(uuid) } else { EventOutcome::Duplicate })
+    if inserted != 1 {
+        return Ok(EventOutcome::Duplicate);
+    }
+    wake_runners(ports).await;
+    Ok(EventOutcome::Created(uuid))
+}
+
+/// Tells the runners waiting for work that a job became pending (made, retried, aborted or
+/// released). Its error is not the caller's: the job is stored as pending either way and a
+/// runner's own safety poll finds it (the platform's binding logs the failure), so failing the
+/// storage event or the runner's call for it would only make the job later.
+pub async fn wake_runners(ports: &Ports<'_>) {
+    let _ = ports.runner_signal.jobs_available().await;
 }
 
 /// The job with this UUID.
@@ -263,7 +275,7 @@ fn stale_before(ports: &Ports<'_>, config: &InstanceConfig) -> i64 {
 /// no runner asks (runners themselves take quiet jobs over directly, see [`available`]).
 pub async fn release_stale(ports: &Ports<'_>, config: &InstanceConfig) -> Result<u64, DomainError> {
     let now = ports.clock.now_millis();
-    Ok(ports
+    let released = ports
         .sql
         .execute(
             Statement::new(
@@ -275,7 +287,11 @@ pub async fn release_stale(ports: &Ports<'_>, config: &InstanceConfig) -> Result
             .bind(state::PROCESSING)
             .bind(stale_before(ports, config)),
         )
-        .await?)
+        .await?;
+    if released > 0 {
+        wake_runners(ports).await;
+    }
+    Ok(released)
 }
 
 /// How long after its row was made a video waiting for transcoding may lack a job before
@@ -577,6 +593,7 @@ pub async fn fail(
     let after = after.ok_or(JobError::NotYours)?;
     renditions::remove_unpublished(ports, &written).await?;
     if after.state != state::ERRORED {
+        wake_runners(ports).await;
         return Ok(Failure::Retrying);
     }
     if let Some(video) = videos::find_by_id(ports.sql, after.video_id).await? {
@@ -600,6 +617,7 @@ pub async fn abort(ports: &Ports<'_>, holder: &Holder) -> Result<(), JobError> {
     .bind(holder.job_id);
     changed_one(ports.sql.execute(holder.guard(statement)).await?)?;
     renditions::remove_unpublished(ports, &written).await?;
+    wake_runners(ports).await;
     Ok(())
 }
 

@@ -5,6 +5,7 @@
 //! - [`MemoryKv`] and [`MemoryQueue`]: in-process stand-ins with the ports' weakest contracts.
 //! - [`NativeCrypto`]: the pure-Rust `rsa` and `pbkdf2` crates with the OS random generator.
 //! - [`SystemClock`] and [`FixedClock`].
+//! - [`MemoryRunnerSignal`]: counts the signals that wake runners.
 //! - [`NativePorts`]: one of each, ready to lend as [`edgetube_ports::Ports`].
 
 mod clock;
@@ -14,6 +15,7 @@ mod kv;
 mod objects;
 mod queue;
 mod rate_limit;
+mod runner_signal;
 mod sql;
 mod views;
 
@@ -24,6 +26,7 @@ pub use kv::MemoryKv;
 pub use objects::DirObjects;
 pub use queue::MemoryQueue;
 pub use rate_limit::MemoryRateLimiter;
+pub use runner_signal::MemoryRunnerSignal;
 pub use sql::{migrations_dir, NativeSql};
 pub use views::MemoryViewCounter;
 
@@ -49,6 +52,8 @@ pub struct NativePorts {
     pub rate_limiter: MemoryRateLimiter,
     /// View windows in memory.
     pub views: MemoryViewCounter,
+    /// Counts the signals that wake runners.
+    pub runner_signal: MemoryRunnerSignal,
 }
 
 impl NativePorts {
@@ -64,6 +69,7 @@ impl NativePorts {
             http: OfflineHttp,
             rate_limiter: MemoryRateLimiter::default(),
             views: MemoryViewCounter::default(),
+            runner_signal: MemoryRunnerSignal::default(),
         })
     }
 
@@ -79,6 +85,7 @@ impl NativePorts {
             http: &self.http,
             rate_limiter: &self.rate_limiter,
             views: &self.views,
+            runner_signal: &self.runner_signal,
         }
     }
 }

@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 pub use crypto::check_crypto;
 pub use http_client::{check_http_client, pattern, HttpTarget};
 pub use kv::check_kv;
-pub use misc::{check_clock, check_queue, check_rate_limiter, check_views};
+pub use misc::{check_clock, check_queue, check_rate_limiter, check_runner_signal, check_views};
 pub use objects::check_objects;
 pub use sql::{check_sql, PROBE_TABLE};
 
@@ -140,5 +140,6 @@ pub async fn run_all(ports: &Ports<'_>, run: &Run) -> Report {
     report.extend(check_rate_limiter(ports.rate_limiter, ports.clock, run).await);
     report.extend(check_views(ports.views, ports.crypto, ports.clock, run).await);
     report.extend(check_queue(ports.queue, run).await);
+    report.extend(check_runner_signal(ports.runner_signal, run).await);
     report
 }

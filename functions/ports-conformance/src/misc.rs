@@ -7,7 +7,9 @@
 //! waiting. Both may forget counts (the lenient direction), but not within one run's
 //! milliseconds, so the checks hold them to their exact counts.
 
-use edgetube_ports::{Clock, JobQueue, ObjectCreated, QueueMessage, RateDecision, RateLimiter, ViewCounter};
+use edgetube_ports::{
+    Clock, JobQueue, ObjectCreated, QueueMessage, RateDecision, RateLimiter, RunnerSignal, ViewCounter,
+};
 
 use crate::{ensure, Failure, Report, Run};
 
@@ -140,5 +142,19 @@ async fn send(queue: &dyn JobQueue, run: &Run) -> Result<(), Failure> {
     });
     queue.send(&message, None).await?;
     queue.send(&message, Some(1)).await?;
+    Ok(())
+}
+
+/// Runs the runner-signal check.
+pub async fn check_runner_signal(signal: &dyn RunnerSignal, run: &Run) -> Report {
+    let mut report = Report::new(run);
+    report.add("runner_signal.signals_without_waiters", signal_without_waiters(signal).await);
+    report
+}
+
+async fn signal_without_waiters(signal: &dyn RunnerSignal) -> Result<(), Failure> {
+    // Nobody need be waiting: the core signals after every new job, and twice is as good as once.
+    signal.jobs_available().await?;
+    signal.jobs_available().await?;
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! The seams between Edgetube's platform-free core and the runtimes it runs on.
 //!
 //! Each trait names a capability, never a product: [`Sql`], [`Kv`], [`Objects`], [`JobQueue`],
-//! [`Clock`], [`Crypto`], [`HttpClient`], [`RateLimiter`] and [`ViewCounter`].
+//! [`Clock`], [`Crypto`], [`HttpClient`], [`RateLimiter`], [`ViewCounter`] and [`RunnerSignal`].
 //! Their docs state the *weakest* guarantee any platform gives, because the core must be correct
 //! on all of them: D1 has batches but no interactive transactions, KV is eventually consistent,
 //! queues deliver at least once.
@@ -22,6 +22,7 @@ mod objects;
 mod queue;
 pub mod r2_notification;
 mod rate_limit;
+mod runner_signal;
 mod sql;
 mod views;
 
@@ -34,6 +35,7 @@ pub use kv::Kv;
 pub use objects::{ObjectBody, ObjectMeta, ObjectRange, ObjectStream, Objects, StreamedObject, UploadedPart};
 pub use queue::{Delivery, InboxWork, JobQueue, ObjectCreated, QueueMessage};
 pub use rate_limit::{FixedWindow, RateDecision, RateLimiter};
+pub use runner_signal::{PollOnly, RunnerSignal};
 pub use sql::{Row, Sql, SqlValue, Statement};
 pub use views::{ViewCounter, ViewWindow};
 
@@ -60,4 +62,6 @@ pub struct Ports<'a> {
     pub rate_limiter: &'a dyn RateLimiter,
     /// Deduplicated, aggregated video views.
     pub views: &'a dyn ViewCounter,
+    /// Wakes transcoding runners waiting for jobs.
+    pub runner_signal: &'a dyn RunnerSignal,
 }

@@ -12,6 +12,15 @@ use serde::{Deserialize, Serialize};
 /// The job type this protocol knows: the whole HLS ladder of one upload.
 pub const LADDER_JOB: &str = "vod-hls-ladder";
 
+/// Where an idle runner waits for jobs: a `GET` with `X-Runner-Token` and a WebSocket upgrade.
+pub const WAIT_PATH: &str = "/api/v1/runners/jobs/wait";
+/// The text message the instance sends on the wait socket when jobs may be pending.
+pub const AVAILABLE_JOBS: &str = "available-jobs";
+/// The runner's keep-alive text message on the wait socket ...
+pub const PING: &str = "ping";
+/// ... and the instance's answer.
+pub const PONG: &str = "pong";
+
 /// The `payload` of a `vod-hls-ladder` job, as `accept` hands it to the runner.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -4,6 +4,10 @@
 //!
 //! It keeps just enough state to be strict where the runner could go wrong: chunks must come in
 //! order, tokens must match, and a job that is no longer processing answers 409.
+//!
+//! The wait route (`GET /api/v1/runners/jobs/wait`) is absent (404, as on older instances)
+//! unless a test sets [`World::wait`]: then it refuses with a status or opens a WebSocket that
+//! says `available-jobs` on [`FakeInstance::signal`], answers `ping`s and can be dropped.
 
 #![allow(dead_code)]
 
@@ -12,11 +16,13 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::body::{Body, Bytes};
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, Request, StatusCode, Uri};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::Router;
 use serde_json::{json, Value};
+use tokio::sync::broadcast;
 
 pub const REGISTRATION_TOKEN: &str = "ptrrt-test-registration";
 pub const JOB_UUID: &str = "0b8f0a53-5a7e-4d2c-9d0e-job000000001";
@@ -42,6 +48,25 @@ pub struct Faults {
     pub gone_after_video_facts: bool,
     /// `request` answers 401 to these runner tokens.
     pub unknown_tokens: HashSet<String>,
+}
+
+/// What `GET /api/v1/runners/jobs/wait` does.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum WaitRoute {
+    /// No such route: 404, as an instance from before it.
+    #[default]
+    Absent,
+    /// Refused with this status (426, 501, 503, ...) after the token check.
+    Refuse(u16),
+    /// Opens the socket.
+    Socket,
+}
+
+/// What the fake tells its open sockets.
+#[derive(Debug, Clone, Copy)]
+enum SocketCommand {
+    Signal,
+    Drop,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,6 +107,17 @@ pub struct World {
     pub upload_url_requests: Vec<Value>,
     /// Whether `accept` tells the runner that presigned uploads are available.
     pub offer_presigned: bool,
+    /// See [`WaitRoute`].
+    pub wait: WaitRoute,
+    /// Whether open sockets answer `ping` with `pong`.
+    pub answer_pings: bool,
+    /// Wait requests received (any answer), sockets opened, `ping`s received.
+    pub wait_requests: usize,
+    pub sockets_opened: usize,
+    pub pings: usize,
+    /// `jobs/request` calls received, and when the job was accepted.
+    pub job_requests: usize,
+    pub accepted_at: Option<std::time::Instant>,
     download_requests: usize,
     chunk_puts: usize,
 }
@@ -103,11 +139,12 @@ impl World {
 }
 
 #[derive(Clone)]
-struct Shared(Arc<Mutex<World>>);
+struct Shared(Arc<Mutex<World>>, broadcast::Sender<SocketCommand>);
 
 pub struct FakeInstance {
     pub addr: SocketAddr,
     world: Arc<Mutex<World>>,
+    sockets: broadcast::Sender<SocketCommand>,
     server: tokio::task::JoinHandle<()>,
 }
 
@@ -120,14 +157,28 @@ impl Drop for FakeInstance {
 impl FakeInstance {
     /// Starts an instance with no job.
     pub async fn start() -> FakeInstance {
-        let world = Arc::new(Mutex::new(World::default()));
-        let app = Router::new().fallback(handle).with_state(Shared(world.clone()));
+        let world = Arc::new(Mutex::new(World { answer_pings: true, ..World::default() }));
+        let (sockets, _) = broadcast::channel(16);
+        let app = Router::new()
+            .route("/api/v1/runners/jobs/wait", axum::routing::get(wait))
+            .fallback(handle)
+            .with_state(Shared(world.clone(), sockets.clone()));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("binds to loopback");
         let addr = listener.local_addr().expect("has an address");
         let server = tokio::spawn(async move {
             axum::serve(listener, app).await.expect("serves");
         });
-        FakeInstance { addr, world, server }
+        FakeInstance { addr, world, sockets, server }
+    }
+
+    /// Says `available-jobs` on every open wait socket.
+    pub fn signal(&self) {
+        let _ = self.sockets.send(SocketCommand::Signal);
+    }
+
+    /// Closes every open wait socket, as an instance restart would.
+    pub fn drop_sockets(&self) {
+        let _ = self.sockets.send(SocketCommand::Drop);
     }
 
     pub fn origin(&self) -> String {
@@ -178,7 +229,70 @@ impl FakeInstance {
     }
 }
 
-async fn handle(State(Shared(world)): State<Shared>, request: Request<Body>) -> Response {
+async fn wait(
+    State(Shared(world, sockets)): State<Shared>,
+    headers: HeaderMap,
+    upgrade: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
+) -> Response {
+    {
+        let mut world = world.lock().expect("world lock");
+        world.wait_requests += 1;
+        let token = headers.get("x-runner-token").and_then(|v| v.to_str().ok());
+        match world.wait {
+            WaitRoute::Absent => return problem(StatusCode::NOT_FOUND, "no such route"),
+            _ if !world.runner_ok(token) => return problem(StatusCode::UNAUTHORIZED, "Unknown runner token"),
+            WaitRoute::Refuse(status) => {
+                return problem(StatusCode::from_u16(status).expect("status"), "refused by the test")
+            }
+            WaitRoute::Socket => {}
+        }
+    }
+    let Ok(upgrade) = upgrade else { return problem(StatusCode::UPGRADE_REQUIRED, "not a WebSocket") };
+    let commands = sockets.subscribe();
+    upgrade.on_upgrade(move |socket| serve_socket(world, socket, commands)).into_response()
+}
+
+/// One wait socket: `pong` for `ping`, `available-jobs` on a signal, closed on a drop.
+async fn serve_socket(
+    world: Arc<Mutex<World>>,
+    mut socket: WebSocket,
+    mut commands: broadcast::Receiver<SocketCommand>,
+) {
+    world.lock().expect("world lock").sockets_opened += 1;
+    // Ends when the runner or the test closes the socket, or the server stops.
+    loop {
+        tokio::select! {
+            message = socket.recv() => match message {
+                Some(Ok(Message::Text(text))) if text.as_str() == "ping" => {
+                    let answer = {
+                        let mut world = world.lock().expect("world lock");
+                        world.pings += 1;
+                        world.answer_pings
+                    };
+                    if answer && socket.send(Message::Text("pong".into())).await.is_err() {
+                        return;
+                    }
+                }
+                Some(Ok(Message::Close(_)) | Err(_)) | None => return,
+                Some(Ok(_)) => {}
+            },
+            command = commands.recv() => match command {
+                Ok(SocketCommand::Signal) => {
+                    if socket.send(Message::Text("available-jobs".into())).await.is_err() {
+                        return;
+                    }
+                }
+                Ok(SocketCommand::Drop) | Err(broadcast::error::RecvError::Closed) => {
+                    let _ = socket.send(Message::Close(None)).await;
+                    return;
+                }
+                Err(broadcast::error::RecvError::Lagged(_)) => {}
+            },
+        }
+    }
+}
+
+async fn handle(State(Shared(world, _)): State<Shared>, request: Request<Body>) -> Response {
     let (parts, body) = request.into_parts();
     let body = axum::body::to_bytes(body, 64 * 1024 * 1024).await.unwrap_or_default();
     let mut world = world.lock().expect("world lock");
@@ -216,6 +330,7 @@ fn register(world: &mut World, body: Value) -> Response {
 }
 
 fn request_jobs(world: &mut World, body: Value) -> Response {
+    world.job_requests += 1;
     let token = body["runnerToken"].as_str();
     if !world.runner_ok(token) || token.is_some_and(|t| world.faults.unknown_tokens.contains(t)) {
         return problem(StatusCode::UNAUTHORIZED, "unknown runner token");
@@ -238,6 +353,7 @@ fn job_call(world: &mut World, call: &str, body: Value) -> Response {
             return problem(StatusCode::CONFLICT, "already taken");
         }
         world.job_tokens_issued += 1;
+        world.accepted_at = Some(std::time::Instant::now());
         let job_token = format!("ptrjt-{}", world.job_tokens_issued);
         world.job_state = Some(JobState::Processing { job_token: job_token.clone() });
         let mut payload = world.job_payload.clone().unwrap_or_default();

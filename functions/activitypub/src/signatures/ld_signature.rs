@@ -1,14 +1,24 @@
-//! PeerTube's JSON-LD signatures (`RsaSignature2017`), read but not verified.
+//! PeerTube's (and Mastodon's) JSON-LD signatures, `RsaSignature2017`: parsed, and planned for
+//! verification.
 //!
-//! Verifying one needs URDNA2015 canonicalization, i.e. JSON-LD expansion against remote
-//! contexts: too heavy for a Worker, and only needed for activities forwarded by a third party
-//! (PeerTube verifies them only when the body's `actor` is not the HTTP signer). Edgetube instead
-//! refetches such an activity's object from its origin. This module only parses the `signature`
-//! object, so the caller can tell a forwarded, LD-signed activity from a plain one and log who
-//! claims to have signed it.
+//! PeerTube signs every activity it sends with one and checks it only on activities forwarded by
+//! a third party (the body's `actor` is not the HTTP signer), as the author's word that survives
+//! forwarding. The signed bytes are the 128 ASCII characters `optionsHash ‖ documentHash`:
+//! - `optionsHash`: hex SHA-256 of the canonical N-Quads of `{"@context": [security/v1,
+//!   {RsaSignature2017}], creator, created}` (the signature without `type`, `id` and
+//!   `signatureValue`);
+//! - `documentHash`: hex SHA-256 of the canonical N-Quads of the activity without `signature`.
+//!
+//! [`verification_plan`] computes them ([`super::urdna2015`], offline and bounded) and returns a
+//! [`LdPlan`]: the key to fetch and the bytes to verify with RSASSA-PKCS1-v1_5 SHA-256, which the
+//! caller does through its crypto port, as with HTTP signatures.
 
-use serde_json::Value;
+use base64::Engine;
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+use thiserror::Error;
 
+use super::urdna2015::{self, CanonicalizationError, Limits};
 use super::SignatureError;
 
 /// The signature type PeerTube and Mastodon add.
@@ -51,6 +61,84 @@ pub fn parse(document: &Value) -> Result<Option<LdSignature>, SignatureError> {
         created: text("created"),
         signature_value: text("signatureValue").ok_or_else(|| invalid("signatureValue is missing"))?,
     }))
+}
+
+/// The `@context` PeerTube hashes the signature options under.
+const OPTIONS_CONTEXT: [&str; 2] =
+    ["https://w3id.org/security/v1", "https://w3id.org/security#RsaSignature2017"];
+
+/// Why an `RsaSignature2017` cannot be checked.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum LdSignatureError {
+    /// The document is not an object.
+    #[error("a JSON-LD signed document is an object")]
+    NotAnObject,
+    /// The document carries no `signature`.
+    #[error("the document has no JSON-LD signature")]
+    Unsigned,
+    /// The `signature` is malformed or not an `RsaSignature2017`.
+    #[error(transparent)]
+    Signature(#[from] SignatureError),
+    /// The document or the signature options cannot be canonicalized.
+    #[error(transparent)]
+    Canonicalization(#[from] CanonicalizationError),
+}
+
+/// What verifying an `RsaSignature2017` takes: the key of [`LdSignature::creator`], and the
+/// message and signature for RSASSA-PKCS1-v1_5 SHA-256.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LdPlan {
+    /// The parsed `signature`.
+    pub signature: LdSignature,
+    /// `optionsHash ‖ documentHash`: 128 lowercase hex characters, the bytes that were signed.
+    pub message: String,
+    /// `signatureValue`, decoded.
+    pub signature_bytes: Vec<u8>,
+}
+
+impl LdPlan {
+    /// The actor whose key must verify it: the creator without its `#fragment`.
+    pub fn actor(&self) -> &str {
+        self.signature.creator_actor()
+    }
+}
+
+/// Plans the verification of `document`'s `RsaSignature2017` with the default [`Limits`].
+pub fn verification_plan(document: &Value) -> Result<LdPlan, LdSignatureError> {
+    verification_plan_with(document, &Limits::default())
+}
+
+/// Plans the verification of `document`'s `RsaSignature2017`: parses the signature, hashes the
+/// options and the document as PeerTube does, and decodes the signature value.
+pub fn verification_plan_with(document: &Value, limits: &Limits) -> Result<LdPlan, LdSignatureError> {
+    let Value::Object(fields) = document else { return Err(LdSignatureError::NotAnObject) };
+    let signature = parse(document)?.ok_or(LdSignatureError::Unsigned)?;
+    let signature_bytes = base64::engine::general_purpose::STANDARD
+        .decode(signature.signature_value.trim())
+        .map_err(|_| SignatureError::InvalidBase64("signatureValue"))?;
+    let mut options = Map::new();
+    options.insert(
+        "@context".into(),
+        serde_json::json!([OPTIONS_CONTEXT[0], {RSA_SIGNATURE_2017: OPTIONS_CONTEXT[1]}]),
+    );
+    // Every member but type, id and signatureValue, as PeerTube's `omit` keeps them.
+    if let Some(Value::Object(members)) = fields.get("signature") {
+        for (key, value) in members {
+            if !matches!(key.as_str(), "type" | "id" | "signatureValue") {
+                options.insert(key.clone(), value.clone());
+            }
+        }
+    }
+    let options_hash = sha256_hex(&urdna2015::canonical_nquads_with(&Value::Object(options), limits)?);
+    let mut unsigned = fields.clone();
+    unsigned.remove("signature");
+    let document_hash = sha256_hex(&urdna2015::canonical_nquads_with(&Value::Object(unsigned), limits)?);
+    Ok(LdPlan { signature, message: options_hash + &document_hash, signature_bytes })
+}
+
+fn sha256_hex(text: &str) -> String {
+    Sha256::digest(text.as_bytes()).iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 #[cfg(test)]

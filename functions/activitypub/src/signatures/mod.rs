@@ -10,7 +10,8 @@
 //! - Outgoing: [`outgoing`] gives the headers to add and the bytes to sign, for both schemes.
 //! - Keys: [`keys`] turns `publicKeyPem` and `publicKeyMultibase` into what the verifiers take.
 //! - Objects: [`integrity`] signs and verifies `eddsa-jcs-2022` proofs; [`ld_signature`] reads
-//!   (and only reads) PeerTube's `RsaSignature2017`.
+//!   PeerTube's `RsaSignature2017` and plans its verification (the signed bytes, hashed over the
+//!   [`urdna2015`] canonical N-Quads, with pinned contexts only).
 
 pub mod cavage;
 pub mod digest;
@@ -23,6 +24,7 @@ pub mod ld_signature;
 pub mod outgoing;
 pub mod rfc9421;
 mod time;
+pub mod urdna2015;
 
 pub use error::SignatureError;
 pub use headers::{MAX_COVERED, MAX_HEADER_BYTES};

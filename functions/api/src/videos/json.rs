@@ -93,21 +93,22 @@ pub fn list_item(origin: &Origin, video: &Video, owners: &Owners) -> Result<Valu
     Ok(Value::Object(value))
 }
 
-/// The path of an absolute URL (`https://h/lazy-static/x.jpg` → `/lazy-static/x.jpg`).
-fn path_of(url: Option<&str>) -> Option<String> {
-    url.and_then(|u| url::Url::parse(u).ok()).map(|u| u.path().to_owned())
-}
-
 /// The list-item fields up to `isLive`.
 ///
-/// A remote video's images stay on its origin. PeerTube serves remote images from its own
-/// `/lazy-static/` cache, filled on first request; we have no such cache, so `thumbnailPath` and
-/// `previewPath` keep the origin's path (what PeerTube would show) and `thumbnailUrl` and
-/// `previewUrl`, which PeerTube 7 does not have, give the absolute URLs on the origin.
+/// A remote video's images are served, as PeerTube serves them, from this instance's own
+/// `/lazy-static/` paths, a cache filled from the origin on first request
+/// (`crate::media::serve_image`); `thumbnailUrl` and `previewUrl`, which PeerTube 7 does not
+/// have, give the absolute URLs on the origin.
 fn base(origin: &Origin, video: &Video) -> Map<String, Value> {
     let remote = video.is_remote();
+    let cached = |folder: &str, url: Option<&str>| {
+        url.map(|url| format!("/lazy-static/{folder}/{}", urls::remote_image_file(&video.uuid, url)))
+    };
     let (thumbnail_path, preview_path) = if remote {
-        (path_of(video.remote_thumbnail_url.as_deref()), path_of(video.remote_preview_url.as_deref()))
+        (
+            cached("thumbnails", video.remote_thumbnail_url.as_deref()),
+            cached("previews", video.remote_preview_url.as_deref()),
+        )
     } else {
         (
             urls::image_path("thumbnails", video.thumbnail_key.as_deref()),

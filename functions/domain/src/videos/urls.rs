@@ -42,6 +42,29 @@ pub fn image_path(folder: &str, key: Option<&str>) -> Option<String> {
     key.map(|key| format!("/lazy-static/{folder}/{}", file_name_of(key)))
 }
 
+/// The file name under which a remote video's image at `origin_url` is cached here
+/// (`/lazy-static/<folder>/<name>`): the video's UUID, which finds the row, and a digest of the
+/// origin URL, so a new image on the origin gets a new name instead of a stale cached copy.
+pub fn remote_image_file(uuid: &str, origin_url: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = edgetube_ports::encoding::hex(&Sha256::digest(origin_url.as_bytes()));
+    let extension = origin_url
+        .rsplit('/')
+        .next()
+        .and_then(|name| name.rsplit_once('.'))
+        .map(|(_, ext)| ext.to_ascii_lowercase())
+        .filter(|ext| matches!(ext.as_str(), "jpg" | "jpeg" | "png" | "webp" | "gif"))
+        .unwrap_or_else(|| "jpg".to_owned());
+    format!("remote-{uuid}-{}.{extension}", &digest[..16])
+}
+
+/// The UUID a [`remote_image_file`] name starts with, if it is one.
+pub fn remote_image_uuid(file: &str) -> Option<&str> {
+    let rest = file.strip_prefix("remote-")?;
+    let uuid = rest.get(..36)?;
+    (rest.as_bytes().get(36) == Some(&b'-')).then_some(uuid)
+}
+
 /// `/lazy-static/<storyboard key>`: the storyboard sheet (its key already starts with the folder).
 pub fn storyboard_path(file_key: &str) -> String {
     format!("/lazy-static/{file_key}")
@@ -129,6 +152,18 @@ pub fn input_magnet(origin: &Origin, video: &Video) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn remote_images_are_named_by_video_and_origin_url() {
+        let uuid = "9c9de5e8-0a1e-484a-b099-e80766180a6d";
+        let name = remote_image_file(uuid, "https://pt.example/lazy-static/thumbnails/a.png");
+        assert!(name.starts_with(&format!("remote-{uuid}-")) && name.ends_with(".png"), "{name}");
+        assert_eq!(remote_image_uuid(&name), Some(uuid));
+        assert_ne!(name, remote_image_file(uuid, "https://pt.example/lazy-static/thumbnails/b.png"));
+        assert!(remote_image_file(uuid, "https://pt.example/x/no-extension").ends_with(".jpg"));
+        assert_eq!(remote_image_uuid("abc.jpg"), None);
+        assert_eq!(remote_image_uuid("remote-short.jpg"), None);
+    }
 
     #[test]
     fn images_live_under_lazy_static() {

@@ -19,8 +19,8 @@ use edgetube_activitypub::documents::{
 use edgetube_domain::actors::ActorKind;
 use edgetube_domain::remote_actors::{self, RemoteActor};
 use edgetube_domain::videos::constants::{self, CATEGORIES, LICENCES};
-use edgetube_domain::videos::privacy;
 use edgetube_domain::videos::remote::{self as remote_videos, RemoteVideo, RemoteVideoError};
+use edgetube_domain::videos::{privacy, urls};
 use edgetube_domain::{follows, parse_iso8601_millis, shares, InstanceConfig};
 use edgetube_ports::Ports;
 use serde_json::Value;
@@ -160,6 +160,17 @@ pub(super) async fn delete(activity: &Activity, ports: &Ports<'_>) -> Result<Eff
     };
     if !same_origin(id, &activity.actor) {
         return Err(Failure::Permanent(format!("{} cannot delete {id} of another origin", activity.actor)));
+    }
+    // Its images cached here go with it (their names are the video's, never shared).
+    if let Some(video) = remote_videos::find_by_ap_id(ports.sql, id.as_str()).await? {
+        for (folder, url) in
+            [("thumbnails", &video.remote_thumbnail_url), ("previews", &video.remote_preview_url)]
+        {
+            if let Some(url) = url {
+                let key = format!("{folder}/{}", urls::remote_image_file(&video.uuid, url));
+                ports.objects.delete(&key).await.map_err(FederationError::from)?;
+            }
+        }
     }
     Ok(if remote_videos::delete_by_ap_id(ports.sql, id.as_str()).await? {
         Effect::Done(format!("{} deleted video {id}", activity.actor))

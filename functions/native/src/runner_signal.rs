@@ -1,0 +1,61 @@
+//! The runner-signal port in memory: counts signals, so tests can check that every way a job
+//! becomes pending wakes the runners, and can make the signal fail.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use async_trait::async_trait;
+use edgetube_ports::{PortError, RunnerSignal};
+
+/// Counts [`RunnerSignal::jobs_available`] calls. Holds waiters unless told otherwise, so the
+/// wait route's hand-over can be tested; [`MemoryRunnerSignal::poll_only`] behaves as a platform
+/// without them.
+#[derive(Debug)]
+pub struct MemoryRunnerSignal {
+    signals: AtomicU64,
+    holds_waiters: AtomicBool,
+    failing: AtomicBool,
+}
+
+impl Default for MemoryRunnerSignal {
+    fn default() -> Self {
+        Self {
+            signals: AtomicU64::new(0),
+            holds_waiters: AtomicBool::new(true),
+            failing: AtomicBool::new(false),
+        }
+    }
+}
+
+impl MemoryRunnerSignal {
+    /// A platform where runners cannot wait.
+    pub fn poll_only() -> Self {
+        let signal = Self::default();
+        signal.holds_waiters.store(false, Ordering::Relaxed);
+        signal
+    }
+
+    /// Signals sent so far (failed ones not counted).
+    pub fn signals(&self) -> u64 {
+        self.signals.load(Ordering::Relaxed)
+    }
+
+    /// Makes every later signal fail (`true`) or succeed again.
+    pub fn set_failing(&self, failing: bool) {
+        self.failing.store(failing, Ordering::Relaxed);
+    }
+}
+
+#[async_trait(?Send)]
+impl RunnerSignal for MemoryRunnerSignal {
+    fn holds_waiters(&self) -> bool {
+        self.holds_waiters.load(Ordering::Relaxed)
+    }
+
+    async fn jobs_available(&self) -> Result<(), PortError> {
+        if self.failing.load(Ordering::Relaxed) {
+            return Err(PortError::unavailable("runner_signal", "signal refused by the test"));
+        }
+        self.signals.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+}

@@ -1,0 +1,41 @@
+//! The runner-signal port: how the core tells transcoding runners that jobs wait for them, so
+//! an idle runner can wait for a word instead of asking every second.
+
+use async_trait::async_trait;
+
+use crate::PortError;
+
+/// Wakes the runners that wait for jobs (`GET /api/v1/runners/jobs/wait`, PROTOCOL.md).
+///
+/// The weakest guarantee: a signal may be lost (a platform may drop it, a runner's socket may be
+/// half-open), and a platform may hold no waiting runners at all (Spin has no Durable Objects).
+/// Runners therefore still ask for jobs now and then on their own, and a job never depends on
+/// a signal to be taken: a lost signal delays a job by the runner's slow safety poll, nothing more.
+/// A signal with no job behind it costs one `jobs/request` per runner.
+#[async_trait(?Send)]
+pub trait RunnerSignal {
+    /// Whether runners can wait on this platform. When `false`, the wait route answers 501 and
+    /// runners fall back to polling `jobs/request`.
+    fn holds_waiters(&self) -> bool;
+
+    /// Tells every waiting runner that jobs may be available. Called after a job became pending
+    /// (made, failed for a retry, aborted, released by the housekeeping). An error is only
+    /// reported; the job stays pending for the next runner that asks.
+    async fn jobs_available(&self) -> Result<(), PortError>;
+}
+
+/// The binding of a platform where runners cannot wait: no waiters, and signals go nowhere.
+/// Runners there poll `jobs/request` (the wait route answers 501).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct PollOnly;
+
+#[async_trait(?Send)]
+impl RunnerSignal for PollOnly {
+    fn holds_waiters(&self) -> bool {
+        false
+    }
+
+    async fn jobs_available(&self) -> Result<(), PortError> {
+        Ok(())
+    }
+}
