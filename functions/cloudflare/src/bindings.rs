@@ -12,3 +12,5 @@ pub const JOBS: &str = "JOBS";
 pub const RATE_LIMITER: &str = "RATE_LIMITER";
 /// Durable Object namespace of `views::ViewCounterObject`.
 pub const VIEW_COUNTER: &str = "VIEW_COUNTER";
+/// Durable Object namespace of `tracker::TrackerObject` (one object per video).
+pub const TRACKER: &str = "TRACKER";

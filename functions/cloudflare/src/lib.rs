@@ -17,6 +17,7 @@ mod kv;
 mod queue;
 mod r2;
 mod rate_limiter;
+mod tracker;
 mod views;
 
 use std::cell::RefCell;
@@ -99,6 +100,11 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
             console_error!("configuration error: {message}");
             return Response::error(format!("Edgetube is misconfigured: {message}"), 500);
         }
+    };
+    // Tracker sockets go to their video's Durable Object before anything reads the request.
+    let req = match tracker::route_or_pass(req, &env).await {
+        Ok(response) => return response,
+        Err(req) => req,
     };
     let bound = Bound::new(&env)?;
     let request = into_http(req)?;
