@@ -174,7 +174,10 @@ impl DurableObject for TrackerObject {
     ) -> worker::Result<()> {
         self.restore();
         let Some(id) = self.socket_id(&ws) else { return Ok(()) };
-        self.sockets.borrow_mut().entry(id).or_insert_with(|| ws.clone());
+        // A socket the tracker refused is closing: what it still sends is ignored.
+        if !self.tracker.borrow().has_socket(id) {
+            return Ok(());
+        }
         let text = match message {
             WebSocketIncomingMessage::String(text) => text,
             WebSocketIncomingMessage::Binary(_) => {
@@ -279,6 +282,9 @@ impl TrackerObject {
                 }
                 Outgoing::Close { socket, code, reason } => {
                     if let Some(ws) = self.sockets.borrow_mut().remove(&socket) {
+                        // Should the object hibernate before the close completes, the socket
+                        // comes back with no swarms.
+                        let _ = ws.serialize_attachment(SocketRecord::default());
                         let _ = ws.close(Some(code), Some(reason));
                     }
                 }
