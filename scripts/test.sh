@@ -11,7 +11,7 @@ cargo clippy --workspace --exclude edgetube-cloudflare --all-targets -- -D warni
 cargo clippy -p edgetube-cloudflare --target wasm32-unknown-unknown -- -D warnings
 # wasm32-unknown-unknown is covered by the worker bundle below, which compiles the whole core for it.
 log "the portable core builds for wasm32-wasip2 (Spin)"
-CORE=(-p edgetube-ports -p edgetube-ports-conformance -p edgetube-sigv4 -p edgetube-domain -p edgetube-media -p edgetube-activitypub -p edgetube-federation -p edgetube-manifest -p edgetube-runner-protocol -p edgetube-problem -p edgetube-api -p edgetube-app)
+CORE=(-p edgetube-ports -p edgetube-ports-conformance -p edgetube-sigv4 -p edgetube-domain -p edgetube-media -p edgetube-activitypub -p edgetube-federation -p edgetube-manifest -p edgetube-runner-protocol -p edgetube-tracker -p edgetube-problem -p edgetube-api -p edgetube-app)
 cargo build "${CORE[@]}" --target wasm32-wasip2
 bash scripts/build-worker.sh
 log "the transcode runner the end-to-end tests run (release: it hashes every segment)"

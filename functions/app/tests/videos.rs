@@ -171,7 +171,10 @@ fn details_have_peertube_keys_and_every_id_form() {
     assert_eq!(details["files"], json!([]));
     assert_eq!(details["streamingPlaylists"], json!([]));
     assert_eq!(details["url"], format!("{ORIGIN}/videos/watch/{}", video.uuid));
-    assert_eq!(details["trackerUrls"], expected["trackerUrls"]);
+    // PeerTube lists `<origin>/tracker/announce` and `ws://<host>/tracker/socket`; ours is the
+    // video's own WebSocket tracker shard (no HTTP tracker).
+    assert_eq!(expected["trackerUrls"][1], "ws://127.0.0.1:9000/tracker/socket");
+    assert_eq!(details["trackerUrls"], json!([format!("ws://127.0.0.1:9000/tracker/socket/{}", video.uuid)]));
     assert_eq!(details["shortUUID"], video.short_uuid);
     assert_eq!(details["publishedAt"], "2026-11-21T21:50:13.254Z");
 

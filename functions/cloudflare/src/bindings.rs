@@ -14,3 +14,5 @@ pub const RATE_LIMITER: &str = "RATE_LIMITER";
 pub const VIEW_COUNTER: &str = "VIEW_COUNTER";
 /// Durable Object namespace of `runner_wake::RunnerWakeObject`, where idle runners wait for jobs.
 pub const RUNNER_WAKE: &str = "RUNNER_WAKE";
+/// Durable Object namespace of `tracker::TrackerObject` (one object per video).
+pub const TRACKER: &str = "TRACKER";

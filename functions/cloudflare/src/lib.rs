@@ -19,6 +19,7 @@ mod queue;
 mod r2;
 mod rate_limiter;
 mod runner_wake;
+mod tracker;
 mod views;
 
 use std::cell::RefCell;
@@ -104,6 +105,11 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
             console_error!("configuration error: {message}");
             return Response::error(format!("Edgetube is misconfigured: {message}"), 500);
         }
+    };
+    // Tracker sockets go to their video's Durable Object before anything reads the request.
+    let req = match tracker::route_or_pass(req, &env).await {
+        Ok(response) => return response,
+        Err(req) => req,
     };
     let bound = Bound::new(&env)?;
     let request = into_http(req)?;

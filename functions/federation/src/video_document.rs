@@ -92,7 +92,7 @@ pub async fn input(
     let label = |table: &[(i64, &'static str)], id: Option<i64>| {
         id.map(|id| Label { identifier: id.to_string(), name: constants::label(table, id).to_owned() })
     };
-    let trackers = urls::tracker_list(origin);
+    let trackers = urls::tracker_list(origin, &video.uuid);
     let tracker_inputs = trackers
         .iter()
         .map(|url| TrackerInput {

@@ -11,11 +11,13 @@
 //! - [`renditions`]: recording a reported rendition, the master playlist and
 //!   `segments-sha256.json`, images, storyboards, every key a video owns.
 //! - [`torrents`]: BitTorrent v1 metainfo of a one-request upload, hashed as it streams.
+//! - [`p2p`]: the info hashes the tracker allows for a video (its swarms).
 //!
 //! Built on `edgetube-domain` (videos, configuration, tokens); like it, everything goes through
 //! [`edgetube_ports::Ports`] and nothing here knows a runtime.
 
 pub mod direct_uploads;
+pub mod p2p;
 pub mod part_writer;
 pub mod renditions;
 pub mod runner_jobs;

@@ -221,7 +221,7 @@ pub async fn details(ctx: &Ctx<'_>, video: &Video) -> Result<Value, Problem> {
         remote_json::Media {
             streaming_playlists: streaming_playlists(ctx, video).await?,
             files: input_files(origin, video),
-            tracker_urls: json!(urls::tracker_list(origin)),
+            tracker_urls: json!(urls::tracker_list(origin, &video.uuid)),
         }
     };
     let mut object = base(origin, video);

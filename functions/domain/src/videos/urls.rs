@@ -85,10 +85,16 @@ pub fn metadata_url(origin: &Origin, uuid: &str, file_id: i64) -> String {
     origin.join(&format!("/api/v1/videos/{uuid}/metadata/{file_id}"))
 }
 
-/// The instance's tracker URLs, HTTP then WebSocket.
-pub fn tracker_list(origin: &Origin) -> Vec<String> {
+/// PeerTube's tracker path. Ours takes the video's UUID after it, so that the Worker can pick the
+/// video's tracker shard when the socket opens, before any info hash is known.
+pub const TRACKER_SOCKET_PATH: &str = "/tracker/socket";
+
+/// The tracker URLs of a local video: its WebSocket tracker, `ws(s)://<host>/tracker/socket/<uuid>`.
+/// There is no HTTP tracker (`/tracker/announce`): PeerTube's players use only the WebSocket
+/// ones, and an advertised URL that answers 404 only costs BitTorrent clients a request.
+pub fn tracker_list(origin: &Origin, uuid: &str) -> Vec<String> {
     let ws = if origin.scheme() == "https" { "wss" } else { "ws" };
-    vec![origin.join("/tracker/announce"), format!("{ws}://{}/tracker/socket", origin.authority())]
+    vec![format!("{ws}://{}{TRACKER_SOCKET_PATH}/{uuid}", origin.authority())]
 }
 
 /// The short side of the original's frame, 0 when the upload could not tell.
@@ -142,7 +148,7 @@ pub fn input_magnet(origin: &Origin, video: &Video) -> Option<String> {
         magnet.push_str(&format!("&xs={}", encoded(&torrent)));
     }
     magnet.push_str(&format!("&dn={}", encoded(&video.name)));
-    for tracker in tracker_list(origin) {
+    for tracker in tracker_list(origin, &video.uuid) {
         magnet.push_str(&format!("&tr={}", encoded(&tracker)));
     }
     magnet.push_str(&format!("&ws={}", encoded(&input_file_url(origin, video))));
@@ -178,9 +184,8 @@ mod tests {
     #[test]
     fn trackers_follow_the_scheme() {
         let origin = Origin::parse("https://tube.example", false).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(
-            tracker_list(&origin),
-            ["https://tube.example/tracker/announce", "wss://tube.example/tracker/socket"]
-        );
+        assert_eq!(tracker_list(&origin, "u-1"), ["wss://tube.example/tracker/socket/u-1"]);
+        let local = Origin::parse("http://127.0.0.1:8787", true).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(tracker_list(&local, "u-1"), ["ws://127.0.0.1:8787/tracker/socket/u-1"]);
     }
 }
