@@ -127,9 +127,9 @@ fn an_actor_updating_itself_is_refreshed_and_no_one_else_may() {
     assert_eq!(name_on_a(), json!("Bea Renamed"), "refreshed from B, not from the activity's copy");
 }
 
-#[test]
-fn a_remote_video_viewed_here_sends_one_view_to_its_origin() {
-    let net = Network::new(&[]);
+/// B's root subscribes to A's root channel, and A's channel announces a new video of A's: B
+/// reads it from A and keeps a copy. B's root token and the video's UUID.
+fn b_copies_a_video(net: &Network) -> (String, String) {
     let root_b = net.root(1);
     let (status, body) = net.api(
         1,
@@ -140,8 +140,7 @@ fn a_remote_video_viewed_here_sends_one_view_to_its_origin() {
     );
     assert_eq!(status, 204, "{body}");
     net.pump();
-    let uuid = video_of_root(&net, 0);
-    // A's channel announces its video; B reads it from A and keeps a copy.
+    let uuid = video_of_root(net, 0);
     let channel = format!("{A}/video-channels/root_channel");
     let announce = json!({
         "@context": ["https://www.w3.org/ns/activitystreams"],
@@ -149,7 +148,14 @@ fn a_remote_video_viewed_here_sends_one_view_to_its_origin() {
         "object": format!("{A}/videos/watch/{uuid}"),
         "to": ["https://www.w3.org/ns/activitystreams#Public"],
     });
-    deliver(&net, 1, &announce, &channel);
+    deliver(net, 1, &announce, &channel);
+    (root_b, uuid)
+}
+
+#[test]
+fn a_remote_video_viewed_here_sends_one_view_to_its_origin() {
+    let net = Network::new(&[]);
+    let (root_b, uuid) = b_copies_a_video(&net);
     let outcomes = net.pump();
     let (status, copy) = net.api(1, "GET", &format!("/api/v1/videos/{uuid}"), None, None);
     assert_eq!(status, 200, "{copy} {outcomes:?}");
@@ -361,26 +367,8 @@ fn a_videos_likes_dislikes_shares_and_comments_are_collections_paged_as_peertube
 #[test]
 fn blocked_accounts_and_servers_leave_listings_for_everyone_or_for_the_user_who_muted_them() {
     let net = Network::new(&[]);
-    let root_b = net.root(1);
-    let (status, body) = net.api(
-        1,
-        "POST",
-        "/api/v1/users/me/subscriptions",
-        Some(&root_b),
-        Some(json!({"uri": "root_channel@a.example:8001"})),
-    );
-    assert_eq!(status, 204, "{body}");
-    net.pump();
     // B gets a copy of A's video, and A's root comments on one of B's videos.
-    let uuid = video_of_root(&net, 0);
-    let channel = format!("{A}/video-channels/root_channel");
-    let announce = json!({
-        "@context": ["https://www.w3.org/ns/activitystreams"],
-        "id": format!("{A}/videos/watch/{uuid}/announces/1"), "type": "Announce", "actor": channel,
-        "object": format!("{A}/videos/watch/{uuid}"),
-        "to": ["https://www.w3.org/ns/activitystreams#Public"],
-    });
-    deliver(&net, 1, &announce, &channel);
+    let (root_b, _) = b_copies_a_video(&net);
     let local = video_of_root(&net, 1);
     let root_a = format!("{A}/accounts/root");
     let note = json!({
