@@ -4,7 +4,8 @@
 source "$(dirname "$0")/lib.sh"
 
 # shellcheck: tests/tests/deploy.rs lints the deploy script with it.
-APT_PACKAGES=(pkg-config libssl-dev ffmpeg curl python3 python3-venv shellcheck)
+# chromium: the browser tests (tests/browser/, driven by npm playwright-core).
+APT_PACKAGES=(pkg-config libssl-dev ffmpeg curl python3 python3-venv shellcheck chromium)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -50,5 +51,8 @@ fi
 stamp="$ROOT/node_modules/.package-lock.json"
 if [ ! -f "$stamp" ] || [ "$ROOT/package-lock.json" -nt "$stamp" ]; then
   log "npm: installing from package-lock.json"
-  (cd "$ROOT" && npm ci --no-audit --no-fund)
+  # --ignore-scripts: bittorrent-tracker's client pulls node-datachannel, whose install script builds
+  # libdatachannel from GitHub (unreachable offline); the tests drive WebRTC from Chromium instead.
+  # esbuild, workerd and sharp need no script: their platform binaries are optional dependencies.
+  (cd "$ROOT" && npm ci --ignore-scripts --no-audit --no-fund)
 fi

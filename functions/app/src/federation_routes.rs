@@ -72,18 +72,6 @@ pub fn host_meta(config: &InstanceConfig) -> Answer {
     respond::text(host_meta::document(&config.origin), host_meta::CONTENT_TYPE)
 }
 
-/// `GET /` while there is no web front end: the instance's name and a pointer to the API.
-pub fn home(config: &InstanceConfig) -> Answer {
-    let name = html_escape(&config.name);
-    respond::text(
-        format!(
-            "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{name}</title></head>\
-             <body><h1>{name}</h1><p>An Edgetube instance. API: <a href=\"/api/v1/config\">/api/v1/config</a></p></body></html>\n"
-        ),
-        "text/html; charset=utf-8",
-    )
-}
-
 /// The local actor at `/<prefix>/<name>`, if its kind matches the prefix.
 async fn find_actor(ports: &Ports<'_>, prefix: &str, name: &str) -> Result<LocalActor, Problem> {
     let actor = actors::find_local(ports.sql, name).await.map_err(Problem::internal_from)?;

@@ -43,66 +43,79 @@ pub async fn route(
 ) -> Response<Body> {
     let path = request.uri().path();
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    // Web pages first: a browser's GET of a video's, account's or channel's URL is a page, and
+    // every other client's the ActivityPub document below.
+    let page = edgetube_web::route(&edgetube_api::Ctx { ports, config, request, pending }, &segments).await;
     // Media bodies are streams (`edgetube_api::media`); every other answer is whole.
-    let result: Result<Response<Body>, Problem> = match (request.method(), segments.as_slice()) {
-        (&Method::GET | &Method::HEAD, [".well-known", "webfinger"]) => {
-            whole(fed::webfinger(ports, config, request).await)
-        }
-        (&Method::GET | &Method::HEAD, [".well-known", "nodeinfo"]) => whole(fed::nodeinfo_discovery(config)),
-        (&Method::GET | &Method::HEAD, ["nodeinfo", "2.0.json" | "2.0"]) => {
-            whole(fed::nodeinfo(ports, config).await)
-        }
-        (&Method::GET | &Method::HEAD, [".well-known", "host-meta"]) => whole(fed::host_meta(config)),
-        (&Method::POST, ["inbox"] | ["accounts" | "a" | "video-channels" | "c", _, "inbox"]) => {
-            whole(fed::inbox(ports, config, request).await)
-        }
-        (&Method::GET | &Method::HEAD, [prefix @ ("accounts" | "a" | "video-channels" | "c"), name]) => {
-            whole(fed::actor(ports, config, request, prefix, name).await)
-        }
-        (
-            &Method::GET | &Method::HEAD,
-            [prefix @ ("accounts" | "a" | "video-channels" | "c"), name, collection],
-        ) => whole(fed::actor_collection(ports, config, request, prefix, name, collection).await),
-        (&Method::GET | &Method::HEAD, ["videos", "watch", id] | ["w", id]) => {
-            whole(fed::video(ports, config, request, id).await)
-        }
-        (&Method::GET | &Method::HEAD, ["videos", "watch", id, which] | ["w", id, which]) => {
-            whole(fed::video_collection(ports, config, request, id, which).await)
-        }
-        (&Method::GET | &Method::HEAD, ["videos", "watch", id, "comments", comment]) => {
-            whole(fed::video_comment(ports, config, id, comment).await)
-        }
-        (&Method::GET | &Method::HEAD, ["static", "streaming-playlists", "hls", rest @ ..]) => {
-            let ctx = edgetube_api::Ctx { ports, config, request, pending };
-            match rest {
-                ["private", uuid, file] | [uuid, file] => edgetube_api::media::serve(&ctx, uuid, file).await,
-                _ => Err(Problem::not_found("File not found")),
+    let result: Result<Response<Body>, Problem> = if let Some(page) = page {
+        whole(page)
+    } else {
+        match (request.method(), segments.as_slice()) {
+            (&Method::GET | &Method::HEAD, [".well-known", "webfinger"]) => {
+                whole(fed::webfinger(ports, config, request).await)
             }
-        }
-        (
-            &Method::GET | &Method::HEAD,
-            ["static", "web-videos", "private", file] | ["static", "web-videos", file],
-        ) => {
-            edgetube_api::media::serve_web_video(&edgetube_api::Ctx { ports, config, request, pending }, file)
+            (&Method::GET | &Method::HEAD, [".well-known", "nodeinfo"]) => {
+                whole(fed::nodeinfo_discovery(config))
+            }
+            (&Method::GET | &Method::HEAD, ["nodeinfo", "2.0.json" | "2.0"]) => {
+                whole(fed::nodeinfo(ports, config).await)
+            }
+            (&Method::GET | &Method::HEAD, [".well-known", "host-meta"]) => whole(fed::host_meta(config)),
+            (&Method::POST, ["inbox"] | ["accounts" | "a" | "video-channels" | "c", _, "inbox"]) => {
+                whole(fed::inbox(ports, config, request).await)
+            }
+            (&Method::GET | &Method::HEAD, [prefix @ ("accounts" | "a" | "video-channels" | "c"), name]) => {
+                whole(fed::actor(ports, config, request, prefix, name).await)
+            }
+            (
+                &Method::GET | &Method::HEAD,
+                [prefix @ ("accounts" | "a" | "video-channels" | "c"), name, collection],
+            ) => whole(fed::actor_collection(ports, config, request, prefix, name, collection).await),
+            (&Method::GET | &Method::HEAD, ["videos", "watch", id] | ["w", id]) => {
+                whole(fed::video(ports, config, request, id).await)
+            }
+            (&Method::GET | &Method::HEAD, ["videos", "watch", id, which] | ["w", id, which]) => {
+                whole(fed::video_collection(ports, config, request, id, which).await)
+            }
+            (&Method::GET | &Method::HEAD, ["videos", "watch", id, "comments", comment]) => {
+                whole(fed::video_comment(ports, config, id, comment).await)
+            }
+            (&Method::GET | &Method::HEAD, ["static", "streaming-playlists", "hls", rest @ ..]) => {
+                let ctx = edgetube_api::Ctx { ports, config, request, pending };
+                match rest {
+                    ["private", uuid, file] | [uuid, file] => {
+                        edgetube_api::media::serve(&ctx, uuid, file).await
+                    }
+                    _ => Err(Problem::not_found("File not found")),
+                }
+            }
+            (
+                &Method::GET | &Method::HEAD,
+                ["static", "web-videos", "private", file] | ["static", "web-videos", file],
+            ) => {
+                edgetube_api::media::serve_web_video(
+                    &edgetube_api::Ctx { ports, config, request, pending },
+                    file,
+                )
                 .await
-        }
-        (&Method::GET | &Method::HEAD, ["lazy-static", directory, file]) => {
-            edgetube_api::media::serve_image(
-                &edgetube_api::Ctx { ports, config, request, pending },
-                directory,
-                file,
-            )
-            .await
-        }
-        (_, ["api", "v1", rest @ ..]) => {
-            Ok(edgetube_api::route(&edgetube_api::Ctx { ports, config, request, pending }, rest)
+            }
+            (&Method::GET | &Method::HEAD, ["lazy-static", directory, file]) => {
+                edgetube_api::media::serve_image(
+                    &edgetube_api::Ctx { ports, config, request, pending },
+                    directory,
+                    file,
+                )
                 .await
-                .map(Body::Full))
+            }
+            (_, ["api", "v1", rest @ ..]) => {
+                Ok(edgetube_api::route(&edgetube_api::Ctx { ports, config, request, pending }, rest)
+                    .await
+                    .map(Body::Full))
+            }
+            // PeerTube answers an unknown API route with a bare 400 and an empty JSON body.
+            (_, ["api", ..]) => Ok(edgetube_api::unknown_route().map(Body::Full)),
+            _ => Err(Problem::not_found(format!("No route for {} {path}", request.method()))),
         }
-        // PeerTube answers an unknown API route with a bare 400 and an empty JSON body.
-        (_, ["api", ..]) => Ok(edgetube_api::unknown_route().map(Body::Full)),
-        (&Method::GET | &Method::HEAD, [""]) => whole(fed::home(config)),
-        _ => Err(Problem::not_found(format!("No route for {} {path}", request.method()))),
     };
     let mut response = result.unwrap_or_else(|problem| problem.into_response().map(Body::Full));
     if request.method() == Method::HEAD {
