@@ -37,8 +37,8 @@ setsid "${CARGO_TARGET_DIR:-$ROOT/target}/release/transcode-runner" run --url "$
 runner_pid=$!
 cat <<INFO
 
-  Edgetube is running at $origin
-  Admin login: root / $password
+  Edgetube is running: open $origin/ in a browser
+  Admin login: root / $password   (or sign up at $origin/signup when signups are open)
   State: $state   (delete it to start over)
   A transcode runner is taking jobs (its state: $state/runner).
   Upload: peertube-cli auth add -u $origin -U root --password '$password'

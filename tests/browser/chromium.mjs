@@ -34,7 +34,7 @@ export async function newPage(browser, origin, viewport = { width: 1280, height:
   const page = await context.newPage();
   page.errors = [];
   page.on("console", (message) => {
-    if (message.type() === "error") page.errors.push(`console: ${message.text()}`);
+    if (message.type() === "error") page.errors.push(`console: ${message.text()} (${message.location()?.url || "?"})`);
   });
   page.on("pageerror", (error) => page.errors.push(`pageerror: ${error.message}`));
   return page;

@@ -1,6 +1,7 @@
 //! Two Edgetube instances federating over loopback, each the real worker bundle under
 //! `wrangler dev`, with the real transcode runner on A: a user on B subscribes to a channel on A
-//! by handle, A's upload reaches B's subscription feed and plays on B from A's playlist (ffprobe),
+//! by handle, A's upload reaches B's subscription feed and plays on B from A's playlist (ffprobe,
+//! and Chromium on B's watch page),
 //! comments, replies and ratings cross both ways, a title update and a delete propagate, B being
 //! stopped loses nothing, unsubscribing is honoured and an instance follow brings A's videos.
 //!
@@ -256,6 +257,28 @@ async fn two_instances_federate_videos_comments_ratings_and_outages() -> Result<
         Ok(Some(()))
     })
     .await?;
+    // A person on B watches A's video in Chromium: B's watch page plays it from A's playlist.
+    let shot = edgetube_e2e::repo_root().join("target/browser-screenshots/remote-watch-on-b.png");
+    std::fs::create_dir_all(shot.parent().context("screenshot folder")?)?;
+    let watch = b.url(&format!("/w/{uuid}"));
+    let played = tokio::task::spawn_blocking(move || {
+        edgetube_e2e::run_with_timeout(
+            "node",
+            &["tests/browser/play.mjs", &watch, shot.to_str().unwrap_or_default()],
+            Duration::from_secs(180),
+        )
+    })
+    .await??;
+    let stdout = String::from_utf8_lossy(&played.stdout);
+    let line = stdout.lines().find_map(|l| l.strip_prefix("RESULT ")).with_context(|| {
+        format!("the browser did not play: {stdout}{}", String::from_utf8_lossy(&played.stderr))
+    })?;
+    let played: Value = serde_json::from_str(line)?;
+    ensure!(played["status"] == 200 && played["title"] == "Federated bikes", "{played}");
+    ensure!(played["playlistUrl"].as_str().is_some_and(|u| u.starts_with(&a.origin)), "from A: {played}");
+    let (to, of) = (played["playedTo"].as_f64().unwrap_or(0.0), played["duration"].as_f64().unwrap_or(0.0));
+    ensure!(of > 9.0 && to >= of - 0.5, "played to the end on B: {played}");
+    ensure!(played["consoleErrors"] == json!([]), "no console errors: {played}");
     eventually("B's copy with A's thumbnail", Duration::from_secs(30), || async {
         let on_a = api_a.get(&format!("/api/v1/videos/{uuid}")).await?;
         let on_b = api_b.get(&format!("/api/v1/videos/{uuid}")).await?;

@@ -8,7 +8,7 @@ use http::header::{HeaderMap, HeaderValue};
 /// and without `Access-Control-Allow-Credentials`: browsers refuse credentials with a wildcard
 /// origin anyway, and the API authenticates with bearer tokens, never cookies. `nosniff` because
 /// originals are files users uploaded, served from our own origin: a browser must take them for
-/// the type we declare, never guess HTML or script from their bytes. No framing of API answers.
+/// the type we declare, never guess HTML or script from their bytes. No framing, but for embeds.
 pub fn add_common(headers: &mut HeaderMap) {
     let fixed = [
         ("access-control-allow-origin", "*"),
@@ -17,7 +17,16 @@ pub fn add_common(headers: &mut HeaderMap) {
         ("x-frame-options", "DENY"),
         ("x-powered-by", "Edgetube"),
     ];
+    // An embed allows framing by any page through CSP's `frame-ancestors`; `DENY` beside it would
+    // contradict it for browsers that only know X-Frame-Options.
+    let framable = headers
+        .get("content-security-policy")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|csp| csp.contains("frame-ancestors"));
     for (name, value) in fixed {
+        if name == "x-frame-options" && framable {
+            continue;
+        }
         headers.entry(name).or_insert(HeaderValue::from_static(value));
     }
 }

@@ -52,12 +52,13 @@ pub async fn route(ctx: &Ctx<'_>, segments: &[&str]) -> Option<Answer> {
     Some(answer.or_else(|problem| Ok(render::error_page(ctx, problem))))
 }
 
-/// A `200 text/html` answer. Pages are the same for every viewer (see the crate doc), so a CDN
-/// may keep them briefly; the API calls of their scripts are not cached.
+/// A `200 text/html` answer. Pages are the same for every viewer (see the crate doc), but they
+/// change with every upload, comment and rating, and a person who just uploaded expects to see
+/// it: caches revalidate each time (`no-cache`), as PeerTube serves its pages.
 pub(crate) fn html(body: String) -> Answer {
     Response::builder()
         .header(header::CONTENT_TYPE, "text/html; charset=utf-8")
-        .header(header::CACHE_CONTROL, "public, max-age=30")
+        .header(header::CACHE_CONTROL, "no-cache")
         .header(header::VARY, "Accept")
         .body(Bytes::from(body))
         .map_err(Problem::internal_from)

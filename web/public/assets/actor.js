@@ -1,0 +1,4 @@
+// Channel and account pages: the subscribe button.
+import { wireSubscribe } from "/assets/app.js";
+
+wireSubscribe();
