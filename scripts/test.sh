@@ -17,6 +17,24 @@ bash scripts/build-worker.sh
 log "the transcode runner the end-to-end tests run (release: it hashes every segment)"
 cargo build --release -p transcode-runner
 log "unit and end-to-end tests"
-cargo test --workspace --exclude edgetube-cloudflare
+cargo test --workspace --exclude edgetube-cloudflare --no-run
+# The pipeline suite spends most of its 10 minutes waiting (runner_wake counts an idle runner's
+# requests for 600 s), so it runs beside the other suites rather than before or after them.
+pipeline_log="$(mktemp)"
+cargo test -p edgetube-e2e --test pipeline >"$pipeline_log" 2>&1 &
+pipeline=$!
+others=()
+for file in tests/tests/*.rs; do
+  name="$(basename "$file" .rs)"
+  [ "$name" = pipeline ] || others+=(--test "$name")
+done
+status=0
+cargo test --workspace --exclude edgetube-cloudflare --exclude edgetube-e2e || status=$?
+cargo test -p edgetube-e2e --lib "${others[@]}" || status=$?
+wait "$pipeline" || status=$?
+log "the pipeline suite (run in parallel with the others)"
+cat "$pipeline_log"
+rm -f "$pipeline_log"
+[ "$status" -eq 0 ] || { log "tests failed"; exit "$status"; }
 log "the cost model's arithmetic (scripts/cost_model.py)"
 python3 -m unittest scripts/test_cost_model.py
