@@ -149,6 +149,21 @@ try {
   await page.reload();
   result.commentAfterReload = await page.isVisible("#threads .text:text('A comment from the browser')");
 
+  // The embed inside an iframe of another origin (a page Playwright serves as http://embedder.test),
+  // with PeerTube's autoplay and muted parameters.
+  await page.route("http://embedder.test/**", (route) =>
+    route.fulfill({
+      contentType: "text/html",
+      body: `<!doctype html><title>Embedder</title><iframe id="embed" width="640" height="360" allow="autoplay; fullscreen" src="${origin}/videos/embed/${uuid}?autoplay=1&muted=1"></iframe>`,
+    }),
+  );
+  await page.goto("http://embedder.test/host.html");
+  const frame = await waitFor("the embed's frame", async () => page.frames().find((f) => f.url().includes("/videos/embed/")), 10_000);
+  await frame.waitForFunction(() => document.getElementById("video")?.currentTime > 1, null, { timeout: 30_000 });
+  result.embedPlayedInForeignFrame = await frame.evaluate(() => document.getElementById("video").currentTime);
+  await page.screenshot({ path: `${shots}/embed-in-iframe-desktop.png` });
+  result.screenshots.push("embed-in-iframe-desktop.png");
+
   // Every page, desktop then phone.
   const channel = `${user.username}_channel`;
   const pages = {

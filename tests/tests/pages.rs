@@ -2,7 +2,7 @@
 //! under `wrangler dev` and the real runner: a person signs up, logs out and in, uploads the 5 s
 //! fixture through the upload page while the connection drops once mid-upload, waits for
 //! publication, plays the video to its end on the watch page, switches quality, comments and
-//! likes; every page is then screenshotted at desktop and phone sizes
+//! likes; the embed autoplays in an iframe of another origin; every page is then screenshotted at desktop and phone sizes
 //! (`target/browser-screenshots/pages/`), with no console error on any of them; last, the
 //! edit page renames the video and deletes it.
 //!
@@ -86,7 +86,11 @@ async fn a_person_signs_up_uploads_watches_comments_and_likes_in_chromium() -> R
     assert_eq!(r["firstTab"], "Skip to content", "the keyboard reaches the skip link first");
     assert_eq!(r["consoleErrors"], serde_json::json!([]), "no console errors");
     let shots_taken = r["screenshots"].as_array().context("screenshots")?;
-    assert_eq!(shots_taken.len(), 23, "11 pages at two sizes, and the upload");
+    assert!(
+        r["embedPlayedInForeignFrame"].as_f64().is_some_and(|t| t > 1.0),
+        "the embed autoplays in another origin's iframe"
+    );
+    assert_eq!(shots_taken.len(), 24, "11 pages at two sizes, the upload and the framed embed");
     for name in shots_taken {
         let file = shots.join(name.as_str().unwrap_or_default());
         let size = std::fs::metadata(&file).with_context(|| format!("{file:?}"))?.len();
