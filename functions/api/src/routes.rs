@@ -7,9 +7,8 @@ use crate::blocklist::Owner;
 use crate::context::Ctx;
 use crate::{
     abuses, accounts, auth, blocklist, channels, comments, config, direct_uploads, federation_admin, media,
-    rate_limit, ratings, registrations, respond, runners, scoped_tokens, server_follows, subscriptions, uploads,
-    users,
-    videos, views, Problem,
+    rate_limit, ratings, registrations, respond, runners, scoped_tokens, server_follows, subscriptions,
+    uploads, users, videos, views, Problem,
 };
 
 /// Whether the handler of `method path` reads the body as a stream: the legacy upload (up to the

@@ -12,7 +12,8 @@ use crate::{respond, Problem};
 /// `GET /api/v1/users/scoped-tokens`: the caller's feed token, made on first request.
 pub async fn get(ctx: &Ctx<'_>) -> Result<Response<Bytes>, Problem> {
     let caller = ctx.caller().await?;
-    let token = feed_tokens::get_or_create(ctx.ports, caller.user.id).await.map_err(Problem::internal_from)?;
+    let token =
+        feed_tokens::get_or_create(ctx.ports, caller.user.id).await.map_err(Problem::internal_from)?;
     respond::json(&json!({"feedToken": token}))
 }
 

@@ -9,9 +9,10 @@ mod support;
 
 use bytes::Bytes;
 use edgetube_domain::videos::{privacy, state, NewVideo, Video};
-use edgetube_ports::Statement;
+use edgetube_ports::{InboxWork, JobQueue, QueueMessage, Sql, Statement};
 use http::Response;
 use serde_json::{json, Value};
+use support::network::{Network, A};
 use support::{json_body, Fixture, ORIGIN};
 
 /// A published public video in `channel` with two HLS renditions and its images, as the runner
@@ -148,12 +149,19 @@ fn account_and_channel_feeds_in_every_format() {
     assert_eq!(titles(&by_account), ["Alice clip"]);
     assert_eq!(by_account.link, format!("{ORIGIN}/a/alice"));
     assert_eq!(titles(&rss(&f, "/feeds/videos.xml?accountName=root")), ["Root clip"]);
-    assert_eq!(titles(&rss(&f, "/feeds/videos.xml?videoChannelName=root_channel@127.0.0.1:9000")), ["Root clip"]);
+    assert_eq!(
+        titles(&rss(&f, "/feeds/videos.xml?videoChannelName=root_channel@127.0.0.1:9000")),
+        ["Root clip"]
+    );
     // A channel and an account that does not own it: nothing, as PeerTube filters by both.
-    assert!(titles(&rss(&f, &format!("/feeds/videos.xml?videoChannelName=root_channel&accountId={alice_account}")))
-        .is_empty());
+    assert!(titles(&rss(
+        &f,
+        &format!("/feeds/videos.xml?videoChannelName=root_channel&accountId={alice_account}")
+    ))
+    .is_empty());
 
-    let atom = get(&f, &format!("/feeds/videos.atom?videoChannelId={alice_channel}"), Some("application/atom+xml"));
+    let atom =
+        get(&f, &format!("/feeds/videos.atom?videoChannelId={alice_channel}"), Some("application/atom+xml"));
     assert_eq!(atom.status(), 200);
     let atom = atom_syndication::Feed::read_from(&atom.body()[..]).unwrap();
     assert_eq!(atom.title.value, "Main alice channel");
@@ -162,7 +170,10 @@ fn account_and_channel_feeds_in_every_format() {
     assert_eq!(entry.title.value, "Alice clip");
     let enclosure = entry.links.iter().find(|l| l.rel == "enclosure").unwrap();
     assert_eq!(enclosure.href, hls_url(&alice_video, 720));
-    assert_eq!((enclosure.mime_type.as_deref(), enclosure.length.as_deref()), (Some("video/mp4"), Some("160000")));
+    assert_eq!(
+        (enclosure.mime_type.as_deref(), enclosure.length.as_deref()),
+        (Some("video/mp4"), Some("160000"))
+    );
     assert_eq!(entry.authors[0].name, "Main alice channel");
 
     let json = get(&f, &format!("/feeds/videos.json?accountId={alice_account}"), Some("application/json"));
@@ -214,7 +225,12 @@ fn the_subscriptions_feed_needs_the_users_feed_token() {
     let bob = f.user("bob");
     published(&f, f.channel_of(&root), "Root clip");
     published(&f, f.channel_of(&bob), "Bob clip");
-    let (status, _) = f.json("POST", "/api/v1/users/me/subscriptions", Some(&alice), json!({"uri": "root_channel@127.0.0.1:9000"}));
+    let (status, _) = f.json(
+        "POST",
+        "/api/v1/users/me/subscriptions",
+        Some(&alice),
+        json!({"uri": "root_channel@127.0.0.1:9000"}),
+    );
     assert_eq!(status, 204);
     let alice_account = f.get("/api/v1/users/me", Some(&alice)).1["account"]["id"].as_i64().unwrap();
 
@@ -235,10 +251,14 @@ fn the_subscriptions_feed_needs_the_users_feed_token() {
     let forbidden = get(&f, &path("not-the-token"), None);
     assert_eq!(forbidden.status(), 403);
     assert_eq!(json_body(&forbidden)["detail"], "User and token mismatch");
-    let bob_token = f.get("/api/v1/users/scoped-tokens", Some(&bob)).1["feedToken"].as_str().unwrap().to_owned();
+    let bob_token =
+        f.get("/api/v1/users/scoped-tokens", Some(&bob)).1["feedToken"].as_str().unwrap().to_owned();
     assert_eq!(get(&f, &path(&bob_token), None).status(), 403, "another user's token");
     assert_eq!(get(&f, &format!("/feeds/subscriptions.json?accountId={alice_account}"), None).status(), 400);
-    assert_eq!(get(&f, &format!("/feeds/subscriptions.json?accountId=9999&token={token}"), None).status(), 404);
+    assert_eq!(
+        get(&f, &format!("/feeds/subscriptions.json?accountId=9999&token={token}"), None).status(),
+        404
+    );
 
     let (status, renewed) = f.json("POST", "/api/v1/users/scoped-tokens", Some(&alice), Value::Null);
     assert_eq!(status, 200, "{renewed}");
@@ -280,7 +300,8 @@ fn oembed_answers_peertubes_shape() {
             "thumbnail_height": 480,
         })
     );
-    let (status, small) = oembed(&format!("{ORIGIN}/videos/watch/{}", video.uuid), "&maxwidth=300&format=json");
+    let (status, small) =
+        oembed(&format!("{ORIGIN}/videos/watch/{}", video.uuid), "&maxwidth=300&format=json");
     assert_eq!(status, 200);
     assert_eq!((small["width"].as_i64(), small["height"].as_i64()), (Some(300), Some(315)));
     assert!(small.get("thumbnail_url").is_none(), "the preview is larger than the consumer allows");
@@ -294,4 +315,97 @@ fn oembed_answers_peertubes_shape() {
     assert_eq!(oembed("not a url", "").0, 400);
     assert_eq!(oembed(&format!("{ORIGIN}/w/{}", video.uuid), "&maxwidth=wide").0, 400);
     assert_eq!(oembed(&format!("{ORIGIN}/w/9c9de5e8-0a1e-484a-b099-e80766180a6d"), "").0, 404);
+}
+
+/// Stores `activity` in node `index`'s inbox as the inbox would after verifying it (signed by
+/// `signer`) and queues it; [`Network::pump`] applies it.
+fn deliver(net: &Network, index: usize, activity: &Value, signer: &str) {
+    let f = net.fixture(index);
+    let id = activity["id"].as_str().unwrap();
+    f.block(f.ports.sql.execute(
+        Statement::new(
+            "INSERT INTO inbox_activities (ap_id, body_sha256, signer, body, state, received_at, updated_at) \
+             VALUES (?1, ?2, ?3, ?4, 'queued', 0, 0)",
+        )
+        .bind(id)
+        .bind(format!("test-{id}"))
+        .bind(signer)
+        .bind(activity.to_string()),
+    ))
+    .unwrap();
+    let row = net.rows(index, &format!("SELECT id FROM inbox_activities WHERE ap_id = '{id}'"))[0]["id"]
+        .as_i64()
+        .unwrap();
+    f.block(JobQueue::send(
+        &f.ports.queue,
+        &QueueMessage::Inbox(InboxWork { activity: row, attempt: 0 }),
+        None,
+    ))
+    .unwrap();
+}
+
+fn json_feed_titles(f: &Fixture, path: &str) -> Vec<String> {
+    let response = get(f, path, None);
+    assert_eq!(response.status(), 200, "{path}: {:?}", response.body());
+    let items = json_body(&response)["items"].as_array().unwrap().clone();
+    items.iter().map(|i| i["title"].as_str().unwrap().to_owned()).collect()
+}
+
+#[test]
+fn the_instance_feed_lists_remote_videos_only_of_servers_it_follows() {
+    let net = Network::new(&[]);
+    let root_b = net.root(1);
+    // A user of B subscribes to A's root channel: B keeps copies of its videos.
+    let (status, body) = net.api(
+        1,
+        "POST",
+        "/api/v1/users/me/subscriptions",
+        Some(&root_b),
+        Some(json!({"uri": "root_channel@a.example:8001"})),
+    );
+    assert_eq!(status, 204, "{body}");
+    net.pump();
+    let a = net.fixture(0);
+    let uuid = published(a, a.channel_of(&net.root(0)), "Clip of A").uuid;
+    let channel = format!("{A}/video-channels/root_channel");
+    let announce = json!({
+        "@context": ["https://www.w3.org/ns/activitystreams"],
+        "id": format!("{A}/videos/watch/{uuid}/announces/1"), "type": "Announce", "actor": channel,
+        "object": format!("{A}/videos/watch/{uuid}"),
+        "to": ["https://www.w3.org/ns/activitystreams#Public"],
+    });
+    deliver(&net, 1, &announce, &channel);
+    net.pump();
+    let b = net.fixture(1);
+    assert_eq!(net.api(1, "GET", &format!("/api/v1/videos/{uuid}"), None, None).0, 200, "B has a copy");
+
+    // A user's subscription is not the instance's: B's feed leaves A's video out.
+    assert!(json_feed_titles(b, "/feeds/videos.json").is_empty());
+    let b_account =
+        net.api(1, "GET", "/api/v1/users/me", Some(&root_b), None).1["account"]["id"].as_i64().unwrap();
+    let token = net.api(1, "GET", "/api/v1/users/scoped-tokens", Some(&root_b), None).1["feedToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        json_feed_titles(b, &format!("/feeds/subscriptions.json?accountId={b_account}&token={token}")),
+        ["Clip of A"],
+        "but root's subscriptions feed has it"
+    );
+
+    // Once B's instance follows A, its feed lists A's video, with A's media URLs.
+    let (status, body) = net.api(
+        1,
+        "POST",
+        "/api/v1/server/following",
+        Some(&root_b),
+        Some(json!({"hosts": ["a.example:8001"]})),
+    );
+    assert_eq!(status, 204, "{body}");
+    net.pump();
+    assert_eq!(json_feed_titles(b, "/feeds/videos.json"), ["Clip of A"]);
+    assert!(json_feed_titles(b, "/feeds/videos.json?isLocal=true").is_empty());
+    let feed = json_body(&get(b, "/feeds/videos.json", None));
+    let enclosure = feed["items"][0]["attachments"][0]["url"].as_str().unwrap();
+    assert!(enclosure.starts_with(&format!("{A}/static/streaming-playlists/hls/")), "{enclosure}");
 }

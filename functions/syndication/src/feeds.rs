@@ -112,7 +112,8 @@ async fn actor_by_handle(ctx: &Ctx<'_>, kind: ActorKind, handle: &str) -> Result
     }
     match host.filter(|host| *host != ctx.config.origin.authority()) {
         Some(host) => {
-            let remote = remote_actors::find_by_handle(sql, name, host).await.map_err(Problem::internal_from)?;
+            let remote =
+                remote_actors::find_by_handle(sql, name, host).await.map_err(Problem::internal_from)?;
             Ok(remote.filter(|a| a.kind == kind).map(Actor::Remote))
         }
         None => {
@@ -143,7 +144,8 @@ async fn named_actor(
         found = Some(actor_by_id(ctx, kind, id).await?.ok_or_else(|| Problem::not_found(not_found))?);
     }
     if let Some(handle) = ctx.query(name_param) {
-        found = Some(actor_by_handle(ctx, kind, &handle).await?.ok_or_else(|| Problem::not_found(not_found))?);
+        found =
+            Some(actor_by_handle(ctx, kind, &handle).await?.ok_or_else(|| Problem::not_found(not_found))?);
     }
     Ok(found)
 }
@@ -236,36 +238,41 @@ pub async fn videos(ctx: &Ctx<'_>, extension: &str) -> Answer {
     check_format(ctx, extension)?;
     let account =
         named_actor(ctx, ActorKind::Person, ("accountId", "accountName"), "Account not found").await?;
-    let channel = named_actor(
-        ctx,
-        ActorKind::Group,
-        ("videoChannelId", "videoChannelName"),
-        "Video channel not found",
-    )
-    .await?;
+    let channel =
+        named_actor(ctx, ActorKind::Group, ("videoChannelId", "videoChannelName"), "Video channel not found")
+            .await?;
     let origin = &ctx.config.origin;
     let (feed, scope) = match (&channel, &account) {
         (Some(channel), _) => {
             let link = channel.page(ctx, "c");
-            let mut feed =
-                feed_shell(ctx, channel.display_name().to_owned(), channel.description().to_owned(), link.clone());
+            let mut feed = feed_shell(
+                ctx,
+                channel.display_name().to_owned(),
+                channel.description().to_owned(),
+                link.clone(),
+            );
             feed.author = Some(Person { name: channel.display_name().to_owned(), link });
             feed.image_url = channel.image();
             (feed, Scope::Channel(channel.id()))
         }
         (None, Some(account)) => {
             let link = account.page(ctx, "a");
-            let mut feed =
-                feed_shell(ctx, account.display_name().to_owned(), account.description().to_owned(), link.clone());
+            let mut feed = feed_shell(
+                ctx,
+                account.display_name().to_owned(),
+                account.description().to_owned(),
+                link.clone(),
+            );
             feed.author = Some(Person { name: account.display_name().to_owned(), link });
             feed.image_url = account.image();
             (feed, Scope::Account(account.id()))
         }
         (None, None) => {
-            let instance = actors::find_local_of_kind(ctx.ports.sql, ActorKind::Application, INSTANCE_ACTOR_NAME)
-                .await
-                .map_err(Problem::internal_from)?
-                .ok_or_else(|| Problem::internal_from("the instance actor is missing"))?;
+            let instance =
+                actors::find_local_of_kind(ctx.ports.sql, ActorKind::Application, INSTANCE_ACTOR_NAME)
+                    .await
+                    .map_err(Problem::internal_from)?
+                    .ok_or_else(|| Problem::internal_from("the instance actor is missing"))?;
             let feed = feed_shell(
                 ctx,
                 ctx.config.name.clone(),
@@ -303,8 +310,12 @@ pub async fn subscriptions(ctx: &Ctx<'_>, extension: &str) -> Answer {
         return Err(Problem::new(StatusCode::FORBIDDEN, "User and token mismatch"));
     }
     let actor = Actor::Local(account);
-    let mut feed =
-        feed_shell(ctx, actor.display_name().to_owned(), actor.description().to_owned(), actor.page(ctx, "a"));
+    let mut feed = feed_shell(
+        ctx,
+        actor.display_name().to_owned(),
+        actor.description().to_owned(),
+        actor.page(ctx, "a"),
+    );
     feed.links = links::with_query(&ctx.config.origin, "subscriptions", &query_string(ctx));
     let query = base_query(ctx, Scope::SubscriptionsOf(actor.id()))?;
     fill_and_send(ctx, feed, &query, extension).await

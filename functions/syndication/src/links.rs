@@ -32,7 +32,6 @@ pub fn video_feeds(origin: &Origin, owner: FeedOwner) -> FeedLinks {
     with_query(origin, "videos", &query)
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -44,6 +43,9 @@ mod tests {
         assert_eq!(channel.rss, "https://tube.example/feeds/videos.xml?videoChannelId=7");
         assert_eq!(channel.atom, "https://tube.example/feeds/videos.atom?videoChannelId=7");
         assert_eq!(video_feeds(&origin, FeedOwner::Instance).json, "https://tube.example/feeds/videos.json");
-        assert_eq!(video_feeds(&origin, FeedOwner::Account(3)).rss, "https://tube.example/feeds/videos.xml?accountId=3");
+        assert_eq!(
+            video_feeds(&origin, FeedOwner::Account(3)).rss,
+            "https://tube.example/feeds/videos.xml?accountId=3"
+        );
     }
 }

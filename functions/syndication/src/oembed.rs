@@ -88,8 +88,11 @@ pub fn target(origin: &Origin, url: &Url) -> Result<Target, Problem> {
 
 /// The iframe `src` query: the watch URL's player parameters, in their order.
 fn player_query(url: &Url) -> String {
-    let kept: Vec<(String, String)> =
-        url.query_pairs().filter(|(k, _)| PLAYER_PARAMETERS.contains(&k.as_ref())).map(|(k, v)| (k.into(), v.into())).collect();
+    let kept: Vec<(String, String)> = url
+        .query_pairs()
+        .filter(|(k, _)| PLAYER_PARAMETERS.contains(&k.as_ref()))
+        .map(|(k, v)| (k.into(), v.into()))
+        .collect();
     if kept.is_empty() {
         return String::new();
     }
@@ -133,7 +136,8 @@ pub fn answer(
     put("provider_name", json!("PeerTube"));
     put("provider_url", json!(origin.as_str()));
     // A consumer that cannot show the whole preview gets none, as PeerTube decides.
-    let too_small = max_height.is_some_and(|h| h < PREVIEW_SIZE.1) || max_width.is_some_and(|w| w < PREVIEW_SIZE.0);
+    let too_small =
+        max_height.is_some_and(|h| h < PREVIEW_SIZE.1) || max_width.is_some_and(|w| w < PREVIEW_SIZE.0);
     if let (Some(path), false) = (preview_path, too_small) {
         put("thumbnail_url", json!(origin.join(path)));
         put("thumbnail_width", json!(PREVIEW_SIZE.0));
@@ -164,14 +168,18 @@ pub async fn oembed(ctx: &Ctx<'_>) -> Result<Response<Bytes>, Problem> {
             return Err(invalid("format", &format, "Invalid value"));
         }
         if format != "json" {
-            return Err(Problem::new(StatusCode::NOT_IMPLEMENTED, "Requested format is not implemented on server."));
+            return Err(Problem::new(
+                StatusCode::NOT_IMPLEMENTED,
+                "Requested format is not implemented on server.",
+            ));
         }
     }
     let id = match target(&ctx.config.origin, &source)? {
         Target::Playlist => return Err(Problem::not_found("Video playlist not found")),
         Target::Video(id) => id,
     };
-    let reference = VideoRef::parse(&id).ok_or_else(|| Problem::bad_request("Invalid video or playlist id."))?;
+    let reference =
+        VideoRef::parse(&id).ok_or_else(|| Problem::bad_request("Invalid video or playlist id."))?;
     let video = videos::find(ctx.ports.sql, &reference)
         .await
         .map_err(Problem::internal_from)?
@@ -206,7 +214,8 @@ mod tests {
             Some(Target::Video("abc".into()))
         );
         assert_eq!(
-            target(&origin, &url("https://tube.example/videos/watch/9c9de5e8-0a1e-484a-b099-e80766180a6d")).ok(),
+            target(&origin, &url("https://tube.example/videos/watch/9c9de5e8-0a1e-484a-b099-e80766180a6d"))
+                .ok(),
             Some(Target::Video("9c9de5e8-0a1e-484a-b099-e80766180a6d".into()))
         );
         assert_eq!(target(&origin, &url("https://tube.example/w/p/abc")).ok(), Some(Target::Playlist));
@@ -216,7 +225,10 @@ mod tests {
 
     #[test]
     fn player_parameters_are_carried_over() {
-        assert_eq!(player_query(&url("https://t.example/w/a?start=10&x=1&autoplay=1")), "?start=10&autoplay=1");
+        assert_eq!(
+            player_query(&url("https://t.example/w/a?start=10&x=1&autoplay=1")),
+            "?start=10&autoplay=1"
+        );
         assert_eq!(player_query(&url("https://t.example/w/a")), "");
     }
 }

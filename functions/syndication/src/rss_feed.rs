@@ -101,7 +101,11 @@ fn item(item: &Item) -> rss::Item {
         title: Some(item.title.clone()),
         link: Some(item.link.clone()),
         description: Some(item.summary.clone()),
-        categories: item.category.iter().map(|name| rss::Category { name: name.clone(), domain: None }).collect(),
+        categories: item
+            .category
+            .iter()
+            .map(|name| rss::Category { name: name.clone(), domain: None })
+            .collect(),
         enclosure: item.enclosure.as_ref().map(|e| rss::Enclosure {
             url: e.url.clone(),
             length: e.length.to_string(),
