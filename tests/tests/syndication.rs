@@ -87,16 +87,16 @@ async fn upload(instance: &Instance, token: &str, channel: i64, name: &str) -> R
     body["video"]["uuid"].as_str().map(str::to_owned).context("no uuid")
 }
 
-/// Waits (bounded) until the video is published; its details.
+/// Waits (bounded) until the video is published with its images; its details.
 async fn published(instance: &Instance, token: &str, uuid: &str, runner: &RunnerProcess) -> Result<Value> {
     let client = reqwest::Client::new();
     let started = Instant::now();
     while started.elapsed() < Duration::from_secs(300) {
         let (_, details) =
             get_json(&client, &instance.url(&format!("/api/v1/videos/{uuid}")), Some(token)).await?;
-        if details["state"]["id"] == 1
-            && details["streamingPlaylists"][0]["files"].as_array().is_some_and(|f| !f.is_empty())
-        {
+        let has_files = details["streamingPlaylists"][0]["files"].as_array().is_some_and(|f| !f.is_empty());
+        // The images come with the job's completion, after the first rendition published it.
+        if details["state"]["id"] == 1 && has_files && details["previewPath"].is_string() {
             return Ok(details);
         }
         tokio::time::sleep(Duration::from_millis(500)).await;

@@ -101,6 +101,10 @@ fn the_instance_feed_lists_public_published_videos_with_their_enclosure() {
     // No Accept header: the first of `.xml`'s types, as Express's `req.accepts`.
     assert_eq!(header(&response, "content-type"), "application/xml; charset=utf-8");
     assert_eq!(header(&response, "cache-control"), "max-age=900");
+    // One XML declaration, first (strict XML parsers refuse any other).
+    let text = std::str::from_utf8(response.body()).unwrap();
+    assert!(text.starts_with("<?xml version=\"1.0\" encoding=\"utf-8\"?>"), "{text}");
+    assert_eq!(text.matches("<?xml").count(), 1, "{text}");
 
     let feed = rss(&f, "/feeds/videos.rss");
     assert_eq!(titles(&feed), ["Feed clip"]);

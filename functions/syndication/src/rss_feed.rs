@@ -167,6 +167,6 @@ pub fn render(feed: &Feed) -> String {
         namespaces,
         ..rss::Channel::default()
     };
-    // The XML declaration the writer leaves out; `Channel`'s `Display` writes the `<rss>` root.
-    format!("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n{channel}")
+    // `Display` writes the whole document: the XML declaration, then the `<rss>` root.
+    channel.to_string()
 }
