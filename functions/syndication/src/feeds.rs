@@ -206,36 +206,41 @@ fn feed_shell(ctx: &Ctx<'_>, title: String, description: String, link: String) -
     }
 }
 
-async fn fill_and_send(ctx: &Ctx<'_>, mut feed: Feed, query: &VideoQuery, extension: &str) -> Answer {
+/// The format asked for and the `Content-Type` to answer with, checked before anything is
+/// looked up, as PeerTube's validators run first.
+struct Negotiated {
+    format: FeedFormat,
+    content_type: &'static str,
+}
+
+fn negotiate(ctx: &Ctx<'_>, extension: &str) -> Result<Negotiated, Problem> {
     let requested = format::requested(extension, ctx.query("format").as_deref())?;
     let content_type = format::negotiate(ctx.header("accept"), requested.content_types)?;
+    Ok(Negotiated { format: requested.format, content_type })
+}
+
+async fn fill_and_send(ctx: &Ctx<'_>, mut feed: Feed, query: &VideoQuery, negotiated: Negotiated) -> Answer {
     let (_, rows) = videos::list(ctx.ports.sql, query).await.map_err(Problem::internal_from)?;
     feed.items = items::of_videos(ctx, &rows).await?;
     if let Some(newest) = feed.items.iter().map(|i| i.date_ms).max() {
         feed.updated_ms = newest;
     }
-    let body = match requested.format {
+    let body = match negotiated.format {
         FeedFormat::Rss => rss_feed::render(&feed),
         FeedFormat::Atom => atom_feed::render(&feed),
         FeedFormat::Json => json_feed::render(&feed),
     };
     Response::builder()
         .status(StatusCode::OK)
-        .header(header::CONTENT_TYPE, format!("{content_type}; charset=utf-8"))
+        .header(header::CONTENT_TYPE, format!("{}; charset=utf-8", negotiated.content_type))
         .header(header::CACHE_CONTROL, CACHE_CONTROL)
         .body(Bytes::from(body))
         .map_err(Problem::internal_from)
 }
 
-/// Checks the format before anything is looked up, as PeerTube's validators run first.
-fn check_format(ctx: &Ctx<'_>, extension: &str) -> Result<(), Problem> {
-    let requested = format::requested(extension, ctx.query("format").as_deref())?;
-    format::negotiate(ctx.header("accept"), requested.content_types).map(|_| ())
-}
-
 /// `GET /feeds/videos.<extension>`
 pub async fn videos(ctx: &Ctx<'_>, extension: &str) -> Answer {
-    check_format(ctx, extension)?;
+    let negotiated = negotiate(ctx, extension)?;
     let account =
         named_actor(ctx, ActorKind::Person, ("accountId", "accountName"), "Account not found").await?;
     let channel =
@@ -289,13 +294,13 @@ pub async fn videos(ctx: &Ctx<'_>, extension: &str) -> Answer {
             query.count = 0;
         }
     }
-    fill_and_send(ctx, feed, &query, extension).await
+    fill_and_send(ctx, feed, &query, negotiated).await
 }
 
 /// `GET /feeds/subscriptions.<extension>?accountId=&token=`: the videos of what a local
 /// account follows, for whoever holds the user's feed token.
 pub async fn subscriptions(ctx: &Ctx<'_>, extension: &str) -> Answer {
-    check_format(ctx, extension)?;
+    let negotiated = negotiate(ctx, extension)?;
     let account_id = query_id(ctx, "accountId")?.ok_or_else(|| invalid("accountId", "", "Invalid value"))?;
     let token = ctx.query("token").ok_or_else(|| invalid("token", "", "Invalid value"))?;
     let account = match actor_by_id(ctx, ActorKind::Person, account_id).await? {
@@ -318,5 +323,5 @@ pub async fn subscriptions(ctx: &Ctx<'_>, extension: &str) -> Answer {
     );
     feed.links = links::with_query(&ctx.config.origin, "subscriptions", &query_string(ctx));
     let query = base_query(ctx, Scope::SubscriptionsOf(actor.id()))?;
-    fill_and_send(ctx, feed, &query, extension).await
+    fill_and_send(ctx, feed, &query, negotiated).await
 }
