@@ -200,10 +200,19 @@ fn feed_shell(ctx: &Ctx<'_>, title: String, description: String, link: String) -
             "All rights reserved, unless otherwise specified in the terms specified at {origin}/about \
              and potential licenses granted by each content's rightholder."
         ),
-        podcast_url: None,
         updated_ms: ctx.ports.clock.now_millis(),
         items: Vec::new(),
     }
+}
+
+/// The feed of an account (`prefix` `a`) or channel (`c`): named, described and credited as it.
+fn actor_feed(ctx: &Ctx<'_>, actor: &Actor, prefix: &str) -> Feed {
+    let link = actor.page(ctx, prefix);
+    let mut feed =
+        feed_shell(ctx, actor.display_name().to_owned(), actor.description().to_owned(), link.clone());
+    feed.author = Some(Person { name: actor.display_name().to_owned(), link });
+    feed.image_url = actor.image();
+    feed
 }
 
 /// The format asked for and the `Content-Type` to answer with, checked before anything is
@@ -246,44 +255,17 @@ pub async fn videos(ctx: &Ctx<'_>, extension: &str) -> Answer {
     let channel =
         named_actor(ctx, ActorKind::Group, ("videoChannelId", "videoChannelName"), "Video channel not found")
             .await?;
-    let origin = &ctx.config.origin;
     let (feed, scope) = match (&channel, &account) {
-        (Some(channel), _) => {
-            let link = channel.page(ctx, "c");
-            let mut feed = feed_shell(
-                ctx,
-                channel.display_name().to_owned(),
-                channel.description().to_owned(),
-                link.clone(),
-            );
-            feed.author = Some(Person { name: channel.display_name().to_owned(), link });
-            feed.image_url = channel.image();
-            (feed, Scope::Channel(channel.id()))
-        }
-        (None, Some(account)) => {
-            let link = account.page(ctx, "a");
-            let mut feed = feed_shell(
-                ctx,
-                account.display_name().to_owned(),
-                account.description().to_owned(),
-                link.clone(),
-            );
-            feed.author = Some(Person { name: account.display_name().to_owned(), link });
-            feed.image_url = account.image();
-            (feed, Scope::Account(account.id()))
-        }
+        (Some(channel), _) => (actor_feed(ctx, channel, "c"), Scope::Channel(channel.id())),
+        (None, Some(account)) => (actor_feed(ctx, account, "a"), Scope::Account(account.id())),
         (None, None) => {
             let instance =
                 actors::find_local_of_kind(ctx.ports.sql, ActorKind::Application, INSTANCE_ACTOR_NAME)
                     .await
                     .map_err(Problem::internal_from)?
                     .ok_or_else(|| Problem::internal_from("the instance actor is missing"))?;
-            let feed = feed_shell(
-                ctx,
-                ctx.config.name.clone(),
-                ctx.config.description.clone(),
-                origin.as_str().to_owned(),
-            );
+            let origin = ctx.config.origin.as_str().to_owned();
+            let feed = feed_shell(ctx, ctx.config.name.clone(), ctx.config.description.clone(), origin);
             (feed, Scope::LocalOrFollowedBy(instance.id))
         }
     };

@@ -39,8 +39,6 @@ pub struct Feed {
     pub generator: String,
     /// PeerTube's rights statement.
     pub copyright: String,
-    /// A channel's podcast feed (`podcast:txt purpose="p20url"`).
-    pub podcast_url: Option<String>,
     /// The newest item's date (ms), or the feed's own creation when empty.
     pub updated_ms: i64,
     /// The videos, in list order.

@@ -130,16 +130,10 @@ pub fn render(feed: &Feed) -> String {
         ("content", "http://purl.org/rss/1.0/modules/content/"),
         ("dc", "http://purl.org/dc/elements/1.1/"),
         ("media", MEDIA),
-        ("podcast", "https://podcastindex.org/namespace/1.0"),
     ]
     .into_iter()
     .map(|(prefix, uri)| (prefix.to_owned(), uri.to_owned()))
     .collect();
-    let mut extensions = ExtensionMap::new();
-    if let Some(url) = &feed.podcast_url {
-        let txt = element("podcast:txt", Some(url.clone()), &[("purpose", "p20url".to_owned())]);
-        extensions.insert("podcast".to_owned(), BTreeMap::from([("podcast:txt".to_owned(), vec![txt])]));
-    }
     let channel = rss::Channel {
         title: feed.title.clone(),
         link: feed.link.clone(),
@@ -155,7 +149,6 @@ pub fn render(feed: &Feed) -> String {
             ..rss::Image::default()
         }),
         items: feed.items.iter().map(item).collect(),
-        extensions,
         atom_ext: Some(rss::extension::atom::AtomExtension {
             links: vec![rss::extension::atom::Link {
                 href: feed.links.rss.clone(),
