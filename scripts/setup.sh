@@ -48,6 +48,13 @@ if ! "$ROOT/.venv/bin/python3" -c "import botocore, sys; sys.exit(botocore.__ver
   "$ROOT/.venv/bin/pip" install -q "botocore==$BOTOCORE_VERSION"
 fi
 
+# feedparser, a real feed reader, reads our RSS, Atom and JSON feeds back (tests/tests/syndication.rs).
+FEEDPARSER_VERSION=6.0.14
+if ! "$ROOT/.venv/bin/python3" -c "import feedparser, sys; sys.exit(feedparser.__version__ != '$FEEDPARSER_VERSION')" 2>/dev/null; then
+  log "pip: installing feedparser $FEEDPARSER_VERSION into .venv"
+  "$ROOT/.venv/bin/pip" install -q "feedparser==$FEEDPARSER_VERSION"
+fi
+
 stamp="$ROOT/node_modules/.package-lock.json"
 if [ ! -f "$stamp" ] || [ "$ROOT/package-lock.json" -nt "$stamp" ]; then
   log "npm: installing from package-lock.json"

@@ -26,6 +26,7 @@ mod registrations;
 mod remote_lookup;
 mod routes;
 pub mod runners;
+mod scoped_tokens;
 mod server_follows;
 mod subscriptions;
 pub mod uploads;

@@ -7,8 +7,8 @@ use crate::blocklist::Owner;
 use crate::context::Ctx;
 use crate::{
     abuses, accounts, auth, blocklist, channels, comments, config, direct_uploads, federation_admin, media,
-    rate_limit, ratings, registrations, respond, runners, server_follows, subscriptions, uploads, users,
-    videos, views, Problem,
+    rate_limit, ratings, registrations, respond, runners, scoped_tokens, server_follows, subscriptions,
+    uploads, users, videos, views, Problem,
 };
 
 /// Whether the handler of `method path` reads the body as a stream: the legacy upload (up to the
@@ -62,6 +62,8 @@ pub async fn route(ctx: &Ctx<'_>, segments: &[&str]) -> Response<Bytes> {
 
         ["users", "me"] if get => users::me(ctx).await,
         ["users", "me"] if put => users::update_me(ctx).await,
+        ["users", "scoped-tokens"] if get => scoped_tokens::get(ctx).await,
+        ["users", "scoped-tokens"] if post => scoped_tokens::renew(ctx).await,
         ["users", "me", "video-quota-used"] if get => users::quota_used(ctx).await,
         ["users", "me", "videos"] if get => videos::my_videos(ctx).await,
         ["users", "me", "subscriptions", "videos"] if get => videos::subscription_videos(ctx).await,

@@ -23,6 +23,7 @@ pub mod comments;
 mod config;
 pub mod departed_actors;
 mod error;
+pub mod feed_tokens;
 pub mod file_tokens;
 pub mod follows;
 pub mod keys;

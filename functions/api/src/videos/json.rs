@@ -53,7 +53,8 @@ impl Owners {
         self.0.get(&id).ok_or_else(|| Problem::internal_from(format!("video owner {id} is missing")))
     }
 
-    fn summary(&self, origin: &Origin, id: i64) -> Result<Value, Problem> {
+    /// The short form (`{id, name, displayName, url, host, avatars}`) of actor `id`.
+    pub fn summary(&self, origin: &Origin, id: i64) -> Result<Value, Problem> {
         Ok(match self.get(id)? {
             Owner::Local(actor) => dto::summary(origin, actor),
             Owner::Remote(actor) => dto::remote_summary(actor),
@@ -215,15 +216,7 @@ pub async fn details(ctx: &Ctx<'_>, video: &Video) -> Result<Value, Problem> {
         _ => return Err(Problem::internal_from(format!("video {} mixes local and remote owners", video.id))),
     };
     let tags = videos::tags_of(ctx.ports.sql, video.id).await.map_err(Problem::internal_from)?;
-    let media = if video.is_remote() {
-        remote_json::media(ctx, video).await?
-    } else {
-        remote_json::Media {
-            streaming_playlists: streaming_playlists(ctx, video).await?,
-            files: input_files(origin, video),
-            tracker_urls: json!(urls::tracker_list(origin, &video.uuid)),
-        }
-    };
+    let media = media(ctx, video).await?;
     let mut object = base(origin, video);
     let rest = json!({
         "account": account,
@@ -246,6 +239,20 @@ pub async fn details(ctx: &Ctx<'_>, video: &Video) -> Result<Value, Problem> {
         object.extend(rest);
     }
     Ok(Value::Object(object))
+}
+
+/// The media fields of `VideoDetails` (`streamingPlaylists`, `files`, `trackerUrls`): ours, or
+/// those a remote video's origin sent. Also what the feeds (`edgetube-syndication`) list.
+pub async fn media(ctx: &Ctx<'_>, video: &Video) -> Result<remote_json::Media, Problem> {
+    if video.is_remote() {
+        return remote_json::media(ctx, video).await;
+    }
+    let origin = &ctx.config.origin;
+    Ok(remote_json::Media {
+        streaming_playlists: streaming_playlists(ctx, video).await?,
+        files: input_files(origin, video),
+        tracker_urls: json!(urls::tracker_list(origin, &video.uuid)),
+    })
 }
 
 /// A resolution's label, as PeerTube words it.

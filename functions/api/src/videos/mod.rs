@@ -22,6 +22,8 @@ use crate::{pagination, respond, Problem};
 
 pub(crate) use edgetube_domain::videos::urls::{input_file_name, input_file_url, tracker_list};
 pub use edgetube_domain::videos::Scope;
+pub use json::{media, Owners};
+pub use remote_json::Media;
 pub(crate) use update::read_update;
 pub use update::{delete, update};
 
@@ -32,7 +34,7 @@ pub const PASSWORD_HEADER: &str = "x-peertube-video-password";
 
 /// Sortable fields of video lists (PeerTube name → SQL over `videos v`). PeerTube's
 /// `trending`, `hot` and `best` rank by recent views; views are the best proxy stored.
-const SORTS: &[(&str, &str)] = &[
+pub const SORTS: &[(&str, &str)] = &[
     ("name", "v.name"),
     ("duration", "v.duration"),
     ("createdAt", "v.created_at"),

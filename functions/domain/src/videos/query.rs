@@ -23,6 +23,10 @@ pub enum Scope {
     /// The subscriptions of account `id`: the channels it follows and the channels of the
     /// accounts it follows (accepted follows only).
     SubscriptionsOf(i64),
+    /// What an instance shows as its own (PeerTube's feeds): its local videos, and the remote
+    /// ones of the channels and accounts actor `id` (the instance actor) follows or of the
+    /// servers whose instance actor it follows (accepted follows only).
+    LocalOrFollowedBy(i64),
 }
 
 /// A list request. The visibility fields are decided by the caller (the API knows who asks);
@@ -121,6 +125,18 @@ fn conditions(query: &VideoQuery) -> Conditions {
             let followed =
                 format!("SELECT f.following_id FROM actor_follows f WHERE f.follower_id = {p} AND f.state = 'accepted'");
             w.clauses.push(format!("(v.channel_id IN ({followed}) OR c.owner_id IN ({followed}))"));
+        }
+        Scope::LocalOrFollowedBy(id) => {
+            let p = w.param(id);
+            let followed =
+                format!("SELECT f.following_id FROM actor_follows f WHERE f.follower_id = {p} AND f.state = 'accepted'");
+            let servers = format!(
+                "SELECT a.host FROM actor_follows f JOIN actors a ON a.id = f.following_id \
+                 WHERE f.follower_id = {p} AND f.state = 'accepted' AND a.kind = 'Application'"
+            );
+            w.clauses.push(format!(
+                "(c.host IS NULL OR v.channel_id IN ({followed}) OR c.owner_id IN ({followed}) OR c.host IN ({servers}))"
+            ));
         }
     }
     if query.hide_blocked {
