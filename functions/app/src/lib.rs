@@ -211,6 +211,7 @@ impl App {
         let abandoned_uploads = edgetube_media::uploads::remove_dangling(ports).await?;
         let released_jobs = runner_jobs::release_stale(ports, &self.config).await?;
         let recovered_jobs = runner_jobs::recover_lost_events(ports, &self.config).await?;
+        runner_jobs::start_runners_for_waiting_jobs(ports).await?;
         let departed_keys_dropped =
             edgetube_domain::departed_actors::purge(ports.sql, ports.clock.now_millis()).await?;
         Ok(Housekeeping { abandoned_uploads, released_jobs, recovered_jobs, departed_keys_dropped })
