@@ -186,6 +186,12 @@ struct RunArgs {
     /// Exit after one job: 0 if it succeeded, 1 if it failed or was taken away
     #[arg(long)]
     once: bool,
+
+    /// Exit (status 0) after this many seconds without a job, for runners started only while
+    /// there is work (`launcher`, Cloudflare Containers). The instance is asked once more at the
+    /// deadline, so a job made just then is still taken. Default: run until stopped
+    #[arg(long, env = "EDGETUBE_RUNNER_EXIT_WHEN_IDLE", value_name = "SECS")]
+    exit_when_idle: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -312,6 +318,7 @@ fn run_jobs(run: RunArgs, tools: Tools, display: ProgressDisplay) -> Result<()> 
         lowest_first: run.lowest_first,
         tools,
         once: run.once,
+        exit_when_idle: run.exit_when_idle.map(Duration::from_secs),
     };
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async {
