@@ -28,8 +28,13 @@ const HOSTNAME: &str = "video.example.org";
 fn deploy(args: &[&str], env: &[(&str, &str)]) -> Result<Output> {
     let mut command = Command::new("bash");
     command.arg("scripts/deploy.sh").args(args).current_dir(repo_root()).stdin(Stdio::null());
-    for name in ["CLOUDFLARE_API_TOKEN", "CLOUDFLARE_ACCOUNT_ID", "EDGETUBE_HOSTNAME", "EDGETUBE_WRANGLER", "EDGETUBE_DOCKER"]
-    {
+    for name in [
+        "CLOUDFLARE_API_TOKEN",
+        "CLOUDFLARE_ACCOUNT_ID",
+        "EDGETUBE_HOSTNAME",
+        "EDGETUBE_WRANGLER",
+        "EDGETUBE_DOCKER",
+    ] {
         command.env_remove(name);
     }
     command.envs(env.iter().copied());

@@ -164,9 +164,17 @@ async fn all_exited_when_idle(launcher: &Launcher) -> Result<Vec<Value>> {
         let launched = launcher.launched().await?;
         if launched.iter().all(|l| l["exitedAtMs"].is_u64()) {
             for launch in &launched {
-                ensure!(launch["exitCode"] == 0, "a runner did not exit cleanly: {launch}\n{}", launcher.log());
-                let lived = launch["exitedAtMs"].as_u64().unwrap_or(0) - launch["startedAtMs"].as_u64().unwrap_or(0);
-                ensure!(lived >= IDLE_SECONDS * 1000, "a runner exited after {lived} ms, before its idle time");
+                ensure!(
+                    launch["exitCode"] == 0,
+                    "a runner did not exit cleanly: {launch}\n{}",
+                    launcher.log()
+                );
+                let lived =
+                    launch["exitedAtMs"].as_u64().unwrap_or(0) - launch["startedAtMs"].as_u64().unwrap_or(0);
+                ensure!(
+                    lived >= IDLE_SECONDS * 1000,
+                    "a runner exited after {lived} ms, before its idle time"
+                );
                 let pid = launch["pid"].as_u64().context("pid")?;
                 ensure!(!Path::new(&format!("/proc/{pid}")).exists(), "runner {pid} is still there");
             }
@@ -208,7 +216,10 @@ async fn uploads_start_runners_up_to_the_maximum_and_idle_runners_exit() -> Resu
     published(&instance, &admin, &uuid, &launcher).await?;
     let exited = all_exited_when_idle(&launcher).await?;
     ensure!(exited.len() == 1, "{exited:?}");
-    eprintln!("the runner exited {} ms after it started", exited[0]["exitedAtMs"].as_i64().unwrap_or(0) - runner_started_at);
+    eprintln!(
+        "the runner exited {} ms after it started",
+        exited[0]["exitedAtMs"].as_i64().unwrap_or(0) - runner_started_at
+    );
 
     // Two uploads at once, a maximum of two: two runners, slots 0 and 1, no third.
     let (first, second) = tokio::join!(

@@ -269,13 +269,18 @@ async fn an_idle_runner_exits_after_its_idle_time() {
         tokio::time::sleep(Duration::from_millis(300)).await;
         fake.add_job(b"not a video".to_vec(), &[240], false);
         fake.signal();
-        let outcome =
-            tokio::time::timeout(Duration::from_secs(20), runner).await.expect("the runner exits").expect("joins");
+        let outcome = tokio::time::timeout(Duration::from_secs(20), runner)
+            .await
+            .expect("the runner exits")
+            .expect("joins");
         let lived = started.elapsed();
         assert!(outcome.is_ok(), "an idle exit is a success: {outcome:?}");
         let accepted = fake.world().accepted_at.expect("the job made meanwhile was taken");
         let after_job = Instant::now().duration_since(accepted);
-        assert!(after_job >= Duration::from_millis(800), "exited {after_job:?} after its job (socket: {use_socket})");
+        assert!(
+            after_job >= Duration::from_millis(800),
+            "exited {after_job:?} after its job (socket: {use_socket})"
+        );
         assert!(lived < Duration::from_secs(10), "lived {lived:?} (socket: {use_socket})");
     }
 }

@@ -114,7 +114,8 @@ impl Driver {
                 struct Slots {
                     alive: Vec<u32>,
                 }
-                let mut response = Fetch::Url(parse(&format!("{url}/slots"))?).send().await.map_err(|e| e.to_string())?;
+                let mut response =
+                    Fetch::Url(parse(&format!("{url}/slots"))?).send().await.map_err(|e| e.to_string())?;
                 if response.status_code() != 200 {
                     return Err(format!("the launcher answered {} to GET /slots", response.status_code()));
                 }
@@ -145,7 +146,10 @@ impl Driver {
                 let mut response = Fetch::Request(request).send().await.map_err(|e| e.to_string())?;
                 match response.status_code() {
                     200..=299 => Ok(()),
-                    status => Err(format!("the launcher answered {status}: {}", response.text().await.unwrap_or_default())),
+                    status => Err(format!(
+                        "the launcher answered {status}: {}",
+                        response.text().await.unwrap_or_default()
+                    )),
                 }
             }
             Driver::Containers(namespace) => {
@@ -153,7 +157,9 @@ impl Driver {
                 let token = env
                     .secret("RUNNER_REGISTRATION_TOKEN")
                     .or_else(|_| env.var("RUNNER_REGISTRATION_TOKEN"))
-                    .map_err(|_| "RUNNER_REGISTRATION_TOKEN is not set: containers cannot register".to_owned())?
+                    .map_err(|_| {
+                        "RUNNER_REGISTRATION_TOKEN is not set: containers cannot register".to_owned()
+                    })?
                     .to_string();
                 let start = ContainerStart {
                     url: origin,
@@ -182,12 +188,14 @@ async fn slot_call(
     let stub = namespace.get_by_name(&format!("slot-{slot}")).map_err(|e| e.to_string())?;
     let mut init = RequestInit::new();
     init.with_method(method).with_body(body.map(|b| JsValue::from_str(&b)));
-    let request =
-        Request::new_with_init(&format!("https://runner-container/{path}"), &init).map_err(|e| e.to_string())?;
+    let request = Request::new_with_init(&format!("https://runner-container/{path}"), &init)
+        .map_err(|e| e.to_string())?;
     let mut response = stub.fetch_with_request(request).await.map_err(|e| e.to_string())?;
     match response.status_code() {
         200..=299 => Ok(response),
-        status => Err(format!("slot {slot} answered {status}: {}", response.text().await.unwrap_or_default())),
+        status => {
+            Err(format!("slot {slot} answered {status}: {}", response.text().await.unwrap_or_default()))
+        }
     }
 }
 
