@@ -194,7 +194,7 @@ pub async fn on_storage_event(
 /// runner's own safety poll finds it (the platform's binding logs the failure), so failing the
 /// storage event or the runner's call for it would only make the job later.
 ///
-/// Where the binding also starts runners ([`RunnerSignal::starts_runners`]), the hint carries
+/// Where the binding also starts runners ([`edgetube_ports::RunnerSignal::starts_runners`]), the hint carries
 /// the backlog, counted here (one read), so enough runners are started for it.
 pub async fn wake_runners(ports: &Ports<'_>) {
     if !ports.runner_signal.starts_runners() {
