@@ -257,7 +257,7 @@ fn each_media_request_reads_storage_once() {
     let file = path(&uuid, "abc-240-fragmented.mp4");
     let counting = CountingReads { inner: &f.ports.objects, reads: Default::default() };
     let ports = Ports { objects: &counting, ..f.ports.ports() };
-    let mut fetch = |method: &str, headers: &[(&str, &str)]| {
+    let fetch = |method: &str, headers: &[(&str, &str)]| {
         counting.reads.borrow_mut().clear();
         let mut request = Request::builder().method(method).uri(&file);
         for (name, value) in headers {
