@@ -209,6 +209,8 @@ def generate(path, out, hostname, ids):
         image = container.get("image", "")
         if image.startswith(".") or image.endswith("Dockerfile"):
             container["image"] = absolute(image)
+        if "image_build_context" in container:
+            container["image_build_context"] = absolute(container["image_build_context"])
     config.setdefault("vars", {})[ORIGIN_VAR] = f"https://{hostname}"
     # One public origin: every ActivityPub id is built from PUBLIC_ORIGIN, so the worker is not
     # also served on workers.dev or preview URLs.

@@ -11,7 +11,8 @@
 # Options: --hostname NAME (or EDGETUBE_HOSTNAME), --dry-run, --no-build (use the bundle already
 # in functions/cloudflare/build/). EDGETUBE_DEPLOY_DIR (default .wrangler/edgetube-deploy/<hostname>)
 # holds the generated wrangler config and the 0600 file of the generated secrets.
-# EDGETUBE_WRANGLER replaces the wrangler binary (the tests use a stub of the CLI).
+# EDGETUBE_WRANGLER replaces the wrangler binary (the tests use a stub of the CLI), EDGETUBE_DOCKER
+# the docker binary whose `docker info` tells whether container images can be built.
 #
 # Output is line-oriented so that it can be checked: `PLAN <kind> <name> ...` in a dry run,
 # `EXISTS|CREATE|APPLY <kind> <name> ...` in a real one. Secret values are never printed, never
@@ -40,6 +41,7 @@ while (($#)); do
 done
 
 WRANGLER="${EDGETUBE_WRANGLER:-wrangler}"
+DOCKER="${EDGETUBE_DOCKER:-docker}"
 TOML="$ROOT/wrangler.toml"
 # wrangler asks before sending usage metrics; a deploy script should neither ask nor send.
 export WRANGLER_SEND_METRICS=false
@@ -103,6 +105,15 @@ resources="$(helper resources "$TOML")"
 worker_name="$(python3 -c 'import sys, tomllib; print(tomllib.load(open(sys.argv[1], "rb"))["name"])' "$TOML")"
 # Lines of one kind, tab-separated fields (deploy-config.py's `resources`).
 of_kind() { awk -F'\t' -v k="$1" '$1 == k' <<<"$resources"; }
+
+# Container images (a `containers` section: the transcoding runners on demand) are built by
+# wrangler deploy with Docker, also in a dry run. Checked before anything is created: without
+# Docker a dry run checks the rest, and a real run stops here.
+containers_without_docker=false
+if grep -q "^other	containers	" <<<"$resources" && ! "$DOCKER" info >/dev/null 2>&1; then
+  containers_without_docker=true
+  $dry_run || fail "wrangler.toml declares [[containers]] (the runners on demand), whose image wrangler deploy builds with Docker, and Docker is not available ($DOCKER info failed). Start a Docker daemon, or remove the [[containers]] section and set RUNNER_MAX_INSTANCES to 0 to deploy without them (infra/README.md)"
+fi
 
 if $dry_run; then
   deploy_dir="$(mktemp -d "${TMPDIR:-/tmp}/edgetube-deploy-dry-run.XXXXXX")"
@@ -257,13 +268,9 @@ done < <(of_kind var)
 
 # Container images (a `containers` section) are built by wrangler deploy with Docker, also in a
 # dry run. Without Docker a dry run checks the rest; a real run cannot deploy them.
-if grep -q "^other	containers	" <<<"$resources" && ! docker info >/dev/null 2>&1; then
-  if $dry_run; then
-    plan note "no Docker here: wrangler deploy --dry-run below leaves out [[containers]] (a real run builds their images)"
-    ids+=(--without-containers)
-  else
-    fail "wrangler.toml declares [[containers]], whose images wrangler deploy builds with Docker, and Docker is not available (docker info failed)"
-  fi
+if $containers_without_docker; then
+  plan note "no Docker here: wrangler deploy --dry-run below leaves out [[containers]] (a real run builds their images)"
+  ids+=(--without-containers)
 fi
 # A dry run has no ids: the generated config keeps the placeholders of wrangler.toml.
 helper generate "$TOML" "$generated" "$hostname" ${ids[@]+"${ids[@]}"}

@@ -2,16 +2,32 @@
 # `make dev`: installs what is missing, builds the worker and runs one local instance until
 # interrupted. EDGETUBE_PORT (8787), EDGETUBE_STATE_DIR (.wrangler/edgetube-<port>) and
 # EDGETUBE_ADMIN_PASSWORD (a random one, kept in the state folder) override the defaults.
+# Transcoding runners exist only while there is work, as deployed (containers there, processes
+# of `transcode-runner launcher` here): EDGETUBE_RUNNERS=on-demand (default; up to
+# EDGETUBE_MAX_RUNNERS, 2, each exiting after EDGETUBE_RUNNER_IDLE_SECONDS, 60, without a job)
+# or always-on (one runner that waits for jobs until stopped, as self-hosted runners do).
 source "$(dirname "$0")/lib.sh"
 port="${EDGETUBE_PORT:-8787}"
 state="${EDGETUBE_STATE_DIR:-$ROOT/.wrangler/edgetube-$port}"
 origin="http://127.0.0.1:$port"
+runners="${EDGETUBE_RUNNERS:-on-demand}"
+case "$runners" in
+  on-demand | always-on) ;;
+  *) echo "EDGETUBE_RUNNERS must be on-demand or always-on, not '$runners'" >&2; exit 2 ;;
+esac
+max_runners="${EDGETUBE_MAX_RUNNERS:-2}"
+idle_seconds="${EDGETUBE_RUNNER_IDLE_SECONDS:-60}"
+launcher_port="${EDGETUBE_LAUNCHER_PORT:-$((port + 3))}"
 
 bash "$ROOT/scripts/setup.sh"
 bash "$ROOT/scripts/build-worker.sh"
 cargo build --release -p transcode-runner
 
 mkdir -p "$state"
+if [ "$runners" = on-demand ]; then
+  # The instance's fleet object asks the launcher (loopback) to start runners when jobs wait.
+  export EDGETUBE_VARS="${EDGETUBE_VARS:-} RUNNER_MAX_INSTANCES:$max_runners RUNNER_LAUNCHER_URL:http://127.0.0.1:$launcher_port"
+fi
 setsid bash "$ROOT/scripts/run-instance.sh" "$port" "$state" &
 pid=$!
 runner_pid=""
@@ -31,16 +47,26 @@ curl -sf -o /dev/null "$origin/accounts/peertube" || { echo "the instance does n
 
 password="$(sed -n 's/^ADMIN_PASSWORD=//p' "$state/.dev.vars")"
 registration="$(sed -n 's/^RUNNER_REGISTRATION_TOKEN=//p' "$state/.dev.vars")"
-# The local transcoder: takes the jobs uploads make, so a video uploaded here becomes playable.
-setsid "${CARGO_TARGET_DIR:-$ROOT/target}/release/transcode-runner" run --url "$origin" \
-  --registration-token "$registration" --name local-runner --state-dir "$state/runner" &
+runner_bin="${CARGO_TARGET_DIR:-$ROOT/target}/release/transcode-runner"
+# The local transcoders: take the jobs uploads make, so a video uploaded here becomes playable.
+if [ "$runners" = on-demand ]; then
+  setsid "$runner_bin" launcher --listen "127.0.0.1:$launcher_port" --max "$max_runners" \
+    --exit-when-idle "$idle_seconds" --url "$origin" --registration-token "$registration" \
+    --state-dir "$state/runners" &
+  runner_note="Runners start when a job waits (up to $max_runners, launcher on 127.0.0.1:$launcher_port)
+  and exit after ${idle_seconds} s without one (their state: $state/runners; EDGETUBE_RUNNERS=always-on for one that stays)."
+else
+  setsid "$runner_bin" run --url "$origin" \
+    --registration-token "$registration" --name local-runner --state-dir "$state/runner" &
+  runner_note="A transcode runner is taking jobs (its state: $state/runner)."
+fi
 runner_pid=$!
 cat <<INFO
 
   Edgetube is running: open $origin/ in a browser
   Admin login: root / $password   (or sign up at $origin/signup when signups are open)
   State: $state   (delete it to start over)
-  A transcode runner is taking jobs (its state: $state/runner).
+  $runner_note
   Upload: peertube-cli auth add -u $origin -U root --password '$password'
           then peertube-cli upload --file /absolute/path/video.mp4 --video-name 'My video'
   Try: curl '$origin/.well-known/webfinger?resource=acct:root_channel@127.0.0.1:$port'

@@ -7,7 +7,9 @@
 # itself (EMULATE_R2_NOTIFICATIONS).
 # Needs the bundle from scripts/build-worker.sh. EDGETUBE_ADMIN_PASSWORD sets the admin password
 # of a new state folder; EDGETUBE_VARS adds worker variables, space-separated NAME:VALUE pairs
-# (e.g. "API_RATE_LIMIT:5000/10 SIGNUP_OPEN:true").
+# (e.g. "API_RATE_LIMIT:5000/10 SIGNUP_OPEN:true"). Runners on demand are off locally
+# (RUNNER_MAX_INSTANCES:0; wrangler dev runs no containers here) unless EDGETUBE_VARS sets
+# RUNNER_MAX_INSTANCES and RUNNER_LAUNCHER_URL (scripts/dev.sh with EDGETUBE_RUNNERS=on-demand).
 source "$(dirname "$0")/lib.sh"
 port="${1:?usage: run-instance.sh PORT STATE_DIR}"
 state="${2:?usage: run-instance.sh PORT STATE_DIR}"
@@ -38,6 +40,6 @@ inspector_port="${EDGETUBE_INSPECTOR_PORT:-$(python3 -c 'import socket; s=socket
 exec wrangler dev --config "$ROOT/wrangler.toml" --local --ip 127.0.0.1 --port "$port" --inspector-port "$inspector_port" \
   --persist-to "$state" --env-file "$state/.dev.vars" \
   --var "PUBLIC_ORIGIN:http://127.0.0.1:$port" --var ALLOW_HTTP:true --var BENCH_ENDPOINTS:true \
-  --var EMULATE_R2_NOTIFICATIONS:true --test-scheduled \
+  --var EMULATE_R2_NOTIFICATIONS:true --var RUNNER_MAX_INSTANCES:0 --test-scheduled \
   $(for pair in ${EDGETUBE_VARS:-}; do printf -- '--var %s ' "$pair"; done) \
   --show-interactive-dev-session=false --log-level "${EDGETUBE_LOG_LEVEL:-info}"

@@ -28,7 +28,13 @@ const HOSTNAME: &str = "video.example.org";
 fn deploy(args: &[&str], env: &[(&str, &str)]) -> Result<Output> {
     let mut command = Command::new("bash");
     command.arg("scripts/deploy.sh").args(args).current_dir(repo_root()).stdin(Stdio::null());
-    for name in ["CLOUDFLARE_API_TOKEN", "CLOUDFLARE_ACCOUNT_ID", "EDGETUBE_HOSTNAME", "EDGETUBE_WRANGLER"] {
+    for name in [
+        "CLOUDFLARE_API_TOKEN",
+        "CLOUDFLARE_ACCOUNT_ID",
+        "EDGETUBE_HOSTNAME",
+        "EDGETUBE_WRANGLER",
+        "EDGETUBE_DOCKER",
+    ] {
         command.env_remove(name);
     }
     command.envs(env.iter().copied());
@@ -251,8 +257,13 @@ fn the_dry_run_plans_what_the_toml_and_the_code_bind_and_wrangler_accepts_the_bu
     }
     let missing = missing.into_inner();
     ensure!(missing.is_empty(), "the plan lacks:\n{}\nplan:\n{stdout}", missing.join("\n"));
+    // The runners-on-demand settings are the Cloudflare shell's (runner_fleet.rs), not the core's.
+    let fleet = std::fs::read_to_string(repo_root().join("functions/cloudflare/src/runner_fleet.rs"))?;
     for name in secrets.iter().chain(&vars) {
-        ensure!(InstanceConfig::VARIABLES.contains(name), "the plan sets {name}, which the core never reads");
+        ensure!(
+            InstanceConfig::VARIABLES.contains(name) || fleet.contains(&format!("read(\"{name}\")")),
+            "the plan sets {name}, which neither the core nor the runner fleet reads"
+        );
     }
     let cloudflare_config = std::fs::read_to_string(repo_root().join("functions/cloudflare/src/config.rs"))?;
     for name in plan.get("optional").into_iter().flatten().map(|(n, _)| n) {
@@ -361,7 +372,17 @@ fn a_real_run_against_a_stubbed_wrangler_creates_once_and_prints_no_secret() -> 
     ];
     let toml = wrangler_toml()?;
     let generated = deploy_dir.join("wrangler.json");
+    let generated_path = generated.clone();
     let generated = generated.to_str().context("path")?;
+
+    // [[containers]] without Docker: refused before anything is created.
+    let no_docker: Vec<(&str, &str)> = env.iter().copied().chain([("EDGETUBE_DOCKER", "false")]).collect();
+    let refused = deploy(&["--no-build"], &no_docker)?;
+    ensure!(!refused.status.success(), "it deployed [[containers]] without Docker");
+    ensure!(text(&refused.stderr).contains("Docker is not available"), "unclear: {}", text(&refused.stderr));
+    ensure!(calls(stub_dir.path(), 0)?.is_empty(), "wrangler was called before the Docker refusal");
+    // From here on `docker info` succeeds (`true info`); the stubbed wrangler builds nothing.
+    let env: Vec<(&str, &str)> = env.iter().copied().chain([("EDGETUBE_DOCKER", "true")]).collect();
 
     // First run: everything is created.
     let first = deploy(&["--no-build"], &env)?;
@@ -405,6 +426,14 @@ fn a_real_run_against_a_stubbed_wrangler_creates_once_and_prints_no_secret() -> 
             made.join("\n")
         );
     }
+    // The runner image is built from the repository root, wherever wrangler runs from.
+    let config: Value = serde_json::from_str(&std::fs::read_to_string(&generated_path)?)?;
+    for container in array(&config, "/containers") {
+        let (image, context) = (str_at(container, "image")?, str_at(container, "image_build_context")?);
+        ensure!(Path::new(image).is_absolute() && Path::new(image).is_file(), "image {image}");
+        ensure!(Path::new(context).join("Cargo.lock").is_file(), "build context {context}");
+    }
+    ensure!(!array(&config, "/containers").is_empty(), "the generated config lost [[containers]]");
     ensure!(stdout.contains(&format!("https://{HOSTNAME}")), "no instance URL printed:\n{stdout}");
     ensure!(stdout.contains("Admin login: root"), "no admin login printed:\n{stdout}");
     // Migrations before the code that needs them, resources before the deploy that binds them.

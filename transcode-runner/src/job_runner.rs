@@ -42,6 +42,9 @@ pub struct RunnerConfig {
     pub tools: Tools,
     /// Return after the first job taken, with its outcome.
     pub once: bool,
+    /// Return (success) after this long without a job: a runner started for a backlog
+    /// (`launcher`, a Cloudflare Container) goes away once the backlog is gone.
+    pub exit_when_idle: Option<Duration>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -88,6 +91,12 @@ pub async fn run(
     let mut runner_token = stored_or_new_token(&client, config).await?;
     tracing::info!(instance = client.origin(), name = config.name, "taking jobs");
     let mut failed_polls = 0;
+    // When the runner last had nothing to do: at start, and after each job.
+    let mut idle_since = tokio::time::Instant::now();
+    let idle_deadline = |since: tokio::time::Instant| config.exit_when_idle.map(|limit| since + limit);
+    let idle_over = |since: tokio::time::Instant| {
+        idle_deadline(since).is_some_and(|deadline| tokio::time::Instant::now() >= deadline)
+    };
     // Runs until shutdown (or, with `once`, one job); every pass asks once and then waits.
     loop {
         let answer = tokio::select! {
@@ -113,6 +122,7 @@ pub async fn run(
                             display: &display,
                         };
                         let outcome = run_job(&ctx, *job, &mut shutdown).await;
+                        idle_since = tokio::time::Instant::now();
                         match outcome {
                             JobOutcome::Aborted => return Ok(()),
                             _ if config.once => return once_result(job_uuid, outcome),
@@ -121,8 +131,15 @@ pub async fn run(
                         }
                     }
                     Taken::Nothing => {
+                        // Checked after asking, so a job made as the idle time ran out is still taken.
+                        if idle_over(idle_since) {
+                            log_idle_exit(config);
+                            return Ok(());
+                        }
                         tokio::select! {
                             _ = waiter.next(&runner_token) => {}
+                            // Ask once more at the deadline, then exit if still nothing.
+                            () = sleep_until(idle_deadline(idle_since)) => {}
                             _ = shutdown_requested(&mut shutdown) => return Ok(()),
                         }
                         continue;
@@ -139,6 +156,12 @@ pub async fn run(
                 runner_token = reregister(&client, config).await?;
                 continue;
             }
+            Err(error) if idle_over(idle_since) => {
+                // Nothing to do and the instance unreachable: a runner on demand stops all the same.
+                tracing::warn!(error = %crate::error_chain(&error), "cannot ask for jobs");
+                log_idle_exit(config);
+                return Ok(());
+            }
             Err(error) => {
                 failed_polls += 1;
                 let pause =
@@ -151,6 +174,20 @@ pub async fn run(
             () = tokio::time::sleep(pause) => {}
             _ = shutdown_requested(&mut shutdown) => return Ok(()),
         }
+    }
+}
+
+/// Sleeps until `deadline`, or forever without one.
+async fn sleep_until(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline).await,
+        None => std::future::pending().await,
+    }
+}
+
+fn log_idle_exit(config: &RunnerConfig) {
+    if let Some(limit) = config.exit_when_idle {
+        tracing::info!(idle_seconds = limit.as_secs_f64(), "no job for the idle time: exiting");
     }
 }
 

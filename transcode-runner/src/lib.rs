@@ -22,6 +22,9 @@
 //! encodes from a second decode ([`transcode_local::Strategy::LowestFirst`]): the video plays after
 //! the cheapest encode, for one more decode of the input.
 //!
+//! [`launcher`] starts `run --exit-when-idle` processes in numbered slots when the instance asks
+//! (runners that exist only while there is work, where Cloudflare Containers are not available).
+//!
 //! It does not write master playlists or `segments-sha256.json`: the instance does, from the
 //! facts each rendition report carries.
 
@@ -33,6 +36,7 @@ pub mod instance_client;
 pub mod job_runner;
 pub mod ladder;
 pub mod ladder_job;
+pub mod launcher;
 pub mod presigned_put;
 pub mod probe;
 pub mod progress_display;

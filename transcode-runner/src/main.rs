@@ -63,6 +63,10 @@ enum Command {
     /// instance (it goes back to pending), then exits. With `--once`, exits after one job: 0 if it
     /// succeeded, 1 otherwise; any registration failure exits 1.
     Run(RunArgs),
+    /// Start runners only while there is work: a loopback HTTP API through which the instance
+    /// (its fleet object, where Cloudflare Containers are not available: `make dev`) starts
+    /// `run --exit-when-idle <secs>` processes in slots 0..max; each exits once idle
+    Launcher(LauncherArgs),
     /// Check the instance settings and that ffmpeg runs, then exit
     Check {
         /// Origin of the Edgetube instance to take jobs from, e.g. https://tube.example
@@ -186,6 +190,47 @@ struct RunArgs {
     /// Exit after one job: 0 if it succeeded, 1 if it failed or was taken away
     #[arg(long)]
     once: bool,
+
+    /// Exit (status 0) after this many seconds without a job, for runners started only while
+    /// there is work (`launcher`, Cloudflare Containers). The instance is asked once more at the
+    /// deadline, so a job made just then is still taken. Default: run until stopped
+    #[arg(long, env = "EDGETUBE_RUNNER_EXIT_WHEN_IDLE", value_name = "SECS")]
+    exit_when_idle: Option<u64>,
+}
+
+#[derive(Debug, clap::Args)]
+struct LauncherArgs {
+    /// Loopback address to listen on (the instance's RUNNER_LAUNCHER_URL points here)
+    #[arg(long, default_value = "127.0.0.1:8790")]
+    listen: std::net::SocketAddr,
+
+    /// Most runners alive at once (slots 0..max)
+    #[arg(long, default_value_t = 2)]
+    max: u32,
+
+    /// Origin of the Edgetube instance the runners take jobs from
+    #[arg(long, env = "EDGETUBE_URL")]
+    url: String,
+
+    /// Registration token the runners register with (once per slot)
+    #[arg(long, env = "EDGETUBE_RUNNER_REGISTRATION_TOKEN", hide_env_values = true)]
+    registration_token: String,
+
+    /// Seconds without a job after which a runner exits
+    #[arg(long, default_value_t = 60)]
+    exit_when_idle: u64,
+
+    /// Directory with one state directory per slot (`slot-<n>`)
+    #[arg(long)]
+    state_dir: PathBuf,
+
+    /// Runner names are `<prefix>-slot-<n>`
+    #[arg(long, default_value = "on-demand")]
+    name_prefix: String,
+
+    /// More `run` options for every runner, after `--` (e.g. `-- --threads 2`)
+    #[arg(last = true)]
+    run_args: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -213,6 +258,7 @@ fn main() -> Result<()> {
     }
     match args.command {
         Some(Command::Check { ref url, .. }) => check(&args.ffmpeg, url),
+        Some(Command::Launcher(launcher)) => run_launcher(launcher),
         Some(Command::Run(run)) => {
             let tools = Tools { ffmpeg: args.ffmpeg, ffprobe: args.ffprobe };
             let display = bars.map_or(ProgressDisplay::Logs, ProgressDisplay::Bars);
@@ -312,12 +358,46 @@ fn run_jobs(run: RunArgs, tools: Tools, display: ProgressDisplay) -> Result<()> 
         lowest_first: run.lowest_first,
         tools,
         once: run.once,
+        exit_when_idle: run.exit_when_idle.map(Duration::from_secs),
     };
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async {
         let (shutdown, shutdown_requested) = watch::channel(None);
         tokio::spawn(forward_signals(shutdown));
         job_runner::run(&config, display, shutdown_requested).await
+    })?;
+    Ok(())
+}
+
+fn run_launcher(args: LauncherArgs) -> Result<()> {
+    let program = std::env::current_exe().context("cannot find this executable to start runners")?;
+    let mut run_args: Vec<std::ffi::OsString> = vec![
+        "run".into(),
+        "--url".into(),
+        args.url.into(),
+        "--registration-token".into(),
+        args.registration_token.into(),
+        "--exit-when-idle".into(),
+        args.exit_when_idle.to_string().into(),
+    ];
+    run_args.extend(args.run_args.into_iter().map(Into::into));
+    let config = transcode_runner::launcher::LauncherConfig {
+        listen: args.listen,
+        max: args.max,
+        program,
+        run_args,
+        state_root: args.state_dir,
+        name_prefix: args.name_prefix,
+    };
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let shutdown = async {
+            if let Some(signal) = next_signal().await {
+                tracing::info!(signal, "stopping the launcher and its runners");
+            }
+        };
+        // A runner aborts its job on SIGTERM within seconds; 30 s covers a slow instance.
+        transcode_runner::launcher::serve(config, shutdown, Duration::from_secs(30)).await
     })?;
     Ok(())
 }

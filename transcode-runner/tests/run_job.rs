@@ -64,6 +64,7 @@ fn config(fake: &FakeInstance, dirs: &Dirs) -> RunnerConfig {
         lowest_first: true,
         tools: Tools { ffmpeg: "ffmpeg".into(), ffprobe: "ffprobe".into() },
         once: true,
+        exit_when_idle: None,
     }
 }
 

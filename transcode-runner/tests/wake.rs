@@ -190,6 +190,7 @@ fn runner_config(fake: &FakeInstance, root: &std::path::Path, wake: WakeSettings
         lowest_first: true,
         tools: Tools { ffmpeg: "ffmpeg".into(), ffprobe: "ffprobe".into() },
         once: true,
+        exit_when_idle: None,
     }
 }
 
@@ -247,4 +248,39 @@ async fn with_the_socket_turned_off_the_runner_polls() {
         .expect("stops")
         .expect("joins")
         .expect("clean stop");
+}
+
+/// `--exit-when-idle`: a runner with nothing to do returns (success) once the idle time has
+/// passed, on the socket and polling alike, asking once more at the deadline; a job taken
+/// meanwhile restarts the idle time (the job here fails at once, and the runner stays on
+/// for another full idle time after it).
+#[tokio::test]
+async fn an_idle_runner_exits_after_its_idle_time() {
+    for use_socket in [true, false] {
+        let fake = FakeInstance::start().await;
+        fake.world().wait = WaitRoute::Socket;
+        let root = tempfile::tempdir().expect("tempdir");
+        let mut config = runner_config(&fake, root.path(), WakeSettings { use_socket, ..settings() });
+        config.once = false;
+        config.exit_when_idle = Some(Duration::from_millis(800));
+        let (_stop, shutdown) = watch::channel(None);
+        let started = Instant::now();
+        let runner = tokio::spawn(async move { run(&config, ProgressDisplay::Logs, shutdown).await });
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        fake.add_job(b"not a video".to_vec(), &[240], false);
+        fake.signal();
+        let outcome = tokio::time::timeout(Duration::from_secs(20), runner)
+            .await
+            .expect("the runner exits")
+            .expect("joins");
+        let lived = started.elapsed();
+        assert!(outcome.is_ok(), "an idle exit is a success: {outcome:?}");
+        let accepted = fake.world().accepted_at.expect("the job made meanwhile was taken");
+        let after_job = Instant::now().duration_since(accepted);
+        assert!(
+            after_job >= Duration::from_millis(800),
+            "exited {after_job:?} after its job (socket: {use_socket})"
+        );
+        assert!(lived < Duration::from_secs(10), "lived {lived:?} (socket: {use_socket})");
+    }
 }

@@ -202,7 +202,8 @@ impl App {
     /// The periodic housekeeping (a Cron Trigger on Workers): removes resumable uploads idle
     /// for an hour, with their staging objects and multipart parts, gives back to pending
     /// the jobs whose runner went quiet, and makes the jobs whose storage event was lost
-    /// (`runner_jobs::recover_lost_events`). Each step is bounded, so one run stays within a
+    /// (`runner_jobs::recover_lost_events`); where runners are started on demand, it asks for
+    /// runners for the jobs still waiting. Each step is bounded, so one run stays within a
     /// scheduled invocation's budget; what is left waits for the next run.
     pub async fn run_housekeeping(
         &self,
@@ -213,6 +214,8 @@ impl App {
         let recovered_jobs = runner_jobs::recover_lost_events(ports, &self.config).await?;
         let departed_keys_dropped =
             edgetube_domain::departed_actors::purge(ports.sql, ports.clock.now_millis()).await?;
+        // Last, so that jobs released or recovered above count, and its failure skips nothing.
+        runner_jobs::start_runners_for_waiting_jobs(ports).await?;
         Ok(Housekeeping { abandoned_uploads, released_jobs, recovered_jobs, departed_keys_dropped })
     }
 }

@@ -8,7 +8,9 @@ mod support;
 use bytes::Bytes;
 use edgetube_app::Body;
 use edgetube_domain::videos::{privacy, NewVideo};
-use edgetube_ports::Objects;
+use edgetube_ports::{
+    ObjectBody, ObjectMeta, ObjectRange, Objects, PortError, Ports, StreamedObject, UploadedPart,
+};
 use futures::StreamExt;
 use http::Request;
 use serde_json::json;
@@ -180,4 +182,97 @@ fn a_large_original_goes_out_as_a_stream_with_its_length() {
     let head = f.handle_streamed(Request::head(&file).body(Bytes::new()).unwrap());
     assert_eq!(head.status(), 200);
     assert!(!head.body().is_stream());
+}
+
+/// Storage reads by kind (each is one R2 class B operation), around the native adapter.
+struct CountingReads<'a> {
+    inner: &'a dyn Objects,
+    reads: std::cell::RefCell<Vec<&'static str>>,
+}
+
+#[async_trait::async_trait(?Send)]
+impl Objects for CountingReads<'_> {
+    async fn put(
+        &self,
+        key: &str,
+        bytes: Bytes,
+        content_type: Option<&str>,
+    ) -> Result<ObjectMeta, PortError> {
+        self.inner.put(key, bytes, content_type).await
+    }
+    async fn get(&self, key: &str, range: Option<ObjectRange>) -> Result<Option<ObjectBody>, PortError> {
+        self.reads.borrow_mut().push("get");
+        self.inner.get(key, range).await
+    }
+    async fn get_stream(
+        &self,
+        key: &str,
+        range: Option<ObjectRange>,
+    ) -> Result<Option<StreamedObject>, PortError> {
+        self.reads.borrow_mut().push("get_stream");
+        self.inner.get_stream(key, range).await
+    }
+    async fn head(&self, key: &str) -> Result<Option<ObjectMeta>, PortError> {
+        self.reads.borrow_mut().push("head");
+        self.inner.head(key).await
+    }
+    async fn delete(&self, key: &str) -> Result<(), PortError> {
+        self.inner.delete(key).await
+    }
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, PortError> {
+        self.inner.list(prefix).await
+    }
+    async fn create_multipart(&self, key: &str, content_type: Option<&str>) -> Result<String, PortError> {
+        self.inner.create_multipart(key, content_type).await
+    }
+    async fn upload_part(
+        &self,
+        key: &str,
+        upload_id: &str,
+        part_number: u16,
+        bytes: Bytes,
+    ) -> Result<UploadedPart, PortError> {
+        self.inner.upload_part(key, upload_id, part_number, bytes).await
+    }
+    async fn complete_multipart(
+        &self,
+        key: &str,
+        upload_id: &str,
+        parts: Vec<UploadedPart>,
+    ) -> Result<ObjectMeta, PortError> {
+        self.inner.complete_multipart(key, upload_id, parts).await
+    }
+    async fn abort_multipart(&self, key: &str, upload_id: &str) -> Result<(), PortError> {
+        self.inner.abort_multipart(key, upload_id).await
+    }
+}
+
+/// A media GET reads storage once, ranged or not, with or without a validator (COST.md: a
+/// segment GET was a `head` and a `get_stream`); a HEAD is one `head`; only a range that starts
+/// past the end needs the `head` more that gives the size for its 416.
+#[test]
+fn each_media_request_reads_storage_once() {
+    let f = Fixture::new();
+    let uuid = stored_video(&f, privacy::PUBLIC);
+    let file = path(&uuid, "abc-240-fragmented.mp4");
+    let counting = CountingReads { inner: &f.ports.objects, reads: Default::default() };
+    let ports = Ports { objects: &counting, ..f.ports.ports() };
+    let fetch = |method: &str, headers: &[(&str, &str)]| {
+        counting.reads.borrow_mut().clear();
+        let mut request = Request::builder().method(method).uri(&file);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let status = f.handle_on(&ports, request.body(Bytes::new()).unwrap()).status().as_u16();
+        (status, counting.reads.borrow().clone())
+    };
+    assert_eq!(fetch("GET", &[]), (200, vec!["get_stream"]));
+    assert_eq!(fetch("GET", &[("range", "bytes=2-5")]), (206, vec!["get_stream"]));
+    assert_eq!(fetch("GET", &[("range", "bytes=10-99")]), (206, vec!["get_stream"]), "clamped");
+    assert_eq!(fetch("GET", &[("range", "bytes=-3")]), (206, vec!["get_stream"]));
+    assert_eq!(fetch("GET", &[("range", "bytes=-99")]), (206, vec!["get_stream"]), "longer than the object");
+    assert_eq!(fetch("GET", &[("if-none-match", "\"nope\"")]), (200, vec!["get_stream"]));
+    assert_eq!(fetch("GET", &[("range", "bytes=x")]), (416, vec!["get_stream"]));
+    assert_eq!(fetch("HEAD", &[]), (200, vec!["head"]));
+    assert_eq!(fetch("GET", &[("range", "bytes=16-")]), (416, vec!["get_stream", "head"]));
 }

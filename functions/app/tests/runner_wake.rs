@@ -12,7 +12,7 @@ use edgetube_api::RunnerWait;
 use edgetube_domain::videos::NewVideo;
 use edgetube_media::runner_jobs::{self, EventOutcome};
 use edgetube_native::MemoryRunnerSignal;
-use edgetube_ports::{ObjectCreated, Ports};
+use edgetube_ports::{Backlog, ObjectCreated, Ports};
 use http::Request;
 use serde_json::{json, Value};
 use support::{json_body, Fixture};
@@ -174,4 +174,36 @@ fn a_failed_signal_leaves_the_job_pending_for_the_next_runner_that_asks() {
     let (status, body) = f.json("POST", "/api/v1/runners/jobs/request", None, json!({"runnerToken": token}));
     assert_eq!(status, 200);
     assert_eq!(body["availableJobs"][0]["uuid"], json!(job));
+}
+
+/// Where the binding starts runners on demand, each hint carries the backlog behind it (jobs
+/// waiting, jobs held), so the platform can start one runner per job up to its maximum; the
+/// housekeeping repeats the hint while jobs still wait (a runner may have exited for idleness
+/// just as one was made), and says nothing once none does.
+#[test]
+fn runners_started_on_demand_are_told_the_backlog() {
+    let f = fixture();
+    let (_, token) = register(&f);
+    let fleet = MemoryRunnerSignal::starting_runners();
+    let ports = Ports { runner_signal: &fleet, ..f.ports.ports() };
+    let on_event = |event: &ObjectCreated| {
+        f.block(runner_jobs::on_storage_event(&ports, f.app.config(), event)).unwrap()
+    };
+    let EventOutcome::Created(first) = on_event(&original(&f, "carol")) else { panic!("a job is made") };
+    assert_eq!(fleet.backlogs(), vec![Backlog { pending: 1, processing: 0 }]);
+    accept(&f, &token, &first);
+    assert!(matches!(on_event(&original(&f, "dave")), EventOutcome::Created(_)));
+    assert!(matches!(on_event(&original(&f, "erin")), EventOutcome::Created(_)));
+    assert_eq!(
+        fleet.backlogs()[1..],
+        [Backlog { pending: 1, processing: 1 }, Backlog { pending: 2, processing: 1 }]
+    );
+    f.block(f.app.run_housekeeping(&ports)).unwrap();
+    assert_eq!(fleet.backlogs().last(), Some(&Backlog { pending: 2, processing: 1 }), "jobs still wait");
+    assert_eq!(fleet.backlogs().len(), 4);
+
+    // A binding that starts no runners is never told (and the housekeeping counts nothing for it).
+    let before = f.ports.runner_signal.signals();
+    f.block(f.app.run_housekeeping(&f.ports.ports())).unwrap();
+    assert_eq!(f.ports.runner_signal.signals(), before);
 }

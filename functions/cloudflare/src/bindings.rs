@@ -16,3 +16,8 @@ pub const VIEW_COUNTER: &str = "VIEW_COUNTER";
 pub const RUNNER_WAKE: &str = "RUNNER_WAKE";
 /// Durable Object namespace of `tracker::TrackerObject` (one object per video).
 pub const TRACKER: &str = "TRACKER";
+/// Durable Object namespace of `runner_fleet::RunnerFleetObject`, which starts runners on demand.
+pub const RUNNER_FLEET: &str = "RUNNER_FLEET";
+/// Durable Object namespace of `runner_fleet::RunnerContainerObject`: one object per runner
+/// slot, each owning one container of the runner image (`[[containers]]` `class_name`).
+pub const RUNNER_CONTAINER: &str = "RUNNER_CONTAINER";

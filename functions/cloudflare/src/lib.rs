@@ -18,6 +18,7 @@ mod metered;
 mod queue;
 mod r2;
 mod rate_limiter;
+mod runner_fleet;
 mod runner_wake;
 mod tracker;
 mod views;
@@ -77,7 +78,13 @@ impl Bound {
             http: http_client::WorkersFetch,
             rate_limiter: rate_limiter::DurableRateLimiter::new(env.durable_object(bindings::RATE_LIMITER)?),
             views: views::DurableViewCounter::new(env.durable_object(bindings::VIEW_COUNTER)?),
-            runner_signal: runner_wake::DurableRunnerSignal::new(env.durable_object(bindings::RUNNER_WAKE)?),
+            runner_signal: runner_wake::DurableRunnerSignal::new(
+                env.durable_object(bindings::RUNNER_WAKE)?,
+                match runner_fleet::FleetSettings::from_env(env).enabled() {
+                    true => Some(env.durable_object(bindings::RUNNER_FLEET)?),
+                    false => None,
+                },
+            ),
         })
     }
 

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use edgetube_api::RunnerWait;
-use edgetube_ports::{PortError, RunnerSignal};
+use edgetube_ports::{Backlog, PortError, RunnerSignal};
 use edgetube_runner_protocol::{AVAILABLE_JOBS, PING, PONG};
 use worker::{
     console_error, durable_object, DurableObject, Env, Method, ObjectNamespace, Request, RequestInit,
@@ -31,14 +31,16 @@ const SOCKETS_PER_RUNNER: usize = 3;
 /// The tag carrying `RUNNER_JOB_STALE_SECONDS` (ms) on each socket.
 const STALE_TAG: &str = "stale-ms:";
 
-/// The port: signals go to the room.
+/// The port: signals go to the room, and, where runners are started on demand
+/// (`RUNNER_MAX_INSTANCES` > 0), the backlog goes to the fleet object (`runner_fleet.rs`).
 pub struct DurableRunnerSignal {
     namespace: ObjectNamespace,
+    fleet: Option<ObjectNamespace>,
 }
 
 impl DurableRunnerSignal {
-    pub fn new(namespace: ObjectNamespace) -> Self {
-        Self { namespace }
+    pub fn new(namespace: ObjectNamespace, fleet: Option<ObjectNamespace>) -> Self {
+        Self { namespace, fleet }
     }
 
     /// Hands an authenticated runner's upgrade request to the room, which answers 101 with the
@@ -85,6 +87,21 @@ impl RunnerSignal for DurableRunnerSignal {
             console_error!("runners not woken: {e}");
         }
         result
+    }
+
+    fn starts_runners(&self) -> bool {
+        self.fleet.is_some()
+    }
+
+    /// Wakes the runners alive, then has the fleet start more if the backlog needs them.
+    async fn jobs_pending(&self, backlog: Backlog) -> Result<(), PortError> {
+        let woken = self.jobs_available().await;
+        let Some(fleet) = &self.fleet else { return woken };
+        if let Err(e) = crate::runner_fleet::demand(fleet, backlog).await {
+            console_error!("no runner started for {} pending jobs: {e}", backlog.pending);
+            return Err(unavailable(e));
+        }
+        woken
     }
 }
 

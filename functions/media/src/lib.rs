@@ -7,7 +7,8 @@
 //! - [`direct_uploads`]: multipart uploads whose parts clients send to presigned R2 URLs
 //!   (signed by `edgetube-sigv4`).
 //! - [`runner_jobs`]: storage events → transcoding jobs, every write guarded by the job's
-//!   [`runner_jobs::Holder`]; [`runners`]: runner registration and tokens.
+//!   [`runner_jobs::Holder`]; [`runners`]: runner registration and tokens; [`runner_fleet`]: how
+//!   many runners the backlog needs, where runners are started on demand.
 //! - [`renditions`]: recording a reported rendition, the master playlist and
 //!   `segments-sha256.json`, images, storyboards, every key a video owns.
 //! - [`torrents`]: BitTorrent v1 metainfo of a one-request upload, hashed as it streams.
@@ -20,6 +21,7 @@ pub mod direct_uploads;
 pub mod p2p;
 pub mod part_writer;
 pub mod renditions;
+pub mod runner_fleet;
 pub mod runner_jobs;
 pub mod runners;
 pub mod torrents;

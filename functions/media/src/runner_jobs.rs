@@ -6,7 +6,7 @@
 //! condition that the job is still processing for that runner under the job token it was given
 //! ([`Holder::guard`]). A runner that lost its job learns it from the next refused call.
 
-use edgetube_ports::{ObjectCreated, Ports, Sql, Statement};
+use edgetube_ports::{Backlog, ObjectCreated, Ports, Sql, Statement};
 use edgetube_runner_protocol::{LadderInput, LadderOutput, LadderPayload};
 use serde::Deserialize;
 use thiserror::Error;
@@ -193,8 +193,59 @@ pub async fn on_storage_event(
 /// released). Its error is not the caller's: the job is stored as pending either way and a
 /// runner's own safety poll finds it (the platform's binding logs the failure), so failing the
 /// storage event or the runner's call for it would only make the job later.
+///
+/// Where the binding also starts runners ([`edgetube_ports::RunnerSignal::starts_runners`]), the hint carries
+/// the backlog, counted here (one read), so enough runners are started for it.
 pub async fn wake_runners(ports: &Ports<'_>) {
-    let _ = ports.runner_signal.jobs_available().await;
+    if !ports.runner_signal.starts_runners() {
+        let _ = ports.runner_signal.jobs_available().await;
+        return;
+    }
+    match backlog(ports.sql).await {
+        Ok(backlog) => {
+            let _ = ports.runner_signal.jobs_pending(backlog).await;
+        }
+        // Still wake the runners alive; the next hint (or the housekeeping's) starts more.
+        Err(_) => {
+            let _ = ports.runner_signal.jobs_available().await;
+        }
+    }
+}
+
+/// The housekeeping's reminder where runners are started on demand: jobs still pending (a
+/// runner that exited for idleness just as its job was made, a start that failed) get their
+/// runners now, at most one housekeeping period late. Costs nothing elsewhere.
+pub async fn start_runners_for_waiting_jobs(ports: &Ports<'_>) -> Result<(), DomainError> {
+    if !ports.runner_signal.starts_runners() {
+        return Ok(());
+    }
+    let backlog = backlog(ports.sql).await?;
+    if backlog.pending > 0 {
+        let _ = ports.runner_signal.jobs_pending(backlog).await;
+    }
+    Ok(())
+}
+
+/// Jobs waiting and jobs held now.
+pub async fn backlog(sql: &dyn Sql) -> Result<Backlog, DomainError> {
+    #[derive(Deserialize)]
+    struct Counts {
+        pending: Option<i64>,
+        processing: Option<i64>,
+    }
+    let counts: Option<Counts> = sql
+        .fetch_optional(Statement::new(format!(
+            "SELECT SUM(state = {pending}) AS pending, SUM(state = {processing}) AS processing \
+                 FROM runner_jobs WHERE state IN ({pending}, {processing})",
+            pending = state::PENDING,
+            processing = state::PROCESSING,
+        )))
+        .await?;
+    let count = |n: Option<i64>| n.and_then(|n| u64::try_from(n).ok()).unwrap_or(0);
+    Ok(counts.map_or_else(Backlog::default, |c| Backlog {
+        pending: count(c.pending),
+        processing: count(c.processing),
+    }))
 }
 
 /// The job with this UUID.

@@ -2,9 +2,10 @@
 //! becomes pending wakes the runners, and can make the signal fail.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Mutex;
 
 use async_trait::async_trait;
-use edgetube_ports::{PortError, RunnerSignal};
+use edgetube_ports::{Backlog, PortError, RunnerSignal};
 
 /// Counts [`RunnerSignal::jobs_available`] calls. Holds waiters unless told otherwise, so the
 /// wait route's hand-over can be tested; [`MemoryRunnerSignal::poll_only`] behaves as a platform
@@ -14,6 +15,8 @@ pub struct MemoryRunnerSignal {
     signals: AtomicU64,
     holds_waiters: AtomicBool,
     failing: AtomicBool,
+    starts_runners: AtomicBool,
+    backlogs: Mutex<Vec<Backlog>>,
 }
 
 impl Default for MemoryRunnerSignal {
@@ -22,6 +25,8 @@ impl Default for MemoryRunnerSignal {
             signals: AtomicU64::new(0),
             holds_waiters: AtomicBool::new(true),
             failing: AtomicBool::new(false),
+            starts_runners: AtomicBool::new(false),
+            backlogs: Mutex::new(Vec::new()),
         }
     }
 }
@@ -32,6 +37,18 @@ impl MemoryRunnerSignal {
         let signal = Self::default();
         signal.holds_waiters.store(false, Ordering::Relaxed);
         signal
+    }
+
+    /// A binding that also starts runners on demand: it records each backlog it is told.
+    pub fn starting_runners() -> Self {
+        let signal = Self::default();
+        signal.starts_runners.store(true, Ordering::Relaxed);
+        signal
+    }
+
+    /// The backlogs of the [`RunnerSignal::jobs_pending`] hints so far, oldest first.
+    pub fn backlogs(&self) -> Vec<Backlog> {
+        self.backlogs.lock().map(|b| b.clone()).unwrap_or_default()
     }
 
     /// Signals sent so far (failed ones not counted).
@@ -56,6 +73,18 @@ impl RunnerSignal for MemoryRunnerSignal {
             return Err(PortError::unavailable("runner_signal", "signal refused by the test"));
         }
         self.signals.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    fn starts_runners(&self) -> bool {
+        self.starts_runners.load(Ordering::Relaxed)
+    }
+
+    async fn jobs_pending(&self, backlog: Backlog) -> Result<(), PortError> {
+        self.jobs_available().await?;
+        if let Ok(mut backlogs) = self.backlogs.lock() {
+            backlogs.push(backlog);
+        }
         Ok(())
     }
 }

@@ -35,7 +35,7 @@ pub use kv::Kv;
 pub use objects::{ObjectBody, ObjectMeta, ObjectRange, ObjectStream, Objects, StreamedObject, UploadedPart};
 pub use queue::{Delivery, InboxWork, JobQueue, ObjectCreated, QueueMessage};
 pub use rate_limit::{FixedWindow, RateDecision, RateLimiter};
-pub use runner_signal::{PollOnly, RunnerSignal};
+pub use runner_signal::{Backlog, PollOnly, RunnerSignal};
 pub use sql::{Row, Sql, SqlValue, Statement};
 pub use views::{ViewCounter, ViewWindow};
 

@@ -22,6 +22,31 @@ pub trait RunnerSignal {
     /// (made, failed for a retry, aborted, released by the housekeeping). An error is only
     /// reported; the job stays pending for the next runner that asks.
     async fn jobs_available(&self) -> Result<(), PortError>;
+
+    /// Whether this binding also starts runners when jobs wait (runners that exist only while
+    /// there is work: Cloudflare Containers, or a local process launcher). Only then does the
+    /// core count the [`Backlog`] for [`RunnerSignal::jobs_pending`]; counting costs a read.
+    fn starts_runners(&self) -> bool {
+        false
+    }
+
+    /// As [`RunnerSignal::jobs_available`], with the backlog behind the signal, so a binding
+    /// that starts runners can start as many as the work needs (up to its own maximum). The
+    /// weakest guarantee is the same: a lost hint delays a job until the next one (a later job,
+    /// a failed job's retry, or the housekeeping's), never loses it.
+    async fn jobs_pending(&self, backlog: Backlog) -> Result<(), PortError> {
+        let _ = backlog;
+        self.jobs_available().await
+    }
+}
+
+/// The work behind a [`RunnerSignal::jobs_pending`] hint, counted when it was sent.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Backlog {
+    /// Jobs waiting for a runner.
+    pub pending: u64,
+    /// Jobs a runner holds now (each keeps its runner busy).
+    pub processing: u64,
 }
 
 /// The binding of a platform where runners cannot wait: no waiters, and signals go nowhere.
