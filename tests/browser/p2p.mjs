@@ -8,7 +8,8 @@
 // 2. Corruption: the sharing viewers leave; a "corrupting" viewer (its data channels flip a byte
 //    in every large outgoing message, the segment data) loads the video, then a fresh viewer joins
 //    and must reject what it gets from that peer and load those segments over HTTP.
-// 3. P2P off: at the same time, a viewer with `?p2p=0` watches: it must create no peer connection.
+// 3. P2P off: at the same time, a viewer with `?p2p=0` (and `start=0m20s`) watches: it must create
+//    no peer connection.
 // Screenshots of the embed page at desktop and phone sizes go to the screenshot dir.
 import { mkdirSync } from "node:fs";
 import { launch, newPage } from "./chromium.mjs";
@@ -130,7 +131,7 @@ async function main() {
   await first.context().browser().close();
   log("corrupter loaded the video; the honest first viewer left");
   const victim = await viewer("victim");
-  const off = await viewer("p2p-off", { query: "&p2p=0", init: [countPeerConnections] });
+  const off = await viewer("p2p-off", { query: "&p2p=0&start=0m20s", init: [countPeerConnections] });
   const phone = await viewer("phone", { query: "&p2p=0", viewport: { width: 390, height: 844 } });
   await sleep(20000);
   result.corruption.push(await report(corrupter), await report(victim));
