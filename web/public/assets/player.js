@@ -98,7 +98,8 @@ function segmentValidator(config, stats) {
         hashes = (await table)[file];
       }
       const key = byteRange ? `${byteRange.start}-${byteRange.end}` : file;
-      const expected = hashes && (byteRange ? hashes[key] : Object.values(hashes)[0]);
+      // VOD: file → {"<start>-<end>": hash}; live (whole-file segments): file → hash.
+      const expected = typeof hashes === "string" ? hashes : hashes?.[key];
       const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", data));
       const actual = Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
       if (expected && actual === expected) return true;
@@ -217,8 +218,15 @@ export async function mountPlayer(video, config) {
             validateP2PSegment: segmentValidator(config, stats),
           },
           onHlsJsCreated: (instance) => {
-            usePeerTubeSwarmIds(instance);
             watchEngine(instance.p2pEngine, stats);
+            try {
+              usePeerTubeSwarmIds(instance);
+            } catch (error) {
+              // Playback must not depend on P2P: without PeerTube's swarm ids, HTTP only.
+              instance.p2pEngine.applyDynamicConfig({ core: { isP2PDisabled: true } });
+              stats.p2p = false;
+              stats.p2pOffReason = String(error.message || error);
+            }
           },
         },
       });
