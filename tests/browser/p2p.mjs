@@ -11,10 +11,13 @@
 // 3. P2P off: at the same time, a viewer with `?p2p=0` (and `start=0m20s`) watches: it must create
 //    no peer connection.
 // Screenshots of the embed page at desktop and phone sizes go to the screenshot dir.
+//
+// With `--share 2,3,5` it only measures: for each group size, a first viewer watches to the end at
+// 4×, the others join 3 s apart and watch 15 s; then the group leaves.
 import { mkdirSync } from "node:fs";
 import { launch, newPage } from "./chromium.mjs";
 
-const [origin, uuid, shots] = process.argv.slice(2);
+const [origin, uuid, shots, mode, sizes] = process.argv.slice(2);
 if (!origin || !uuid || !shots) {
   console.error("usage: p2p.mjs <origin> <videoUUID> <screenshot dir>");
   process.exit(2);
@@ -146,8 +149,31 @@ async function main() {
   return result;
 }
 
+/** The `--share` measurement. */
+async function share(groupSizes) {
+  const groups = [];
+  for (const size of groupSizes) {
+    const first = await viewer(`g${size}-1`);
+    await setRate(first, 4);
+    await untilEnded(first, 60000);
+    const group = [first];
+    for (let i = 2; i <= size; i++) {
+      group.push(await viewer(`g${size}-${i}`));
+      await sleep(3000);
+    }
+    await sleep(12000);
+    const viewers = [];
+    for (const page of group) viewers.push(await report(page));
+    groups.push({ size, viewers });
+    await Promise.all(group.map((page) => page.context().browser().close()));
+    // Let the tracker see the group's sockets close before the next one starts.
+    await sleep(2000);
+  }
+  return { groups };
+}
+
 try {
-  const result = await main();
+  const result = mode === "--share" ? await share(sizes.split(",").map(Number)) : await main();
   process.stdout.write(`${JSON.stringify(result)}\n`);
 } finally {
   await Promise.allSettled(browsers.map((b) => b.close()));

@@ -108,34 +108,54 @@ fn share(viewer: &Value) -> f64 {
     }
 }
 
+/// An instance with the 60 s clip published by a real runner.
+struct Published {
+    instance: Instance,
+    uuid: String,
+    _runner: RunnerProcess,
+    _dir: tempfile::TempDir,
+}
+
+impl Published {
+    async fn start() -> Result<Self> {
+        let instance = Instance::start().await?;
+        let admin = instance.login("root", ADMIN_PASSWORD).await?;
+        let runner = RunnerProcess::start(&instance, "runner-p2p", &[])?;
+        let dir = tempfile::tempdir()?;
+        let fixture = make_fixture(dir.path())?;
+        let uuid = upload(&instance, &admin, &fixture).await?;
+        let details = wait_published(&instance, &uuid, &runner).await?;
+        ensure!(details["trackerUrls"][0].as_str().is_some_and(|u| u.starts_with("ws://")), "{details}");
+        Ok(Self { instance, uuid, _runner: runner, _dir: dir })
+    }
+
+    /// Runs tests/browser/p2p.mjs on the video with `extra` arguments.
+    async fn drive(&self, extra: &[&str]) -> Result<std::process::Output> {
+        let shots = repo_root().join("target/browser-screenshots");
+        let origin = self.instance.url("");
+        let script = repo_root().join("tests/browser/p2p.mjs");
+        let mut args: Vec<String> = vec![
+            script.to_string_lossy().into_owned(),
+            origin.trim_end_matches('/').to_owned(),
+            self.uuid.clone(),
+            shots.to_string_lossy().into_owned(),
+        ];
+        args.extend(extra.iter().map(|a| (*a).to_owned()));
+        tokio::task::spawn_blocking(move || {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            run_with_env("node", &args, &[], Duration::from_secs(600))
+        })
+        .await?
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn viewers_share_segments_verified_by_hash_and_p2p_can_be_turned_off() -> Result<()> {
     let started = Instant::now();
-    let instance = Instance::start().await?;
-    let admin = instance.login("root", ADMIN_PASSWORD).await?;
-    let runner = RunnerProcess::start(&instance, "runner-p2p", &[])?;
-    let dir = tempfile::tempdir()?;
-    let fixture = make_fixture(dir.path())?;
-    let uuid = upload(&instance, &admin, &fixture).await?;
-    let details = wait_published(&instance, &uuid, &runner).await?;
-    ensure!(details["trackerUrls"][0].as_str().is_some_and(|u| u.starts_with("ws://")), "{details}");
-    let published = started.elapsed();
-
-    let shots = repo_root().join("target/browser-screenshots");
-    let origin = instance.url("");
-    let script = repo_root().join("tests/browser/p2p.mjs");
-    let args = [
-        script.to_str().context("path")?,
-        origin.trim_end_matches('/'),
-        &uuid,
-        shots.to_str().context("path")?,
-    ];
-    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
-    let output = tokio::task::spawn_blocking(move || {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        run_with_env("node", &args, &[], Duration::from_secs(240))
-    })
-    .await??;
+    let published = Published::start().await?;
+    let (instance, uuid) = (&published.instance, &published.uuid);
+    let publish_time = started.elapsed();
+    let output = published.drive(&[]).await?;
     let stderr = String::from_utf8_lossy(&output.stderr);
     ensure!(output.status.success(), "p2p.mjs failed:\n{stderr}\nworker log:\n{}", instance.log_tail());
     let report: Value =
@@ -196,9 +216,37 @@ async fn viewers_share_segments_verified_by_hash_and_p2p_can_be_turned_off() -> 
         share(second) * 100.0,
         share(third) * 100.0,
         victim["rejected"],
-        published,
+        publish_time,
         started.elapsed()
     );
-    drop(runner);
+    Ok(())
+}
+
+/// A measurement, not a check (`tests/bench/p2p_share.sh` runs it; `make test` skips it): the share
+/// of bytes from peers when 2, 3 and 5 viewers watch, each group after the previous one left.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "benchmark: tests/bench/p2p_share.sh"]
+async fn share_of_bytes_from_peers_with_2_3_and_5_viewers() -> Result<()> {
+    let published = Published::start().await?;
+    let output = published.drive(&["--share", "2,3,5"]).await?;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    ensure!(output.status.success(), "p2p.mjs failed:\n{stderr}");
+    let report: Value =
+        serde_json::from_slice(&output.stdout).with_context(|| format!("stderr:\n{stderr}"))?;
+    println!("| viewers | viewer | from peers (bytes) | over HTTP (bytes) | share from peers | rejections |");
+    println!("| ---: | ---: | ---: | ---: | ---: | ---: |");
+    for group in report["groups"].as_array().context("groups")? {
+        for (i, viewer) in group["viewers"].as_array().context("viewers")?.iter().enumerate() {
+            println!(
+                "| {} | {} | {} | {} | {:.0}% | {} |",
+                group["size"],
+                i + 1,
+                viewer["p2pBytes"],
+                viewer["httpBytes"],
+                share(viewer) * 100.0,
+                viewer["rejected"]
+            );
+        }
+    }
     Ok(())
 }
