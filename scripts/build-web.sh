@@ -13,3 +13,5 @@ for pair in \
   [ -f "$from" ] || { echo "missing $from: run scripts/setup.sh" >&2; exit 1; }
   cp "$from" "$vendor/${pair##*:}"
 done
+# PeerTube's per-video swarm ids (see the script).
+node "$ROOT/scripts/patch-p2p-swarm-id.mjs" "$vendor/p2p-media-loader-core.es.min.js"

@@ -3,12 +3,13 @@
 //! API and the ActivityPub Video advertise, two peers meeting in a swarm with their offer and
 //! answer relayed, a second swarm (the v1 derivation) on the same socket, scrape, `completed` and
 //! `stopped`, and refusals (an unknown info hash, a malformed frame, a video without swarms) that
-//! close only the offending socket.
+//! close only the offending socket. Then npm bittorrent-tracker's own client, in Chromium, against
+//! the same tracker.
 
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
-use edgetube_e2e::Instance;
+use edgetube_e2e::{repo_root, run_with_env, Instance};
 use edgetube_tracker::hashes::{v1_info_hash, v2_info_hash, v2_swarm_id};
 use edgetube_tracker::Id20;
 use futures::{SinkExt, StreamExt};
@@ -72,12 +73,9 @@ fn announce(ih: &Id20, peer: &str, event: &str, offers: usize) -> Value {
            "uploaded": 0, "downloaded": 0, "event": event, "offers": offers})
 }
 
-#[tokio::test]
-async fn tracker_relays_offers_and_answers_and_refuses_strangers() -> Result<()> {
-    let instance = Instance::start().await?;
-    let uuids = instance.seed_videos("root_channel", 2)?;
-    let (uuid, without_hls) = (&uuids[0], &uuids[1]);
-    // The seeded video gets what a runner's renditions leave: a master playlist and two rows.
+/// The SQL that gives a seeded video what a runner's renditions leave: a master playlist and
+/// 240p and 480p rows, so that it has swarms.
+fn swarms_sql(uuid: &str) -> String {
     let mut sql = format!(
         "UPDATE videos SET hls_master_key = 'hls/{uuid}/m1-master.m3u8', hls_sha256_key = 'hls/{uuid}/s1-segments-sha256.json' \
          WHERE uuid = '{uuid}';\n"
@@ -90,7 +88,21 @@ async fn tracker_relays_offers_and_answers_and_refuses_strangers() -> Result<()>
              FROM videos WHERE uuid = '{uuid}';\n"
         ));
     }
-    instance.execute_sql(&sql)?;
+    sql
+}
+
+/// Seeds two videos, the first with swarms. Returns (with swarms, without HLS).
+fn seed_swarm_video(instance: &Instance) -> Result<(String, String)> {
+    let uuids = instance.seed_videos("root_channel", 2)?;
+    instance.execute_sql(&swarms_sql(&uuids[0]))?;
+    Ok((uuids[0].clone(), uuids[1].clone()))
+}
+
+#[tokio::test]
+async fn tracker_relays_offers_and_answers_and_refuses_strangers() -> Result<()> {
+    let instance = Instance::start().await?;
+    let (uuid, without_hls) = seed_swarm_video(&instance)?;
+    let (uuid, without_hls) = (&uuid, &without_hls);
 
     // The API and the ActivityPub Video advertise the video's own tracker shard.
     let http = reqwest::Client::new();
@@ -211,6 +223,94 @@ async fn tracker_relays_offers_and_answers_and_refuses_strangers() -> Result<()>
             }
             other => bail!("{path}: expected a 404, got {:?}", other.map(|(_, r)| r.status())),
         }
+    }
+    Ok(())
+}
+
+/// npm bittorrent-tracker's own client (in Chromium, see tests/browser/tracker-client.mjs): two
+/// clients announce, meet through a relayed offer and answer and open a data channel; scrape;
+/// stop; an unknown info hash gets no announce response; a malformed frame is refused.
+#[tokio::test(flavor = "multi_thread")]
+async fn bittorrent_tracker_clients_meet_scrape_and_stop() -> Result<()> {
+    let instance = Instance::start().await?;
+    let (uuid, _) = seed_swarm_video(&instance)?;
+    let origin = instance.url("").trim_end_matches('/').to_owned();
+    let tracker_url = format!("{}/tracker/socket/{uuid}", origin.replacen("http://", "ws://", 1));
+    let allowed = v2_info_hash(&v2_swarm_id(&uuid, 240)).hex();
+    let unknown = Id20(*b"not-a-swarm-of-ours!").hex();
+    let script = repo_root().join("tests/browser/tracker-client.mjs");
+    let args: Vec<String> =
+        vec![script.to_string_lossy().into_owned(), origin, tracker_url, allowed, unknown];
+    let output = tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        run_with_env("node", &args, &[], Duration::from_secs(120))
+    })
+    .await??;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    if !output.status.success() {
+        bail!("tracker-client.mjs failed:\n{stderr}\nworker log:\n{}", instance.log_tail());
+    }
+    let report: Value =
+        serde_json::from_slice(&output.stdout).with_context(|| format!("stderr:\n{stderr}"))?;
+    eprintln!("{report:#}");
+
+    assert_eq!(report["afterJoin"]["a"], json!({"complete": 0, "incomplete": 1}), "{report}");
+    assert_eq!(report["afterJoin"]["b"], json!({"complete": 0, "incomplete": 2}), "{report}");
+    assert_eq!(report["peers"]["a"].as_array().map(Vec::len), Some(1), "{report}");
+    assert_eq!(report["peers"]["b"].as_array().map(Vec::len), Some(1), "{report}");
+    assert_eq!(report["scrapeBoth"], json!({"complete": 0, "incomplete": 2, "downloaded": 0}));
+    assert_eq!(report["scrapeAfterStop"], json!({"complete": 0, "incomplete": 1, "downloaded": 0}));
+    assert_eq!(report["stranger"]["updates"], json!([]), "the unknown info hash was served: {report}");
+    let refusals = report["stranger"]["warnings"].to_string() + &report["stranger"]["errors"].to_string();
+    assert!(refusals.contains("Unknown infoHash"), "no refusal reached the client: {report}");
+    let malformed = &report["malformed"];
+    assert!(malformed["closed"] == true, "the malformed frame left the socket open: {report}");
+    assert!(malformed["seen"].to_string().contains("invalid JSON"), "{report}");
+    assert_eq!(report["a"]["errors"], json!([]), "{report}");
+    assert_eq!(report["b"]["errors"], json!([]), "{report}");
+    assert_eq!(report["pageErrors"], json!([]), "{report}");
+    Ok(())
+}
+
+/// 500 peers in 50 swarms (50 videos, so 50 tracker objects) connect, stay silent long enough for
+/// idle objects to hibernate (about 10 s on Cloudflare), then all re-announce and find their
+/// swarms whole. Whether `wrangler dev` really hibernated the objects cannot be observed from
+/// outside; the rebuild from attachments is unit-tested in edgetube-tracker.
+#[tokio::test(flavor = "multi_thread")]
+async fn five_hundred_peers_in_fifty_swarms_stay_through_an_idle_period() -> Result<()> {
+    const SWARMS: usize = 50;
+    const PEERS: usize = 10;
+    let instance = Instance::start().await?;
+    let uuids = instance.seed_videos("root_channel", SWARMS)?;
+    instance.execute_sql(&uuids.iter().map(|u| swarms_sql(u)).collect::<String>())?;
+    let ws_origin = instance.url("").trim_end_matches('/').replacen("http://", "ws://", 1);
+
+    let mut peers: Vec<(Socket, Id20, String)> = Vec::new();
+    for (s, uuid) in uuids.iter().enumerate() {
+        let ih = v2_info_hash(&v2_swarm_id(uuid, 240));
+        for p in 0..PEERS {
+            let (mut ws, _) = connect_async(format!("{ws_origin}/tracker/socket/{uuid}")).await?;
+            let mut id = *b"-ET0001-load00000000";
+            id[12..16].copy_from_slice(format!("{s:02}{p:02}").as_bytes());
+            let peer = Id20(id).to_wire();
+            send(&mut ws, announce(&ih, &peer, "started", 0)).await?;
+            let response = expect(&mut ws, "announce response").await?;
+            assert_eq!(response["incomplete"], json!(p + 1), "swarm {s}: {response}");
+            peers.push((ws, ih, peer));
+        }
+    }
+    tokio::time::sleep(Duration::from_secs(15)).await;
+    for (i, (ws, ih, peer)) in peers.iter_mut().enumerate() {
+        send(ws, announce(ih, peer, "update", 0)).await?;
+        let response = expect(ws, "re-announce").await?;
+        assert_eq!(
+            (&response["incomplete"], &response["info_hash"]),
+            (&json!(PEERS), &json!(ih.to_wire())),
+            "peer {i}: {response}"
+        );
+    }
+    for (ws, _, _) in &mut peers {
+        ws.close(None).await?;
     }
     Ok(())
 }

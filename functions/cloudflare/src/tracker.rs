@@ -19,12 +19,19 @@
 //! memberships as its attachment (`edgetube_tracker::SocketRecord`, ids only) and its id and
 //! video as tags; the first event after a wake rebuilds the swarms from `get_websockets()`.
 //! Nothing is written to storage on the announce path.
+//!
+//! **Sweep.** While sockets are open, an alarm every [`SWEEP_EVERY_MS`] closes the ones silent for
+//! longer than `Limits::idle_ms` (half-open connections whose close never arrived), so their
+//! peers stop receiving offers. It wakes a hibernated object once per period, no more.
+//!
+//! **Per-address limit.** The client address (`CF-Connecting-IP`) is a tag of its socket, so the
+//! core's per-address join limit applies after a wake too (its counters start afresh then).
 
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
 
 use edgetube_media::p2p;
-use edgetube_tracker::tracker::{Limits, CLOSE_UNSUPPORTED};
+use edgetube_tracker::tracker::{Limits, CLOSE_UNSUPPORTED, SEEN_PRECISION_MS};
 use edgetube_tracker::{Id20, Message, Outgoing, SocketRecord, Tracker};
 use serde::{Deserialize, Serialize};
 use worker::{
@@ -43,6 +50,8 @@ const FRESH_FOR_MS: u64 = 5 * 60 * 1000;
 /// An unknown info hash re-reads the allow-list at most this often (new renditions appear
 /// without waiting for [`FRESH_FOR_MS`]; a client spraying hashes costs one D1 query per period).
 const RELOAD_AFTER_MS: u64 = 30 * 1000;
+/// How often the alarm sweeps idle sockets while any is open.
+const SWEEP_EVERY_MS: i64 = 150 * 1000;
 /// Storage key of the cached allow-list.
 const ALLOW_KEY: &str = "allow";
 
@@ -109,6 +118,7 @@ fn random_u64() -> u64 {
 
 const SOCKET_TAG: &str = "s:";
 const VIDEO_TAG: &str = "v:";
+const ADDRESS_TAG: &str = "a:";
 
 /// One video's swarms.
 #[durable_object]
@@ -157,13 +167,33 @@ impl DurableObject for TrackerObject {
         if self.allow.borrow().as_ref().is_none_or(|(_, set)| set.is_empty()) {
             return Response::error("no swarms for this video", 404);
         }
+        let address = req.headers().get("cf-connecting-ip").ok().flatten();
         let pair = WebSocketPair::new()?;
         let id = random_u64();
         let socket_tag = format!("{SOCKET_TAG}{id:016x}");
         let video_tag = format!("{VIDEO_TAG}{uuid}");
-        self.state.accept_websocket_with_tags(&pair.server, &[&socket_tag, &video_tag]);
-        self.tracker.borrow_mut().restore(id, SocketRecord::default());
+        let mut tags = vec![socket_tag, video_tag];
+        if let Some(address) = &address {
+            tags.push(format!("{ADDRESS_TAG}{address}"));
+        }
+        let tag_refs: Vec<&str> = tags.iter().map(String::as_str).collect();
+        self.state.accept_websocket_with_tags(&pair.server, &tag_refs);
+        let now = now_millis() as i64;
+        let record =
+            SocketRecord { seen_ms: now - now.rem_euclid(SEEN_PRECISION_MS), ..SocketRecord::default() };
+        let _ = pair.server.serialize_attachment(&record);
+        {
+            let mut tracker = self.tracker.borrow_mut();
+            tracker.restore(id, record);
+            if let Some(address) = &address {
+                tracker.set_address(id, address);
+            }
+        }
         self.sockets.borrow_mut().insert(id, pair.server);
+        let storage = self.state.storage();
+        if storage.get_alarm().await?.is_none() {
+            storage.set_alarm(SWEEP_EVERY_MS).await?;
+        }
         Response::from_websocket(pair.client)
     }
 
@@ -204,7 +234,7 @@ impl DurableObject for TrackerObject {
         let applied = {
             let allow = self.allow.borrow();
             let allowed = |h: &Id20| allow.as_ref().is_some_and(|(_, set)| set.contains(h));
-            self.tracker.borrow_mut().apply(id, message, &allowed, random_u64())
+            self.tracker.borrow_mut().apply(id, message, &allowed, random_u64(), now_millis() as i64)
         };
         if applied.record_changed {
             let record = self.tracker.borrow().record(id).cloned();
@@ -238,6 +268,24 @@ impl DurableObject for TrackerObject {
         self.forget(&ws);
         Ok(())
     }
+
+    /// The sweep: idle sockets are closed; the alarm comes back while sockets remain.
+    async fn alarm(&self) -> worker::Result<Response> {
+        self.restore();
+        let out = self.tracker.borrow_mut().sweep(now_millis() as i64);
+        let dirty = self.tracker.borrow_mut().take_dirty_records();
+        for id in dirty {
+            let record = self.tracker.borrow().record(id).cloned();
+            if let (Some(ws), Some(record)) = (self.sockets.borrow().get(&id), record) {
+                let _ = ws.serialize_attachment(&record);
+            }
+        }
+        self.carry_out(out);
+        if self.tracker.borrow().socket_count() > 0 {
+            self.state.storage().set_alarm(SWEEP_EVERY_MS).await?;
+        }
+        Response::empty()
+    }
 }
 
 impl TrackerObject {
@@ -254,7 +302,11 @@ impl TrackerObject {
                 *self.uuid.borrow_mut() = Some(uuid.to_owned());
             }
             let record = ws.deserialize_attachment::<SocketRecord>().ok().flatten().unwrap_or_default();
-            self.tracker.borrow_mut().restore(id, record);
+            let mut tracker = self.tracker.borrow_mut();
+            tracker.restore(id, record);
+            if let Some(address) = tags.iter().find_map(|t| t.strip_prefix(ADDRESS_TAG)) {
+                tracker.set_address(id, address);
+            }
             self.sockets.borrow_mut().insert(id, ws);
         }
     }

@@ -47,7 +47,7 @@ fn allow_ih(h: &Id20) -> bool {
 
 fn run(t: &mut Tracker, socket: u64, text: &str) -> Vec<Outgoing> {
     match t.receive(socket, text, 1_000) {
-        Ok(m) => t.apply(socket, m, &allow_ih, 7).out,
+        Ok(m) => t.apply(socket, m, &allow_ih, 7, 1_000).out,
         Err(out) => out,
     }
 }
@@ -257,6 +257,7 @@ fn state_survives_hibernation_through_records() {
                 complete: true,
             })
             .collect(),
+        seen_ms: 1_800_000_000_000,
     };
     assert!(serde_json::to_string(&full).expect("json").len() < 2048);
 }
@@ -312,7 +313,7 @@ fn too_many_swarms_on_one_socket() {
     for (i, expect_close) in [(1u8, false), (2, false), (3, true)] {
         let text = json!({"action": "announce", "info_hash": Id20([i; 20]).to_wire(), "peer_id": peer(1)});
         let m = t.receive(A, &text.to_string(), 0).expect("parsed");
-        let out = t.apply(A, m, &any, 1).out;
+        let out = t.apply(A, m, &any, 1, 0).out;
         assert_eq!(!closed(&out).is_empty(), expect_close);
     }
     assert_eq!(t.swarm_count(), 0);
@@ -327,4 +328,76 @@ fn a_reconnected_peer_moves_to_its_new_socket() {
     // The old socket's close no longer removes the peer.
     t.disconnect(A);
     assert_eq!(t.counts(&ih()).incomplete, 1);
+}
+
+fn run_at(t: &mut Tracker, socket: u64, text: &str, now: i64) -> Vec<Outgoing> {
+    match t.receive(socket, text, now) {
+        Ok(m) => t.apply(socket, m, &allow_ih, 7, now).out,
+        Err(out) => out,
+    }
+}
+
+#[test]
+fn the_sweep_closes_silent_sockets_only() {
+    let minute = 60_000;
+    let mut t = Tracker::default();
+    run_at(&mut t, A, &announce(&peer(1), Some("started"), 0), minute);
+    run_at(&mut t, B, &announce(&peer(2), Some("started"), 0), minute);
+    // B re-announces every two minutes, A goes silent.
+    for m in [3, 5] {
+        run_at(&mut t, B, &announce(&peer(2), None, 0), m * minute);
+    }
+    assert!(t.sweep(5 * minute).is_empty(), "nobody is idle for 5 minutes yet");
+    let out = t.sweep(7 * minute);
+    assert_eq!(closed(&out), [(A, crate::tracker::CLOSE_IDLE)]);
+    assert_eq!(t.counts(&ih()).incomplete, 1);
+    assert!(!t.has_socket(A) && t.has_socket(B));
+    // The last-seen time is in B's record (stored once a minute), so it survives hibernation.
+    assert_eq!(t.record(B).expect("record").seen_ms, 5 * minute);
+    let mut woken = Tracker::default();
+    woken.restore(B, t.record(B).cloned().expect("record"));
+    assert!(woken.sweep(9 * minute).is_empty());
+    assert_eq!(closed(&woken.sweep(11 * minute)), [(B, crate::tracker::CLOSE_IDLE)]);
+}
+
+#[test]
+fn a_socket_without_a_last_seen_time_gets_one_at_the_sweep() {
+    let mut t = Tracker::default();
+    t.restore(A, SocketRecord::default());
+    assert!(t.sweep(1_200_000).is_empty());
+    assert_eq!(t.take_dirty_records(), [A]);
+    assert!(t.take_dirty_records().is_empty());
+    assert!(t.sweep(1_200_000 + 299_000).is_empty());
+    assert_eq!(closed(&t.sweep(1_200_000 + 400_000)).len(), 1);
+}
+
+#[test]
+fn one_address_may_add_15_peers_to_a_swarm_per_5_minutes() {
+    let mut t = Tracker::default();
+    let mut refused = 0;
+    for n in 0..17u8 {
+        let socket = 100 + u64::from(n);
+        t.restore(socket, SocketRecord::default());
+        t.set_address(socket, "192.0.2.7");
+        let out = run_at(&mut t, socket, &announce(&peer(n), Some("started"), 0), 1_000);
+        let answer = &sent_to(&out, socket)[0];
+        if answer.get("failure reason").is_some() {
+            assert_eq!(answer["failure reason"], "too many announces from this address");
+            assert!(closed(&out).is_empty(), "the socket stays open");
+            refused += 1;
+        }
+    }
+    assert_eq!((refused, t.counts(&ih()).incomplete), (2, 15));
+    // Re-announces of peers already in do not count; another address is not affected.
+    let out = run_at(&mut t, 100, &announce(&peer(0), None, 0), 2_000);
+    assert_eq!(sent_to(&out, 100)[0]["incomplete"], 15);
+    t.restore(200, SocketRecord::default());
+    t.set_address(200, "192.0.2.8");
+    let out = run_at(&mut t, 200, &announce(&peer(50), Some("started"), 0), 2_000);
+    assert_eq!(sent_to(&out, 200)[0]["incomplete"], 16);
+    // Five minutes later the address may add peers again.
+    t.restore(300, SocketRecord::default());
+    t.set_address(300, "192.0.2.7");
+    let out = run_at(&mut t, 300, &announce(&peer(60), Some("started"), 0), 1_000 + 300_000);
+    assert_eq!(sent_to(&out, 300)[0]["incomplete"], 17);
 }

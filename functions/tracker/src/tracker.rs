@@ -6,6 +6,16 @@
 //! stores on the socket itself (its attachment) so that the swarms can be rebuilt with
 //! [`Tracker::restore`] after the object hibernated and lost its memory.
 //!
+//! **Stale peers.** A socket that sent nothing for [`Limits::idle_ms`] (clients re-announce every
+//! [`protocol::ANNOUNCE_INTERVAL_SECS`] s) is half-open or abandoned: [`Tracker::sweep`], run from the
+//! Durable Object's alarm, closes it and takes its peers out. The last-seen time travels in the
+//! [`SocketRecord`] (rounded to [`SEEN_PRECISION_MS`], so it is stored at most once a minute).
+//!
+//! **Per-address limit.** As PeerTube's tracker counts announces per IP and info hash, at most
+//! [`Limits::joins_per_address`] new peers may join one swarm from one address per
+//! [`Limits::joins_window_ms`]; more get a `failure reason` (the socket stays open). Only joins
+//! count, not periodic re-announces, so that many viewers behind one NAT keep working.
+//!
 //! A misbehaving socket (oversize or malformed frames, a flood, an info hash not allowed, too
 //! many swarms) gets one `failure reason` and a close, and is removed at once from every swarm;
 //! no other socket is affected.
@@ -23,6 +33,10 @@ pub const CLOSE_POLICY: u16 = 1008;
 pub const CLOSE_TOO_BIG: u16 = 1009;
 /// WebSocket close code for a frame that is not text.
 pub const CLOSE_UNSUPPORTED: u16 = 1003;
+/// WebSocket close code for a socket closed for being idle.
+pub const CLOSE_IDLE: u16 = 1001;
+/// How finely the last-seen time is kept in the [`SocketRecord`].
+pub const SEEN_PRECISION_MS: i64 = 60_000;
 
 /// Abuse limits of one shard.
 #[derive(Debug, Clone, Copy)]
@@ -37,11 +51,27 @@ pub struct Limits {
     pub flood_messages: u32,
     /// The flood window.
     pub flood_window_ms: i64,
+    /// A socket silent for this long is closed by [`Tracker::sweep`].
+    pub idle_ms: i64,
+    /// New peers one address may add to one swarm per [`Limits::joins_window_ms`].
+    pub joins_per_address: u32,
+    /// The window of [`Limits::joins_per_address`].
+    pub joins_window_ms: i64,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { swarms_per_socket: 16, peers_per_swarm: 1000, flood_messages: 60, flood_window_ms: 10_000 }
+        Self {
+            swarms_per_socket: 16,
+            peers_per_swarm: 1000,
+            flood_messages: 60,
+            flood_window_ms: 10_000,
+            // Two missed re-announces (every 120 s) and a minute of slack.
+            idle_ms: 300_000,
+            // PeerTube's figures: 15 per IP and info hash per 5 minutes.
+            joins_per_address: 15,
+            joins_window_ms: 300_000,
+        }
     }
 }
 
@@ -66,6 +96,14 @@ pub struct SocketRecord {
     /// Memberships, in announce order.
     #[serde(rename = "w")]
     pub swarms: Vec<Membership>,
+    /// When the socket last sent a frame (ms since the epoch, rounded down to
+    /// [`SEEN_PRECISION_MS`]); 0 when unknown.
+    #[serde(rename = "t", default, skip_serializing_if = "is_zero")]
+    pub seen_ms: i64,
+}
+
+fn is_zero(v: &i64) -> bool {
+    *v == 0
 }
 
 /// Something the caller must do.
@@ -123,6 +161,17 @@ struct SocketState {
     record: SocketRecord,
     window_start: i64,
     window_count: u32,
+    /// The client's address, for the per-address limit.
+    address: Option<String>,
+    /// The record's `seen_ms` moved since the caller last stored it.
+    seen_dirty: bool,
+}
+
+/// New peers from one address in one swarm within the current window.
+#[derive(Debug, Clone, Copy)]
+struct Joins {
+    window_start: i64,
+    count: u32,
 }
 
 /// One shard's swarms.
@@ -131,6 +180,7 @@ pub struct Tracker {
     limits: Limits,
     swarms: HashMap<Id20, Swarm>,
     sockets: HashMap<u64, SocketState>,
+    joins: HashMap<(String, Id20), Joins>,
 }
 
 /// A small deterministic generator (xorshift64*): the core draws no randomness itself, the
@@ -159,6 +209,49 @@ impl Tracker {
             swarm.peers.insert(m.peer_id, Peer { socket, complete: m.complete });
         }
         self.sockets.insert(socket, SocketState { record, ..SocketState::default() });
+    }
+
+    /// Records the client's address (from the upgrade request) for the per-address limit.
+    pub fn set_address(&mut self, socket: u64, address: &str) {
+        if let Some(state) = self.sockets.get_mut(&socket) {
+            state.address = Some(address.to_owned());
+        }
+    }
+
+    /// Number of open sockets.
+    pub fn socket_count(&self) -> usize {
+        self.sockets.len()
+    }
+
+    /// Closes every socket silent since `now_ms - idle_ms` (its peers leave their swarms) and
+    /// forgets expired per-address counters. A socket with no last-seen time is given one now.
+    pub fn sweep(&mut self, now_ms: i64) -> Vec<Outgoing> {
+        let idle = self.limits.idle_ms;
+        let mut stale = Vec::new();
+        for (id, state) in &mut self.sockets {
+            if state.record.seen_ms == 0 {
+                state.record.seen_ms = round_seen(now_ms);
+                state.seen_dirty = true;
+            } else if now_ms - state.record.seen_ms > idle {
+                stale.push(*id);
+            }
+        }
+        stale.sort_unstable();
+        let window = self.limits.joins_window_ms;
+        self.joins.retain(|_, j| now_ms - j.window_start < window && now_ms >= j.window_start);
+        stale.into_iter().flat_map(|id| self.refuse(id, CLOSE_IDLE, None, "idle")).collect()
+    }
+
+    /// Sockets whose record changed outside [`Tracker::apply`] (a sweep set their last-seen
+    /// time): the caller stores their records again. Clears the marks.
+    pub fn take_dirty_records(&mut self) -> Vec<u64> {
+        let mut out: Vec<u64> = self
+            .sockets
+            .iter_mut()
+            .filter_map(|(id, s)| std::mem::take(&mut s.seen_dirty).then_some(*id))
+            .collect();
+        out.sort_unstable();
+        out
     }
 
     /// The socket's memberships, to store on it.
@@ -216,6 +309,11 @@ impl Tracker {
             state.window_count = 0;
         }
         state.window_count += 1;
+        let seen = round_seen(now_ms);
+        if seen > state.record.seen_ms {
+            state.record.seen_ms = seen;
+            state.seen_dirty = true;
+        }
         if state.window_count > limits.flood_messages {
             return Err(self.refuse(socket, CLOSE_POLICY, None, "too many messages"));
         }
@@ -234,6 +332,22 @@ impl Tracker {
         message: Message,
         allowed: &dyn Fn(&Id20) -> bool,
         seed: u64,
+        now_ms: i64,
+    ) -> Applied {
+        let mut applied = self.apply_message(socket, message, allowed, seed, now_ms);
+        if let Some(state) = self.sockets.get_mut(&socket) {
+            applied.record_changed |= std::mem::take(&mut state.seen_dirty);
+        }
+        applied
+    }
+
+    fn apply_message(
+        &mut self,
+        socket: u64,
+        message: Message,
+        allowed: &dyn Fn(&Id20) -> bool,
+        seed: u64,
+        now_ms: i64,
     ) -> Applied {
         self.sockets.entry(socket).or_default();
         match message {
@@ -258,7 +372,7 @@ impl Tracker {
                 if announce.answer.is_some() {
                     return Applied { out: self.relay_answer(&announce), record_changed: false };
                 }
-                self.announce(socket, announce, seed)
+                self.announce(socket, announce, seed, now_ms)
             }
         }
     }
@@ -287,7 +401,22 @@ impl Tracker {
         }
     }
 
-    fn announce(&mut self, socket: u64, announce: Announce, seed: u64) -> Applied {
+    /// Counts a new peer from the socket's address in swarm `ih`; false when over the limit.
+    fn may_join(&mut self, socket: u64, ih: Id20, now_ms: i64) -> bool {
+        let Some(address) = self.sockets.get(&socket).and_then(|s| s.address.clone()) else { return true };
+        let (limit, window) = (self.limits.joins_per_address, self.limits.joins_window_ms);
+        let joins = self.joins.entry((address, ih)).or_insert(Joins { window_start: now_ms, count: 0 });
+        if now_ms - joins.window_start >= window || now_ms < joins.window_start {
+            *joins = Joins { window_start: now_ms, count: 0 };
+        }
+        if joins.count >= limit {
+            return false;
+        }
+        joins.count += 1;
+        true
+    }
+
+    fn announce(&mut self, socket: u64, announce: Announce, seed: u64, now_ms: i64) -> Applied {
         let ih = announce.info_hash;
         let existing = self
             .sockets
@@ -335,6 +464,17 @@ impl Tracker {
                 record_changed: false,
             };
         }
+        if known.is_none() && !self.may_join(socket, ih, now_ms) {
+            let reason = "too many announces from this address";
+            return Applied {
+                out: vec![Outgoing::Send {
+                    to: socket,
+                    text: protocol::failure(Some("announce"), reason, Some(&ih)),
+                }],
+                record_changed: false,
+            };
+        }
+        let swarm = self.swarms.entry(ih).or_default();
         let was_complete = known.is_some_and(|p| p.complete);
         let complete = was_complete || announce.complete || announce.event == Event::Completed;
         if announce.event == Event::Completed && !was_complete {
@@ -408,4 +548,8 @@ impl Tracker {
             })
             .collect()
     }
+}
+
+fn round_seen(now_ms: i64) -> i64 {
+    now_ms - now_ms.rem_euclid(SEEN_PRECISION_MS)
 }
