@@ -6,6 +6,7 @@
 //
 // usage: node pages.mjs ORIGIN SCREENSHOT_DIR FIXTURE
 import { mkdirSync } from "node:fs";
+import { createServer } from "node:http";
 import { launch, newPage } from "./chromium.mjs";
 
 const [origin, shots, fixture] = process.argv.slice(2);
@@ -149,19 +150,20 @@ try {
   await page.reload();
   result.commentAfterReload = await page.isVisible("#threads .text:text('A comment from the browser')");
 
-  // The embed inside an iframe of another origin (a page Playwright serves as http://embedder.test),
-  // with PeerTube's autoplay and muted parameters.
-  await page.route("http://embedder.test/**", (route) =>
-    route.fulfill({
-      contentType: "text/html",
-      body: `<!doctype html><title>Embedder</title><iframe id="embed" width="640" height="360" allow="autoplay; fullscreen" src="${origin}/videos/embed/${uuid}?autoplay=1&muted=1"></iframe>`,
-    }),
-  );
-  await page.goto("http://embedder.test/host.html");
+  // The embed inside an iframe of another origin: a page served by a small loopback server of this
+  // script, opened as http://localhost:<port> (not 127.0.0.1, so another origin), with PeerTube's
+  // autoplay and muted parameters.
+  const embedder = createServer((_, response) => {
+    response.writeHead(200, { "Content-Type": "text/html" });
+    response.end(`<!doctype html><title>Embedder</title><iframe id="embed" width="640" height="360" allow="autoplay; fullscreen" src="${origin}/videos/embed/${uuid}?autoplay=1&muted=1"></iframe>`);
+  });
+  await new Promise((resolve) => embedder.listen(0, "127.0.0.1", resolve));
+  await page.goto(`http://localhost:${embedder.address().port}/`);
   const frame = await waitFor("the embed's frame", async () => page.frames().find((f) => f.url().includes("/videos/embed/")), 10_000);
   await frame.waitForFunction(() => document.getElementById("video")?.currentTime > 1, null, { timeout: 30_000 });
   result.embedPlayedInForeignFrame = await frame.evaluate(() => document.getElementById("video").currentTime);
   await page.screenshot({ path: `${shots}/embed-in-iframe-desktop.png` });
+  embedder.close();
   result.screenshots.push("embed-in-iframe-desktop.png");
 
   // Every page, desktop then phone.

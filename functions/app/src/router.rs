@@ -108,8 +108,11 @@ pub async fn route(
                 .await
             }
             (&Method::GET | &Method::HEAD, ["feeds", _] | ["services", "oembed"]) => whole(
-                edgetube_syndication::route(&edgetube_api::Ctx { ports, config, request, pending }, &segments)
-                    .await,
+                edgetube_syndication::route(
+                    &edgetube_api::Ctx { ports, config, request, pending },
+                    &segments,
+                )
+                .await,
             ),
             (_, ["api", "v1", rest @ ..]) => {
                 Ok(edgetube_api::route(&edgetube_api::Ctx { ports, config, request, pending }, rest)

@@ -24,6 +24,8 @@ async function privateConfig() {
     segmentsSha256Url: playlist?.segmentsSha256Url,
     trackerUrls: [],
     videoFileToken: token.files?.token,
+    // The view POST of a private video needs the viewer's token too.
+    authorization: `Bearer ${session().accessToken}`,
     needsAuth: false,
   };
 }
