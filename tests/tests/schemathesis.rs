@@ -59,6 +59,8 @@ const OPERATIONS: &[&str] = &[
     "PUT /api/v1/videos/{id}/rate",
     "GET /api/v1/users/me/videos/{videoId}/rating",
     "POST /api/v1/videos/{id}/views",
+    "GET /feeds/videos.{format}",
+    "GET /feeds/subscriptions.{format}",
 ];
 
 /// A violation PeerTube 7 shows as well: on `operation`, messages containing one of `messages`.
