@@ -19,7 +19,20 @@ fn unavailable(e: impl std::fmt::Display) -> PortError {
 
 /// Sends `request` and returns the response with its body unread (the caller keeps the
 /// `IncomingResponse` alive while reading: dropping it cancels the transfer).
-pub async fn send_raw(request: http::Request<Vec<u8>>) -> Result<IncomingResponse, PortError> {
+///
+/// A body goes out with its length declared, as `fetch` does on Workers: WASI sends a body
+/// without `Content-Length` chunked, which some servers refuse (s3s answers 411 to a chunked
+/// CompleteMultipartUpload) or read as empty.
+pub async fn send_raw(mut request: http::Request<Vec<u8>>) -> Result<IncomingResponse, PortError> {
+    let method = request.method();
+    let declare = !request.body().is_empty()
+        || *method == http::Method::PUT
+        || *method == http::Method::POST
+        || *method == http::Method::PATCH;
+    if declare && !request.headers().contains_key(http::header::CONTENT_LENGTH) {
+        let length = http::HeaderValue::from(request.body().len());
+        request.headers_mut().insert(http::header::CONTENT_LENGTH, length);
+    }
     spin_sdk::http::send::<_, IncomingResponse>(request).await.map_err(unavailable)
 }
 

@@ -121,13 +121,7 @@ impl S3Objects {
         body: Vec<u8>,
     ) -> Result<(IncomingResponse, http::HeaderMap, StatusCode), PortError> {
         let url = self.url(&method, key, query)?;
-        // A declared length: WASI sends a body without one chunked, which some stores refuse
-        // (s3s answers 411 to a chunked CompleteMultipartUpload).
-        let declare_length = !body.is_empty() || method == Method::PUT || method == Method::POST;
         let mut builder = http::Request::builder().method(method).uri(url);
-        if declare_length {
-            builder = builder.header(http::header::CONTENT_LENGTH, body.len());
-        }
         for (name, value) in headers {
             builder = builder.header(*name, value);
         }
