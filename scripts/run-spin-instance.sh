@@ -73,5 +73,8 @@ done
 ) &
 
 cd "$ROOT"
-RUST_LOG="${EDGETUBE_LOG_LEVEL:-info}" exec "$host" --manifest "$ROOT/spin.toml" --listen "127.0.0.1:$port" \
+# wrangler's level names: "log" is info here.
+level="${EDGETUBE_LOG_LEVEL:-info}"
+[ "$level" = log ] && level=info
+RUST_LOG="$level" exec "$host" --manifest "$ROOT/spin.toml" --listen "127.0.0.1:$port" \
   --state-dir "$state"

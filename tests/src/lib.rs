@@ -280,6 +280,25 @@ impl Instance {
         Ok(uuids)
     }
 
+    /// Fires the platform's scheduled housekeeping once: the Cron Trigger under `wrangler dev`
+    /// (`/__scheduled`), the authenticated tick with `?housekeeping=1` on Spin. Both log
+    /// `housekeeping: ...` in the instance's log.
+    pub async fn run_scheduled(&self) -> Result<reqwest::Response> {
+        let client = reqwest::Client::new();
+        let request = match self.platform {
+            Platform::Cloudflare => client.get(self.url("/__scheduled?cron=*/10+*+*+*+*")),
+            Platform::Spin => {
+                let vars = std::fs::read_to_string(self.state.join(".dev.vars"))?;
+                let token = vars
+                    .lines()
+                    .find_map(|line| line.strip_prefix("TICK_TOKEN="))
+                    .context("no TICK_TOKEN in .dev.vars")?;
+                client.post(self.url("/_edgetube/tick?housekeeping=1")).bearer_auth(token)
+            }
+        };
+        Ok(request.send().await?)
+    }
+
     /// The absolute URL of `path`.
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.origin)
