@@ -12,7 +12,14 @@ pub fn into_http(request: IncomingRequest) -> Result<http::Request<Body>, String
     let method = request.method().to_string();
     let path = request.path_with_query().unwrap_or_else(|| "/".to_owned());
     let mut builder = http::Request::builder().method(method.as_str()).uri(path);
-    for (name, value) in request.headers().entries() {
+    let headers = request.headers().entries();
+    // WASI carries `Host` as the request's authority, not among its headers; the core reads it.
+    if !headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("host")) {
+        if let Some(authority) = request.authority() {
+            builder = builder.header(http::header::HOST, authority);
+        }
+    }
+    for (name, value) in headers {
         builder = builder.header(name, value);
     }
     // `SendWrapper` is sound here: a Spin component runs on one thread, so the stream never
