@@ -23,6 +23,6 @@ cargo build --release -p transcode-runner
 log "unit and end-to-end tests"
 cargo test --workspace --exclude edgetube-cloudflare --exclude edgetube-spin
 log "the same end-to-end suites against the Spin component (EDGETUBE_E2E_PLATFORM=spin)"
-EDGETUBE_E2E_PLATFORM=spin cargo test -p edgetube-e2e --test conformance
+EDGETUBE_E2E_PLATFORM=spin cargo test -p edgetube-e2e --test conformance --test foundation --test api
 log "the cost model's arithmetic (scripts/cost_model.py)"
 python3 -m unittest scripts/test_cost_model.py
