@@ -47,6 +47,17 @@ impl Platform {
         }
     }
 
+    /// The platform of a second instance in federation tests (`EDGETUBE_E2E_PEER_PLATFORM`,
+    /// else this run's): one Worker and one Spin instance following each other.
+    pub fn peer_from_env() -> Result<Self> {
+        match std::env::var("EDGETUBE_E2E_PEER_PLATFORM").as_deref() {
+            Err(_) | Ok("") => Self::from_env(),
+            Ok("cloudflare") => Ok(Self::Cloudflare),
+            Ok("spin") => Ok(Self::Spin),
+            Ok(other) => bail!("EDGETUBE_E2E_PEER_PLATFORM={other:?}: expected cloudflare or spin"),
+        }
+    }
+
     fn script(self) -> &'static str {
         match self {
             Self::Cloudflare => "scripts/run-instance.sh",
