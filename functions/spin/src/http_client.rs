@@ -33,6 +33,11 @@ pub async fn send_raw(mut request: http::Request<Vec<u8>>) -> Result<IncomingRes
         let length = http::HeaderValue::from(request.body().len());
         request.headers_mut().insert(http::header::CONTENT_LENGTH, length);
     }
+    // WASI refuses these in outgoing headers: the host sets them itself (`Host` from the URL's
+    // authority, which is what a signature over `host` covers).
+    for name in ["host", "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"] {
+        request.headers_mut().remove(name);
+    }
     spin_sdk::http::send::<_, IncomingResponse>(request).await.map_err(unavailable)
 }
 
