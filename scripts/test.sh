@@ -24,5 +24,7 @@ log "unit and end-to-end tests"
 cargo test --workspace --exclude edgetube-cloudflare --exclude edgetube-spin
 log "the same end-to-end suites against the Spin component (EDGETUBE_E2E_PLATFORM=spin)"
 EDGETUBE_E2E_PLATFORM=spin cargo test -p edgetube-e2e --test conformance --test foundation --test api
+log "a Worker (A, with the runner) and a Spin instance (B) federating"
+EDGETUBE_E2E_PEER_PLATFORM=spin cargo test -p edgetube-e2e --test federation
 log "the cost model's arithmetic (scripts/cost_model.py)"
 python3 -m unittest scripts/test_cost_model.py

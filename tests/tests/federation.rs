@@ -177,6 +177,7 @@ async fn two_instances_federate_videos_comments_ratings_and_outages() -> Result<
     let a = Instance::start_with(&VARS).await?;
     // B may run on the other shell (EDGETUBE_E2E_PEER_PLATFORM): a Worker and a Spin instance.
     let mut b = Instance::start_on(Platform::peer_from_env()?, &VARS).await?;
+    println!("A runs on {:?}, B on {:?}", a.platform, b.platform);
     let _runner = RunnerProcess::start(&a, "runner-a", &[])?;
     let api_a = Api::root(&a).await?;
     let mut api_b = Api::root(&b).await?;
