@@ -32,6 +32,13 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q "$WASM_BINDGEN_VERSION"; then
   log "cargo: installing wasm-bindgen-cli $WASM_BINDGEN_VERSION"
   cargo install wasm-bindgen-cli --version "=$WASM_BINDGEN_VERSION" --force
 fi
+# The S3 server of local Spin instances (scripts/run-spin-instance.sh): s3s-fs stores a bucket as a
+# folder. 0.14.1 is the newest that builds with rustc 1.95 (0.15 on need 1.96).
+S3S_FS_VERSION=0.14.1
+if ! s3s-fs --version 2>/dev/null | grep -q "$S3S_FS_VERSION"; then
+  log "cargo: installing s3s-fs $S3S_FS_VERSION (local S3 for Spin instances)"
+  cargo install s3s-fs --version "=$S3S_FS_VERSION" --features binary --locked
+fi
 
 # Schemathesis runs PeerTube's OpenAPI document against an instance (tests/tests/schemathesis.rs).
 SCHEMATHESIS_VERSION=4.32.5

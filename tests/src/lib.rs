@@ -26,6 +26,46 @@ pub fn shared_dir() -> PathBuf {
     repo_root().join("../shared")
 }
 
+/// The shell an [`Instance`] runs, chosen for a whole test run by `EDGETUBE_E2E_PLATFORM`:
+/// `cloudflare` (the default: the Worker under `wrangler dev`) or `spin` (the Spin component
+/// under the local harness `edgetube-spin-host`, with an S3 server). The suites are the same.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Platform {
+    /// `scripts/run-instance.sh`: the Worker bundle under `wrangler dev`.
+    Cloudflare,
+    /// `scripts/run-spin-instance.sh`: the Spin component under `edgetube-spin-host`.
+    Spin,
+}
+
+impl Platform {
+    /// The platform of this test run (`EDGETUBE_E2E_PLATFORM`).
+    pub fn from_env() -> Result<Self> {
+        match std::env::var("EDGETUBE_E2E_PLATFORM").as_deref() {
+            Err(_) | Ok("") | Ok("cloudflare") => Ok(Self::Cloudflare),
+            Ok("spin") => Ok(Self::Spin),
+            Ok(other) => bail!("EDGETUBE_E2E_PLATFORM={other:?}: expected cloudflare or spin"),
+        }
+    }
+
+    /// The platform of a second instance in federation tests (`EDGETUBE_E2E_PEER_PLATFORM`,
+    /// else this run's): one Worker and one Spin instance following each other.
+    pub fn peer_from_env() -> Result<Self> {
+        match std::env::var("EDGETUBE_E2E_PEER_PLATFORM").as_deref() {
+            Err(_) | Ok("") => Self::from_env(),
+            Ok("cloudflare") => Ok(Self::Cloudflare),
+            Ok("spin") => Ok(Self::Spin),
+            Ok(other) => bail!("EDGETUBE_E2E_PEER_PLATFORM={other:?}: expected cloudflare or spin"),
+        }
+    }
+
+    fn script(self) -> &'static str {
+        match self {
+            Self::Cloudflare => "scripts/run-instance.sh",
+            Self::Spin => "scripts/run-spin-instance.sh",
+        }
+    }
+}
+
 /// How long an instance may take to answer after `wrangler dev` starts.
 const START_TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -41,6 +81,8 @@ pub struct Instance {
     child: Option<Child>,
     // What `scripts/run-instance.sh` was given, for `restart`.
     env: Vec<(String, String)>,
+    /// The shell this instance runs.
+    pub platform: Platform,
 }
 
 /// A free loopback port, as the OS hands them out.
@@ -68,11 +110,24 @@ impl Instance {
         Self::start_at_with(state, port, &[]).await
     }
 
+    /// Starts an instance of `platform`, whatever this run's platform is, with a fresh state
+    /// folder on a free port (federation between a Worker and a Spin instance).
+    pub async fn start_on(platform: Platform, env: &[(&str, &str)]) -> Result<Self> {
+        let dir = tempfile::Builder::new().prefix("edgetube-e2e-").tempdir()?;
+        let mut instance = Self::launch(platform, dir.path(), free_port()?, env).await?;
+        instance._owned_state = Some(dir);
+        Ok(instance)
+    }
+
     async fn start_at_with(state: &Path, port: u16, env: &[(&str, &str)]) -> Result<Self> {
+        Self::launch(Platform::from_env()?, state, port, env).await
+    }
+
+    async fn launch(platform: Platform, state: &Path, port: u16, env: &[(&str, &str)]) -> Result<Self> {
         std::fs::create_dir_all(state)?;
         let env: Vec<(String, String)> =
             env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
-        let child = Self::spawn(state, port, &env)?;
+        let child = Self::spawn(platform, state, port, &env)?;
         let mut instance = Self {
             origin: format!("http://127.0.0.1:{port}"),
             port,
@@ -80,14 +135,15 @@ impl Instance {
             _owned_state: None,
             child: Some(child),
             env,
+            platform,
         };
         instance.wait_until_ready().await?;
         Ok(instance)
     }
 
-    fn spawn(state: &Path, port: u16, env: &[(String, String)]) -> Result<Child> {
+    fn spawn(platform: Platform, state: &Path, port: u16, env: &[(String, String)]) -> Result<Child> {
         let log = std::fs::OpenOptions::new().create(true).append(true).open(state.join("wrangler.log"))?;
-        Command::new(repo_root().join("scripts/run-instance.sh"))
+        Command::new(repo_root().join(platform.script()))
             .arg(port.to_string())
             .arg(state)
             .env("EDGETUBE_ADMIN_PASSWORD", "e2e-admin-password")
@@ -97,14 +153,14 @@ impl Instance {
             .stderr(log)
             .process_group(0)
             .spawn()
-            .context("starting scripts/run-instance.sh")
+            .with_context(|| format!("starting {}", platform.script()))
     }
 
     /// Starts a stopped instance again on the same port, state and settings (as after a
     /// deployment's outage).
     pub async fn restart(&mut self) -> Result<()> {
         self.stop();
-        self.child = Some(Self::spawn(&self.state, self.port, &self.env)?);
+        self.child = Some(Self::spawn(self.platform, &self.state, self.port, &self.env)?);
         self.wait_until_ready().await
     }
 
@@ -157,7 +213,7 @@ impl Instance {
                 let path = entry.path();
                 if path.is_dir() {
                     stack.push(path);
-                } else if path.extension().is_some_and(|e| e == "sqlite") {
+                } else if path.extension().is_some_and(|e| e == "sqlite" || e == "db") {
                     found.push(path);
                 }
             }
@@ -168,6 +224,12 @@ impl Instance {
     /// Runs SQL against the instance's local D1 (through `wrangler d1 execute`), for seeding
     /// data that has no API yet.
     pub fn execute_sql(&self, sql: &str) -> Result<()> {
+        if self.platform == Platform::Spin {
+            // The Spin harness keeps the `default` database in this file.
+            let conn = rusqlite::Connection::open(self.state.join("default.db"))?;
+            conn.busy_timeout(Duration::from_secs(10))?;
+            return conn.execute_batch(sql).context("executing SQL on the Spin database");
+        }
         let file = self.state.join("seed.sql");
         std::fs::write(&file, sql)?;
         let root = repo_root();
@@ -227,6 +289,25 @@ impl Instance {
         }
         self.execute_sql(&sql)?;
         Ok(uuids)
+    }
+
+    /// Fires the platform's scheduled housekeeping once: the Cron Trigger under `wrangler dev`
+    /// (`/__scheduled`), the authenticated tick with `?housekeeping=1` on Spin. Both log
+    /// `housekeeping: ...` in the instance's log.
+    pub async fn run_scheduled(&self) -> Result<reqwest::Response> {
+        let client = reqwest::Client::new();
+        let request = match self.platform {
+            Platform::Cloudflare => client.get(self.url("/__scheduled?cron=*/10+*+*+*+*")),
+            Platform::Spin => {
+                let vars = std::fs::read_to_string(self.state.join(".dev.vars"))?;
+                let token = vars
+                    .lines()
+                    .find_map(|line| line.strip_prefix("TICK_TOKEN="))
+                    .context("no TICK_TOKEN in .dev.vars")?;
+                client.post(self.url("/_edgetube/tick?housekeeping=1")).bearer_auth(token)
+            }
+        };
+        Ok(request.send().await?)
     }
 
     /// The absolute URL of `path`.

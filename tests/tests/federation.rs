@@ -12,7 +12,7 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, ensure, Context, Result};
-use edgetube_e2e::{shared_dir, Instance, RunnerProcess};
+use edgetube_e2e::{shared_dir, Instance, Platform, RunnerProcess};
 use serde_json::{json, Value};
 
 /// Federation retries start at one second here (production: a minute), so B's outage is short.
@@ -176,7 +176,9 @@ fn ffprobe_duration(url: &str) -> Result<f64> {
 #[tokio::test(flavor = "multi_thread")]
 async fn two_instances_federate_videos_comments_ratings_and_outages() -> Result<()> {
     let a = Instance::start_with(&VARS).await?;
-    let mut b = Instance::start_with(&VARS).await?;
+    // B may run on the other shell (EDGETUBE_E2E_PEER_PLATFORM): a Worker and a Spin instance.
+    let mut b = Instance::start_on(Platform::peer_from_env()?, &VARS).await?;
+    println!("A runs on {:?}, B on {:?}", a.platform, b.platform);
     let _runner = RunnerProcess::start(&a, "runner-a", &[])?;
     let api_a = Api::root(&a).await?;
     let mut api_b = Api::root(&b).await?;

@@ -161,8 +161,8 @@ async fn api_calls_are_rate_limited_by_a_durable_object() -> Result<()> {
 async fn the_cron_trigger_runs_housekeeping() -> Result<()> {
     // The worker's console.log lines show from wrangler's "log" level on.
     let instance = Instance::start_with(&[("EDGETUBE_LOG_LEVEL", "log")]).await?;
-    // wrangler dev --test-scheduled fires the Worker's scheduled event on this path.
-    let response = reqwest::get(instance.url("/__scheduled?cron=*/10+*+*+*+*")).await?;
+    // wrangler dev --test-scheduled fires the Worker's scheduled event; Spin's tick does the same.
+    let response = instance.run_scheduled().await?;
     assert_eq!(response.status(), 200, "{}", response.text().await?);
     let mut logged = false;
     for _ in 0..50 {

@@ -1,0 +1,193 @@
+//! `edgetube-spin-host`: a conformance harness for the Spin interfaces the Edgetube component
+//! imports — not Spin. It serves one component of a `spin.toml` on loopback over wasmtime:
+//! WASI 0.2 and `wasi:http` from wasmtime-wasi(-http), `fermyon:spin/sqlite` and `key-value` on
+//! rusqlite, `fermyon:spin/variables` from `SPIN_VARIABLE_*` or a file, outbound HTTP limited to
+//! `allowed_outbound_hosts`. For development and tests; `spin up` runs the same manifest.
+
+mod files;
+mod kv;
+mod manifest;
+mod outbound;
+mod sqlite;
+mod state;
+mod variables;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use clap::Parser;
+use hyper::server::conn::http1;
+use tokio::net::TcpListener;
+use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
+use wasmtime::{Config, Engine, Store};
+use wasmtime_wasi::WasiCtx;
+use wasmtime_wasi_http::io::TokioIo;
+use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
+use wasmtime_wasi_http::p2::bindings::ProxyPre;
+use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpView};
+
+use crate::state::{HostState, SpinState};
+
+mod bindings {
+    //! Host bindings of the Spin interfaces in `wit/spin.wit`.
+    wasmtime::component::bindgen!({
+        path: "wit",
+        world: "edgetube:spin-host/host",
+        with: {
+            "fermyon:spin/sqlite.connection": crate::sqlite::Connection,
+            "fermyon:spin/key-value.store": crate::kv::Store,
+        },
+    });
+}
+
+/// Serves a Spin HTTP component on loopback (a harness for tests and development, not Spin).
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Args {
+    /// The application manifest.
+    #[arg(long, default_value = "spin.toml")]
+    manifest: PathBuf,
+    /// Where to listen: a loopback address.
+    #[arg(long, default_value = "127.0.0.1:3000")]
+    listen: SocketAddr,
+    /// Folder for the SQLite databases (`<name>.db`) and the key-value stores (`key_value.db`).
+    #[arg(long, default_value = ".spin-host")]
+    state_dir: PathBuf,
+    /// A file of `name=value` lines for application variables (`SPIN_VARIABLE_*` wins over it).
+    #[arg(long)]
+    variables_file: Option<PathBuf>,
+}
+
+struct Server {
+    /// `spin.toml`'s file routes (`files.rs`), answered before the component.
+    file_mounts: Vec<(String, PathBuf)>,
+    pre: ProxyPre<HostState>,
+    spin: Arc<SpinState>,
+    allowed: Arc<Vec<String>>,
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let args = Args::parse();
+    if !args.listen.ip().is_loopback() {
+        bail!("{}: this harness listens on loopback only", args.listen);
+    }
+    let manifest = manifest::Manifest::load(&args.manifest)?;
+    let variables = variables::Resolved::resolve(&manifest, args.variables_file.as_deref())?;
+    std::fs::create_dir_all(&args.state_dir)
+        .with_context(|| format!("creating {}", args.state_dir.display()))?;
+
+    let started = Instant::now();
+    let engine = Engine::new(&Config::new())?;
+    let component = Component::from_file(&engine, &manifest.source)
+        .map_err(anyhow::Error::from)
+        .with_context(|| format!("loading {}", manifest.source.display()))?;
+    let compiled = started.elapsed();
+    let mut linker = Linker::<HostState>::new(&engine);
+    wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+    wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
+    bindings::Host_::add_to_linker::<_, HasSelf<HostState>>(&mut linker, |state| state)?;
+    let pre = ProxyPre::new(linker.instantiate_pre(&component)?)?;
+    tracing::info!(
+        component = %manifest.source.display(),
+        compile_ms = compiled.as_millis() as u64,
+        ready_ms = started.elapsed().as_millis() as u64,
+        "component ready"
+    );
+
+    let spin = Arc::new(SpinState {
+        databases: sqlite::Databases {
+            dir: args.state_dir.clone(),
+            allowed: manifest.sqlite_databases.clone(),
+        },
+        stores: kv::Stores {
+            file: args.state_dir.join("key_value.db"),
+            allowed: manifest.key_value_stores.clone(),
+        },
+        variables,
+    });
+    let server = Arc::new(Server {
+        file_mounts: manifest.file_mounts.clone(),
+        pre,
+        spin,
+        allowed: Arc::new(manifest.allowed_outbound_hosts.clone()),
+    });
+    let listener = TcpListener::bind(args.listen).await?;
+    // Tests wait for this line.
+    println!("edgetube-spin-host listening on http://{}", listener.local_addr()?);
+    loop {
+        let (client, _) = listener.accept().await?;
+        let server = server.clone();
+        tokio::task::spawn(async move {
+            let service = hyper::service::service_fn(move |request| {
+                let server = server.clone();
+                async move { server.handle(request).await }
+            });
+            if let Err(e) =
+                http1::Builder::new().keep_alive(true).serve_connection(TokioIo::new(client), service).await
+            {
+                tracing::debug!("connection ended: {e}");
+            }
+        });
+    }
+}
+
+impl Server {
+    async fn handle(
+        &self,
+        request: hyper::Request<hyper::body::Incoming>,
+    ) -> Result<hyper::Response<HyperOutgoingBody>> {
+        let started = Instant::now();
+        let (method, path) = (request.method().clone(), request.uri().path().to_owned());
+        if let Some(file) = files::resolve(&self.file_mounts, &path) {
+            return Ok(files::serve(file).await);
+        }
+        let mut store = Store::new(
+            self.pre.engine(),
+            HostState {
+                wasi: WasiCtx::builder().inherit_stdout().inherit_stderr().build(),
+                http: WasiHttpCtx::new(),
+                hooks: outbound::AllowedHosts(self.allowed.clone()),
+                table: ResourceTable::new(),
+                spin: self.spin.clone(),
+            },
+        );
+        let (sender, receiver) = tokio::sync::oneshot::channel();
+        let incoming = store.data_mut().http().new_incoming_request(Scheme::Http, request)?;
+        let out = store.data_mut().http().new_response_outparam(sender)?;
+        let pre = self.pre.clone();
+        // The instance runs on after the response head is sent (streamed bodies, the outbox
+        // drain that follows every request).
+        let task = tokio::task::spawn(async move {
+            let proxy = pre.instantiate_async(&mut store).await?;
+            proxy.wasi_http_incoming_handler().call_handle(&mut store, incoming, out).await
+        });
+        match receiver.await {
+            Ok(Ok(response)) => {
+                tracing::debug!(%method, path, status = response.status().as_u16(),
+                    head_ms = started.elapsed().as_millis() as u64, "served");
+                Ok(response)
+            }
+            Ok(Err(e)) => Err(e.into()),
+            Err(_) => {
+                let e = match task.await {
+                    Ok(Ok(())) => anyhow::anyhow!("the component never set a response"),
+                    Ok(Err(e)) => e.into(),
+                    Err(e) => e.into(),
+                };
+                tracing::error!(%method, path, "request failed: {e:?}");
+                Err(e)
+            }
+        }
+    }
+}
