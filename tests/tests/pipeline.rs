@@ -364,7 +364,11 @@ async fn a_chunked_legacy_upload_past_the_cap_is_refused_while_streaming() -> Re
     })
     .await??;
     ensure!(status.starts_with("HTTP/1.1 413"), "answer: {text}\n{}", instance.log_tail());
-    ensure!(text.contains("use the resumable upload"), "answer: {text}");
+    // The server answers and closes while the client is still sending; the reset that follows can
+    // cut the answer's body in transit (seen under load), so its wording is checked when it
+    // arrived (the native tests pin it).
+    let body_arrived = text.split("\r\n\r\n").nth(1).is_some_and(|b| !b.trim().is_empty());
+    ensure!(!body_arrived || text.contains("use the resumable upload"), "answer: {text}");
     let mine: Value = reqwest::Client::new()
         .get(instance.url("/api/v1/users/me/videos"))
         .bearer_auth(&admin)
