@@ -23,14 +23,7 @@ fn a_subscription_is_a_signed_follow_accepted_across_instances() {
 
     // B's root subscribes to A's channel by handle: WebFinger, a signed fetch of the channel (and
     // its account), a pending follow and a queued Follow.
-    let (status, body) = net.api(
-        1,
-        "POST",
-        "/api/v1/users/me/subscriptions",
-        Some(&root_b),
-        Some(json!({"uri": "root_channel@a.example:8001"})),
-    );
-    assert_eq!(status, 204, "{body}");
+    net.subscribe(1, &root_b, "root_channel@a.example:8001");
     let (_, exist) = net.api(
         1,
         "GET",
@@ -416,14 +409,7 @@ fn a_deleted_user_tells_its_followers_with_a_delete_signed_by_its_kept_key() {
     let (_, me) = net.get(0, "/api/v1/users/me", Some(&carol));
     let carol_id = me["id"].as_i64().unwrap();
     // B follows carol's channel (her account has no remote follower: it sends nothing).
-    let (status, body) = net.api(
-        1,
-        "POST",
-        "/api/v1/users/me/subscriptions",
-        Some(&root_b),
-        Some(json!({"uri": "carol_channel@a.example:8001"})),
-    );
-    assert_eq!(status, 204, "{body}");
+    net.subscribe(1, &root_b, "carol_channel@a.example:8001");
     net.pump();
     let (_, subscriptions) = net.get(1, "/api/v1/users/me/subscriptions", Some(&root_b));
     assert_eq!(subscriptions["total"], 1);

@@ -87,14 +87,7 @@ fn an_actor_updating_itself_is_refreshed_and_no_one_else_may() {
     let net = Network::new(&[]);
     let root_a = net.root(0);
     // A follows B's channel, which makes A store B's channel and its account.
-    let (status, body) = net.api(
-        0,
-        "POST",
-        "/api/v1/users/me/subscriptions",
-        Some(&root_a),
-        Some(json!({"uri": "root_channel@b.example:8002"})),
-    );
-    assert_eq!(status, 204, "{body}");
+    net.subscribe(0, &root_a, "root_channel@b.example:8002");
     net.pump();
     let name_on_a = || {
         net.rows(0, "SELECT display_name FROM actors WHERE username = 'root' AND kind = 'Person' AND host IS NOT NULL")
@@ -131,14 +124,7 @@ fn an_actor_updating_itself_is_refreshed_and_no_one_else_may() {
 /// reads it from A and keeps a copy. B's root token and the video's UUID.
 fn b_copies_a_video(net: &Network) -> (String, String) {
     let root_b = net.root(1);
-    let (status, body) = net.api(
-        1,
-        "POST",
-        "/api/v1/users/me/subscriptions",
-        Some(&root_b),
-        Some(json!({"uri": "root_channel@a.example:8001"})),
-    );
-    assert_eq!(status, 204, "{body}");
+    net.subscribe(1, &root_b, "root_channel@a.example:8001");
     net.pump();
     let uuid = video_of_root(net, 0);
     let channel = format!("{A}/video-channels/root_channel");

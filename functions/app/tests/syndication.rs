@@ -360,14 +360,7 @@ fn the_instance_feed_lists_remote_videos_only_of_servers_it_follows() {
     let net = Network::new(&[]);
     let root_b = net.root(1);
     // A user of B subscribes to A's root channel: B keeps copies of its videos.
-    let (status, body) = net.api(
-        1,
-        "POST",
-        "/api/v1/users/me/subscriptions",
-        Some(&root_b),
-        Some(json!({"uri": "root_channel@a.example:8001"})),
-    );
-    assert_eq!(status, 204, "{body}");
+    net.subscribe(1, &root_b, "root_channel@a.example:8001");
     net.pump();
     let a = net.fixture(0);
     let uuid = published(a, a.channel_of(&net.root(0)), "Clip of A").uuid;

@@ -114,6 +114,19 @@ impl Network {
         self.api(index, "GET", path, token, None)
     }
 
+    /// Subscribes the user of `token` on node `index` to `uri` (a channel's handle), as
+    /// `POST /api/v1/users/me/subscriptions` does; the Follow is queued, not yet delivered.
+    pub fn subscribe(&self, index: usize, token: &str, uri: &str) {
+        let (status, body) = self.api(
+            index,
+            "POST",
+            "/api/v1/users/me/subscriptions",
+            Some(token),
+            Some(serde_json::json!({ "uri": uri })),
+        );
+        assert_eq!(status, 204, "subscribing to {uri}: {body}");
+    }
+
     pub fn root(&self, index: usize) -> String {
         self.fixture(index).login("root", ADMIN_PASSWORD)
     }
