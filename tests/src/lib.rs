@@ -375,6 +375,19 @@ pub fn run_with_env(
 }
 
 impl Instance {
+    /// The transcoding job of video `uuid`, from the administrators' job list (`admin` is a
+    /// moderator's token).
+    pub async fn runner_job_of(&self, admin: &str, uuid: &str) -> Result<Option<serde_json::Value>> {
+        let jobs: serde_json::Value = reqwest::Client::new()
+            .get(self.url("/api/v1/runners/jobs?count=100"))
+            .bearer_auth(admin)
+            .send()
+            .await?
+            .json()
+            .await?;
+        Ok(jobs["data"].as_array().into_iter().flatten().find(|j| j["payload"]["videoUUID"] == uuid).cloned())
+    }
+
     /// The registration token the instance gives its local runner (`RUNNER_REGISTRATION_TOKEN`).
     pub fn runner_registration_token(&self) -> Result<String> {
         let vars = std::fs::read_to_string(self.state.join(".dev.vars"))?;

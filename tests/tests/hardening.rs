@@ -189,18 +189,6 @@ async fn take_job(instance: &Instance, runner: &str, uuid: &str) -> Result<Strin
     bail!("job {uuid} was never offered")
 }
 
-/// The administrators' view of the only job of `video`.
-async fn job_of_video(instance: &Instance, admin: &str, video: &str) -> Result<Option<Value>> {
-    let jobs: Value = client()
-        .get(instance.url("/api/v1/runners/jobs?count=100"))
-        .bearer_auth(admin)
-        .send()
-        .await?
-        .json()
-        .await?;
-    Ok(jobs["data"].as_array().into_iter().flatten().find(|j| j["payload"]["videoUUID"] == video).cloned())
-}
-
 /// Finding 2: once a job went to another runner, the first runner's late calls are refused and
 /// change nothing of the new holder's job.
 async fn a_stale_runner_cannot_touch_its_successors_job(instance: &Instance, admin: &str) -> Result<()> {
@@ -224,7 +212,7 @@ async fn a_stale_runner_cannot_touch_its_successors_job(instance: &Instance, adm
     let video = uploaded["video"]["uuid"].as_str().context("no video uuid")?.to_owned();
     let started = Instant::now();
     let job = loop {
-        if let Some(job) = job_of_video(instance, admin, &video).await? {
+        if let Some(job) = instance.runner_job_of(admin, &video).await? {
             break job;
         }
         ensure!(started.elapsed() < Duration::from_secs(30), "no job for {video}");
@@ -268,7 +256,7 @@ async fn a_stale_runner_cannot_touch_its_successors_job(instance: &Instance, adm
         .await?;
     ensure!(upload.status() == 409, "the stale runner's file upload answered {}", upload.status());
 
-    let job = job_of_video(instance, admin, &video).await?.context("the job vanished")?;
+    let job = instance.runner_job_of(admin, &video).await?.context("the job vanished")?;
     ensure!(job["state"]["id"] == 2, "the job left processing: {job}");
     ensure!(job["progress"] == 42, "the job's progress changed: {job}");
     ensure!(job["failures"] == 0, "a failure was counted: {job}");

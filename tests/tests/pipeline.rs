@@ -71,23 +71,11 @@ async fn video(instance: &Instance, token: &str, uuid: &str) -> Result<Value> {
         .await?)
 }
 
-/// The transcoding job of a video, from the administrators' job list.
-async fn job_of(instance: &Instance, admin: &str, uuid: &str) -> Result<Option<Value>> {
-    let jobs: Value = reqwest::Client::new()
-        .get(instance.url("/api/v1/runners/jobs?count=100"))
-        .bearer_auth(admin)
-        .send()
-        .await?
-        .json()
-        .await?;
-    Ok(jobs["data"].as_array().into_iter().flatten().find(|j| j["payload"]["videoUUID"] == uuid).cloned())
-}
-
 /// Waits (bounded) until the video's job is completed or errored; returns the job.
 async fn wait_for_job(instance: &Instance, admin: &str, uuid: &str, limit: Duration) -> Result<Value> {
     let started = Instant::now();
     while started.elapsed() < limit {
-        if let Some(job) = job_of(instance, admin, uuid).await? {
+        if let Some(job) = instance.runner_job_of(admin, uuid).await? {
             if job["state"]["id"] == 3 || job["state"]["id"] == 4 {
                 return Ok(job);
             }
@@ -671,7 +659,7 @@ async fn a_job_whose_runner_dies_is_finished_by_another() -> Result<()> {
     let uuid = legacy_upload(&instance, &admin, &long, "Survives a crash", 1).await?;
     let started = Instant::now();
     loop {
-        let job = job_of(&instance, &admin, &uuid).await?;
+        let job = instance.runner_job_of(&admin, &uuid).await?;
         if job.as_ref().is_some_and(|j| j["state"]["id"] == 2 && j["progress"].as_i64().unwrap_or(0) > 0) {
             break;
         }

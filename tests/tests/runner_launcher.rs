@@ -112,22 +112,11 @@ async fn upload(instance: &Instance, token: &str, name: &str, file: &Path) -> Re
     body["video"]["uuid"].as_str().map(str::to_owned).context("no uuid")
 }
 
-async fn job_of(instance: &Instance, admin: &str, uuid: &str) -> Result<Option<Value>> {
-    let jobs: Value = reqwest::Client::new()
-        .get(instance.url("/api/v1/runners/jobs?count=100"))
-        .bearer_auth(admin)
-        .send()
-        .await?
-        .json()
-        .await?;
-    Ok(jobs["data"].as_array().into_iter().flatten().find(|j| j["payload"]["videoUUID"] == uuid).cloned())
-}
-
 /// Waits (bounded) until the video's job is accepted; its `startedAt` (ms).
 async fn job_started(instance: &Instance, admin: &str, uuid: &str, limit: Duration) -> Result<i64> {
     let started = Instant::now();
     while started.elapsed() < limit {
-        let job = job_of(instance, admin, uuid).await?;
+        let job = instance.runner_job_of(admin, uuid).await?;
         if let Some(at) = job.as_ref().and_then(|j| j["startedAt"].as_str()).and_then(parse_iso8601_millis) {
             return Ok(at);
         }
