@@ -17,8 +17,10 @@ use crate::sql::SpinSql;
 pub const MAX_RETRIES: i64 = 10;
 /// Delay before a message the consumer wants again runs again (the Worker's `retry` delay).
 const RETRY_DELAY_MS: i64 = 5_000;
-/// How long a drainer holds a message: longer than any one job may take.
-const LEASE_MS: i64 = 120_000;
+/// How long a drainer holds a message unless `outbox_lease_seconds` says otherwise: longer than
+/// any one job may take. A drainer that dies (the host killed mid-delivery) holds its message
+/// this long before another drain runs it again.
+const DEFAULT_LEASE_SECONDS: i64 = 120;
 /// The most messages one request runs after answering (the tick runs more).
 pub const REQUEST_DRAIN_LIMIT: usize = 10;
 /// The longest delay a message may ask for (the queue port's 12 h).
@@ -33,6 +35,14 @@ impl SqlOutbox {
     pub fn new(sql: SpinSql) -> Self {
         Self { sql }
     }
+}
+
+/// The lease, from the `outbox_lease_seconds` variable (at least 10 s: a delivery may take that).
+fn lease_ms() -> i64 {
+    let seconds = crate::config::var("outbox_lease_seconds")
+        .and_then(|v| v.parse::<i64>().ok())
+        .unwrap_or(DEFAULT_LEASE_SECONDS);
+    seconds.max(10) * 1000
 }
 
 fn now() -> i64 {
@@ -92,6 +102,7 @@ pub async fn drain(app: &App, ports: &Ports<'_>, limit: usize) -> Drained {
 /// Leases and runs the next due message; `false` when there is none.
 async fn drain_one(app: &App, ports: &Ports<'_>, drained: &mut Drained) -> Result<bool, PortError> {
     let started = now();
+    let lease = lease_ms();
     let due: Option<Due> = ports
         .sql
         .fetch_optional(
@@ -111,7 +122,7 @@ async fn drain_one(app: &App, ports: &Ports<'_>, drained: &mut Drained) -> Resul
                  AND (leased_until IS NULL OR leased_until <= ?3)",
             )
             .bind(due.id)
-            .bind(started + LEASE_MS)
+            .bind(started + lease)
             .bind(started),
         )
         .await?;
