@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, ensure, Context, Result};
 use nix::sys::signal::{killpg, Signal};
 use nix::unistd::Pid;
 
@@ -315,11 +315,29 @@ impl Instance {
         format!("{}{path}", self.origin)
     }
 
+    /// Kills the instance's whole process group at once (SIGKILL: no shutdown, as in a crash or
+    /// an evicted pod) and reaps it. [`Instance::restart`] starts it again.
+    pub fn kill(&mut self) {
+        let Some(mut child) = self.child.take() else { return };
+        let _ = killpg(Pid::from_raw(child.id() as i32), Signal::SIGKILL);
+        let _ = child.wait();
+    }
+
+    /// Freezes every process of the instance (SIGSTOP): connections to it are accepted by the
+    /// kernel and never answered, as with a hung server.
+    pub fn pause(&self) -> Result<()> {
+        let child = self.child.as_ref().context("the instance is not running")?;
+        killpg(Pid::from_raw(child.id() as i32), Signal::SIGSTOP).context("SIGSTOP")?;
+        Ok(())
+    }
+
     /// Stops the instance and waits for its process group to end.
     pub fn stop(&mut self) {
         let Some(mut child) = self.child.take() else { return };
         let group = Pid::from_raw(child.id() as i32);
         let _ = killpg(group, Signal::SIGTERM);
+        // A paused instance only acts on the SIGTERM once it runs again.
+        let _ = killpg(group, Signal::SIGCONT);
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
             if matches!(child.try_wait(), Ok(Some(_))) {
@@ -386,6 +404,57 @@ impl Instance {
             .json()
             .await?;
         Ok(jobs["data"].as_array().into_iter().flatten().find(|j| j["payload"]["videoUUID"] == uuid).cloned())
+    }
+
+    /// Uploads `file` through the legacy multipart upload as a public video in the first channel
+    /// of the user `token` belongs to, waiting for transcoding before publication; its UUID.
+    pub async fn upload_video(&self, token: &str, file: &Path, name: &str) -> Result<String> {
+        let client = reqwest::Client::new();
+        let me: serde_json::Value =
+            client.get(self.url("/api/v1/users/me")).bearer_auth(token).send().await?.json().await?;
+        let channel = me["videoChannels"][0]["id"].as_i64().context("the user has no channel")?;
+        let file_name = file.file_name().and_then(|n| n.to_str()).unwrap_or("video.mp4").to_owned();
+        let form = reqwest::multipart::Form::new()
+            .text("name", name.to_owned())
+            .text("channelId", channel.to_string())
+            .text("privacy", "1")
+            .text("waitTranscoding", "true")
+            .part("videofile", reqwest::multipart::Part::bytes(std::fs::read(file)?).file_name(file_name));
+        let response =
+            client.post(self.url("/api/v1/videos/upload")).bearer_auth(token).multipart(form).send().await?;
+        let status = response.status();
+        let body: serde_json::Value = response.json().await?;
+        ensure!(status.is_success(), "upload of {} answered {status}: {body}", file.display());
+        body["video"]["uuid"].as_str().map(str::to_owned).context("the upload's answer has no uuid")
+    }
+
+    /// Waits (up to `limit`) until video `uuid` is published with its HLS files and its images,
+    /// read with `token` when given; its details. On time-out the error carries `runner_log()`.
+    pub async fn wait_published(
+        &self,
+        token: Option<&str>,
+        uuid: &str,
+        limit: Duration,
+        runner_log: impl Fn() -> String,
+    ) -> Result<serde_json::Value> {
+        let client = reqwest::Client::new();
+        let started = Instant::now();
+        let mut details = serde_json::Value::Null;
+        while started.elapsed() < limit {
+            let mut request = client.get(self.url(&format!("/api/v1/videos/{uuid}")));
+            if let Some(token) = token {
+                request = request.bearer_auth(token);
+            }
+            details = request.send().await?.json().await?;
+            let has_files =
+                details["streamingPlaylists"][0]["files"].as_array().is_some_and(|f| !f.is_empty());
+            // The images come with the job's completion, after the first rendition published it.
+            if details["state"]["id"] == 1 && has_files && details["previewPath"].is_string() {
+                return Ok(details);
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+        bail!("{uuid} was not published within {limit:?}: {details}\nrunner log:\n{}", runner_log())
     }
 
     /// The registration token the instance gives its local runner (`RUNNER_REGISTRATION_TOKEN`).
@@ -581,6 +650,8 @@ impl FedifyPeer {
         let Some(mut child) = self.child.take() else { return };
         let group = Pid::from_raw(child.id() as i32);
         let _ = killpg(group, Signal::SIGTERM);
+        // A paused instance only acts on the SIGTERM once it runs again.
+        let _ = killpg(group, Signal::SIGCONT);
         let deadline = Instant::now() + Duration::from_secs(5);
         while Instant::now() < deadline {
             if matches!(child.try_wait(), Ok(Some(_))) {

@@ -58,43 +58,6 @@ fn make_fixture(dir: &Path) -> Result<std::path::PathBuf> {
     Ok(out)
 }
 
-async fn upload(instance: &Instance, token: &str, file: &Path) -> Result<String> {
-    let client = reqwest::Client::new();
-    let me: Value =
-        client.get(instance.url("/api/v1/users/me")).bearer_auth(token).send().await?.json().await?;
-    let channel = me["videoChannels"][0]["id"].as_i64().context("no channel")?;
-    let form = reqwest::multipart::Form::new()
-        .text("name", "P2P clip")
-        .text("channelId", channel.to_string())
-        .text("privacy", "1")
-        .text("waitTranscoding", "true")
-        .part("videofile", reqwest::multipart::Part::bytes(std::fs::read(file)?).file_name("p2p-60s.mp4"));
-    let response =
-        client.post(instance.url("/api/v1/videos/upload")).bearer_auth(token).multipart(form).send().await?;
-    let status = response.status();
-    let body: Value = response.json().await?;
-    ensure!(status.is_success(), "upload answered {status}: {body}");
-    body["video"]["uuid"].as_str().map(str::to_owned).context("no uuid")
-}
-
-/// Waits (bounded) until the video is published with its HLS playlist.
-async fn wait_published(instance: &Instance, uuid: &str, runner: &RunnerProcess) -> Result<Value> {
-    let started = Instant::now();
-    loop {
-        let details: Value =
-            reqwest::get(instance.url(&format!("/api/v1/videos/{uuid}"))).await?.json().await?;
-        if details["state"]["id"] == 1 && details["streamingPlaylists"][0]["playlistUrl"].is_string() {
-            return Ok(details);
-        }
-        ensure!(
-            started.elapsed() < Duration::from_secs(240),
-            "not published in 240 s: {details}\nrunner log:\n{}",
-            runner.log()
-        );
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-}
-
 fn num(viewer: &Value, field: &str) -> f64 {
     viewer[field].as_f64().unwrap_or(0.0)
 }
@@ -123,8 +86,8 @@ impl Published {
         let runner = RunnerProcess::start(&instance, "runner-p2p", &[])?;
         let dir = tempfile::tempdir()?;
         let fixture = make_fixture(dir.path())?;
-        let uuid = upload(&instance, &admin, &fixture).await?;
-        let details = wait_published(&instance, &uuid, &runner).await?;
+        let uuid = instance.upload_video(&admin, &fixture, "P2P clip").await?;
+        let details = instance.wait_published(None, &uuid, Duration::from_secs(240), || runner.log()).await?;
         ensure!(details["trackerUrls"][0].as_str().is_some_and(|u| u.starts_with("ws://")), "{details}");
         Ok(Self { instance, uuid, _runner: runner, _dir: dir })
     }

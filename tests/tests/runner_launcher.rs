@@ -94,24 +94,6 @@ fn now_millis() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
 
-async fn upload(instance: &Instance, token: &str, name: &str, file: &Path) -> Result<String> {
-    let client = reqwest::Client::new();
-    let me: Value =
-        client.get(instance.url("/api/v1/users/me")).bearer_auth(token).send().await?.json().await?;
-    let channel = me["videoChannels"][0]["id"].as_i64().context("no channel")?;
-    let form = reqwest::multipart::Form::new()
-        .text("name", name.to_owned())
-        .text("channelId", channel.to_string())
-        .text("privacy", "1")
-        .part("videofile", reqwest::multipart::Part::bytes(std::fs::read(file)?).file_name("bunny.mp4"));
-    let response =
-        client.post(instance.url("/api/v1/videos/upload")).bearer_auth(token).multipart(form).send().await?;
-    let status = response.status();
-    let body: Value = response.json().await?;
-    ensure!(status.is_success(), "upload answered {status}: {body}");
-    body["video"]["uuid"].as_str().map(str::to_owned).context("no uuid")
-}
-
 /// Waits (bounded) until the video's job is accepted; its `startedAt` (ms).
 async fn job_started(instance: &Instance, admin: &str, uuid: &str, limit: Duration) -> Result<i64> {
     let started = Instant::now();
@@ -123,25 +105,6 @@ async fn job_started(instance: &Instance, admin: &str, uuid: &str, limit: Durati
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     bail!("no runner accepted the job of {uuid} within {limit:?}")
-}
-
-/// Waits (bounded) until the video is published (state 1).
-async fn published(instance: &Instance, admin: &str, uuid: &str, launcher: &Launcher) -> Result<()> {
-    let started = Instant::now();
-    while started.elapsed() < Duration::from_secs(300) {
-        let details: Value = reqwest::Client::new()
-            .get(instance.url(&format!("/api/v1/videos/{uuid}")))
-            .bearer_auth(admin)
-            .send()
-            .await?
-            .json()
-            .await?;
-        if details["state"]["id"] == 1 {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-    bail!("{uuid} was not published within 300 s; launcher log:\n{}", launcher.log())
 }
 
 /// Waits (bounded) until every launched runner has exited with status 0, each after at least
@@ -190,7 +153,7 @@ async fn uploads_start_runners_up_to_the_maximum_and_idle_runners_exit() -> Resu
     let bunny = shared_dir().join("fixtures/video/big-buck-bunny-720p-5s.mp4");
 
     // One upload: one runner, started for it.
-    let uuid = upload(&instance, &admin, "Cold start", &bunny).await?;
+    let uuid = instance.upload_video(&admin, &bunny, "Cold start").await?;
     let uploaded_at = now_millis();
     let accepted_at = job_started(&instance, &admin, &uuid, Duration::from_secs(60)).await?;
     let launched = launcher.launched().await?;
@@ -202,7 +165,7 @@ async fn uploads_start_runners_up_to_the_maximum_and_idle_runners_exit() -> Resu
         runner_started_at - uploaded_at,
         accepted_at - uploaded_at
     );
-    published(&instance, &admin, &uuid, &launcher).await?;
+    instance.wait_published(Some(&admin), &uuid, Duration::from_secs(300), || launcher.log()).await?;
     let exited = all_exited_when_idle(&launcher).await?;
     ensure!(exited.len() == 1, "{exited:?}");
     eprintln!(
@@ -212,15 +175,15 @@ async fn uploads_start_runners_up_to_the_maximum_and_idle_runners_exit() -> Resu
 
     // Two uploads at once, a maximum of two: two runners, slots 0 and 1, no third.
     let (first, second) = tokio::join!(
-        upload(&instance, &admin, "Backlog one", &bunny),
-        upload(&instance, &admin, "Backlog two", &bunny)
+        instance.upload_video(&admin, &bunny, "Backlog one"),
+        instance.upload_video(&admin, &bunny, "Backlog two")
     );
     let (first, second) = (first?, second?);
     for uuid in [&first, &second] {
         job_started(&instance, &admin, uuid, Duration::from_secs(120)).await?;
     }
     for uuid in [&first, &second] {
-        published(&instance, &admin, uuid, &launcher).await?;
+        instance.wait_published(Some(&admin), uuid, Duration::from_secs(300), || launcher.log()).await?;
     }
     let launched = launcher.launched().await?;
     let backlog: Vec<&Value> = launched[1..].iter().collect();

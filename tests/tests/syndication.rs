@@ -6,9 +6,9 @@
 
 use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use anyhow::{bail, ensure, Context, Result};
+use anyhow::{ensure, Context, Result};
 use edgetube_e2e::{repo_root, shared_dir, Instance, RunnerProcess};
 use serde_json::{json, Value};
 
@@ -61,47 +61,6 @@ async fn get_json(client: &reqwest::Client, url: &str, token: Option<&str>) -> R
     let status = response.status().as_u16();
     let text = response.text().await?;
     Ok((status, serde_json::from_str(&text).with_context(|| format!("{url}: {text}"))?))
-}
-
-/// Uploads the short fixture as a public video in the admin's channel; its UUID.
-async fn upload(instance: &Instance, token: &str, channel: i64, name: &str) -> Result<String> {
-    let file = shared_dir().join("fixtures/video/video_short.mp4");
-    let form = reqwest::multipart::Form::new()
-        .text("name", name.to_owned())
-        .text("channelId", channel.to_string())
-        .text("privacy", "1")
-        .text("waitTranscoding", "true")
-        .part(
-            "videofile",
-            reqwest::multipart::Part::bytes(std::fs::read(&file)?).file_name("video_short.mp4"),
-        );
-    let response = reqwest::Client::new()
-        .post(instance.url("/api/v1/videos/upload"))
-        .bearer_auth(token)
-        .multipart(form)
-        .send()
-        .await?;
-    let status = response.status();
-    let body: Value = response.json().await?;
-    ensure!(status.is_success(), "upload answered {status}: {body}");
-    body["video"]["uuid"].as_str().map(str::to_owned).context("no uuid")
-}
-
-/// Waits (bounded) until the video is published with its images; its details.
-async fn published(instance: &Instance, token: &str, uuid: &str, runner: &RunnerProcess) -> Result<Value> {
-    let client = reqwest::Client::new();
-    let started = Instant::now();
-    while started.elapsed() < Duration::from_secs(300) {
-        let (_, details) =
-            get_json(&client, &instance.url(&format!("/api/v1/videos/{uuid}")), Some(token)).await?;
-        let has_files = details["streamingPlaylists"][0]["files"].as_array().is_some_and(|f| !f.is_empty());
-        // The images come with the job's completion, after the first rendition published it.
-        if details["state"]["id"] == 1 && has_files && details["previewPath"].is_string() {
-            return Ok(details);
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-    bail!("{uuid} was not published within 300 s\nrunner log:\n{}", runner.log())
 }
 
 /// Fetches a feed as a feed reader does, saves it, and checks its `Content-Type` family.
@@ -158,8 +117,11 @@ async fn feeds_list_the_published_video_with_its_enclosure_and_oembed_embeds_it(
     let (_, me) = get_json(&client, &instance.url("/api/v1/users/me"), Some(&admin)).await?;
     let channel = me["videoChannels"][0]["id"].as_i64().context("channel")?;
     let account = me["account"]["id"].as_i64().context("account")?;
-    let uuid = upload(&instance, &admin, channel, "Feed video").await?;
-    let details = published(&instance, &admin, &uuid, &runner).await?;
+    let uuid = instance
+        .upload_video(&admin, &shared_dir().join("fixtures/video/video_short.mp4"), "Feed video")
+        .await?;
+    let details =
+        instance.wait_published(Some(&admin), &uuid, Duration::from_secs(300), || runner.log()).await?;
     let largest = details["streamingPlaylists"][0]["files"]
         .as_array()
         .context("files")?
