@@ -38,8 +38,8 @@ use bindings::SpinCronPre;
 /// When a trigger fires.
 #[derive(Debug, Clone)]
 pub enum Schedule {
-    /// The manifest's cron expression.
-    Cron(croner::Cron),
+    /// The manifest's cron expression (boxed: a parsed one is some 300 bytes).
+    Cron(Box<croner::Cron>),
     /// Every so often, from `--cron-every-seconds`.
     Every(Duration),
 }
@@ -51,7 +51,7 @@ impl Schedule {
         let cron = parser
             .parse(expression)
             .map_err(|e| anyhow!("cron expression {expression:?} (six fields, seconds first): {e}"))?;
-        Ok(Self::Cron(cron))
+        Ok(Self::Cron(Box::new(cron)))
     }
 
     /// How long to wait, from `now`, for the next event.
