@@ -8,8 +8,9 @@ bash scripts/setup.sh
 
 log "format"
 cargo fmt --all -- --check
+# The Spin cron component (edgetube-spin-cron) also builds on the host, where its unit tests run.
 log "clippy (host crates, then the worker for wasm32, then the Spin components for wasm32-wasip2)"
-cargo clippy --workspace --exclude edgetube-cloudflare --exclude edgetube-spin --exclude edgetube-spin-cron --all-targets -- -D warnings
+cargo clippy --workspace --exclude edgetube-cloudflare --exclude edgetube-spin --all-targets -- -D warnings
 cargo clippy -p edgetube-cloudflare --target wasm32-unknown-unknown -- -D warnings
 cargo clippy -p edgetube-spin -p edgetube-spin-cron --target wasm32-wasip2 -- -D warnings
 # wasm32-unknown-unknown is covered by the worker bundle below, which compiles the whole core for it.
@@ -23,7 +24,7 @@ cargo build -p edgetube-spin-host
 log "the transcode runner the end-to-end tests run (release: it hashes every segment)"
 cargo build --release -p transcode-runner
 log "unit and end-to-end tests"
-cargo test --workspace --exclude edgetube-cloudflare --exclude edgetube-spin --exclude edgetube-spin-cron --no-run
+cargo test --workspace --exclude edgetube-cloudflare --exclude edgetube-spin --no-run
 # The pipeline suite spends most of its 10 minutes waiting (runner_wake counts an idle runner's
 # requests for 600 s), so it runs beside the other suites rather than before or after them.
 pipeline_log="$(mktemp)"
@@ -35,7 +36,7 @@ for file in tests/tests/*.rs; do
   [ "$name" = pipeline ] || others+=(--test "$name")
 done
 status=0
-cargo test --workspace --exclude edgetube-cloudflare --exclude edgetube-spin --exclude edgetube-spin-cron --exclude edgetube-e2e || status=$?
+cargo test --workspace --exclude edgetube-cloudflare --exclude edgetube-spin --exclude edgetube-e2e || status=$?
 cargo test -p edgetube-e2e --lib "${others[@]}" || status=$?
 log "the same end-to-end suites against the Spin component (EDGETUBE_E2E_PLATFORM=spin)"
 EDGETUBE_E2E_PLATFORM=spin cargo test -p edgetube-e2e --test conformance --test foundation --test api || status=$?
