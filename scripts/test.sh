@@ -8,17 +8,18 @@ bash scripts/setup.sh
 
 log "format"
 cargo fmt --all -- --check
-log "clippy (host crates, then the worker for wasm32, then the Spin component for wasm32-wasip2)"
+# The Spin cron component (edgetube-spin-cron) also builds on the host, where its unit tests run.
+log "clippy (host crates, then the worker for wasm32, then the Spin components for wasm32-wasip2)"
 cargo clippy --workspace --exclude edgetube-cloudflare --exclude edgetube-spin --all-targets -- -D warnings
 cargo clippy -p edgetube-cloudflare --target wasm32-unknown-unknown -- -D warnings
-cargo clippy -p edgetube-spin --target wasm32-wasip2 -- -D warnings
+cargo clippy -p edgetube-spin -p edgetube-spin-cron --target wasm32-wasip2 -- -D warnings
 # wasm32-unknown-unknown is covered by the worker bundle below, which compiles the whole core for it.
 log "the portable core builds for wasm32-wasip2 (Spin)"
 CORE=(-p edgetube-ports -p edgetube-ports-conformance -p edgetube-sigv4 -p edgetube-domain -p edgetube-media -p edgetube-activitypub -p edgetube-federation -p edgetube-manifest -p edgetube-runner-protocol -p edgetube-tracker -p edgetube-problem -p edgetube-api -p edgetube-web -p edgetube-syndication -p edgetube-app)
 cargo build "${CORE[@]}" --target wasm32-wasip2
 bash scripts/build-worker.sh
-log "the Spin component and the local Spin harness the end-to-end tests run"
-cargo build -p edgetube-spin --target wasm32-wasip2 --release
+log "the Spin components (the app, its cron tick) and the local Spin harness the end-to-end tests run"
+cargo build -p edgetube-spin -p edgetube-spin-cron --target wasm32-wasip2 --release
 cargo build -p edgetube-spin-host
 log "the transcode runner the end-to-end tests run (release: it hashes every segment)"
 cargo build --release -p transcode-runner

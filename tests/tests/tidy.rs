@@ -13,7 +13,7 @@ use serde_json::Value;
 const PLATFORM_CRATES: &[&str] = &["worker", "wasm-bindgen", "web-sys", "spin-sdk", "tokio"];
 
 /// Crates under `functions/` allowed to depend on them: the platform shells.
-const SHELLS: &[&str] = &["edgetube-cloudflare", "edgetube-spin"];
+const SHELLS: &[&str] = &["edgetube-cloudflare", "edgetube-spin", "edgetube-spin-cron"];
 
 /// `cargo metadata` of the workspace.
 fn metadata() -> Result<Value> {

@@ -2,8 +2,11 @@
 //! imports — not Spin. It serves one component of a `spin.toml` on loopback over wasmtime:
 //! WASI 0.2 and `wasi:http` from wasmtime-wasi(-http), `fermyon:spin/sqlite` and `key-value` on
 //! rusqlite, `fermyon:spin/variables` from `SPIN_VARIABLE_*` or a file, outbound HTTP limited to
-//! `allowed_outbound_hosts`. For development and tests; `spin up` runs the same manifest.
+//! `allowed_outbound_hosts` (and `*.spin.internal` chained back to the harness), and the
+//! `[[trigger.cron]]` components of Spin's cron trigger plugin on their schedules. For
+//! development and tests; `spin up` runs the same manifest.
 
+mod cron;
 mod files;
 mod kv;
 mod manifest;
@@ -60,6 +63,10 @@ struct Args {
     /// A file of `name=value` lines for application variables (`SPIN_VARIABLE_*` wins over it).
     #[arg(long)]
     variables_file: Option<PathBuf>,
+    /// Replaces `[[trigger.cron]]` schedules (tests, development): `N` fires every trigger every
+    /// N seconds, `COMPONENT=N` that component's trigger (wins over `N`). Repeatable.
+    #[arg(long, value_name = "[COMPONENT=]N")]
+    cron_every_seconds: Vec<String>,
 }
 
 struct Server {
@@ -67,7 +74,7 @@ struct Server {
     file_mounts: Vec<(String, PathBuf)>,
     pre: ProxyPre<HostState>,
     spin: Arc<SpinState>,
-    allowed: Arc<Vec<String>>,
+    hooks: outbound::AllowedHosts,
 }
 
 #[tokio::main]
@@ -83,15 +90,17 @@ async fn main() -> Result<()> {
         bail!("{}: this harness listens on loopback only", args.listen);
     }
     let manifest = manifest::Manifest::load(&args.manifest)?;
-    let variables = variables::Resolved::resolve(&manifest, args.variables_file.as_deref())?;
+    let app_variables = variables::Resolved::application(&manifest, args.variables_file.as_deref())?;
     std::fs::create_dir_all(&args.state_dir)
         .with_context(|| format!("creating {}", args.state_dir.display()))?;
+    let cron_components: Vec<&str> = manifest.cron.iter().map(|c| c.component.id.as_str()).collect();
+    let overrides = cron::Overrides::parse(&args.cron_every_seconds, &cron_components)?;
 
     let started = Instant::now();
     let engine = Engine::new(&Config::new())?;
-    let component = Component::from_file(&engine, &manifest.source)
+    let component = Component::from_file(&engine, &manifest.http.source)
         .map_err(anyhow::Error::from)
-        .with_context(|| format!("loading {}", manifest.source.display()))?;
+        .with_context(|| format!("loading {}", manifest.http.source.display()))?;
     let compiled = started.elapsed();
     let mut linker = Linker::<HostState>::new(&engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
@@ -99,32 +108,73 @@ async fn main() -> Result<()> {
     bindings::Host_::add_to_linker::<_, HasSelf<HostState>>(&mut linker, |state| state)?;
     let pre = ProxyPre::new(linker.instantiate_pre(&component)?)?;
     tracing::info!(
-        component = %manifest.source.display(),
+        component = %manifest.http.source.display(),
         compile_ms = compiled.as_millis() as u64,
         ready_ms = started.elapsed().as_millis() as u64,
         "component ready"
     );
 
-    let spin = Arc::new(SpinState {
-        databases: sqlite::Databases {
-            dir: args.state_dir.clone(),
-            allowed: manifest.sqlite_databases.clone(),
-        },
-        stores: kv::Stores {
-            file: args.state_dir.join("key_value.db"),
-            allowed: manifest.key_value_stores.clone(),
-        },
-        variables,
+    let listener = TcpListener::bind(args.listen).await?;
+    // Service chaining (`http://<component>.spin.internal`) comes back to this listener.
+    let chaining = Arc::new(outbound::Chaining {
+        listener: listener.local_addr()?,
+        http_components: vec![manifest.http.id.clone()],
     });
+    let spin_state = |component: &manifest::Component| -> Result<Arc<SpinState>> {
+        Ok(Arc::new(SpinState {
+            databases: sqlite::Databases {
+                dir: args.state_dir.clone(),
+                allowed: component.sqlite_databases.clone(),
+            },
+            stores: kv::Stores {
+                file: args.state_dir.join("key_value.db"),
+                allowed: component.key_value_stores.clone(),
+            },
+            variables: variables::Resolved::component(component, &app_variables)?,
+        }))
+    };
+    let hooks = |component: &manifest::Component| outbound::AllowedHosts {
+        patterns: Arc::new(component.allowed_outbound_hosts.clone()),
+        chaining: chaining.clone(),
+    };
+
+    // The cron components: each wasm compiled once, however many triggers run it.
+    let mut cron_wasm: Vec<(PathBuf, Component)> = Vec::new();
+    let mut triggers = Vec::new();
+    for trigger in &manifest.cron {
+        let source = &trigger.component.source;
+        let wasm = match cron_wasm.iter().find(|(path, _)| path == source) {
+            Some((_, wasm)) => wasm.clone(),
+            None => {
+                let wasm = Component::from_file(&engine, source)
+                    .map_err(anyhow::Error::from)
+                    .with_context(|| format!("loading {}", source.display()))?;
+                cron_wasm.push((source.clone(), wasm.clone()));
+                wasm
+            }
+        };
+        let schedule = overrides.schedule(&trigger.component.id, &trigger.cron_expression)?;
+        tracing::info!(component = trigger.component.id, %schedule, "cron trigger");
+        triggers.push(cron::Trigger {
+            component: trigger.component.id.clone(),
+            schedule,
+            pre: cron::bindings::SpinCronPre::new(linker.instantiate_pre(&wasm)?)?,
+            spin: spin_state(&trigger.component)?,
+            hooks: hooks(&trigger.component),
+        });
+    }
+
     let server = Arc::new(Server {
         file_mounts: manifest.file_mounts.clone(),
         pre,
-        spin,
-        allowed: Arc::new(manifest.allowed_outbound_hosts.clone()),
+        spin: spin_state(&manifest.http)?,
+        hooks: hooks(&manifest.http),
     });
-    let listener = TcpListener::bind(args.listen).await?;
     // Tests wait for this line.
     println!("edgetube-spin-host listening on http://{}", listener.local_addr()?);
+    for trigger in triggers {
+        tokio::task::spawn(trigger.run());
+    }
     loop {
         let (client, _) = listener.accept().await?;
         let server = server.clone();
@@ -157,7 +207,7 @@ impl Server {
             HostState {
                 wasi: WasiCtx::builder().inherit_stdout().inherit_stderr().build(),
                 http: WasiHttpCtx::new(),
-                hooks: outbound::AllowedHosts(self.allowed.clone()),
+                hooks: self.hooks.clone(),
                 table: ResourceTable::new(),
                 spin: self.spin.clone(),
             },

@@ -3,15 +3,46 @@
 //! Patterns are `scheme://host:port` with `*` for any scheme, host or port, and `*.domain` for
 //! subdomains; a pattern without a port means the scheme's default port. Spin also accepts CIDR
 //! ranges and `{{ variable }}` templates in patterns: this harness does not (README).
+//!
+//! Spin's local service chaining (`http://<component>.spin.internal/...`, allowed as such in
+//! `allowed_outbound_hosts`) hands the request to that component without a network hop. Here it
+//! goes to the harness's own loopback listener, whose routes reach the one HTTP component: the
+//! same component and path, through a socket (README).
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use wasmtime_wasi_http::{Error, RequestOptions, WasiBody, WasiHttpHooks};
 
-/// The hooks of every request: the allowed patterns, then wasmtime's default sender.
+/// The domain of Spin's service chaining.
+const CHAINING_DOMAIN: &str = ".spin.internal";
+
+/// Where chained requests go: the harness's listener, serving these HTTP components.
+#[derive(Debug)]
+pub struct Chaining {
+    pub listener: SocketAddr,
+    pub http_components: Vec<String>,
+}
+
+/// The hooks of every request: the allowed patterns, service chaining, then wasmtime's default
+/// sender.
 #[derive(Debug, Clone)]
-pub struct AllowedHosts(pub Arc<Vec<String>>);
+pub struct AllowedHosts {
+    pub patterns: Arc<Vec<String>>,
+    pub chaining: Arc<Chaining>,
+}
+
+/// The loopback URI a chained request goes to, or why it cannot; `Ok(None)` when `uri` is not a
+/// chained one.
+pub fn chained(uri: &http::Uri, chaining: &Chaining) -> Result<Option<http::Uri>, String> {
+    let Some(component) = uri.host().and_then(|h| h.strip_suffix(CHAINING_DOMAIN)) else { return Ok(None) };
+    if !chaining.http_components.iter().any(|c| c == component) {
+        return Err(format!("{uri}: no HTTP component named {component} to chain to"));
+    }
+    let path = uri.path_and_query().map_or("/", |p| p.as_str());
+    format!("http://{}{path}", chaining.listener).parse().map(Some).map_err(|e| format!("{uri}: {e}"))
+}
 
 fn default_port(scheme: &str) -> Option<u16> {
     match scheme {
@@ -62,9 +93,18 @@ impl WasiHttpHooks for AllowedHosts {
         options: Option<RequestOptions>,
         fut: Box<dyn Future<Output = Result<(), Error>> + Send>,
     ) -> Sent {
-        if !self.0.iter().any(|pattern| allows(pattern, request.uri())) {
+        if !self.patterns.iter().any(|pattern| allows(pattern, request.uri())) {
             tracing::warn!(uri = %request.uri(), "outbound request denied: not in allowed_outbound_hosts");
             return Box::new(async { Err(Error::HttpRequestDenied) });
+        }
+        let mut request = request;
+        match chained(request.uri(), &self.chaining) {
+            Ok(Some(local)) => *request.uri_mut() = local,
+            Ok(None) => {}
+            Err(e) => {
+                tracing::warn!("outbound request denied: {e}");
+                return Box::new(async { Err(Error::HttpRequestDenied) });
+            }
         }
         drop(fut);
         Box::new(async move {
@@ -78,7 +118,7 @@ impl WasiHttpHooks for AllowedHosts {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
-    use super::allows;
+    use super::{allows, chained, Chaining};
 
     #[test]
     fn patterns_match_scheme_host_and_port() {
@@ -91,5 +131,24 @@ mod tests {
         assert!(!allows("https://*.example", &uri("https://example/")));
         assert!(!allows("https://*.example", &uri("https://a.example:8443/")));
         assert!(allows("*://*:*", &uri("http://x:1/")));
+    }
+
+    #[test]
+    fn chained_requests_go_to_the_listener_of_a_known_component() {
+        let uri = |s: &str| s.parse::<http::Uri>().unwrap();
+        let chaining = Chaining {
+            listener: "127.0.0.1:4000".parse().unwrap(),
+            http_components: vec!["edgetube".to_owned()],
+        };
+        let local = chained(&uri("http://edgetube.spin.internal/_edgetube/tick?housekeeping=1"), &chaining);
+        assert_eq!(local.unwrap().unwrap(), "http://127.0.0.1:4000/_edgetube/tick?housekeeping=1");
+        assert!(chained(&uri("http://other.spin.internal/"), &chaining)
+            .unwrap_err()
+            .contains("no HTTP component"));
+        assert_eq!(chained(&uri("https://peer.example/inbox"), &chaining).unwrap(), None);
+        assert!(allows(
+            "http://edgetube.spin.internal",
+            &uri("http://edgetube.spin.internal/_edgetube/tick")
+        ));
     }
 }

@@ -1,6 +1,6 @@
 //! `fermyon:spin/variables`: application variables resolved as Spin's environment provider does
 //! (`SPIN_VARIABLE_<NAME>`), then from a `NAME=value` file, then the manifest's default; the
-//! component sees its own variables, each a template of application variables.
+//! each component sees its own variables, each a template of application variables.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -8,7 +8,7 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 
 use crate::bindings::fermyon::spin::variables::{Error, Host};
-use crate::manifest::Manifest;
+use crate::manifest::{Component, Manifest};
 use crate::state::HostState;
 
 /// The component's variables, resolved once at start (Spin resolves them per read, from the
@@ -50,7 +50,8 @@ fn expand(template: &str, app: &BTreeMap<String, String>) -> Result<String> {
 }
 
 impl Resolved {
-    pub fn resolve(manifest: &Manifest, file: Option<&Path>) -> Result<Self> {
+    /// The application's variables: `SPIN_VARIABLE_<NAME>`, then the file, then the default.
+    pub fn application(manifest: &Manifest, file: Option<&Path>) -> Result<BTreeMap<String, String>> {
         let from_file = file.map(read_file).transpose()?.unwrap_or_default();
         let mut app = BTreeMap::new();
         for (name, variable) in &manifest.app_variables {
@@ -67,11 +68,17 @@ impl Resolved {
                 None => {}
             }
         }
-        let mut component = BTreeMap::new();
-        for (name, template) in &manifest.component_variables {
-            component.insert(name.clone(), expand(template, &app)?);
+        Ok(app)
+    }
+
+    /// One component's variables, its templates expanded with the application's.
+    pub fn component(component: &Component, app: &BTreeMap<String, String>) -> Result<Self> {
+        let mut resolved = BTreeMap::new();
+        for (name, template) in &component.variables {
+            let value = expand(template, app).with_context(|| format!("component {}", component.id))?;
+            resolved.insert(name.clone(), value);
         }
-        Ok(Self(component))
+        Ok(Self(resolved))
     }
 }
 
