@@ -40,10 +40,12 @@ bash "$ROOT/scripts/setup.sh"
 if [ "$platform" = spin ]; then
   log "building the Spin component and the local Spin harness"
   bash "$ROOT/scripts/build-web.sh"
-  cargo build -p edgetube-spin --target wasm32-wasip2 --release
+  cargo build -p edgetube-spin -p edgetube-spin-cron --target wasm32-wasip2 --release
   cargo build -p edgetube-spin-host
   instance_script="$ROOT/scripts/run-spin-instance.sh"
   export EDGETUBE_TICK_SECONDS="${EDGETUBE_TICK_SECONDS:-10}"
+  # Housekeeping every 10 minutes, as spin.toml schedules it.
+  export EDGETUBE_HOUSEKEEPING_TICKS="${EDGETUBE_HOUSEKEEPING_TICKS:-$((600 / EDGETUBE_TICK_SECONDS))}"
 else
   bash "$ROOT/scripts/build-worker.sh"
   instance_script="$ROOT/scripts/run-instance.sh"
