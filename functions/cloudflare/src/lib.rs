@@ -233,7 +233,7 @@ fn into_http(mut req: Request) -> worker::Result<http::Request<Body>> {
     builder.body(body).map_err(|e| worker::Error::RustError(e.to_string()))
 }
 
-fn from_http(response: http::Response<Body>) -> worker::Result<Response> {
+pub(crate) fn from_http(response: http::Response<Body>) -> worker::Result<Response> {
     let (parts, body) = response.into_parts();
     let headers = worker::Headers::new();
     for (name, value) in &parts.headers {

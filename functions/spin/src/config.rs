@@ -29,7 +29,7 @@ pub fn instance_config() -> Result<InstanceConfig, String> {
     Ok(config)
 }
 
-/// Whether the local-only endpoints (conformance) are on.
+/// Whether the local-only endpoints (conformance, `/__bench/crypto`) are on.
 pub fn bench_endpoints() -> bool {
     var("bench_endpoints").is_some_and(|v| v == "true")
 }

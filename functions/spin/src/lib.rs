@@ -7,6 +7,7 @@
 //! drained by the requests themselves and by `POST /_edgetube/tick` ([`tick`]), which Spin's cron
 //! trigger, a Kubernetes CronJob or the tests call. No video, federation or API logic lives here.
 
+mod bench;
 mod body;
 mod clock;
 mod config;
@@ -115,6 +116,9 @@ async fn serve(request: IncomingRequest, out: ResponseOutparam) {
         Err(message) => return body::send_text(out, 400, &message).await,
     };
     if let Some(response) = tick::handle(&app, &ports, &request).await {
+        return body::send(out, response).await;
+    }
+    if let Some(response) = bench::handle(&ports, &request).await {
         return body::send(out, response).await;
     }
     if let Some(response) = conformance::handle(&ports, &request).await {
