@@ -15,7 +15,7 @@ cargo clippy -p edgetube-cloudflare --target wasm32-unknown-unknown -- -D warnin
 cargo clippy -p edgetube-spin -p edgetube-spin-cron --target wasm32-wasip2 -- -D warnings
 # wasm32-unknown-unknown is covered by the worker bundle below, which compiles the whole core for it.
 log "the portable core builds for wasm32-wasip2 (Spin)"
-CORE=(-p edgetube-ports -p edgetube-ports-conformance -p edgetube-sigv4 -p edgetube-domain -p edgetube-media -p edgetube-activitypub -p edgetube-federation -p edgetube-manifest -p edgetube-runner-protocol -p edgetube-tracker -p edgetube-problem -p edgetube-api -p edgetube-web -p edgetube-syndication -p edgetube-app)
+CORE=(-p edgetube-ports -p edgetube-ports-conformance -p edgetube-sigv4 -p edgetube-domain -p edgetube-media -p edgetube-activitypub -p edgetube-federation -p edgetube-manifest -p edgetube-runner-protocol -p edgetube-tracker -p edgetube-problem -p edgetube-api -p edgetube-web -p edgetube-syndication -p edgetube-bench -p edgetube-app)
 cargo build "${CORE[@]}" --target wasm32-wasip2
 bash scripts/build-worker.sh
 log "the Spin components (the app, its cron tick) and the local Spin harness the end-to-end tests run"
