@@ -13,13 +13,20 @@ log "clippy (host crates, then the worker for wasm32, then the Spin components f
 cargo clippy --workspace --exclude edgetube-cloudflare --exclude edgetube-spin --all-targets -- -D warnings
 cargo clippy -p edgetube-cloudflare --target wasm32-unknown-unknown -- -D warnings
 cargo clippy -p edgetube-spin -p edgetube-spin-cron --target wasm32-wasip2 -- -D warnings
-# wasm32-unknown-unknown is covered by the worker bundle below, which compiles the whole core for it.
-log "the portable core builds for wasm32-wasip2 (Spin)"
-CORE=(-p edgetube-ports -p edgetube-ports-conformance -p edgetube-sigv4 -p edgetube-domain -p edgetube-media -p edgetube-activitypub -p edgetube-federation -p edgetube-manifest -p edgetube-runner-protocol -p edgetube-tracker -p edgetube-problem -p edgetube-api -p edgetube-web -p edgetube-syndication -p edgetube-bench -p edgetube-app)
-cargo build "${CORE[@]}" --target wasm32-wasip2
+# The portable core is built for both edge targets by the shells' own builds, not a second time:
+# the worker bundle compiles it for wasm32-unknown-unknown, the Spin component for wasm32-wasip2.
 bash scripts/build-worker.sh
 log "the Spin components (the app, its cron tick) and the local Spin harness the end-to-end tests run"
 cargo build -p edgetube-spin -p edgetube-spin-cron --target wasm32-wasip2 --release
+log "the portable core builds for wasm32-wasip2: every core crate the Spin component does not use"
+spin_deps="$(cargo tree -p edgetube-spin --target wasm32-wasip2 -e normal --prefix none | cut -d' ' -f1 | sort -u)"
+unused=()
+for manifest in functions/*/Cargo.toml; do
+  name="$(sed -n 's/^name = "\(.*\)"/\1/p' "$manifest" | head -n1)"
+  case "$name" in edgetube-cloudflare | edgetube-spin | edgetube-spin-cron | edgetube-native) continue ;; esac
+  grep -qx "$name" <<<"$spin_deps" || unused+=(-p "$name")
+done
+[ "${#unused[@]}" -eq 0 ] || cargo build "${unused[@]}" --target wasm32-wasip2
 cargo build -p edgetube-spin-host
 log "the transcode runner the end-to-end tests run (release: it hashes every segment)"
 cargo build --release -p transcode-runner

@@ -68,28 +68,7 @@ admin_password=$(sed -n 's/^ADMIN_PASSWORD=//p' "$state/.dev.vars")
 fail_request() { tail -n 20 "$work/instance.log" >&2; die "$*"; }
 
 # The workerd process that listens on $port: wrangler's local proxy in front of the runtime.
-proxy_pid=$(python3 - "$pid" "$port" <<'EOF'
-import os, sys
-group, port = int(sys.argv[1]), int(sys.argv[2])
-inodes = set()
-for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-    for line in open(table).readlines()[1:]:
-        f = line.split()
-        if int(f[1].rsplit(":", 1)[1], 16) == port and f[3] == "0A":
-            inodes.add(f[9])
-for p in filter(str.isdigit, os.listdir("/proc")):
-    try:
-        stat = open(f"/proc/{p}/stat").read()
-        if int(stat[stat.rindex(")") + 2:].split()[2]) != group:
-            continue
-        links = {os.readlink(f"/proc/{p}/fd/{fd}") for fd in os.listdir(f"/proc/{p}/fd")}
-    except OSError:
-        continue
-    if any(f"socket:[{i}]" in links for i in inodes):
-        print(p)
-        break
-EOF
-)
+proxy_pid=$(python3 "$ROOT/tests/bench/procs.py" listening-pid "$pid" "$port")
 [ -n "$proxy_pid" ] || die "cannot find the process listening on $port"
 
 # CPU clock ticks used so far by the instance's process group:

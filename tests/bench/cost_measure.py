@@ -23,6 +23,9 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from procs import listening_pid  # noqa: E402  (the shared lookup beside this file)
+
 TICK_MS = 1000.0 / os.sysconf("SC_CLK_TCK")
 
 
@@ -60,24 +63,7 @@ class Instance:
 
     def _proxy_pid(self):
         """The workerd listening on the port: wrangler's local proxy, not the runtime."""
-        port = int(self.base.rsplit(":", 1)[1])
-        inodes = set()
-        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-            for line in open(table).readlines()[1:]:
-                f = line.split()
-                if int(f[1].rsplit(":", 1)[1], 16) == port and f[3] == "0A":
-                    inodes.add(f[9])
-        for p in filter(str.isdigit, os.listdir("/proc")):
-            try:
-                stat = open(f"/proc/{p}/stat").read()
-                if int(stat[stat.rindex(")") + 2:].split()[2]) != self.group:
-                    continue
-                links = {os.readlink(f"/proc/{p}/fd/{fd}") for fd in os.listdir(f"/proc/{p}/fd")}
-            except OSError:
-                continue
-            if any(f"socket:[{i}]" in links for i in inodes):
-                return p
-        return None
+        return listening_pid(self.group, int(self.base.rsplit(":", 1)[1]))
 
     def cpu_ms(self):
         """(runtime workerd, everything else in the group) CPU ms so far."""

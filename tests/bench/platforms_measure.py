@@ -23,6 +23,9 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from procs import listening_pid  # noqa: E402  (the shared lookup beside this file)
+
 VIDEO_UUID = "00000000-0000-4000-8000-000000000001"
 ACTOR = "https://peer.example/accounts/alice"
 ALPHABET = "123456789abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -118,27 +121,6 @@ def group_ticks(group, classify):
         name = classify(p, comm)
         totals[name] = totals.get(name, 0) + int(fields[11]) + int(fields[12])
     return totals
-
-
-def listening_pid(group, port):
-    """The process of `group` listening on `port` (wrangler's local proxy, for the Worker)."""
-    inodes = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        for line in open(table).readlines()[1:]:
-            f = line.split()
-            if int(f[1].rsplit(":", 1)[1], 16) == port and f[3] == "0A":
-                inodes.add(f[9])
-    for p in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            stat = open(f"/proc/{p}/stat").read()
-            if int(stat[stat.rindex(")") + 2:].split()[2]) != group:
-                continue
-            links = {os.readlink(f"/proc/{p}/fd/{fd}") for fd in os.listdir(f"/proc/{p}/fd")}
-        except OSError:
-            continue
-        if any(f"socket:[{i}]" in links for i in inodes):
-            return p
-    sys.exit(f"no process of group {group} listens on {port}")
 
 
 def request(port, method, path, body=None, headers=None):

@@ -85,6 +85,26 @@ pub struct Instance {
     pub platform: Platform,
 }
 
+/// Polls `check` every 250 ms until it gives `Some`, for at most `limit`; the error names `what`
+/// and the last error `check` gave.
+pub async fn eventually<T, F, Fut>(what: &str, limit: Duration, mut check: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<Option<T>>>,
+{
+    let started = Instant::now();
+    let mut last_error = String::new();
+    while started.elapsed() < limit {
+        match check().await {
+            Ok(Some(value)) => return Ok(value),
+            Ok(None) => {}
+            Err(e) => last_error = format!("{e:#}"),
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    bail!("{what}: not within {limit:?} {last_error}")
+}
+
 /// A free loopback port, as the OS hands them out.
 pub fn free_port() -> Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())

@@ -8,11 +8,10 @@
 //! R is a Worker under `wrangler dev` that subscribes to S's channel, so S's video also crosses
 //! from a Spin instance to a Cloudflare one. One scenario: each step builds on the previous one.
 
-use std::future::Future;
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, ensure, Context, Result};
-use edgetube_e2e::{shared_dir, Instance, Platform, RunnerProcess};
+use anyhow::{ensure, Context, Result};
+use edgetube_e2e::{eventually, shared_dir, Instance, Platform, RunnerProcess};
 use serde_json::{json, Value};
 
 /// S's outbox lease is short here (default 120 s) so the message a killed drainer held runs again
@@ -20,25 +19,6 @@ use serde_json::{json, Value};
 const S_VARS: [(&str, &str); 1] =
     [("EDGETUBE_VARS", "FEDERATION_RETRY_BASE_SECONDS:1 OUTBOX_LEASE_SECONDS:15")];
 const R_VARS: [(&str, &str); 1] = [("EDGETUBE_VARS", "FEDERATION_RETRY_BASE_SECONDS:1")];
-
-/// Polls `check` every 250 ms until it gives `Some`, for at most `limit`.
-async fn eventually<T, F, Fut>(what: &str, limit: Duration, mut check: F) -> Result<T>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<Option<T>>>,
-{
-    let started = Instant::now();
-    let mut last_error = String::new();
-    while started.elapsed() < limit {
-        match check().await {
-            Ok(Some(value)) => return Ok(value),
-            Ok(None) => {}
-            Err(e) => last_error = format!("{e:#}"),
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-    bail!("{what}: not within {limit:?} {last_error}")
-}
 
 /// The rows of S's outbox (`job_outbox` in the harness's `default.db`): (type, leased, dead).
 fn outbox(instance: &Instance) -> Result<Vec<(String, bool, bool)>> {
@@ -124,6 +104,10 @@ async fn a_spin_host_killed_mid_job_and_mid_delivery_loses_nothing() -> Result<(
     let job = s.runner_job_of(&admin_s, &uuid).await?.context("no job")?;
     ensure!(job["state"]["id"] == 3, "the job after two crashes: {job}");
     println!("published on S after two crashes; the job: {}", job["state"]);
+    // Spin cannot host the WebTorrent tracker: its videos name none, so players stay on HTTP.
+    ensure!(details["trackerUrls"] == json!([]), "a Spin video names a tracker: {}", details["trackerUrls"]);
+    let config = get(&s, &admin_s, "/api/v1/config").await?;
+    ensure!(config["tracker"]["enabled"] == false, "{}", config["tracker"]);
 
     // The video crosses from the Spin instance to the Worker, with S's playlist.
     eventually("S's video on R with its playlist", Duration::from_secs(120), || async {

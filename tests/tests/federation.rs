@@ -8,34 +8,14 @@
 //! One scenario in one test: the instances and the transcode are expensive, and each step builds
 //! on the previous one. Every wait is bounded and says what it waited for.
 
-use std::future::Future;
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, ensure, Context, Result};
-use edgetube_e2e::{shared_dir, Instance, Platform, RunnerProcess};
+use anyhow::{ensure, Context, Result};
+use edgetube_e2e::{eventually, shared_dir, Instance, Platform, RunnerProcess};
 use serde_json::{json, Value};
 
 /// Federation retries start at one second here (production: a minute), so B's outage is short.
 const VARS: [(&str, &str); 1] = [("EDGETUBE_VARS", "FEDERATION_RETRY_BASE_SECONDS:1")];
-
-/// Polls `check` every 500 ms until it gives `Some`, for at most `limit`.
-async fn eventually<T, F, Fut>(what: &str, limit: Duration, mut check: F) -> Result<T>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<Option<T>>>,
-{
-    let started = Instant::now();
-    let mut last_error = String::new();
-    while started.elapsed() < limit {
-        match check().await {
-            Ok(Some(value)) => return Ok(value),
-            Ok(None) => {}
-            Err(e) => last_error = format!("{e:#}"),
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-    bail!("{what}: not within {limit:?} {last_error}")
-}
 
 struct Api<'a> {
     instance: &'a Instance,

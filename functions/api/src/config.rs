@@ -99,7 +99,7 @@ pub fn server_config(config: &InstanceConfig) -> Value {
         "user": {"videoQuota": -1, "videoQuotaDaily": -1},
         "videoChannels": {"maxPerUser": 20},
         "trending": {"videos": {"intervalDays": 7, "algorithms": {"enabled": ["most-viewed"], "default": "most-viewed"}}},
-        "tracker": {"enabled": true},
+        "tracker": {"enabled": config.tracker_enabled},
         "followings": {"instance": {"autoFollowIndex": {"indexUrl": ""}}},
         "broadcastMessage": {"enabled": false, "message": "", "level": "info", "dismissable": false},
         "homepage": {"enabled": false},

@@ -688,7 +688,7 @@ async fn seed_input_torrent(
     };
     let name = crate::videos::input_file_name(&video);
     let origin = &ctx.config.origin;
-    let trackers = crate::videos::tracker_list(origin, &video.uuid);
+    let trackers = crate::videos::tracker_list(ctx.config, &video.uuid);
     let web_seed = crate::videos::input_file_url(origin, &video);
     let created = ctx.ports.clock.now_millis() / 1000;
     let spec = torrents::TorrentSpec { name: &name, trackers: &trackers, web_seed: &web_seed, created };

@@ -103,6 +103,11 @@ pub struct InstanceConfig {
     pub media: MediaConfig,
     /// ActivityPub: retries and follow approval.
     pub federation: FederationConfig,
+    /// Whether the instance runs its WebTorrent tracker (`TRACKER_ENABLED`, default true;
+    /// PeerTube's `tracker.enabled`). Off, videos name no tracker (`trackerUrls`, magnets, Video
+    /// objects) and players fetch over HTTP only: a shell that cannot hold WebSockets (Spin)
+    /// turns it off rather than send viewers to a tracker that is not there.
+    pub tracker_enabled: bool,
 }
 
 /// Federation's settings.
@@ -353,7 +358,7 @@ const MIN_SECRET_LEN: usize = 32;
 impl InstanceConfig {
     /// Every variable and secret [`InstanceConfig::from_vars`] reads: what a platform shell
     /// collects from its environment.
-    pub const VARIABLES: [&'static str; 28] = [
+    pub const VARIABLES: [&'static str; 29] = [
         "PUBLIC_ORIGIN",
         "ALLOW_HTTP",
         "INSTANCE_NAME",
@@ -382,6 +387,7 @@ impl InstanceConfig {
         "DIRECT_UPLOAD_URL_TTL_SECONDS",
         "FEDERATION_RETRY_BASE_SECONDS",
         "FEDERATION_MANUAL_APPROVAL",
+        "TRACKER_ENABLED",
     ];
 
     /// Builds the configuration from variables and secrets named as in [`Self::VARIABLES`].
@@ -459,6 +465,7 @@ impl InstanceConfig {
                 .unsigned_abs(),
                 direct_upload: DirectUploadConfig::from_vars(&get, allow_http)?,
             },
+            tracker_enabled: get("TRACKER_ENABLED").is_none() || flag("TRACKER_ENABLED")?,
             federation: FederationConfig {
                 retry_base_seconds: u32::try_from(number(
                     "FEDERATION_RETRY_BASE_SECONDS",
@@ -488,6 +495,26 @@ mod tests {
     }
 
     const SECRET: &str = "0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn the_tracker_is_on_unless_turned_off_and_off_names_no_tracker() {
+        let base = [
+            ("PUBLIC_ORIGIN", "https://tube.example"),
+            ("KEY_ENCRYPTION_SECRET", SECRET),
+            ("ADMIN_PASSWORD", "secret1"),
+        ];
+        let on = InstanceConfig::from_vars(&vars(&base)).unwrap_or_else(|e| panic!("{e}"));
+        assert!(on.tracker_enabled);
+        assert_eq!(crate::videos::urls::tracker_list(&on, "u-1"), ["wss://tube.example/tracker/socket/u-1"]);
+        let off =
+            InstanceConfig::from_vars(&vars(&[base.as_slice(), &[("TRACKER_ENABLED", "false")]].concat()))
+                .unwrap_or_else(|e| panic!("{e}"));
+        assert!(!off.tracker_enabled);
+        assert!(crate::videos::urls::tracker_list(&off, "u-1").is_empty());
+        let bad =
+            InstanceConfig::from_vars(&vars(&[base.as_slice(), &[("TRACKER_ENABLED", "maybe")]].concat()));
+        assert!(bad.is_err());
+    }
 
     #[test]
     fn plain_http_needs_the_local_flag() {

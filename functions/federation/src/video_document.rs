@@ -92,7 +92,7 @@ pub async fn input(
     let label = |table: &[(i64, &'static str)], id: Option<i64>| {
         id.map(|id| Label { identifier: id.to_string(), name: constants::label(table, id).to_owned() })
     };
-    let trackers = urls::tracker_list(origin, &video.uuid);
+    let trackers = urls::tracker_list(config, &video.uuid);
     let tracker_inputs = trackers
         .iter()
         .map(|url| TrackerInput {
@@ -162,7 +162,7 @@ fn input_file(config: &InstanceConfig, video: &Video) -> Vec<FileInput> {
         has_video: true,
         metadata_url: Some(urls::metadata_url(origin, &video.uuid, video.id)),
         torrent_url: urls::input_torrent_url(origin, video),
-        magnet: urls::input_magnet(origin, video),
+        magnet: urls::input_magnet(config, video),
         infohash: None,
     }]
 }

@@ -17,8 +17,11 @@ pub fn var(name: &str) -> Option<String> {
 
 /// The instance configuration, or why it is unusable.
 pub fn instance_config() -> Result<InstanceConfig, String> {
-    let vars: BTreeMap<String, String> =
+    let mut vars: BTreeMap<String, String> =
         InstanceConfig::VARIABLES.iter().filter_map(|name| Some(((*name).to_owned(), var(name)?))).collect();
+    // Spin cannot hold the tracker's WebSockets (WASI HTTP has no upgrade) and has no Durable
+    // Objects: unless told otherwise, videos name no tracker and players fetch over HTTP.
+    vars.entry("TRACKER_ENABLED".to_owned()).or_insert_with(|| "false".to_owned());
     let config = InstanceConfig::from_vars(&vars).map_err(|e| e.to_string())?;
     if config.media.direct_upload.is_none() {
         // Spin has no object store of its own: media lives in an S3-compatible bucket.

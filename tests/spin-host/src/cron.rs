@@ -14,10 +14,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use anyhow::{anyhow, bail, Context, Result};
 use chrono::{DateTime, Utc};
 use croner::parser::{CronParser, Seconds};
-use wasmtime::component::ResourceTable;
 use wasmtime::Store;
-use wasmtime_wasi::WasiCtx;
-use wasmtime_wasi_http::WasiHttpCtx;
 
 use crate::outbound::AllowedHosts;
 use crate::state::{HostState, SpinState};
@@ -152,16 +149,7 @@ impl Trigger {
 
     /// One event: a fresh instance, `handle-cron-event` with the time.
     async fn fire(&self) -> Result<()> {
-        let mut store = Store::new(
-            self.pre.engine(),
-            HostState {
-                wasi: WasiCtx::builder().inherit_stdout().inherit_stderr().build(),
-                http: WasiHttpCtx::new(),
-                hooks: self.hooks.clone(),
-                table: ResourceTable::new(),
-                spin: self.spin.clone(),
-            },
-        );
+        let mut store = Store::new(self.pre.engine(), HostState::new(self.hooks.clone(), self.spin.clone()));
         let timestamp = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
         let cron = self.pre.instantiate_async(&mut store).await?;
         match cron

@@ -24,14 +24,13 @@ use anyhow::{bail, Context, Result};
 use clap::Parser;
 use hyper::server::conn::http1;
 use tokio::net::TcpListener;
-use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
+use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Config, Engine, Store};
-use wasmtime_wasi::WasiCtx;
 use wasmtime_wasi_http::io::TokioIo;
 use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
-use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpView};
+use wasmtime_wasi_http::WasiHttpView;
 
 use crate::state::{HostState, SpinState};
 
@@ -202,16 +201,7 @@ impl Server {
         if let Some(file) = files::resolve(&self.file_mounts, &path) {
             return Ok(files::serve(file).await);
         }
-        let mut store = Store::new(
-            self.pre.engine(),
-            HostState {
-                wasi: WasiCtx::builder().inherit_stdout().inherit_stderr().build(),
-                http: WasiHttpCtx::new(),
-                hooks: self.hooks.clone(),
-                table: ResourceTable::new(),
-                spin: self.spin.clone(),
-            },
-        );
+        let mut store = Store::new(self.pre.engine(), HostState::new(self.hooks.clone(), self.spin.clone()));
         let (sender, receiver) = tokio::sync::oneshot::channel();
         let incoming = store.data_mut().http().new_incoming_request(Scheme::Http, request)?;
         let out = store.data_mut().http().new_response_outparam(sender)?;

@@ -28,6 +28,20 @@ pub struct HostState {
     pub spin: Arc<SpinState>,
 }
 
+impl HostState {
+    /// The data of a fresh instance (one per request or cron event, as Spin makes them): stdout
+    /// and stderr go to the host's, outbound HTTP under `hooks`' rules.
+    pub fn new(hooks: AllowedHosts, spin: Arc<SpinState>) -> Self {
+        Self {
+            wasi: WasiCtx::builder().inherit_stdout().inherit_stderr().build(),
+            http: WasiHttpCtx::new(),
+            hooks,
+            table: ResourceTable::new(),
+            spin,
+        }
+    }
+}
+
 impl WasiView for HostState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
         WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }

@@ -6,7 +6,7 @@ use edgetube_domain::actors::{self, LocalActor};
 use edgetube_domain::remote_actors::{self, RemoteActor};
 use edgetube_domain::videos::constants::{self, CATEGORIES, COMMENTS_POLICIES, LICENCES, PRIVACIES, STATES};
 use edgetube_domain::videos::{self, urls, Video};
-use edgetube_domain::{iso8601_millis, users, Origin};
+use edgetube_domain::{iso8601_millis, users, InstanceConfig, Origin};
 use edgetube_media::renditions;
 use serde_json::{json, Map, Value};
 
@@ -168,7 +168,8 @@ pub fn with_owner_fields(mut item: Value, video: &Video) -> Value {
 
 /// PeerTube's `files` (web videos): the uploaded original, as PeerTube lists its input file,
 /// until HLS renditions replace it (like PeerTube's default configuration, no web videos are kept).
-fn input_files(origin: &Origin, video: &Video) -> Value {
+fn input_files(config: &InstanceConfig, video: &Video) -> Value {
+    let origin = &config.origin;
     if !urls::lists_input_file(video) {
         return json!([]);
     }
@@ -181,7 +182,7 @@ fn input_files(origin: &Origin, video: &Video) -> Value {
         "resolution": {"id": resolution, "label": label},
         "width": video.input_width,
         "height": video.input_height,
-        "magnetUri": urls::input_magnet(origin, video),
+        "magnetUri": urls::input_magnet(config, video),
         "size": video.original_size,
         "fps": null,
         "torrentUrl": torrent_url,
@@ -247,11 +248,10 @@ pub async fn media(ctx: &Ctx<'_>, video: &Video) -> Result<remote_json::Media, P
     if video.is_remote() {
         return remote_json::media(ctx, video).await;
     }
-    let origin = &ctx.config.origin;
     Ok(remote_json::Media {
         streaming_playlists: streaming_playlists(ctx, video).await?,
-        files: input_files(origin, video),
-        tracker_urls: json!(urls::tracker_list(origin, &video.uuid)),
+        files: input_files(ctx.config, video),
+        tracker_urls: json!(urls::tracker_list(ctx.config, &video.uuid)),
     })
 }
 

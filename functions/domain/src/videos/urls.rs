@@ -5,7 +5,7 @@
 //! Pure: everything comes from the instance origin and the video row; nothing is looked up.
 
 use super::{privacy, Video};
-use crate::Origin;
+use crate::{InstanceConfig, Origin};
 
 /// `<origin>/videos/watch/<uuid>`: the watch page, which is also the ActivityPub id of a local
 /// video.
@@ -92,7 +92,15 @@ pub const TRACKER_SOCKET_PATH: &str = "/tracker/socket";
 /// The tracker URLs of a local video: its WebSocket tracker, `ws(s)://<host>/tracker/socket/<uuid>`.
 /// There is no HTTP tracker (`/tracker/announce`): PeerTube's players use only the WebSocket
 /// ones, and an advertised URL that answers 404 only costs BitTorrent clients a request.
-pub fn tracker_list(origin: &Origin, uuid: &str) -> Vec<String> {
+pub fn tracker_list(config: &InstanceConfig, uuid: &str) -> Vec<String> {
+    if !config.tracker_enabled {
+        return Vec::new();
+    }
+    own_tracker_list(&config.origin, uuid)
+}
+
+/// The announce URL of this instance's own tracker for video `uuid` (`ws` under `http`).
+fn own_tracker_list(origin: &Origin, uuid: &str) -> Vec<String> {
     let ws = if origin.scheme() == "https" { "wss" } else { "ws" };
     vec![format!("{ws}://{}{TRACKER_SOCKET_PATH}/{uuid}", origin.authority())]
 }
@@ -141,14 +149,15 @@ fn encoded(value: &str) -> String {
 }
 
 /// The original's magnet URI: its info hash, torrent, title, trackers and the file as web seed.
-pub fn input_magnet(origin: &Origin, video: &Video) -> Option<String> {
+pub fn input_magnet(config: &InstanceConfig, video: &Video) -> Option<String> {
+    let origin = &config.origin;
     let hash = video.input_infohash.as_deref()?;
     let mut magnet = format!("magnet:?xt=urn:btih:{hash}");
     if let Some(torrent) = input_torrent_url(origin, video) {
         magnet.push_str(&format!("&xs={}", encoded(&torrent)));
     }
     magnet.push_str(&format!("&dn={}", encoded(&video.name)));
-    for tracker in tracker_list(origin, &video.uuid) {
+    for tracker in tracker_list(config, &video.uuid) {
         magnet.push_str(&format!("&tr={}", encoded(&tracker)));
     }
     magnet.push_str(&format!("&ws={}", encoded(&input_file_url(origin, video))));
@@ -184,8 +193,8 @@ mod tests {
     #[test]
     fn trackers_follow_the_scheme() {
         let origin = Origin::parse("https://tube.example", false).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(tracker_list(&origin, "u-1"), ["wss://tube.example/tracker/socket/u-1"]);
+        assert_eq!(own_tracker_list(&origin, "u-1"), ["wss://tube.example/tracker/socket/u-1"]);
         let local = Origin::parse("http://127.0.0.1:8787", true).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(tracker_list(&local, "u-1"), ["ws://127.0.0.1:8787/tracker/socket/u-1"]);
+        assert_eq!(own_tracker_list(&local, "u-1"), ["ws://127.0.0.1:8787/tracker/socket/u-1"]);
     }
 }
