@@ -179,15 +179,9 @@ timed warmup 10 "$base/api/v1/videos?count=15" -H "Authorization: Bearer $token"
 # Seed the videos before measuring the listing, so that section 2 and section 3 list the same
 # 1,000 rows. root_channel exists since the first request.
 log "seeding $SEEDED videos"
-python3 - "$SEEDED" > "$state/seed.sql" <<'EOF'
+PYTHONPATH="$ROOT/tests/bench" python3 - "$SEEDED" > "$state/seed.sql" <<'EOF'
 import sys
-ALPHABET = "123456789abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ"
-def short_uuid(uuid):
-    value, digits = int(uuid.replace("-", ""), 16), []
-    while value:
-        value, d = divmod(value, 58)
-        digits.append(ALPHABET[d])
-    return "".join(reversed(digits)).rjust(22, ALPHABET[0])
+from peertube_ids import short_uuid
 for i in range(1, int(sys.argv[1]) + 1):
     uuid = f"00000000-0000-4000-8000-{i:012x}"
     t = 1795000000000 + i * 1000

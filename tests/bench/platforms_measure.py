@@ -25,19 +25,11 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from procs import listening_pid  # noqa: E402  (the shared lookup beside this file)
+from peertube_ids import short_uuid  # noqa: E402
 
 VIDEO_UUID = "00000000-0000-4000-8000-000000000001"
 ACTOR = "https://peer.example/accounts/alice"
-ALPHABET = "123456789abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ"
 TICK = os.sysconf("SC_CLK_TCK")
-
-
-def short_uuid(uuid):
-    value, digits = int(uuid.replace("-", ""), 16), []
-    while value:
-        value, d = divmod(value, 58)
-        digits.append(ALPHABET[d])
-    return "".join(reversed(digits)).rjust(22, ALPHABET[0])
 
 
 def keygen(folder):
