@@ -85,10 +85,8 @@ if [ "$runners" = on-demand ]; then
   runner_note="Runners start when a job waits (up to $max_runners, launcher on 127.0.0.1:$launcher_port)
   and exit after ${idle_seconds} s without one (their state: $state/runners; EDGETUBE_RUNNERS=always-on for one that stays)."
 else
-  poll=()
-  # Spin has no wait socket: the runner asks for jobs every 5 s rather than every second.
-  [ "$platform" = spin ] && poll=(--poll-interval "${EDGETUBE_RUNNER_POLL_INTERVAL:-5s}")
-  setsid "$runner_bin" run --url "$origin" "${poll[@]}" \
+  # On Spin (no wait socket) the runner finds that out and asks with long polls instead.
+  setsid "$runner_bin" run --url "$origin" \
     --registration-token "$registration" --name local-runner --state-dir "$state/runner" &
   runner_note="A transcode runner is taking jobs (its state: $state/runner)."
 fi

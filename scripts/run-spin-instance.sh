@@ -67,5 +67,5 @@ level="${EDGETUBE_LOG_LEVEL:-info}"
 [ "$level" = log ] && level=info
 tick_seconds="${EDGETUBE_TICK_SECONDS:-1}"
 RUST_LOG="$level" exec "$host" --manifest "$ROOT/spin.toml" --listen "127.0.0.1:$port" \
-  --state-dir "$state" --cron-every-seconds "$tick_seconds" \
+  --state-dir "$state" --request-log "$state/requests.log" --cron-every-seconds "$tick_seconds" \
   --cron-every-seconds "housekeeping=$((tick_seconds * ${EDGETUBE_HOUSEKEEPING_TICKS:-600}))"

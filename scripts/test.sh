@@ -33,10 +33,14 @@ cargo build --release -p transcode-runner
 log "unit and end-to-end tests"
 cargo test --workspace --exclude edgetube-cloudflare --exclude edgetube-spin --no-run
 # The pipeline suite spends most of its 10 minutes waiting (runner_wake counts an idle runner's
-# requests for 600 s), so it runs beside the other suites rather than before or after them.
+# requests for 600 s), so it runs beside the other suites rather than before or after them, on
+# both shells at once: the Worker's runner waits on a socket, the Spin component's on held requests.
 pipeline_log="$(mktemp)"
 cargo test -p edgetube-e2e --test pipeline >"$pipeline_log" 2>&1 &
 pipeline=$!
+spin_pipeline_log="$(mktemp)"
+EDGETUBE_E2E_PLATFORM=spin cargo test -p edgetube-e2e --test pipeline >"$spin_pipeline_log" 2>&1 &
+spin_pipeline=$!
 others=()
 for file in tests/tests/*.rs; do
   name="$(basename "$file" .rs)"
@@ -50,9 +54,12 @@ EDGETUBE_E2E_PLATFORM=spin cargo test -p edgetube-e2e --test conformance --test 
 log "a Worker (A, with the runner) and a Spin instance (B) federating"
 EDGETUBE_E2E_PEER_PLATFORM=spin cargo test -p edgetube-e2e --test federation || status=$?
 wait "$pipeline" || status=$?
-log "the pipeline suite (run in parallel with the others)"
+log "the pipeline suite on the Worker (run in parallel with the others)"
 cat "$pipeline_log"
-rm -f "$pipeline_log"
+wait "$spin_pipeline" || status=$?
+log "the pipeline suite on the Spin component (EDGETUBE_E2E_PLATFORM=spin, in parallel too)"
+cat "$spin_pipeline_log"
+rm -f "$pipeline_log" "$spin_pipeline_log"
 [ "$status" -eq 0 ] || { log "tests failed"; exit "$status"; }
 log "the cost model's arithmetic (scripts/cost_model.py)"
 python3 -m unittest scripts/test_cost_model.py

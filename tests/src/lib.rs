@@ -209,6 +209,15 @@ impl Instance {
         lines[lines.len().saturating_sub(40)..].join("\n")
     }
 
+    /// The file with a line per request the instance answered (`POST /path 200 ...`):
+    /// `wrangler dev`'s log for the Worker, the harness's `--request-log` for Spin.
+    pub fn request_log(&self) -> PathBuf {
+        match self.platform {
+            Platform::Cloudflare => self.state.join("wrangler.log"),
+            Platform::Spin => self.state.join("requests.log"),
+        }
+    }
+
     /// The state folder (D1, KV, R2 and `.dev.vars`).
     pub fn state_dir(&self) -> &Path {
         &self.state

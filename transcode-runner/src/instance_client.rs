@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use edgetube_runner_protocol::{HOLD_PARAM, REQUEST_PATH};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -152,14 +153,25 @@ impl InstanceClient {
     }
 
     /// Pending jobs, oldest first.
-    pub async fn request_jobs(&self, runner_token: &str) -> Result<Vec<AvailableJob>, ClientError> {
+    /// With `hold`, asks the instance to hold the request until a job is available, for up to
+    /// that long (`?waitSeconds=`, a long poll where the instance has no wait socket; PeerTube
+    /// and instances that do not hold requests answer at once, as without it).
+    pub async fn request_jobs(
+        &self,
+        runner_token: &str,
+        hold: Option<Duration>,
+    ) -> Result<Vec<AvailableJob>, ClientError> {
         #[derive(Deserialize)]
         #[serde(rename_all = "camelCase")]
         struct Answer {
             available_jobs: Vec<AvailableJob>,
         }
         let body = serde_json::json!({"runnerToken": runner_token});
-        let answer = self.post("request", Scope::Runner, "/api/v1/runners/jobs/request", &body).await?;
+        let path = match hold {
+            Some(hold) => format!("{REQUEST_PATH}?{HOLD_PARAM}={}", hold.as_secs()),
+            None => REQUEST_PATH.to_owned(),
+        };
+        let answer = self.post("request", Scope::Runner, &path, &body).await?;
         Ok(parse_answer::<Answer>("request", &answer)?.available_jobs)
     }
 

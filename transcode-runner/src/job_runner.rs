@@ -3,7 +3,9 @@
 //!
 //! When it has nothing to do the runner waits on the instance's wait socket ([`crate::wake`]):
 //! it asks for jobs when the instance signals one, when the socket (re)opens and after a slow
-//! safety interval; an instance without that route is polled every `--poll-interval`.
+//! safety interval; an instance without that route is asked with long polls (each request held
+//! until a job is available, up to `--long-poll`; Spin), or polled every `--poll-interval` where
+//! it answers at once.
 //! The runner token is kept in the state directory so a restart is the same runner; a 401 means
 //! the instance forgot it (runner deleted, instance reset), and the runner registers again with
 //! its registration token. Errors asking for jobs back off up to half a minute so an instance
@@ -100,7 +102,7 @@ pub async fn run(
     // Runs until shutdown (or, with `once`, one job); every pass asks once and then waits.
     loop {
         let answer = tokio::select! {
-            answer = client.request_jobs(&runner_token) => answer,
+            answer = client.request_jobs(&runner_token, waiter.hold()) => answer,
             _ = shutdown_requested(&mut shutdown) => return Ok(()),
         };
         let pause = match answer {

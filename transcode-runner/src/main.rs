@@ -145,15 +145,22 @@ struct RunArgs {
     #[arg(long, env = "EDGETUBE_RUNNER_WORK_DIR")]
     work_dir: Option<PathBuf>,
 
-    /// Pause between two requests for jobs while none is pending, on an instance without the
-    /// wait socket (older instances, platforms without Durable Objects) or with `--wait false`
+    /// Shortest time between two requests for jobs while none is pending, on an instance without
+    /// the wait socket that answers at once (older instances, PeerTube) or with `--wait false`
     /// (e.g. 500ms, 1s, 2m)
     #[arg(long, default_value = "1s", value_parser = parse_duration)]
     poll_interval: Duration,
 
+    /// On an instance without the wait socket (Spin), ask it to hold each request for jobs until
+    /// one is available, for up to this long (a long poll; 0s polls every --poll-interval). Keep
+    /// it under the idle timeout of any proxy between the runner and the instance
+    #[arg(long, default_value = "45s", value_parser = parse_duration)]
+    long_poll: Duration,
+
     /// Wait for jobs on the instance's WebSocket (`/api/v1/runners/jobs/wait`) instead of
     /// polling: the instance says when a job is pending, and an idle runner makes a few requests
-    /// an hour. Instances without it are polled every --poll-interval either way
+    /// an hour. Instances without it are asked with long polls (--long-poll); `false` polls
+    /// every --poll-interval
     #[arg(long, env = "EDGETUBE_RUNNER_WAIT", default_value_t = true, action = clap::ArgAction::Set)]
     wait: bool,
 
@@ -348,6 +355,7 @@ fn run_jobs(run: RunArgs, tools: Tools, display: ProgressDisplay) -> Result<()> 
         work_dir,
         wake: WakeSettings {
             use_socket: run.wait,
+            long_poll: run.long_poll,
             safety_poll: run.safety_poll,
             ping_interval: run.wait_ping,
             ..WakeSettings::new(run.poll_interval)

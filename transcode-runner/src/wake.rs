@@ -34,6 +34,9 @@ pub struct WakeSettings {
     pub use_socket: bool,
     /// Pause between two polls on an instance without the wait route.
     pub poll_interval: Duration,
+    /// On an instance without the wait route, how long each `jobs/request` asks to be held
+    /// while no job is available (a long poll; zero polls plainly). Not used with `--wait false`.
+    pub long_poll: Duration,
     /// While the socket is up, the longest time without asking for jobs.
     pub safety_poll: Duration,
     /// Between two keep-alive `ping`s on the socket.
@@ -48,6 +51,7 @@ impl WakeSettings {
         WakeSettings {
             use_socket: true,
             poll_interval,
+            long_poll: Duration::from_secs(45),
             safety_poll: Duration::from_secs(300),
             ping_interval: Duration::from_secs(50),
             max_reconnect_backoff: Duration::from_secs(60),
@@ -150,8 +154,9 @@ struct Connection {
 enum Mode {
     /// Open (or reopen) the socket; `failures` in a row so far.
     Socket { failures: u32 },
-    /// The instance has no wait route: poll, and ask for the socket again at `probe_at`.
-    Polling { probe_at: Instant },
+    /// The instance has no wait route: poll (asking for held requests when `long_poll`), and
+    /// ask for the socket again at `probe_at`.
+    Polling { probe_at: Instant, long_poll: bool },
 }
 
 /// Decides when an idle runner asks for jobs. [`Waiter::next`] is called each time the runner
@@ -164,6 +169,9 @@ pub struct Waiter {
     mode: Mode,
     /// When the runner last asked for jobs plus the safety interval.
     safety_at: Instant,
+    /// When the runner last asked for jobs ([`Waiter::hold`]), so a held request counts toward
+    /// the poll interval.
+    asked_at: Instant,
 }
 
 impl Waiter {
@@ -178,7 +186,10 @@ impl Waiter {
             Mode::Socket { failures: 0 }
         } else {
             // Never probed: `--wait false` means polling for good (bounded by the far deadline).
-            Mode::Polling { probe_at: Instant::now() + Duration::from_secs(100 * 365 * 24 * 3600) }
+            Mode::Polling {
+                probe_at: Instant::now() + Duration::from_secs(100 * 365 * 24 * 3600),
+                long_poll: false,
+            }
         };
         Ok(Waiter {
             http,
@@ -187,6 +198,7 @@ impl Waiter {
             connection: None,
             mode,
             safety_at: Instant::now() + settings.safety_poll,
+            asked_at: Instant::now(),
         })
     }
 
@@ -195,10 +207,24 @@ impl Waiter {
         self.connection.is_some()
     }
 
+    /// Called as the runner asks for jobs: how long to ask the instance to hold the request
+    /// (`Some` only while polling an instance without the wait route).
+    pub fn hold(&mut self) -> Option<Duration> {
+        self.asked_at = Instant::now();
+        match self.mode {
+            Mode::Polling { long_poll: true, .. } if self.connection.is_none() => {
+                Some(self.settings.long_poll).filter(|hold| !hold.is_zero())
+            }
+            _ => None,
+        }
+    }
+
     /// Waits until the runner should ask for jobs, and says why.
     pub async fn next(&mut self, runner_token: &str) -> Wake {
         let wake = self.wait(runner_token).await;
         self.safety_at = Instant::now() + self.settings.safety_poll;
+        // The runner asks now ([`Waiter::hold`] marks it again as the request leaves).
+        self.asked_at = Instant::now();
         tracing::trace!(?wake, "asking for jobs");
         wake
     }
@@ -221,8 +247,10 @@ impl Waiter {
             }
         }
         match self.mode {
-            Mode::Polling { probe_at } if Instant::now() < probe_at => {
-                tokio::time::sleep(self.settings.poll_interval).await;
+            Mode::Polling { probe_at, .. } if Instant::now() < probe_at => {
+                // A held request already waited: ask again at once, so that a job made as it
+                // came back empty is not left for a whole interval.
+                tokio::time::sleep(self.settings.poll_interval.saturating_sub(self.asked_at.elapsed())).await;
                 Wake::Poll
             }
             Mode::Polling { .. } => {
@@ -256,12 +284,25 @@ impl Waiter {
                 Wake::Connected
             }
             Err(WaitError::Unsupported { status }) => {
-                tracing::info!(
-                    status,
-                    poll_interval = ?self.settings.poll_interval,
-                    "the instance has no wait route; polling for jobs instead"
-                );
-                self.mode = Mode::Polling { probe_at: Instant::now() + PROBE_WHILE_POLLING };
+                if self.settings.long_poll.is_zero() {
+                    tracing::info!(
+                        status,
+                        poll_interval = ?self.settings.poll_interval,
+                        "the instance has no wait route; polling for jobs instead"
+                    );
+                } else {
+                    // Instances that cannot hold requests answer at once: that is polling.
+                    tracing::info!(
+                        status,
+                        held_up_to = ?self.settings.long_poll,
+                        at_least_every = ?self.settings.poll_interval,
+                        "waiting for jobs with long polls (the instance has no wait socket)"
+                    );
+                }
+                self.mode = Mode::Polling {
+                    probe_at: Instant::now() + PROBE_WHILE_POLLING,
+                    long_poll: !self.settings.long_poll.is_zero(),
+                };
                 tokio::time::sleep(self.settings.poll_interval).await;
                 Wake::Poll
             }

@@ -12,7 +12,7 @@ use edgetube_media::uploads::{self, purpose, NewSession};
 use edgetube_ports::ObjectRange;
 use edgetube_runner_protocol::{
     AvailableJob, AvailableJobs, ErrorReport, JobUpdate, LadderPayload, SuccessPayload, UploadUrl,
-    UploadUrlRequest,
+    UploadUrlRequest, HOLD_PARAM,
 };
 use http::{header, Response, StatusCode};
 use serde::Deserialize;
@@ -234,20 +234,60 @@ pub async fn jobs(ctx: &Ctx<'_>) -> Answer {
     respond::json(&json!({"total": total, "data": data}))
 }
 
-/// `POST /api/v1/runners/jobs/request`
+/// The longest a held `jobs/request` waits for a job (`waitSeconds`, in ms): under the 60 s of
+/// idle response that proxies and load balancers commonly allow.
+pub const MAX_REQUEST_HOLD_MS: u64 = 45_000;
+/// How often a held `jobs/request` looks for jobs again: one indexed read of `runner_jobs`, so a
+/// job made meanwhile is offered within half a second.
+const REQUEST_HOLD_STEP_MS: u64 = 500;
+
+/// `POST /api/v1/runners/jobs/request`. With `?waitSeconds=N` (Edgetube's own, PROTOCOL.md
+/// "Waiting for jobs"), on a platform that holds requests ([`RunnerSignal::holds_requests`],
+/// Spin), the answer waits until a job is available or N seconds (at most 45) have passed: a
+/// long poll for platforms without the wait socket. Elsewhere the parameter changes nothing.
+///
+/// [`RunnerSignal::holds_requests`]: edgetube_ports::RunnerSignal::holds_requests
 pub async fn request(ctx: &Ctx<'_>) -> Answer {
     let call: RunnerCall = ctx.json()?;
     runner_named(ctx, call.runner_token.as_deref()).await?;
+    let hold_ms = requested_hold_ms(ctx)?;
+    let until = ctx.ports.clock.now_millis().saturating_add(hold_ms as i64);
+    // Bounded by the steps the hold allows, even if the clock stood still.
+    let mut available_jobs = offered_jobs(ctx).await?;
+    for _ in 0..hold_ms.div_ceil(REQUEST_HOLD_STEP_MS) {
+        if !available_jobs.is_empty() || ctx.ports.clock.now_millis() >= until {
+            break;
+        }
+        ctx.ports.runner_signal.pause(REQUEST_HOLD_STEP_MS).await;
+        available_jobs = offered_jobs(ctx).await?;
+    }
+    respond::json(&AvailableJobs { available_jobs })
+}
+
+/// The jobs a runner may take now. A job whose stored payload is unreadable is not offered: no
+/// runner could do it.
+async fn offered_jobs(ctx: &Ctx<'_>) -> Result<Vec<AvailableJob>, Problem> {
     let jobs = runner_jobs::available(ctx.ports, ctx.config).await.map_err(Problem::internal_from)?;
-    // A job whose stored payload is unreadable is not offered: no runner could do it.
-    let available_jobs = jobs
+    Ok(jobs
         .iter()
         .filter_map(|j| {
             let payload = runner_jobs::payload_for_runner(j, ctx.config.origin.as_str(), None).ok()?;
             Some(AvailableJob { uuid: j.uuid.clone(), kind: j.job_type.clone(), payload })
         })
-        .collect();
-    respond::json(&AvailableJobs { available_jobs })
+        .collect())
+}
+
+/// How long this `jobs/request` may be held: `waitSeconds` (capped), where the platform holds
+/// requests; 0 otherwise.
+fn requested_hold_ms(ctx: &Ctx<'_>) -> Result<u64, Problem> {
+    let Some(raw) = ctx.query(HOLD_PARAM) else { return Ok(0) };
+    let seconds: u64 = raw.parse().map_err(|_| {
+        Problem::bad_request(format!("{HOLD_PARAM} must be a whole number of seconds, not {raw:?}"))
+    })?;
+    if !ctx.ports.runner_signal.holds_requests() {
+        return Ok(0);
+    }
+    Ok(seconds.saturating_mul(1000).min(MAX_REQUEST_HOLD_MS))
 }
 
 /// The platform's cue on the answer to `GET /api/v1/runners/jobs/wait`: the runner is known and

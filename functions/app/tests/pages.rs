@@ -153,3 +153,26 @@ fn the_embed_may_be_framed_anywhere_and_search_finds_videos() {
     assert!(body.contains("Embeddable bunny"));
     assert!(body.contains(r#"value="bunny""#));
 }
+
+#[test]
+fn the_p2p_setting_is_offered_only_where_viewers_can_share() {
+    const SETTING: &str = r#"id="p2p-setting""#;
+    let with_tracker = Fixture::new();
+    let public = video(&with_tracker, "Shared", privacy::PUBLIC);
+    let (_, body, _) = page(&with_tracker, &format!("/videos/watch/{public}"));
+    assert!(body.contains(SETTING), "a public video with a tracker offers the setting: {body}");
+    let unlisted = video(&with_tracker, "Unlisted", privacy::UNLISTED);
+    let (_, body, _) = page(&with_tracker, &format!("/videos/watch/{unlisted}"));
+    assert!(body.contains(SETTING), "unlisted media is open too");
+    let internal = video(&with_tracker, "Internal", privacy::INTERNAL);
+    let (status, body, _) = page(&with_tracker, &format!("/videos/watch/{internal}"));
+    assert_eq!(status, 200);
+    assert!(!body.contains(SETTING), "media behind a token is never shared");
+
+    // Spin's default: no tracker, so nothing to share and no checkbox promising it.
+    let without = Fixture::with_vars(&[("TRACKER_ENABLED", "false")]);
+    let public = video(&without, "Alone", privacy::PUBLIC);
+    let (status, body, _) = page(&without, &format!("/videos/watch/{public}"));
+    assert_eq!(status, 200);
+    assert!(!body.contains(SETTING), "{body}");
+}

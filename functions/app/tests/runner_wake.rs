@@ -100,6 +100,54 @@ fn a_platform_without_a_waiting_room_answers_501_so_runners_poll() {
     assert_eq!(f.handle_on(&ports, wait_request(Some("ptrt-nobody"), true)).status(), 401);
 }
 
+/// `POST /api/v1/runners/jobs/request`, with `query` after the path; status and body.
+fn request_jobs_on(f: &Fixture, ports: &Ports<'_>, token: &str, query: &str) -> (u16, Value) {
+    let request = Request::post(format!("/api/v1/runners/jobs/request{query}"))
+        .header("content-type", "application/json")
+        .body(Bytes::from(json!({"runnerToken": token}).to_string()))
+        .unwrap();
+    let response = f.handle_on(ports, request);
+    (response.status().as_u16(), json_body(&response))
+}
+
+#[test]
+fn where_requests_may_be_held_an_idle_runners_request_waits_for_a_job() {
+    let f = fixture();
+    let (_, token) = register(&f);
+    let held = MemoryRunnerSignal::holding_requests();
+    let ports = Ports { runner_signal: &held, ..f.ports.ports() };
+
+    // Nothing to do: the request looks again every half second for the 3 s asked (the fixture's
+    // clock stands still, and the steps still end the wait).
+    let (status, body) = request_jobs_on(&f, &ports, &token, "?waitSeconds=3");
+    assert_eq!((status, body["availableJobs"].as_array().map(Vec::len)), (200, Some(0)), "{body}");
+    assert_eq!(held.pauses(), 6);
+    // Capped at 45 s, whatever is asked.
+    request_jobs_on(&f, &ports, &token, "?waitSeconds=3600");
+    assert_eq!(held.pauses(), 6 + 90);
+    // Without the parameter, at once, as PeerTube answers.
+    request_jobs_on(&f, &ports, &token, "");
+    assert_eq!(held.pauses(), 96);
+    let (status, body) = request_jobs_on(&f, &ports, &token, "?waitSeconds=soon");
+    assert_eq!(status, 400, "{body}");
+    assert!(body["detail"].as_str().unwrap().contains("waitSeconds"), "{body}");
+
+    // A job waiting: answered at once with it.
+    let event = original(&f, "alice");
+    assert!(matches!(storage_event(&f, &event), EventOutcome::Created(_)));
+    let (status, body) = request_jobs_on(&f, &ports, &token, "?waitSeconds=45");
+    assert_eq!((status, body["availableJobs"].as_array().map(Vec::len)), (200, Some(1)), "{body}");
+    assert_eq!(held.pauses(), 96, "no pause with a job to offer");
+
+    // A platform that does not hold requests answers at once even when asked to wait.
+    let (status, body) = request_jobs_on(&f, &f.ports.ports(), &token, "?waitSeconds=45");
+    assert_eq!((status, body["availableJobs"].as_array().map(Vec::len)), (200, Some(1)), "{body}");
+    let poll_only = MemoryRunnerSignal::poll_only();
+    let ports = Ports { runner_signal: &poll_only, ..f.ports.ports() };
+    request_jobs_on(&f, &ports, &token, "?waitSeconds=45");
+    assert_eq!(poll_only.pauses(), 0);
+}
+
 /// A stored original for a new video; the event its storage would send.
 fn original(f: &Fixture, name: &str) -> ObjectCreated {
     let token = f.user(name);

@@ -16,6 +16,8 @@ pub struct MemoryRunnerSignal {
     holds_waiters: AtomicBool,
     failing: AtomicBool,
     starts_runners: AtomicBool,
+    holds_requests: AtomicBool,
+    pauses: AtomicU64,
     backlogs: Mutex<Vec<Backlog>>,
 }
 
@@ -26,6 +28,8 @@ impl Default for MemoryRunnerSignal {
             holds_waiters: AtomicBool::new(true),
             failing: AtomicBool::new(false),
             starts_runners: AtomicBool::new(false),
+            holds_requests: AtomicBool::new(false),
+            pauses: AtomicU64::new(0),
             backlogs: Mutex::new(Vec::new()),
         }
     }
@@ -44,6 +48,19 @@ impl MemoryRunnerSignal {
         let signal = Self::default();
         signal.starts_runners.store(true, Ordering::Relaxed);
         signal
+    }
+
+    /// A platform that holds runners' `jobs/request`s (Spin): each pause returns at once and is
+    /// counted, so a test sees how many times a held request looked again.
+    pub fn holding_requests() -> Self {
+        let signal = Self::poll_only();
+        signal.holds_requests.store(true, Ordering::Relaxed);
+        signal
+    }
+
+    /// [`RunnerSignal::pause`]s so far.
+    pub fn pauses(&self) -> u64 {
+        self.pauses.load(Ordering::Relaxed)
     }
 
     /// The backlogs of the [`RunnerSignal::jobs_pending`] hints so far, oldest first.
@@ -78,6 +95,14 @@ impl RunnerSignal for MemoryRunnerSignal {
 
     fn starts_runners(&self) -> bool {
         self.starts_runners.load(Ordering::Relaxed)
+    }
+
+    fn holds_requests(&self) -> bool {
+        self.holds_requests.load(Ordering::Relaxed)
+    }
+
+    async fn pause(&self, _millis: u64) {
+        self.pauses.fetch_add(1, Ordering::Relaxed);
     }
 
     async fn jobs_pending(&self, backlog: Backlog) -> Result<(), PortError> {

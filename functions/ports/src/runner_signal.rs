@@ -38,6 +38,21 @@ pub trait RunnerSignal {
         let _ = backlog;
         self.jobs_available().await
     }
+
+    /// Whether a runner's `jobs/request` may be held open while no job is available (a long
+    /// poll): the place to wait on a platform with no room for waiting sockets but no hurry to
+    /// answer either (Spin keeps a request open for as long as its handler runs). The core then
+    /// looks for jobs again after each [`RunnerSignal::pause`], up to the wait the runner asked
+    /// for. `false` (the default) answers at once.
+    fn holds_requests(&self) -> bool {
+        false
+    }
+
+    /// Waits `millis` inside a held `jobs/request` before the core looks for jobs again. Only
+    /// called when [`RunnerSignal::holds_requests`] says so; the default returns at once.
+    async fn pause(&self, millis: u64) {
+        let _ = millis;
+    }
 }
 
 /// The work behind a [`RunnerSignal::jobs_pending`] hint, counted when it was sent.
@@ -49,8 +64,8 @@ pub struct Backlog {
     pub processing: u64,
 }
 
-/// The binding of a platform where runners cannot wait: no waiters, and signals go nowhere.
-/// Runners there poll `jobs/request` (the wait route answers 501).
+/// The binding of a platform where runners cannot wait: no waiters, no held requests, and
+/// signals go nowhere. Runners there poll `jobs/request` (the wait route answers 501).
 #[derive(Debug, Default, Clone, Copy)]
 pub struct PollOnly;
 

@@ -14,6 +14,11 @@ pub const LADDER_JOB: &str = "vod-hls-ladder";
 
 /// Where an idle runner waits for jobs: a `GET` with `X-Runner-Token` and a WebSocket upgrade.
 pub const WAIT_PATH: &str = "/api/v1/runners/jobs/wait";
+/// Where a runner asks for jobs (a `POST` with its token in the body, as in PeerTube).
+pub const REQUEST_PATH: &str = "/api/v1/runners/jobs/request";
+/// The query parameter that asks an instance without the wait socket to hold `REQUEST_PATH`
+/// until a job is available, for up to this many seconds (a long poll). PeerTube ignores it.
+pub const HOLD_PARAM: &str = "waitSeconds";
 /// The text message the instance sends on the wait socket when jobs may be pending.
 pub const AVAILABLE_JOBS: &str = "available-jobs";
 /// The runner's keep-alive text message on the wait socket ...

@@ -19,13 +19,14 @@ mod kv;
 mod migrations;
 mod outbox;
 mod rate_limit;
+mod runner_signal;
 mod s3;
 mod sql;
 mod tick;
 mod views;
 
 use edgetube_app::App;
-use edgetube_ports::{PollOnly, Ports};
+use edgetube_ports::Ports;
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 
 /// The bindings of one request, owned so that [`Ports`] can borrow them.
@@ -39,7 +40,7 @@ pub(crate) struct Bound {
     http: http_client::SpinHttp,
     rate_limiter: rate_limit::SqlRateLimiter,
     views: views::SqlViewCounter,
-    runner_signal: PollOnly,
+    runner_signal: runner_signal::HeldRequests,
 }
 
 impl Bound {
@@ -55,7 +56,7 @@ impl Bound {
             clock: clock::SystemClock,
             crypto: crypto::NativeCrypto,
             http: http_client::SpinHttp,
-            runner_signal: PollOnly,
+            runner_signal: runner_signal::HeldRequests,
         })
     }
 

@@ -66,6 +66,11 @@ struct Args {
     /// N seconds, `COMPONENT=N` that component's trigger (wins over `N`). Repeatable.
     #[arg(long, value_name = "[COMPONENT=]N")]
     cron_every_seconds: Vec<String>,
+    /// Appends a line per answered request to this file (`POST /path 200 (12ms)`, the shape of
+    /// `wrangler dev`'s request log), so tests can count requests without a log line each on
+    /// the console.
+    #[arg(long)]
+    request_log: Option<PathBuf>,
 }
 
 struct Server {
@@ -74,6 +79,7 @@ struct Server {
     pre: ProxyPre<HostState>,
     spin: Arc<SpinState>,
     hooks: outbound::AllowedHosts,
+    request_log: Option<std::sync::Mutex<std::fs::File>>,
 }
 
 #[tokio::main]
@@ -163,11 +169,22 @@ async fn main() -> Result<()> {
         });
     }
 
+    let request_log = match &args.request_log {
+        Some(path) => Some(std::sync::Mutex::new(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .with_context(|| format!("opening {}", path.display()))?,
+        )),
+        None => None,
+    };
     let server = Arc::new(Server {
         file_mounts: manifest.file_mounts.clone(),
         pre,
         spin: spin_state(&manifest.http)?,
         hooks: hooks(&manifest.http),
+        request_log,
     });
     // Tests wait for this line.
     println!("edgetube-spin-host listening on http://{}", listener.local_addr()?);
@@ -192,6 +209,19 @@ async fn main() -> Result<()> {
 }
 
 impl Server {
+    /// One line of the `--request-log`; a failed write is reported, never fatal.
+    fn log_request(&self, method: &hyper::Method, path: &str, status: u16, head_ms: u64) {
+        use std::io::Write;
+        let Some(log) = &self.request_log else { return };
+        let written = log
+            .lock()
+            .map_err(|_| std::io::Error::other("request log lock poisoned"))
+            .and_then(|mut file| writeln!(file, "{method} {path} {status} ({head_ms}ms)"));
+        if let Err(e) = written {
+            tracing::warn!("cannot write the request log: {e}");
+        }
+    }
+
     async fn handle(
         &self,
         request: hyper::Request<hyper::body::Incoming>,
@@ -214,8 +244,9 @@ impl Server {
         });
         match receiver.await {
             Ok(Ok(response)) => {
-                tracing::debug!(%method, path, status = response.status().as_u16(),
-                    head_ms = started.elapsed().as_millis() as u64, "served");
+                let (status, head_ms) = (response.status().as_u16(), started.elapsed().as_millis() as u64);
+                tracing::debug!(%method, path, status, head_ms, "served");
+                self.log_request(&method, &path, status, head_ms);
                 Ok(response)
             }
             Ok(Err(e)) => Err(e.into()),

@@ -1,13 +1,16 @@
-//! Runners that wait without polling, end to end: the real worker under wrangler dev (its
-//! Durable Object holding the runner's hibernatable WebSocket) and the real `transcode-runner`.
+//! Runners that wait without polling, end to end, with the real `transcode-runner`: on the
+//! Worker under wrangler dev a Durable Object holds the runner's hibernatable WebSocket; on the
+//! Spin component (`EDGETUBE_E2E_PLATFORM=spin`), which has no such place, the runner's
+//! `jobs/request` is held open instead (a long poll).
 //!
-//! An idle runner connected for `EDGETUBE_E2E_RUNNER_IDLE_SECONDS` (600 by default, as the
+//! An idle runner waiting for `EDGETUBE_E2E_RUNNER_IDLE_SECONDS` (600 by default, as the
 //! acceptance asks; 60 is enough while developing) makes at most 20 HTTP requests, counted on
-//! the instance's side from wrangler dev's request log (a runner polling every second would make
-//! one per second there); then a video uploaded starts transcoding within 2 s of its upload's
-//! answer (the job's `startedAt`, written by `accept`, minus the instant the upload answered).
-//! A waiting runner also takes over the job of a runner that died, woken by the Durable
-//! Object's alarm once that job is stale, not minutes later by its safety poll.
+//! the instance's side from its request log (a runner polling every second would make one per
+//! second there); then a video uploaded starts transcoding within 2 s of its upload's answer
+//! (the job's `startedAt`, written by `accept`, minus the instant the upload answered). A
+//! waiting runner also takes over the job of a runner that died once that job is stale (woken
+//! by the Durable Object's alarm, or found by its held request), not minutes later by a safety
+//! poll.
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -26,25 +29,31 @@ fn idle_window() -> Duration {
     Duration::from_secs(seconds.unwrap_or(600))
 }
 
-/// wrangler dev's log lines for requests the worker answered (`[wrangler:info] GET /path 200 OK
-/// (3ms)`), after the first `skip` bytes of its log.
+/// The runners' requests the instance answered, from its request log (wrangler dev's
+/// `[wrangler:info] GET /path 200 OK (3ms)`, the Spin harness's `GET /path 200 (3ms)`), after
+/// the first `skip` bytes. Only runner routes count: on Spin the cron trigger's ticks reach
+/// the same log.
 fn request_lines(instance: &Instance, skip: usize) -> Vec<String> {
-    let log = std::fs::read_to_string(instance.state_dir().join("wrangler.log")).unwrap_or_default();
+    let log = std::fs::read_to_string(instance.request_log()).unwrap_or_default();
     log.get(skip..)
         .unwrap_or_default()
         .lines()
         .filter(|line| {
             ["GET /", "POST /", "PUT /", "DELETE /", "HEAD /", "PATCH /", "OPTIONS /"]
                 .iter()
-                .any(|method| line.contains(method))
+                .any(|method| line.contains(&format!("{method}api/v1/runners/")))
         })
         .map(str::to_owned)
         .collect()
 }
 
 fn log_len(instance: &Instance) -> usize {
-    std::fs::metadata(instance.state_dir().join("wrangler.log")).map_or(0, |m| m.len() as usize)
+    std::fs::metadata(instance.request_log()).map_or(0, |m| m.len() as usize)
 }
+
+/// What the runner logs once it waits for jobs without polling: on the wait socket, or with
+/// long polls where the instance has none (Spin).
+const WAITING: &str = "waiting for jobs";
 
 /// Waits (bounded) until the runner's log says `needle`.
 async fn runner_logged(runner: &RunnerProcess, needle: &str, limit: Duration) -> Result<()> {
@@ -113,7 +122,7 @@ async fn an_idle_runner_makes_few_requests_and_a_new_upload_starts_within_two_se
     let instance = Instance::start().await?;
     let admin = instance.login("root", ADMIN_PASSWORD).await?;
     let runner = RunnerProcess::start(&instance, "waiting-runner", &[])?;
-    runner_logged(&runner, "waiting for jobs on the instance's wait socket", Duration::from_secs(60)).await?;
+    runner_logged(&runner, WAITING, Duration::from_secs(60)).await?;
     // Let the connect-time request land before the window opens.
     tokio::time::sleep(Duration::from_secs(2)).await;
 
@@ -121,7 +130,7 @@ async fn an_idle_runner_makes_few_requests_and_a_new_upload_starts_within_two_se
     let from = log_len(&instance);
     tokio::time::sleep(window).await;
     let idle = request_lines(&instance, from);
-    eprintln!("{} requests reached the worker in {window:?} of an idle runner:", idle.len());
+    eprintln!("{} requests reached the instance in {window:?} of an idle runner:", idle.len());
     for line in &idle {
         eprintln!("  {line}");
     }
@@ -181,9 +190,9 @@ async fn a_polling_runner_is_what_the_count_catches() -> Result<()> {
 }
 
 /// Runner A holds a long job with a heartbeat every second (never stale while it lives); runner B
-/// connects meanwhile and finds nothing to take. A is killed: its socket closes, the room's alarm
-/// fires `RUNNER_JOB_STALE_SECONDS` (5 s) later, and B accepts the job well before its 5-minute
-/// safety poll could have.
+/// connects meanwhile and finds nothing to take. A is killed: on the Worker its socket closes and
+/// the room's alarm fires `RUNNER_JOB_STALE_SECONDS` (5 s) later; on Spin B's held request finds
+/// the job once stale. Either way B accepts the job well before a 5-minute safety poll could.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_waiting_runner_takes_over_a_dead_runners_job_when_it_is_stale() -> Result<()> {
     let instance = Instance::start_with(&[("EDGETUBE_VARS", "RUNNER_JOB_STALE_SECONDS:5")]).await?;
@@ -200,12 +209,11 @@ async fn a_waiting_runner_takes_over_a_dead_runners_job_when_it_is_stale() -> Re
     ensure!(looped.success(), "ffmpeg could not loop the fixture");
 
     let mut doomed = RunnerProcess::start(&instance, "doomed", &["--threads", "1", "--heartbeat", "1s"])?;
-    runner_logged(&doomed, "waiting for jobs on the instance's wait socket", Duration::from_secs(60)).await?;
+    runner_logged(&doomed, WAITING, Duration::from_secs(60)).await?;
     let uuid = upload_file(&instance, &admin, &long).await?;
     runner_logged(&doomed, "job accepted", Duration::from_secs(60)).await?;
     let survivor = RunnerProcess::start(&instance, "survivor", &[])?;
-    runner_logged(&survivor, "waiting for jobs on the instance's wait socket", Duration::from_secs(60))
-        .await?;
+    runner_logged(&survivor, WAITING, Duration::from_secs(60)).await?;
     tokio::time::sleep(Duration::from_secs(3)).await;
     ensure!(
         !survivor.log().contains("job accepted"),

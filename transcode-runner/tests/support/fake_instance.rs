@@ -117,6 +117,8 @@ pub struct World {
     pub pings: usize,
     /// `jobs/request` calls received, and when the job was accepted.
     pub job_requests: usize,
+    /// `jobs/request`s that asked to be held (`?waitSeconds=`), with the seconds asked.
+    pub held_requests: Vec<u64>,
     pub accepted_at: Option<std::time::Instant>,
     download_requests: usize,
     chunk_puts: usize,
@@ -305,7 +307,13 @@ fn route(world: &mut World, method: &Method, uri: &Uri, headers: &HeaderMap, bod
     let job_prefix = format!("/api/v1/runners/jobs/{JOB_UUID}/");
     match (method.as_str(), path) {
         ("POST", "/api/v1/runners/register") => register(world, json_body()),
-        ("POST", "/api/v1/runners/jobs/request") => request_jobs(world, json_body()),
+        ("POST", "/api/v1/runners/jobs/request") => {
+            // This fake answers at once, as PeerTube does; it only records the long poll asked.
+            let hold: Option<u64> =
+                uri.query().and_then(|q| q.strip_prefix("waitSeconds=")).and_then(|s| s.parse().ok());
+            world.held_requests.extend(hold);
+            request_jobs(world, json_body())
+        }
         ("POST", p) if p.starts_with(&job_prefix) && p.contains("/files/videos/") => {
             download(world, headers, json_body())
         }

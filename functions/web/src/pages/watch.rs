@@ -53,8 +53,7 @@ pub async fn player(
         };
     let playlist = video.streaming_playlists.first();
     let privacy = video.privacy.id.as_i64().unwrap_or(1);
-    let trackers: Vec<&String> =
-        video.tracker_urls.iter().filter(|u| u.starts_with("ws://") || u.starts_with("wss://")).collect();
+    let trackers = web_trackers(video);
     let config = json!({
         "uuid": video.uuid,
         "videoId": video.id,
@@ -91,6 +90,10 @@ struct CommentView {
 #[template(path = "watch.html")]
 struct Watch {
     layout: Layout,
+    /// Whether the "Share with other viewers" setting means anything here: an open video with a
+    /// tracker a browser can reach. Without one (Spin names none, `TRACKER_ENABLED=false`) the
+    /// player stays on HTTP, and a checkbox would promise sharing that cannot happen.
+    shares_p2p: bool,
     video: VideoDetails,
     player: PlayerView,
     views: String,
@@ -117,6 +120,11 @@ struct WatchPrivate {
     layout: Layout,
     uuid: String,
     player: PlayerView,
+}
+
+/// The announce URLs a browser can use (WebSocket trackers only).
+fn web_trackers(video: &VideoDetails) -> Vec<&String> {
+    video.tracker_urls.iter().filter(|u| u.starts_with("ws://") || u.starts_with("wss://")).collect()
 }
 
 pub async fn page(ctx: &Ctx<'_>, id: &str) -> Answer {
@@ -164,6 +172,7 @@ pub async fn page(ctx: &Ctx<'_>, id: &str) -> Answer {
         description: render::paragraphs(video.description.as_deref()),
         object_url: video.url.clone(),
         federates: video.is_local && privacy == 1,
+        shares_p2p: OPEN_PRIVACIES.contains(&privacy) && !web_trackers(&video).is_empty(),
         embed_url: format!("{origin}/videos/embed/{}", video.uuid),
         og_image: video
             .preview_path
