@@ -6,4 +6,5 @@ WORKER_BUILD_VERSION=0.8.7
 # worker-build refuses a wasm-bindgen CLI other than the one in Cargo.lock.
 WASM_BINDGEN_VERSION="$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/"/,"",$3); print $3}' "$ROOT/Cargo.lock")"
 export WASM_BINDGEN_BIN="$HOME/.cargo/bin/wasm-bindgen"
-log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+# Each step says how long the script has run, so a slow `make test` shows where its time goes.
+log() { printf '\033[1m==> [%dm%02ds] %s\033[0m\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*" >&2; }

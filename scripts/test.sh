@@ -28,10 +28,10 @@ for manifest in functions/*/Cargo.toml; do
 done
 [ "${#unused[@]}" -eq 0 ] || cargo build "${unused[@]}" --target wasm32-wasip2
 cargo build -p edgetube-spin-host
-log "the transcode runner the end-to-end tests run (release: it hashes every segment)"
-cargo build --release -p transcode-runner
 log "unit and end-to-end tests"
+# This also builds target/debug/transcode-runner, the runner the end-to-end tests start.
 cargo test --workspace --exclude edgetube-cloudflare --exclude edgetube-spin --no-run
+[ -x "${CARGO_TARGET_DIR:-target}/debug/transcode-runner" ] || { log "the test build made no debug/transcode-runner"; exit 1; }
 # The pipeline suite spends most of its 10 minutes waiting (runner_wake counts an idle runner's
 # requests for 600 s), so it runs beside the other suites rather than before or after them, on
 # both shells at once: the Worker's runner waits on a socket, the Spin component's on held requests.

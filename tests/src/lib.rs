@@ -532,11 +532,14 @@ pub struct RunnerProcess {
     _dir: tempfile::TempDir,
 }
 
-/// The release build of `transcode-runner` (`scripts/test.sh` builds it before the tests).
+/// The dev build of `transcode-runner`, which the workspace's test build makes (its integration
+/// tests need the binary). Its dependencies are optimised in the dev profile, so it hashes
+/// segments at full speed, and building it costs no second, release-profile build of its
+/// dependency tree (an LTO'd, single-codegen-unit build: minutes of a CI run).
 pub fn runner_binary() -> PathBuf {
     let target =
         std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| repo_root().join("target"), PathBuf::from);
-    target.join("release/transcode-runner")
+    target.join("debug/transcode-runner")
 }
 
 impl RunnerProcess {

@@ -227,6 +227,27 @@ async fn an_idle_runner_on_the_socket_asks_rarely_and_takes_a_signalled_job_at_o
     drop(stop);
 }
 
+/// What a fake instance saw of a whole `run` with `wake` during one second: requests for jobs,
+/// the holds those asked for, requests for the wait socket. The runner is stopped after.
+async fn one_second_of_run(fake: &FakeInstance, wake: WakeSettings) -> (usize, Vec<u64>, usize) {
+    let root = tempfile::tempdir().expect("tempdir");
+    let config = runner_config(fake, root.path(), wake);
+    let (stop, shutdown) = watch::channel(None);
+    let runner = tokio::spawn(async move { run(&config, ProgressDisplay::Logs, shutdown).await });
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let seen = {
+        let world = fake.world();
+        (world.job_requests, world.held_requests.clone(), world.wait_requests)
+    };
+    stop.send(Some("test over".into())).expect("runner listens");
+    tokio::time::timeout(Duration::from_secs(5), runner)
+        .await
+        .expect("stops")
+        .expect("joins")
+        .expect("clean stop");
+    seen
+}
+
 /// Without the wait route (Spin answers 501) a whole `run` asks with long polls: each request
 /// after the refusal asks to be held 45 s. An instance that answers at once anyway (this fake,
 /// PeerTube) is still asked no more often than every poll interval.
@@ -234,26 +255,12 @@ async fn an_idle_runner_on_the_socket_asks_rarely_and_takes_a_signalled_job_at_o
 async fn without_the_wait_route_the_runner_asks_with_long_polls() {
     let fake = FakeInstance::start().await;
     fake.world().wait = WaitRoute::Refuse(501);
-    let root = tempfile::tempdir().expect("tempdir");
     let wake = WakeSettings { poll_interval: Duration::from_millis(100), ..settings() };
-    let config = runner_config(&fake, root.path(), wake);
-    let (stop, shutdown) = watch::channel(None);
-    let runner = tokio::spawn(async move { run(&config, ProgressDisplay::Logs, shutdown).await });
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    let (asked, held, waits) = {
-        let world = fake.world();
-        (world.job_requests, world.held_requests.clone(), world.wait_requests)
-    };
+    let (asked, held, waits) = one_second_of_run(&fake, wake).await;
     assert_eq!(waits, 1, "the socket was asked for once");
     assert!(held.len() >= 5 && held.iter().all(|&s| s == 45), "held requests: {held:?}");
     assert_eq!(asked, held.len() + 1, "only the first request, before the refusal, was plain");
     assert!(asked <= 12, "{asked} requests in 1 s at a 100 ms interval");
-    stop.send(Some("test over".into())).expect("runner listens");
-    tokio::time::timeout(Duration::from_secs(5), runner)
-        .await
-        .expect("stops")
-        .expect("joins")
-        .expect("clean stop");
 }
 
 /// With `--wait false` the runner polls, as before the socket existed.
@@ -261,24 +268,11 @@ async fn without_the_wait_route_the_runner_asks_with_long_polls() {
 async fn with_the_socket_turned_off_the_runner_polls() {
     let fake = FakeInstance::start().await;
     fake.world().wait = WaitRoute::Socket;
-    let root = tempfile::tempdir().expect("tempdir");
-    let config = runner_config(&fake, root.path(), WakeSettings { use_socket: false, ..settings() });
-    let (stop, shutdown) = watch::channel(None);
-    let runner = tokio::spawn(async move { run(&config, ProgressDisplay::Logs, shutdown).await });
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    let (asked, waits) = {
-        let world = fake.world();
-        (world.job_requests, world.wait_requests)
-    };
+    let (asked, held, waits) =
+        one_second_of_run(&fake, WakeSettings { use_socket: false, ..settings() }).await;
     assert!(asked >= 10, "polled only {asked} times in 1 s at 50 ms");
     assert_eq!(waits, 0);
-    assert!(fake.world().held_requests.is_empty(), "--wait false asks for no long poll");
-    stop.send(Some("test over".into())).expect("runner listens");
-    tokio::time::timeout(Duration::from_secs(5), runner)
-        .await
-        .expect("stops")
-        .expect("joins")
-        .expect("clean stop");
+    assert!(held.is_empty(), "--wait false asks for no long poll");
 }
 
 /// `--exit-when-idle`: a runner with nothing to do returns (success) once the idle time has
