@@ -154,9 +154,9 @@ struct Connection {
 enum Mode {
     /// Open (or reopen) the socket; `failures` in a row so far.
     Socket { failures: u32 },
-    /// The instance has no wait route: poll (asking for held requests when `long_poll`), and
-    /// ask for the socket again at `probe_at`.
-    Polling { probe_at: Instant, long_poll: bool },
+    /// The instance has no wait route (or `--wait false`): poll, and ask for the socket again
+    /// at `probe_at`.
+    Polling { probe_at: Instant },
 }
 
 /// Decides when an idle runner asks for jobs. [`Waiter::next`] is called each time the runner
@@ -186,10 +186,7 @@ impl Waiter {
             Mode::Socket { failures: 0 }
         } else {
             // Never probed: `--wait false` means polling for good (bounded by the far deadline).
-            Mode::Polling {
-                probe_at: Instant::now() + Duration::from_secs(100 * 365 * 24 * 3600),
-                long_poll: false,
-            }
+            Mode::Polling { probe_at: Instant::now() + Duration::from_secs(100 * 365 * 24 * 3600) }
         };
         Ok(Waiter {
             http,
@@ -208,15 +205,12 @@ impl Waiter {
     }
 
     /// Called as the runner asks for jobs: how long to ask the instance to hold the request
-    /// (`Some` only while polling an instance without the wait route).
+    /// (`Some` only while polling an instance that refused the wait route; `--wait false`
+    /// polls plainly).
     pub fn hold(&mut self) -> Option<Duration> {
         self.asked_at = Instant::now();
-        match self.mode {
-            Mode::Polling { long_poll: true, .. } if self.connection.is_none() => {
-                Some(self.settings.long_poll).filter(|hold| !hold.is_zero())
-            }
-            _ => None,
-        }
+        let refused_socket = self.settings.use_socket && matches!(self.mode, Mode::Polling { .. });
+        Some(self.settings.long_poll).filter(|hold| refused_socket && !hold.is_zero())
     }
 
     /// Waits until the runner should ask for jobs, and says why.
@@ -247,7 +241,7 @@ impl Waiter {
             }
         }
         match self.mode {
-            Mode::Polling { probe_at, .. } if Instant::now() < probe_at => {
+            Mode::Polling { probe_at } if Instant::now() < probe_at => {
                 // A held request already waited: ask again at once, so that a job made as it
                 // came back empty is not left for a whole interval.
                 tokio::time::sleep(self.settings.poll_interval.saturating_sub(self.asked_at.elapsed())).await;
@@ -299,10 +293,7 @@ impl Waiter {
                         "waiting for jobs with long polls (the instance has no wait socket)"
                     );
                 }
-                self.mode = Mode::Polling {
-                    probe_at: Instant::now() + PROBE_WHILE_POLLING,
-                    long_poll: !self.settings.long_poll.is_zero(),
-                };
+                self.mode = Mode::Polling { probe_at: Instant::now() + PROBE_WHILE_POLLING };
                 tokio::time::sleep(self.settings.poll_interval).await;
                 Wake::Poll
             }
