@@ -6,5 +6,10 @@ WORKER_BUILD_VERSION=0.8.7
 # worker-build refuses a wasm-bindgen CLI other than the one in Cargo.lock.
 WASM_BINDGEN_VERSION="$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/"/,"",$3); print $3}' "$ROOT/Cargo.lock")"
 export WASM_BINDGEN_BIN="$HOME/.cargo/bin/wasm-bindgen"
-# Each step says how long the script has run, so a slow `make test` shows where its time goes.
-log() { printf '\033[1m==> [%dm%02ds] %s\033[0m\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*" >&2; }
+# Each step says how long the run has taken so far (from the first script that sourced this file,
+# across the scripts it calls), so a slow `make test` shows where its time goes.
+export EDGETUBE_STARTED_AT="${EDGETUBE_STARTED_AT:-$(date +%s)}"
+log() {
+  local elapsed=$(($(date +%s) - EDGETUBE_STARTED_AT))
+  printf '\033[1m==> [%dm%02ds] %s\033[0m\n' $((elapsed / 60)) $((elapsed % 60)) "$*" >&2
+}
