@@ -34,32 +34,47 @@ cargo test --workspace --exclude edgetube-cloudflare --exclude edgetube-spin --n
 [ -x "${CARGO_TARGET_DIR:-target}/debug/transcode-runner" ] || { log "the test build made no debug/transcode-runner"; exit 1; }
 # The pipeline suite spends most of its 10 minutes waiting (runner_wake counts an idle runner's
 # requests for 600 s), so it runs beside the other suites rather than before or after them, on
-# both shells at once: the Worker's runner waits on a socket, the Spin component's on held requests.
+# both shells at once: the Worker's runner waits on a socket, the Spin component's on held
+# requests. The other Spin runs follow the Spin pipeline in the same background job, inside the
+# time the Worker's suites take anyway; the Worker's pipeline is followed by the P2P suite (three
+# viewers playing a minute of video in real time), for the same reason.
 pipeline_log="$(mktemp)"
-cargo test -p edgetube-e2e --test pipeline >"$pipeline_log" 2>&1 &
+(
+  pipeline_status=0
+  cargo test -p edgetube-e2e --test pipeline || pipeline_status=$?
+  log "viewers sharing segments (the P2P suite, after the Worker's pipeline)"
+  cargo test -p edgetube-e2e --test p2p || pipeline_status=$?
+  exit "$pipeline_status"
+) >"$pipeline_log" 2>&1 &
 pipeline=$!
-spin_pipeline_log="$(mktemp)"
-EDGETUBE_E2E_PLATFORM=spin cargo test -p edgetube-e2e --test pipeline >"$spin_pipeline_log" 2>&1 &
-spin_pipeline=$!
+spin_log="$(mktemp)"
+(
+  spin_status=0
+  log "the pipeline suite on the Spin component (EDGETUBE_E2E_PLATFORM=spin)"
+  EDGETUBE_E2E_PLATFORM=spin cargo test -p edgetube-e2e --test pipeline || spin_status=$?
+  log "the same end-to-end suites against the Spin component (EDGETUBE_E2E_PLATFORM=spin)"
+  EDGETUBE_E2E_PLATFORM=spin cargo test -p edgetube-e2e --test conformance --test foundation --test api \
+    || spin_status=$?
+  log "a Worker (A, with the runner) and a Spin instance (B) federating"
+  EDGETUBE_E2E_PEER_PLATFORM=spin cargo test -p edgetube-e2e --test federation || spin_status=$?
+  exit "$spin_status"
+) >"$spin_log" 2>&1 &
+spin_runs=$!
 others=()
 for file in tests/tests/*.rs; do
   name="$(basename "$file" .rs)"
-  [ "$name" = pipeline ] || others+=(--test "$name")
+  case "$name" in pipeline | p2p) ;; *) others+=(--test "$name") ;; esac
 done
 status=0
 cargo test --workspace --exclude edgetube-cloudflare --exclude edgetube-spin --exclude edgetube-e2e || status=$?
 cargo test -p edgetube-e2e --lib "${others[@]}" || status=$?
-log "the same end-to-end suites against the Spin component (EDGETUBE_E2E_PLATFORM=spin)"
-EDGETUBE_E2E_PLATFORM=spin cargo test -p edgetube-e2e --test conformance --test foundation --test api || status=$?
-log "a Worker (A, with the runner) and a Spin instance (B) federating"
-EDGETUBE_E2E_PEER_PLATFORM=spin cargo test -p edgetube-e2e --test federation || status=$?
 wait "$pipeline" || status=$?
-log "the pipeline suite on the Worker (run in parallel with the others)"
+log "the pipeline and P2P suites on the Worker (run in parallel with the others)"
 cat "$pipeline_log"
-wait "$spin_pipeline" || status=$?
-log "the pipeline suite on the Spin component (EDGETUBE_E2E_PLATFORM=spin, in parallel too)"
-cat "$spin_pipeline_log"
-rm -f "$pipeline_log" "$spin_pipeline_log"
+wait "$spin_runs" || status=$?
+log "the Spin runs (in parallel too): the pipeline, conformance, foundation and API suites, federation with a Worker"
+cat "$spin_log"
+rm -f "$pipeline_log" "$spin_log"
 [ "$status" -eq 0 ] || { log "tests failed"; exit "$status"; }
 log "the cost model's arithmetic (scripts/cost_model.py)"
 python3 -m unittest scripts/test_cost_model.py
